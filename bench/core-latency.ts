@@ -1,0 +1,167 @@
+/**
+ * Core latency benchmark: SDK submit, SDK submit→completed for `true`, and the CLI's
+ * `flow run "echo hi"` wall time, each beside a bare `sh -c true` spawn measured in the same run.
+ * Prints one JSON object on stdout; progress goes to stderr. Runs against a throwaway FLOW_HOME.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Flow } from '../src/client/flow';
+import { stopDaemon } from '../src/daemon/daemon-control';
+import { resolveTemporalBinary } from '../src/daemon/temporal-binary';
+import { summarize } from './stats';
+
+const WARMUP_RUNS = 2;
+const TARGETS = { sdkTrueCompletedMs: 150, cliEchoWallMs: 400 };
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const FLOW_CLI = join(REPO_ROOT, 'bin', 'flow.js');
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+function runCount(): number {
+  const raw = process.env.BENCH_RUNS?.trim();
+  if (!raw) return 20;
+  const runs = Number(raw);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS must be a positive integer, got '${raw}'`);
+  return runs;
+}
+
+/** Milliseconds an async step takes. */
+async function timed<T>(step: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await step();
+  return { ms: performance.now() - start, value };
+}
+
+interface ProcessResult {
+  ms: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns a process and resolves once it has exited and its output is drained, with its wall time. */
+function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessResult> {
+  return new Promise((resolvePromise, reject) => {
+    const start = performance.now();
+    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolvePromise({ ms: performance.now() - start, code, stdout, stderr }));
+  });
+}
+
+/** Wall time of `sh -c true` until it exits: the floor for starting any process here. */
+async function bareSpawnMs(): Promise<number> {
+  const result = await runProcess('sh', ['-c', 'true']);
+  if (result.code !== 0) throw new Error(`sh -c true exited with ${result.code}`);
+  return result.ms;
+}
+
+/** Runs `measure` WARMUP_RUNS + runs times, keeping only the samples after the warm-up. */
+async function sample<K extends string>(label: string, runs: number, measure: () => Promise<Record<K, number>>) {
+  const samples = {} as Record<K, number[]>;
+  for (let i = 0; i < WARMUP_RUNS + runs; i++) {
+    const result = await measure();
+    if (i < WARMUP_RUNS) continue;
+    for (const key of Object.keys(result) as K[]) (samples[key] ??= []).push(result[key]);
+  }
+  progress(`${label}: done`);
+  return Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, summarize(values as number[])])) as Record<K, ReturnType<typeof summarize>>;
+}
+
+function temporalInfo(env: NodeJS.ProcessEnv): { temporalBin: string | null; temporalVersion: string | null } {
+  try {
+    const temporalBin = resolveTemporalBinary(env);
+    const result = spawnSync(temporalBin, ['--version'], { encoding: 'utf8' });
+    return { temporalBin, temporalVersion: result.status === 0 ? result.stdout.trim() : null };
+  } catch {
+    return { temporalBin: null, temporalVersion: null };
+  }
+}
+
+async function main(): Promise<void> {
+  const runs = runCount();
+  const home = mkdtempSync(join(os.tmpdir(), 'flow-bench-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: home, NO_COLOR: '1' };
+  delete env.TEMPORAL_ADDRESS; // always the embedded daemon under the temp home
+
+  let flow: Flow | undefined;
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      await flow?.close().catch(() => undefined);
+      await stopDaemon(home).catch((error) => progress(`stopping the daemon failed: ${String(error)}`));
+      rmSync(home, { recursive: true, force: true });
+    })());
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+  try {
+    progress(`FLOW_HOME=${home}; ${runs} runs each after ${WARMUP_RUNS} warm-up runs`);
+    const connect = await timed(() => Flow.connect({ env, onProgress: progress }));
+    flow = connect.value;
+    const f = flow;
+
+    const sdkSubmit = await sample('sdk submit', runs, async () => {
+      const bare = await bareSpawnMs();
+      const submit = await timed(() => f.submit({ command: 'true' }));
+      await f.task(submit.value).wait(); // untimed: keeps tasks from piling up
+      return { sdkSubmitMs: submit.ms, bareSpawnMs: bare };
+    });
+
+    const sdkTrueCompleted = await sample('sdk submit→completed', runs, async () => {
+      const bare = await bareSpawnMs();
+      const done = await timed(async () => {
+        const outcome = await f.task(await f.submit({ command: 'true' })).wait();
+        if (outcome.status !== 'completed') throw new Error(`'true' ended ${outcome.status}`);
+      });
+      return { sdkTrueCompletedMs: done.ms, bareSpawnMs: bare };
+    });
+
+    const cliEcho = await sample('cli run "echo hi"', runs, async () => {
+      const node = await runProcess(process.execPath, ['-e', '0']);
+      const bare = await bareSpawnMs();
+      const cli = await runProcess(process.execPath, [FLOW_CLI, 'run', 'echo hi'], env);
+      if (cli.code !== 0 || !cli.stdout.includes('hi')) {
+        throw new Error(`flow run "echo hi" exited ${cli.code}; stdout=${JSON.stringify(cli.stdout)} stderr=${JSON.stringify(cli.stderr)}`);
+      }
+      return { cliEchoWallMs: cli.ms, bareSpawnMs: bare, nodeStartupMs: node.ms };
+    });
+
+    const cpus = os.cpus();
+    const report = {
+      runs,
+      warmupRuns: WARMUP_RUNS,
+      sdkSubmit,
+      sdkTrueCompleted,
+      cliEcho,
+      daemonStartAndConnectMs: Math.round(connect.ms * 10) / 10,
+      targets: TARGETS,
+      meetsTarget: {
+        sdkTrueCompletedMs: sdkTrueCompleted.sdkTrueCompletedMs.median <= TARGETS.sdkTrueCompletedMs,
+        cliEchoWallMs: cliEcho.cliEchoWallMs.median <= TARGETS.cliEchoWallMs,
+      },
+      machine: {
+        cpus: cpus.length,
+        cpuModel: cpus[0]?.model ?? 'unknown',
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        loadavg: os.loadavg().map((load) => Math.round(load * 100) / 100),
+      },
+      ...temporalInfo(env),
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

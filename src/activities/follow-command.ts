@@ -1,0 +1,42 @@
+import { Context } from '@temporalio/activity';
+import type { InstanceRef } from '../domain';
+import type { LogStore } from '../logs/log-store';
+import type { Provider } from '../providers/provider';
+
+export interface FollowInput {
+  instance: InstanceRef;
+  taskId: string;
+  rank: number;
+  secrets: string[];
+}
+
+const READ_CHUNK = 1 << 20;
+const MIN_POLL_MS = 10;
+const MAX_POLL_MS = 250;
+
+/**
+ * Copies the command's output into the LogStore until the command exits; returns its exit code.
+ * Resumes from the LogStore's size (equal to source bytes consumed), so a retry after a crash
+ * neither loses nor duplicates a line. Heartbeats the offset, which also carries cancellation.
+ */
+export async function followCommand(provider: Provider, logs: LogStore, input: FollowInput): Promise<{ exitCode: number | null }> {
+  const context = Context.current();
+  const { instance, taskId, rank, secrets } = input;
+  const read = (offset: number) => provider.readOutput(instance, offset, READ_CHUNK);
+  let pollMs = MIN_POLL_MS;
+  for (;;) {
+    const state = await provider.commandState(instance);
+    if (state.state === 'exited') {
+      // Drain everything written before the exit, including a last line without newline.
+      let copied;
+      do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
+      while (copied.appended > 0);
+      return { exitCode: state.exitCode };
+    }
+    const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
+    context.heartbeat({ offset });
+    // Poll fast while output flows or right after start, back off while the command is quiet.
+    pollMs = appended > 0 ? MIN_POLL_MS : Math.min(MAX_POLL_MS, Math.ceil(pollMs * 1.5));
+    await context.sleep(pollMs);
+  }
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { connectForCli } from '../connect';
+import { action } from '../exit-codes';
+import { colors, printJson, statusColor } from '../output';
+
+export function configureCancelCommand(program: Command): void {
+  program
+    .command('cancel')
+    .description('Stop a task: its command is stopped and its instance released')
+    .argument('<task>', 'task id')
+    .option('--json', 'print machine-readable output')
+    .action(action(cancelAction));
+}
+
+async function cancelAction(taskId: string, flags: { json?: boolean }): Promise<void> {
+  const flow = await connectForCli();
+  try {
+    const task = await flow.getTask(taskId);
+    const outcome = await task.stop('cancelled from the CLI');
+    if (flags.json) return printJson(outcome);
+    const c = colors(process.stdout);
+    process.stdout.write(`${taskId}  ${statusColor(outcome.status, c)(outcome.status)}\n`);
+  } finally {
+    await flow.close();
+  }
+}

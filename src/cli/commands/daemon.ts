@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { loadSettings } from '../../config/load-config';
+import { flowPaths } from '../../config/flow-home';
+import { daemonStatus, ensureDaemon, stopDaemon } from '../../daemon/daemon-control';
+import { action } from '../exit-codes';
+import { colors, printJson } from '../output';
+
+export function configureDaemonCommand(program: Command): void {
+  const daemon = program.command('daemon').description('The embedded Temporal server + worker that runs tasks on this machine');
+  daemon
+    .command('start')
+    .description('Start the daemon (flow commands also start it on first use)')
+    .option('--json', 'print machine-readable output')
+    .action(action(async (flags: { json?: boolean }) => {
+      const home = loadSettings().home;
+      const state = await ensureDaemon(home, (message) => !flags.json && process.stderr.write(`${message}\n`));
+      if (flags.json) return printJson({ health: 'running', ...state });
+      process.stdout.write(`Flow daemon running: Temporal ${state.address}, UI http://127.0.0.1:${state.uiPort}\n`);
+    }));
+  daemon
+    .command('stop')
+    .description('Stop worker and server; running task commands keep running and are picked up on the next start')
+    .action(action(async () => {
+      const stopped = await stopDaemon(loadSettings().home);
+      process.stdout.write(stopped ? 'Flow daemon stopped\n' : 'Flow daemon was not running\n');
+    }));
+  daemon
+    .command('status')
+    .description('Is the daemon running, and where')
+    .option('--json', 'print machine-readable output')
+    .action(action(async (flags: { json?: boolean }) => {
+      const home = loadSettings().home;
+      const { health, state } = daemonStatus(home);
+      if (flags.json) return printJson({ health, home, ...(state ?? {}) });
+      const c = colors(process.stdout);
+      const paint = health === 'running' ? c.green : health === 'starting' ? c.yellow : c.gray;
+      process.stdout.write(`${paint(health)}  FLOW_HOME=${home}\n`);
+      if (state && health !== 'stopped') {
+        process.stdout.write(`  temporal  ${state.address} (pid ${state.serverPid ?? '-'})\n  ui        http://127.0.0.1:${state.uiPort}\n  worker    pid ${state.workerPid ?? '-'}\n  logs      ${flowPaths(home).daemonDir}\n`);
+      }
+    }));
+}

@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { configureCancelCommand } from './commands/cancel';
+import { configureDaemonCommand } from './commands/daemon';
+import { configureLogsCommand } from './commands/logs';
+import { configureRunCommand } from './commands/run';
+import { configureStatusCommand } from './commands/status';
+import { configureWorkerCommand } from './commands/worker';
+import { EXIT } from './exit-codes';
+
+// Command modules import the heavy SDK parts lazily, so `flow --help` stays fast.
+const program = new Command()
+  .name('flow')
+  .description('Run GPU work as durable tasks: on this machine, your servers, or a GPU cloud.')
+  .version(require('../../../package.json').version)
+  .showSuggestionAfterError(true)
+  .exitOverride();
+
+configureRunCommand(program);
+configureStatusCommand(program);
+configureLogsCommand(program);
+configureCancelCommand(program);
+configureDaemonCommand(program);
+configureWorkerCommand(program);
+
+program.parseAsync(process.argv).then(
+  () => process.exit(process.exitCode ?? EXIT.ok),
+  (error: unknown) => {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage errors (unknown option, missing argument) are invalid input.
+      process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput);
+    }
+    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(EXIT.failure);
+  },
+);

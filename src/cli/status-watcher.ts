@@ -1,0 +1,25 @@
+import type { Task } from '../client/task';
+import type { TaskStatus } from '../domain';
+
+const POLL_MS = 200;
+
+/** Reports each status change of a task until stopped; stop() returns at once. */
+export function watchStatus(task: Task, onChange: (status: TaskStatus) => void): () => void {
+  let shown: TaskStatus = 'pending';
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    const status = await task.status().catch(() => shown);
+    if (stopped) return;
+    if (status !== shown) {
+      shown = status;
+      onChange(status);
+    }
+    timer = setTimeout(tick, POLL_MS);
+  };
+  timer = setTimeout(tick, POLL_MS);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,154 @@
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { loadSettings, type FlowSettings, type FlowSettingsInput } from '../config/load-config';
+import { flowPaths } from '../config/flow-home';
+import {
+  ValidationError,
+  defaultTaskName,
+  parseTaskConfig,
+  type TaskConfig,
+  type TaskConfigInput,
+  type TaskInput,
+  type TaskStatus,
+} from '../domain';
+import { LogStore } from '../logs/log-store';
+import type { taskWorkflow } from '../workflows/task-workflow';
+import {
+  CONTROL_TASK_QUEUE,
+  FlowInstanceTypeKey,
+  FlowProviderKey,
+  FlowStatusKey,
+  FlowTaskNameKey,
+} from '../workflows/definitions';
+import { openConnection } from './connection';
+import { Task } from './task';
+import { newTaskId } from './task-id';
+
+export interface ConnectOptions {
+  /** Settings that win over env vars and config.yaml (e.g. `{ temporal: { address } }`). */
+  settings?: FlowSettingsInput;
+  /** Environment to read settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Told about slow steps, such as starting the embedded daemon. */
+  onProgress?: (message: string) => void;
+}
+
+export interface TaskSummary {
+  taskId: string;
+  name: string;
+  status: TaskStatus;
+  instanceType: string;
+  provider: string;
+  createdAt: Date;
+  endedAt?: Date;
+}
+
+export type RunOptions = Partial<TaskConfigInput> & {
+  /** Block until the task ends (throws TaskFailedError if it fails). */
+  wait?: boolean;
+};
+
+/** The SDK entry point: `const flow = await Flow.connect(); await flow.run("python train.py")`. */
+export class Flow {
+  readonly settings: FlowSettings;
+  private readonly logStore: LogStore;
+
+  private constructor(
+    readonly client: Client,
+    settings: FlowSettings,
+  ) {
+    this.settings = settings;
+    this.logStore = new LogStore(flowPaths(settings.home).logs);
+  }
+
+  /** Connects to TEMPORAL_ADDRESS when set, else to the embedded daemon (started on first use). */
+  static async connect(options: ConnectOptions = {}): Promise<Flow> {
+    const settings = loadSettings({ env: options.env, overrides: options.settings });
+    const { connection, namespace } = await openConnection(settings, options.onProgress);
+    return new Flow(new Client({ connection, namespace }), settings);
+  }
+
+  /** Validates the config (nothing is submitted when it is invalid) and starts the task. */
+  async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}): Promise<string> {
+    const raw = typeof config === 'string' ? { command: config } : config;
+    const parsed: TaskConfig = parseTaskConfig({ ...raw, ...overrides });
+    const provider = parsed.provider ?? this.settings.provider;
+    if (parsed.numInstances > 1) {
+      throw new ValidationError(`numInstances: ${parsed.numInstances} nodes are not supported yet by provider ${provider}`, {
+        field: 'numInstances',
+        suggestions: ['Use numInstances: 1 for now'],
+      });
+    }
+    if (parsed.image !== undefined && provider === 'local') {
+      throw new ValidationError('image: not supported yet by provider local (commands run on the host)', {
+        field: 'image',
+        suggestions: ['Remove image, or run inside your own container command'],
+      });
+    }
+    const name = parsed.name ?? defaultTaskName(parsed.command);
+    const taskId = newTaskId(name);
+    const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: process.cwd() };
+    try {
+      await this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowId: taskId,
+        args: [input],
+        typedSearchAttributes: [
+          { key: FlowStatusKey, value: 'pending' },
+          { key: FlowTaskNameKey, value: name },
+          { key: FlowInstanceTypeKey, value: parsed.instanceType ?? 'default' },
+          { key: FlowProviderKey, value: provider },
+        ],
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.submit(config, overrides);
+      throw error;
+    }
+    return taskId;
+  }
+
+  /** Starts a task and returns its handle; `{ wait: true }` also waits for the end. */
+  async run(command: string | TaskConfigInput, options: RunOptions = {}): Promise<Task> {
+    const { wait, ...overrides } = options;
+    const task = this.task(await this.submit(command, overrides));
+    if (wait) await task.wait();
+    return task;
+  }
+
+  /** A handle on an existing task; throws TaskNotFoundError if there is none. */
+  async getTask(taskId: string): Promise<Task> {
+    const task = this.task(taskId);
+    await task.assertExists();
+    return task;
+  }
+
+  /** Tasks newest first, from one visibility query. */
+  async listTasks(options: { status?: TaskStatus | TaskStatus[]; limit?: number } = {}): Promise<TaskSummary[]> {
+    const statuses = options.status === undefined ? [] : [options.status].flat();
+    const filter = statuses.length > 0 ? ` AND FlowStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})` : '';
+    const limit = options.limit ?? 100;
+    const tasks: TaskSummary[] = [];
+    for await (const execution of this.client.workflow.list({ query: `WorkflowType = 'taskWorkflow'${filter}`, pageSize: Math.min(limit, 1000) })) {
+      const attributes = execution.typedSearchAttributes;
+      tasks.push({
+        taskId: execution.workflowId,
+        name: attributes.get(FlowTaskNameKey) ?? execution.workflowId,
+        status: (attributes.get(FlowStatusKey) as TaskStatus | undefined) ?? 'pending',
+        instanceType: attributes.get(FlowInstanceTypeKey) ?? '',
+        provider: attributes.get(FlowProviderKey) ?? '',
+        createdAt: execution.startTime,
+        endedAt: execution.closeTime,
+      });
+      if (tasks.length >= limit) break;
+    }
+    return tasks;
+  }
+
+  /** A handle without a round trip to check the task exists (use getTask for that). */
+  task(taskId: string): Task {
+    return new Task(this.client, this.logStore, taskId);
+  }
+
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+}

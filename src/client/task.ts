@@ -1,0 +1,122 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
+import type { LogStore } from '../logs/log-store';
+import { FlowStatusKey, describeQuery, stopSignal } from '../workflows/definitions';
+import { fromTemporalError } from './errors';
+
+export interface LogOptions {
+  /** Only the last N lines (default: all). */
+  tail?: number;
+  /** Rank to read; default 0. */
+  node?: number;
+}
+
+const FAILED_LOG_LINES = 20;
+
+/** A handle on one task. Cheap to create; every method asks the server (or LogStore) afresh. */
+export class Task {
+  readonly taskId: string;
+  private readonly handle: WorkflowHandle;
+  private lastState?: TaskState;
+
+  constructor(
+    private readonly client: Client,
+    private readonly logStore: LogStore,
+    taskId: string,
+  ) {
+    this.taskId = taskId;
+    this.handle = client.workflow.getHandle(taskId);
+  }
+
+  private async mapped<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw await fromTemporalError(error, this.taskId, () => this.logStore.tail(this.taskId, 0, FAILED_LOG_LINES));
+    }
+  }
+
+  /** Current status from the server's record (works even while no worker runs). */
+  async status(): Promise<TaskStatus> {
+    return this.mapped(async () => {
+      const description = await this.handle.describe();
+      const status = description.typedSearchAttributes.get(FlowStatusKey) as TaskStatus | undefined;
+      if (status) return status;
+      return description.status.name === 'RUNNING' ? 'pending' : 'failed';
+    });
+  }
+
+  /** Full state: nodes, instance ids, addresses, cost so far, events. */
+  async describe(): Promise<TaskState> {
+    this.lastState = await this.mapped(() => this.handle.query(describeQuery));
+    return this.lastState;
+  }
+
+  /** Alias of describe() that keeps the last state on the handle. */
+  refresh(): Promise<TaskState> {
+    return this.describe();
+  }
+
+  async events(): Promise<TaskEvent[]> {
+    return (await this.describe()).events;
+  }
+
+  /** Price per instance-hour of the chosen offer (0 for local), from the last refresh. */
+  get costPerHour(): number | undefined {
+    return this.lastState?.pricePerHour;
+  }
+
+  /** Waits for the end. Resolves for completed/cancelled; throws TaskFailedError on failure. */
+  wait(): Promise<TaskOutcome> {
+    return this.mapped(() => this.handle.result() as Promise<TaskOutcome>);
+  }
+
+  /** Asks the task to stop, then waits until teardown has run. */
+  async stop(reason?: string): Promise<TaskOutcome> {
+    await this.mapped(async () => {
+      const description = await this.handle.describe();
+      if (description.status.name !== 'RUNNING') return;
+      await this.handle.signal(stopSignal, { reason });
+    });
+    try {
+      return await this.wait();
+    } catch (error) {
+      const status = await this.status();
+      if (status === 'failed') throw error;
+      return { taskId: this.taskId, status, exitCode: null, reason: 'stopped' };
+    }
+  }
+
+  /** Output so far (`{ follow: true }` streams it until the task ends). */
+  logs(options: LogOptions & { follow: true }): AsyncIterable<string>;
+  logs(options?: LogOptions & { follow?: false }): Promise<string>;
+  logs(options: LogOptions & { follow?: boolean } = {}): AsyncIterable<string> | Promise<string> {
+    const rank = options.node ?? 0;
+    if (options.follow) return this.followLogs(rank, options.tail);
+    return (async () => {
+      if (options.tail !== undefined) return (await this.logStore.tail(this.taskId, rank, options.tail)).join('\n');
+      const { data } = await this.logStore.read(this.taskId, rank);
+      return data.toString('utf8').replace(/\n$/, '');
+    })();
+  }
+
+  private async *followLogs(rank: number, tail?: number): AsyncGenerator<string> {
+    let fromOffset = 0;
+    if (tail !== undefined) {
+      const size = await this.logStore.size(this.taskId, rank);
+      for (const line of await this.logStore.tail(this.taskId, rank, tail)) yield line;
+      fromOffset = size;
+    }
+    let ended = false;
+    const markEnded = () => {
+      ended = true;
+    };
+    const result = this.handle.result().then(markEnded, markEnded);
+    yield* this.logStore.follow(this.taskId, rank, { fromOffset, isDone: async () => ended, until: result });
+  }
+
+  /** Throws TaskNotFoundError unless the task exists. */
+  async assertExists(): Promise<void> {
+    await this.mapped(() => this.handle.describe());
+  }
+}

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { flowPaths } from '../config/flow-home';
+import { DaemonError } from '../domain';
+import { readDaemonState, type DaemonState } from './daemon-state';
+import { isAlive } from './process-alive';
+import { tryLock } from './start-lock';
+
+const START_DEADLINE_MS = 90_000;
+const STOP_DEADLINE_MS = 30_000;
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export type DaemonHealth = 'running' | 'starting' | 'stopped';
+
+export function daemonHealth(state: DaemonState | undefined): DaemonHealth {
+  if (!state || state.stopping || !isAlive(state.supervisorPid)) return 'stopped';
+  return state.serverReady && state.workerReady && isAlive(state.serverPid) ? 'running' : 'starting';
+}
+
+export function daemonStatus(home: string): { health: DaemonHealth; state?: DaemonState } {
+  const state = readDaemonState(flowPaths(home).daemonState);
+  return { health: daemonHealth(state), state };
+}
+
+function spawnSupervisor(home: string): void {
+  const paths = flowPaths(home);
+  mkdirSync(paths.daemonDir, { recursive: true, mode: 0o700 });
+  const out = openSync(paths.daemonLog, 'a', 0o600);
+  const child = spawn(process.execPath, [join(__dirname, 'supervisor-main.js')], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, FLOW_HOME: home },
+  });
+  child.unref();
+}
+
+/**
+ * Returns a running daemon, starting one if needed. Two callers at once share one daemon:
+ * the first takes the start lock and spawns it; the others wait for it to be ready.
+ */
+export async function ensureDaemon(home: string, onProgress?: (message: string) => void): Promise<DaemonState> {
+  const paths = flowPaths(home);
+  const deadline = Date.now() + START_DEADLINE_MS;
+  let announced = false;
+  while (Date.now() < deadline) {
+    const state = readDaemonState(paths.daemonState);
+    const health = daemonHealth(state);
+    if (health === 'running') return state!;
+    if (health === 'stopped') {
+      const release = tryLock(paths.daemonLock);
+      if (release) {
+        try {
+          // Re-read under the lock: another caller may have started it meanwhile.
+          if (daemonHealth(readDaemonState(paths.daemonState)) === 'stopped') {
+            if (!announced) onProgress?.('Starting the Flow daemon (Temporal dev server + worker)...');
+            announced = true;
+            spawnSupervisor(home);
+            await waitForSupervisor(paths.daemonState, deadline);
+          }
+        } finally {
+          release();
+        }
+        continue;
+      }
+    }
+    await pause(50);
+  }
+  throw new DaemonError(`The Flow daemon did not become ready within ${START_DEADLINE_MS / 1000}s`, [
+    `See ${paths.daemonLog} and ${paths.serverLog}`,
+    'Check the setup with: flow doctor',
+  ]);
+}
+
+/** Waits until a new supervisor has recorded itself, so the lock can be released safely. */
+async function waitForSupervisor(statePath: string, deadline: number): Promise<void> {
+  const started = Date.now();
+  while (Date.now() < deadline) {
+    const state = readDaemonState(statePath);
+    if (state && !state.stopping && isAlive(state.supervisorPid) && Date.parse(state.startedAt) >= started - 1000) return;
+    await pause(25);
+  }
+}
+
+/** Stops worker then server; running task processes keep running and are found again on restart. */
+export async function stopDaemon(home: string): Promise<boolean> {
+  const state = readDaemonState(flowPaths(home).daemonState);
+  if (!state || !isAlive(state.supervisorPid)) return false;
+  process.kill(state.supervisorPid, 'SIGTERM');
+  const deadline = Date.now() + STOP_DEADLINE_MS;
+  while (isAlive(state.supervisorPid) && Date.now() < deadline) await pause(50);
+  if (isAlive(state.supervisorPid)) {
+    process.kill(state.supervisorPid, 'SIGKILL');
+    for (const pid of [state.workerPid, state.serverPid]) if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  return true;
+}

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
+
+export interface DevServerOptions {
+  binary: string;
+  port: number;
+  uiPort: number;
+  /** SQLite file; omit for an in-memory server (tests). */
+  dbFile?: string;
+  logFile: string;
+  namespace?: string;
+  /** Run as its own process group so a Ctrl-C in the parent terminal does not reach it. */
+  detached?: boolean;
+}
+
+export function devServerArgs(options: DevServerOptions): string[] {
+  return [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(options.port),
+    '--ui-port', String(options.uiPort),
+    '--ui-disable-news-fetch',
+    '--log-level', 'warn',
+    ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
+    ...(options.namespace && options.namespace !== 'default' ? ['--namespace', options.namespace] : []),
+    ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+  ];
+}
+
+/** Starts `temporal server start-dev` with our search attributes registered. */
+export function startDevServer(options: DevServerOptions): ChildProcess {
+  const log = openSync(options.logFile, 'a', 0o600);
+  return spawn(options.binary, devServerArgs(options), { stdio: ['ignore', log, log], detached: options.detached ?? false });
+}
+
+/** Resolves once the frontend answers for the namespace; throws after the deadline. */
+export async function waitForServer(address: string, namespace: string, deadlineMs: number, isRunning: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!isRunning()) throw new Error(`temporal server at ${address} exited while starting`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`temporal server at ${address} did not become ready in ${deadlineMs} ms: ${String(lastError)}`);
+}

@@ -1,0 +1,29 @@
+// Entry point of the daemon's worker process (forked by the supervisor, which passes the address).
+import { NativeConnection } from '@temporalio/worker';
+import { flowHome } from '../config/flow-home';
+import { createWorkers, runWorkers } from '../worker/create-workers';
+
+async function main(): Promise<void> {
+  const address = process.env.FLOW_DAEMON_ADDRESS;
+  const namespace = process.env.FLOW_DAEMON_NAMESPACE ?? 'default';
+  if (!address) throw new Error('FLOW_DAEMON_ADDRESS is not set');
+  const connection = await NativeConnection.connect({ address });
+  const workers = await createWorkers({ connection, namespace, home: flowHome() });
+  const shutdown = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  // The supervisor died: do not linger as an orphan.
+  process.on('disconnect', shutdown);
+  const running = runWorkers(workers);
+  process.send?.({ type: 'ready' });
+  await running;
+  await connection.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error('flow worker failed:', error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,27 @@
+/** Edit distance, used to suggest the nearest valid name for a typo. */
+export function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
+}
+
+/** The candidates nearest to `input`, best first; only reasonably close ones. */
+export function closestNames(input: string, candidates: readonly string[], limit = 3): string[] {
+  const needle = input.toLowerCase();
+  // Callers often pass overlapping lists (e.g. well-known names plus table keys): suggest each name once.
+  return [...new Set(candidates)]
+    .map((name) => ({ name, distance: editDistance(needle, name.toLowerCase()) }))
+    .filter(({ name, distance }) => distance <= Math.max(2, Math.floor(name.length / 2)))
+    .sort((x, y) => x.distance - y.distance || x.name.localeCompare(y.name))
+    .slice(0, limit)
+    .map(({ name }) => name);
+}

@@ -1,0 +1,141 @@
+/**
+ * One error hierarchy for the whole SDK. Pure (no Node imports) so workflows can use it.
+ * Across the workflow boundary an error travels as an ApplicationFailure whose `type` is the
+ * class name; `errorFromFailure` in the client turns it back into one of these.
+ */
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'NOT_FOUND'
+  | 'TASK_NOT_FOUND'
+  | 'QUOTA'
+  | 'AUTH'
+  | 'NO_CAPACITY'
+  | 'PRICE_LIMIT'
+  | 'PROVIDER'
+  | 'TASK_FAILED'
+  | 'DAEMON';
+
+export class FlowError extends Error {
+  readonly code: ErrorCode;
+  readonly suggestions: string[];
+  /** Whether retrying the same call could succeed. */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { suggestions?: string[]; retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.suggestions = options.suggestions ?? [];
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** Message plus numbered suggestions, as the CLI prints it. */
+  describe(): string {
+    if (this.suggestions.length === 0) return this.message;
+    return `${this.message}\n${this.suggestions.map((s) => `  - ${s}`).join('\n')}`;
+  }
+}
+
+export class ValidationError extends FlowError {
+  /** Dotted path of the offending field, e.g. "volumes.0.name". */
+  readonly field?: string;
+  constructor(message: string, options: { field?: string; suggestions?: string[] } = {}) {
+    super('VALIDATION', message, { suggestions: options.suggestions });
+    this.field = options.field;
+  }
+}
+
+export class ResourceNotFoundError extends FlowError {
+  constructor(message: string, suggestions: string[] = []) {
+    super('NOT_FOUND', message, { suggestions });
+  }
+}
+
+export class TaskNotFoundError extends FlowError {
+  readonly taskId: string;
+  constructor(taskId: string, suggestions: string[] = ['List tasks with: flow status']) {
+    super('TASK_NOT_FOUND', `Task '${taskId}' was not found`, { suggestions });
+    this.taskId = taskId;
+  }
+}
+
+export class InsufficientQuotaError extends FlowError {
+  constructor(message: string, suggestions: string[] = []) {
+    super('QUOTA', message, { suggestions });
+  }
+}
+
+export class AuthenticationError extends FlowError {
+  constructor(message: string, suggestions: string[] = []) {
+    super('AUTH', message, { suggestions });
+  }
+}
+
+export class NoCapacityError extends FlowError {
+  constructor(message: string, suggestions: string[] = []) {
+    super('NO_CAPACITY', message, { suggestions, retryable: true });
+  }
+}
+
+export class PriceLimitError extends FlowError {
+  constructor(message: string, suggestions: string[] = []) {
+    super('PRICE_LIMIT', message, { suggestions, retryable: true });
+  }
+}
+
+export class ProviderError extends FlowError {
+  constructor(message: string, options: { suggestions?: string[]; retryable?: boolean; cause?: unknown } = {}) {
+    super('PROVIDER', message, { retryable: true, ...options });
+  }
+}
+
+export class DaemonError extends FlowError {
+  constructor(message: string, suggestions: string[] = []) {
+    super('DAEMON', message, { suggestions });
+  }
+}
+
+export class TaskFailedError extends FlowError {
+  readonly taskId: string;
+  readonly exitCode: number | null;
+  /** Last lines of the task's output, already redacted. */
+  readonly lastLogs: string[];
+  constructor(taskId: string, message: string, exitCode: number | null, lastLogs: string[] = []) {
+    super('TASK_FAILED', message, { suggestions: [`See the full output with: flow logs ${taskId}`] });
+    this.taskId = taskId;
+    this.exitCode = exitCode;
+    this.lastLogs = lastLogs;
+  }
+}
+
+/** Errors a retry cannot fix: activities mark these non-retryable. */
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'ValidationError',
+  'ResourceNotFoundError',
+  'TaskNotFoundError',
+  'AuthenticationError',
+  'InsufficientQuotaError',
+  'TaskFailedError',
+] as const;
+
+/** Rebuilds a FlowError from the class name and message carried by an ApplicationFailure. */
+export function errorFromType(type: string | null | undefined, message: string, suggestions: string[] = []): FlowError | undefined {
+  switch (type) {
+    case 'ValidationError':
+      return new ValidationError(message, { suggestions });
+    case 'ResourceNotFoundError':
+      return new ResourceNotFoundError(message, suggestions);
+    case 'InsufficientQuotaError':
+      return new InsufficientQuotaError(message, suggestions);
+    case 'AuthenticationError':
+      return new AuthenticationError(message, suggestions);
+    case 'NoCapacityError':
+      return new NoCapacityError(message, suggestions);
+    case 'PriceLimitError':
+      return new PriceLimitError(message, suggestions);
+    case 'ProviderError':
+      return new ProviderError(message, { suggestions });
+    default:
+      return undefined;
+  }
+}

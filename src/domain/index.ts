@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './instance-types';
+export * from './task-config';
+export * from './task-status';
+export * from './node-spec';
+export { closestNames } from './closest';

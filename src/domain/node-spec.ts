@@ -1,0 +1,64 @@
+import type { InstanceSpec } from './instance-types';
+import type { ProviderName, TaskConfig, VolumeSpec } from './task-config';
+
+/** One purchasable (or local) machine shape with its price. */
+export interface Offer {
+  instanceType: string;
+  spec: InstanceSpec;
+  /** USD per instance-hour; 0 for machines you already own. */
+  pricePerHour: number;
+  region: string;
+  /** How many instances of this shape can be had now. */
+  available: number;
+}
+
+/** An instance a provider handed us for one rank of one task. */
+export interface InstanceRef {
+  provider: ProviderName;
+  instanceId: string;
+  /** Address other ranks reach this one on. */
+  address: string;
+}
+
+/** Everything a provider needs to run one rank. Built by the workflow, deterministic. */
+export interface NodeSpec {
+  taskId: string;
+  rank: number;
+  /** Bumped on each restart/preemption, so a new attempt gets a fresh instance. */
+  attempt: number;
+  command: string | string[];
+  /** Task env plus the FLOW_* variables; secrets are kept apart so they can be redacted. */
+  env: Record<string, string>;
+  secrets: Record<string, string>;
+  workingDir?: string;
+  /** Caller's directory at submit time: where local tasks run when uploadCode is on. */
+  codeDir?: string;
+  volumes: VolumeSpec[];
+  instanceType: string;
+}
+
+/** What the workflow is started with. */
+export interface TaskInput {
+  taskId: string;
+  name: string;
+  provider: ProviderName;
+  config: TaskConfig;
+  codeDir?: string;
+}
+
+/** Variables every rank sees (single-node values here; gangs extend them). */
+export function nodeEnvironment(input: { taskId: string; name: string; rank: number; numNodes: number; mainIp: string; nodeIps: string[]; gpusPerNode: number }): Record<string, string> {
+  return {
+    FLOW_TASK_ID: input.taskId,
+    FLOW_TASK_NAME: input.name,
+    FLOW_NODE_RANK: String(input.rank),
+    FLOW_NUM_NODES: String(input.numNodes),
+    FLOW_MAIN_IP: input.mainIp,
+    FLOW_NODE_IPS: input.nodeIps.join(','),
+    FLOW_GPUS_PER_NODE: String(input.gpusPerNode),
+    MASTER_ADDR: input.mainIp,
+    MASTER_PORT: '29500',
+    NODE_RANK: String(input.rank),
+    WORLD_SIZE: String(input.numNodes),
+  };
+}

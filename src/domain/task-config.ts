@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { closestNames } from './closest';
+import { ValidationError } from './errors';
+import { parseInstanceType } from './instance-types';
+
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
+const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const VOLUME_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
+
+export const PROVIDER_NAMES = ['local', 'ssh', 'mithril'] as const;
+export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
+export type ProviderName = z.infer<typeof ProviderNameSchema>;
+
+const EnvSchema = z.record(
+  z.string().regex(ENV_KEY_PATTERN, 'must be a shell variable name like MY_VAR'),
+  // YAML writes `BATCH: 32`; the process sees strings either way.
+  z.union([z.string(), z.number(), z.boolean()]).transform(String),
+);
+
+export const VolumeSpecSchema = z.strictObject({
+  name: z.string().min(3).max(64).regex(VOLUME_NAME_PATTERN, 'use lower-case letters, digits and dashes, e.g. "datasets"'),
+  sizeGb: z.number().int().min(1).max(15000).default(1),
+  mountPath: z.string().startsWith('/', 'must be an absolute path').optional(),
+});
+export type VolumeSpec = z.infer<typeof VolumeSpecSchema>;
+
+export const RetryPolicySchema = z.strictObject({
+  onPreemption: z.boolean().default(true),
+  onNoCapacity: z.boolean().default(true),
+  onError: z.boolean().default(false),
+  maxRestarts: z.number().int().min(0).max(10).default(0),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
+export const TaskConfigSchema = z
+  .strictObject({
+    name: z.string().min(1, 'must not be empty').max(48).regex(NAME_PATTERN, 'start with a letter or digit; then letters, digits, ".", "_" or "-"').optional(),
+    command: z.union([
+      z.string().trim().min(1, 'must not be empty'),
+      z.array(z.string()).min(1, 'must have at least one element'),
+    ]),
+    instanceType: z.string().trim().min(1, 'must not be empty').optional(),
+    minGpuMemoryGb: z.number().int().min(1).max(640).optional(),
+    numInstances: z.number().int().min(1).max(100).default(1),
+    image: z.string().min(1).optional(),
+    env: EnvSchema.default({}),
+    secrets: EnvSchema.default({}),
+    volumes: z.array(VolumeSpecSchema).default([]),
+    ports: z.array(z.number().int().min(1024).max(65535)).default([]),
+    workingDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+    uploadCode: z.boolean().default(true),
+    region: z.string().min(1).optional(),
+    sshKeys: z.array(z.string().min(1)).default([]),
+    maxPricePerHour: z.number().positive().optional(),
+    maxRunTimeHours: z.number().min(0).max(168).optional(),
+    maxTotalCostUsd: z.number().positive().optional(),
+    maxPendingHours: z.number().positive().optional(),
+    retry: RetryPolicySchema.optional(),
+    provider: ProviderNameSchema.optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.instanceType !== undefined && config.minGpuMemoryGb !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['minGpuMemoryGb'], message: 'set either instanceType or minGpuMemoryGb, not both' });
+    }
+    const names = new Set<string>();
+    config.volumes.forEach((volume, index) => {
+      if (names.has(volume.name)) ctx.addIssue({ code: 'custom', path: ['volumes', index, 'name'], message: `volume '${volume.name}' is listed twice` });
+      names.add(volume.name);
+    });
+    for (const key of Object.keys(config.secrets)) {
+      if (key in config.env) ctx.addIssue({ code: 'custom', path: ['secrets', key], message: `'${key}' is in both env and secrets; keep it in secrets only` });
+    }
+  });
+
+/** A validated TaskConfig with defaults applied. */
+export type TaskConfig = z.infer<typeof TaskConfigSchema>;
+/** What callers may pass: defaults are optional. */
+export type TaskConfigInput = z.input<typeof TaskConfigSchema>;
+
+export const TASK_CONFIG_FIELDS = Object.keys(TaskConfigSchema.shape);
+
+const FIELD_HINTS: Record<string, string> = {
+  instanceType: 'Use a name such as "a100", "4xa100", "8xh100" or "cpu"; see: flow instances',
+  numInstances: 'numInstances is a whole number from 1 to 100',
+  name: 'Names look like "train-llama" (letters, digits, ".", "_", "-")',
+  env: 'Pass variables as KEY=VALUE, e.g. -e BATCH=32',
+  secrets: 'Pass secrets as KEY=VALUE, e.g. --secret HF_TOKEN=...',
+  maxRunTimeHours: 'Use 0 to 168 hours, e.g. --max-run-time 2h',
+  command: 'Give the command to run, e.g. flow run "python train.py"',
+};
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.') || '(config)';
+}
+
+/** Turns zod issues into one ValidationError that names each field and how to fix it. */
+export function toValidationError(
+  error: z.ZodError,
+  allowedFields: readonly string[] = TASK_CONFIG_FIELDS,
+  subject = 'task config',
+): ValidationError {
+  const lines: string[] = [];
+  const suggestions: string[] = [];
+  let firstField: string | undefined;
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const field = pathText([...issue.path, key]);
+        firstField ??= field;
+        lines.push(`${field}: unknown field`);
+        const near = closestNames(key, issue.path.length === 0 ? allowedFields : []);
+        if (near.length > 0) suggestions.push(`Did you mean '${near[0]}' instead of '${key}'?`);
+      }
+      continue;
+    }
+    const field = pathText(issue.path);
+    firstField ??= field;
+    lines.push(`${field}: ${issue.message}`);
+    const hint = FIELD_HINTS[String(issue.path[0])];
+    if (hint && !suggestions.includes(hint)) suggestions.push(hint);
+  }
+  const message = lines.length === 1 ? `Invalid ${subject}: ${lines[0]}` : `Invalid ${subject}:\n  ${lines.join('\n  ')}`;
+  return new ValidationError(message, { field: firstField, suggestions });
+}
+
+/** snake_case → camelCase, so YAML written for the Python SDK parses unchanged. */
+function camelKey(key: string): string {
+  return key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+const NESTED_OBJECT_LISTS = new Set(['volumes']);
+const NESTED_OBJECTS = new Set(['retry']);
+/** Fields whose keys are user data (variable names) and must not be renamed. */
+const VERBATIM = new Set(['env', 'secrets']);
+
+/** Accepts the Python SDK's snake_case spellings (and `environment` for env). */
+export function normalizeConfigKeys(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [rawKey, value] of Object.entries(input)) {
+    const key = rawKey === 'environment' ? 'env' : camelKey(rawKey);
+    if (VERBATIM.has(key)) out[key] = value;
+    else if (NESTED_OBJECT_LISTS.has(key) && Array.isArray(value)) {
+      out[key] = value.map((item) => (item && typeof item === 'object' ? normalizeConfigKeys(item as Record<string, unknown>) : item));
+    } else if (NESTED_OBJECTS.has(key) && value && typeof value === 'object' && !Array.isArray(value)) {
+      out[key] = normalizeConfigKeys(value as Record<string, unknown>);
+    } else out[key] = value;
+  }
+  return out;
+}
+
+/** Validates a config before anything is submitted; throws ValidationError naming the field. */
+export function parseTaskConfig(input: unknown): TaskConfig {
+  const normalized = input && typeof input === 'object' && !Array.isArray(input) ? normalizeConfigKeys(input as Record<string, unknown>) : input;
+  const result = TaskConfigSchema.safeParse(normalized);
+  if (!result.success) throw toValidationError(result.error);
+  const config = result.data;
+  if (config.instanceType !== undefined) parseInstanceType(config.instanceType);
+  // 0 means "no limit", as in the Python SDK.
+  if (config.maxRunTimeHours === 0) delete config.maxRunTimeHours;
+  return config;
+}
+
+/** Where a volume appears inside the task: its mountPath, or /volumes/<name>. */
+export function volumeMountPath(volume: VolumeSpec): string {
+  return volume.mountPath ?? `/volumes/${volume.name}`;
+}
+
+/** A readable default task name from the command: "python train.py" → "python". */
+export function defaultTaskName(command: string | string[]): string {
+  const first = (Array.isArray(command) ? command[0] : command.trim().split(/\s+/)[0]) ?? '';
+  const base = (first.split('/').pop() ?? '').replace(/[^a-zA-Z0-9._-]/g, '').replace(/^[^a-zA-Z0-9]+/, '');
+  return base.slice(0, 32) || 'task';
+}

@@ -1,0 +1,13 @@
+/**
+ * Flow SDK: run GPU work as durable Temporal workflows.
+ *
+ * ```ts
+ * import { Flow } from 'flow-sdk';
+ * const flow = await Flow.connect();
+ * const task = await flow.run('python train.py', { instanceType: 'a100' });
+ * for await (const line of task.logs({ follow: true })) console.log(line);
+ * ```
+ */
+export { Flow, type ConnectOptions, type RunOptions, type TaskSummary } from './client/flow';
+export { Task, type LogOptions } from './client/task';
+export * from './domain';

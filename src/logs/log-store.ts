@@ -1,0 +1,261 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { ValidationError } from '../domain/errors';
+import { followLines, type FollowOptions } from './follow';
+import { withLock } from './mutex';
+import { redactSecrets } from './redact';
+
+/** A chunk without any newline this big is copied anyway, so one endless line cannot stall a log. */
+export const MAX_PARTIAL_LINE_BYTES = 64 * 1024;
+/** How much tail() reads per step while walking backwards from the end of a file. */
+export const TAIL_CHUNK_BYTES = 64 * 1024;
+/** Default and cap for one read(). */
+export const DEFAULT_READ_BYTES = 1024 * 1024;
+
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+const NEWLINE = 0x0a;
+const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+export interface CopyOptions {
+  /** Values to mask with '*' before they reach the disk. */
+  secrets?: string[];
+  /** The source is finished: copy a trailing partial line too. */
+  final?: boolean;
+}
+
+export interface CopyResult {
+  /** The log's size after the copy, i.e. the number of source bytes consumed so far. */
+  offset: number;
+  /** Bytes appended by this call. */
+  appended: number;
+}
+
+export interface LogStoreOptions {
+  /** Chunk size for tail()'s backwards reads; mainly for tests. */
+  tailChunkBytes?: number;
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+/**
+ * File-backed task logs: `<logsDir>/<taskId>/<rank>.log`, one append-only file per rank.
+ * Appends to one file are serialized by an in-process mutex, so their order is kept.
+ */
+export class LogStore {
+  private readonly tailChunkBytes: number;
+
+  constructor(
+    readonly logsDir: string,
+    options: LogStoreOptions = {},
+  ) {
+    this.tailChunkBytes = Math.max(1, options.tailChunkBytes ?? TAIL_CHUNK_BYTES);
+  }
+
+  taskDir(taskId: string): string {
+    if (!TASK_ID_PATTERN.test(taskId) || taskId === '.' || taskId === '..') {
+      throw new ValidationError(`Invalid task id '${taskId}' for a log path`, { field: 'taskId' });
+    }
+    return join(this.logsDir, taskId);
+  }
+
+  path(taskId: string, rank: number): string {
+    if (!Number.isSafeInteger(rank) || rank < 0) {
+      throw new ValidationError(`Invalid rank ${rank}; ranks are whole numbers from 0`, { field: 'rank' });
+    }
+    return join(this.taskDir(taskId), `${rank}.log`);
+  }
+
+  /** Size of the rank's log in bytes; 0 when it does not exist yet. */
+  async size(taskId: string, rank: number): Promise<number> {
+    return sizeOf(this.path(taskId, rank));
+  }
+
+  /**
+   * Copies bytes from a source into the rank's log, resuming exactly where the log ends.
+   * Under the file's mutex: offset = size(); data = await read(offset); keep whole lines only
+   * (up to and including the last '\n') unless `final`, or the chunk has no newline and is at
+   * least 64 KiB; redact; append. The log's size always equals the number of source bytes
+   * consumed (redaction keeps length), so calling it again after a crash never duplicates or
+   * loses a line. Not safe against a second *process* copying the same rank at the same time.
+   */
+  async copyFrom(
+    taskId: string,
+    rank: number,
+    read: (offset: number) => Promise<Buffer>,
+    options: CopyOptions = {},
+  ): Promise<CopyResult> {
+    const file = this.path(taskId, rank);
+    return withLock(file, async () => {
+      const offset = await sizeOf(file);
+      const data = await read(offset);
+      const keep = bytesToKeep(data, options.final === true);
+      if (keep === 0) return { offset, appended: 0 };
+      const chunk = keep === data.length ? data : data.subarray(0, keep);
+      await this.appendRaw(taskId, file, redactSecrets(chunk, options.secrets ?? []));
+      return { offset: offset + keep, appended: keep };
+    });
+  }
+
+  /** Appends as-is (after redaction). Do not mix with copyFrom on the same rank: it moves copyFrom's resume point. */
+  async append(taskId: string, rank: number, data: string | Buffer, secrets: string[] = []): Promise<void> {
+    const file = this.path(taskId, rank);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.length === 0) return;
+    await withLock(file, () => this.appendRaw(taskId, file, redactSecrets(bytes, secrets)));
+  }
+
+  /** Up to maxBytes (default 1 MiB) from offset; an empty buffer at or past the end, or when there is no log. */
+  async read(taskId: string, rank: number, offset = 0, maxBytes = DEFAULT_READ_BYTES): Promise<{ data: Buffer; nextOffset: number }> {
+    return readAt(this.path(taskId, rank), offset, maxBytes);
+  }
+
+  /** The last `lines` lines (without '\n'), reading backwards in chunks so big logs are not read whole. */
+  async tail(taskId: string, rank: number, lines: number): Promise<string[]> {
+    const file = this.path(taskId, rank);
+    if (!(lines > 0)) return [];
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(file, 'r');
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (size === 0) return [];
+      const chunks: Buffer[] = [];
+      let position = size;
+      let newlines = 0;
+      let endsWithNewline: boolean | undefined;
+      // Stop once `lines` newlines precede the end: then the last `lines` lines are all whole.
+      while (position > 0 && newlines < lines) {
+        const length = Math.min(this.tailChunkBytes, position);
+        position -= length;
+        const chunk = Buffer.alloc(length);
+        await readFully(handle, chunk, position);
+        endsWithNewline ??= chunk[chunk.length - 1] === NEWLINE;
+        chunks.unshift(chunk);
+        newlines += countNewlines(chunk);
+        // A newline that ends the file terminates the last line; it does not start a new one.
+        if (endsWithNewline && chunks.length === 1) newlines -= 1;
+      }
+      const all = Buffer.concat(chunks);
+      const body = endsWithNewline ? all.subarray(0, all.length - 1) : all;
+      const result: string[] = [];
+      let end = body.length;
+      while (result.length < lines) {
+        const start = end === 0 ? -1 : body.lastIndexOf(NEWLINE, end - 1);
+        if (start === -1 && position > 0) break; // the rest is the tail end of a line we did not read whole
+        result.push(body.subarray(start + 1, end).toString('utf8'));
+        if (start === -1) break;
+        end = start;
+      }
+      return result.reverse();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Ranks that have a log file, ascending. */
+  async ranks(taskId: string): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.taskDir(taskId));
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    return names
+      .map((name) => /^(\d+)\.log$/.exec(name)?.[1])
+      .filter((rank): rank is string => rank !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * Yields lines (without '\n') from `fromOffset` as they are appended, until `isDone()` is true
+   * and everything written has been yielded. Wakes on fs.watch plus a poll fallback (pollMs,
+   * default 100). A partial last line is held back until its newline arrives, or until done.
+   */
+  follow(taskId: string, rank: number, options: FollowOptions): AsyncGenerator<string> {
+    const file = this.path(taskId, rank);
+    return followLines(file, (offset) => readAt(file, offset, DEFAULT_READ_BYTES), options);
+  }
+
+  private async appendRaw(taskId: string, file: string, bytes: Buffer): Promise<void> {
+    await fsp.mkdir(this.taskDir(taskId), { recursive: true, mode: DIR_MODE });
+    const handle = await fsp.open(file, 'a', FILE_MODE);
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
+        written += bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** How much of a freshly read chunk copyFrom may take now. */
+function bytesToKeep(data: Buffer, final: boolean): number {
+  if (data.length === 0 || final) return data.length;
+  const lastNewline = data.lastIndexOf(NEWLINE);
+  if (lastNewline !== -1) return lastNewline + 1;
+  return data.length >= MAX_PARTIAL_LINE_BYTES ? data.length : 0;
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await fsp.stat(file)).size;
+  } catch (error) {
+    if (isNotFound(error)) return 0;
+    throw error;
+  }
+}
+
+async function readAt(file: string, offset: number, maxBytes: number): Promise<{ data: Buffer; nextOffset: number }> {
+  const start = Math.max(0, Math.floor(offset));
+  const limit = Math.max(0, Math.min(Math.floor(maxBytes), DEFAULT_READ_BYTES * 64));
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'r');
+  } catch (error) {
+    if (isNotFound(error)) return { data: Buffer.alloc(0), nextOffset: start };
+    throw error;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const length = Math.min(limit, Math.max(0, size - start));
+    if (length === 0) return { data: Buffer.alloc(0), nextOffset: start };
+    const buffer = Buffer.alloc(length);
+    const got = await readFully(handle, buffer, start);
+    return { data: got === length ? buffer : buffer.subarray(0, got), nextOffset: start + got };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads until `buffer` is full or the file ends; returns the bytes read. */
+async function readFully(handle: fsp.FileHandle, buffer: Buffer, position: number): Promise<number> {
+  let total = 0;
+  while (total < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, total, buffer.length - total, position + total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+  }
+  return total;
+}
+
+function countNewlines(chunk: Buffer): number {
+  let count = 0;
+  let at = chunk.indexOf(NEWLINE);
+  while (at !== -1) {
+    count += 1;
+    at = chunk.indexOf(NEWLINE, at + 1);
+  }
+  return count;
+}

@@ -1,0 +1,11 @@
+export { LocalProvider, LAUNCH_TIMEOUT_MS } from './local-provider';
+export type { LocalProviderOptions, VolumeIsolation } from './local-provider';
+export { detectGpus, gpuModelKey, parseNvidiaSmiOutput, slugGpuName, NVIDIA_SMI_ARGS } from './gpu-discovery';
+export type { GpuInfo } from './gpu-discovery';
+export { groupGpus, localDefaultInstanceType, localGpuSpec, localOffers, offeredGpuCounts, selectGpuIndices } from './offers';
+export type { GpuGroup } from './offers';
+export { localInstanceId, instancePaths } from './instance-files';
+export type { LocalInstancePaths, LocalInstanceRecord } from './instance-files';
+export { bubblewrapArgs, probeBubblewrap, volumeDir, volumeEnvName } from './volumes';
+export type { BubblewrapProbe, VolumeMount } from './volumes';
+export { shellQuote, supervisorScript } from './supervisor';

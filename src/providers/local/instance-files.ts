@@ -1,0 +1,149 @@
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { flowPaths } from '../../config/flow-home';
+import { ValidationError } from '../../domain';
+import type { NodeSpec } from '../../domain';
+
+/** Every file of one local instance, under <home>/instances/<instanceId>/. */
+export interface LocalInstancePaths {
+  dir: string;
+  /** InstanceRef plus bookkeeping (never env or secrets). */
+  record: string;
+  /** Created exclusively right before the one launch; its presence means "launched". */
+  launchMarker: string;
+  supervisorScript: string;
+  /** Supervisor pid (= its process group id), written by the supervisor itself. */
+  pid: string;
+  startedAt: string;
+  output: string;
+  exitCode: string;
+  exitCodeTmp: string;
+  /** Asks a supervisor that has not started the command yet not to start it. */
+  stopRequested: string;
+  /** Default working directory. */
+  work: string;
+}
+
+const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function localInstanceId(spec: Pick<NodeSpec, 'taskId' | 'rank' | 'attempt'>): string {
+  return `local-${spec.taskId}-r${spec.rank}-a${spec.attempt}`;
+}
+
+export function instancePaths(home: string, instanceId: string): LocalInstancePaths {
+  if (!INSTANCE_ID_PATTERN.test(instanceId) || instanceId.includes('..')) {
+    throw new ValidationError(`Invalid local instance id '${instanceId}'`, { field: 'taskId', suggestions: ['Task ids use letters, digits, ".", "_" and "-"'] });
+  }
+  const dir = join(flowPaths(home).instances, instanceId);
+  return {
+    dir,
+    record: join(dir, 'instance.json'),
+    launchMarker: join(dir, 'launched'),
+    supervisorScript: join(dir, 'supervisor.sh'),
+    pid: join(dir, 'pid'),
+    startedAt: join(dir, 'started_at'),
+    output: join(dir, 'output.log'),
+    exitCode: join(dir, 'exit_code'),
+    exitCodeTmp: join(dir, 'exit_code.tmp'),
+    stopRequested: join(dir, 'stop_requested'),
+    work: join(dir, 'work'),
+  };
+}
+
+/** What instance.json holds. */
+export interface LocalInstanceRecord {
+  provider: 'local';
+  instanceId: string;
+  address: string;
+  taskId: string;
+  rank: number;
+  attempt: number;
+  instanceType: string;
+  createdAt: string;
+  terminated: boolean;
+  terminatedAt?: string;
+}
+
+let tmpCounter = 0;
+function tmpPath(path: string): string {
+  tmpCounter += 1;
+  return `${path}.${process.pid}.${tmpCounter}.tmp`;
+}
+
+/** Writes via a temp file and rename, so readers see the old or the new content, never half. */
+export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+  const tmp = tmpPath(path);
+  writeFileSync(tmp, content, { mode });
+  renameSync(tmp, path);
+}
+
+/** Writes `path` only if it does not exist, atomically (temp file + link). True if this call wrote it. */
+export function writeFileExclusive(path: string, content: string): boolean {
+  const tmp = tmpPath(path);
+  writeFileSync(tmp, content);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/** Creates `path` with O_EXCL and writes `content` into it. False if it already existed. */
+export function createExclusive(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+export function readTextFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** An integer file (pid, exit_code); undefined when missing or not (yet) a number. */
+export function readIntFile(path: string): number | undefined {
+  const text = readTextFile(path)?.trim();
+  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
+  return Number(text);
+}
+
+export function readInstanceRecord(paths: LocalInstancePaths): LocalInstanceRecord | undefined {
+  const text = readTextFile(paths.record);
+  return text === undefined ? undefined : (JSON.parse(text) as LocalInstanceRecord);
+}
+
+/** Writes instance.json unless it exists; returns what is on disk afterwards. */
+export function createInstanceRecord(paths: LocalInstancePaths, record: LocalInstanceRecord): LocalInstanceRecord {
+  writeFileExclusive(paths.record, `${JSON.stringify(record, null, 2)}\n`);
+  return readInstanceRecord(paths) ?? record;
+}
+
+export function updateInstanceRecord(paths: LocalInstancePaths, update: (record: LocalInstanceRecord) => LocalInstanceRecord): void {
+  const current = readInstanceRecord(paths);
+  if (current === undefined) return;
+  writeFileAtomic(paths.record, `${JSON.stringify(update(current), null, 2)}\n`);
+}
+
+/** Records an exit code unless one is already there (the supervisor's own wins). */
+export function recordExitCode(paths: LocalInstancePaths, code: number): void {
+  if (existsSync(paths.exitCode)) return;
+  writeFileExclusive(paths.exitCode, `${code}\n`);
+}

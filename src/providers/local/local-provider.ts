@@ -1,0 +1,332 @@
+import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, readFileSync, statSync } from 'node:fs';
+import { ProviderError, ValidationError } from '../../domain';
+import type { InstanceRef, NodeSpec, Offer } from '../../domain';
+import type { CommandState, Provider, ProviderCapabilities } from '../provider';
+import { commandEnvironment, gpuEnvironment } from './command-env';
+import { detectGpus } from './gpu-discovery';
+import type { GpuInfo } from './gpu-discovery';
+import {
+  createExclusive,
+  createInstanceRecord,
+  instancePaths,
+  localInstanceId,
+  readIntFile,
+  readInstanceRecord,
+  readTextFile,
+  recordExitCode,
+  updateInstanceRecord,
+  writeFileAtomic,
+} from './instance-files';
+import type { LocalInstancePaths } from './instance-files';
+import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
+import { pidAlive, pollUntil, processTreeAlive, readCmdline, signalProcessTree } from './processes';
+import { launchSupervisor, supervisorScript } from './supervisor';
+import {
+  bubblewrapArgs,
+  ensureVolumeDirs,
+  hostPathFor,
+  linkVolumes,
+  prepareMountPoints,
+  probeBubblewrap,
+  volumeEnv,
+  volumeMounts,
+} from './volumes';
+
+export interface LocalProviderOptions {
+  /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
+  home: string;
+  /** GPUs to offer; 'detect' (the default) asks nvidia-smi once. */
+  gpus?: GpuInfo[] | 'detect';
+  /** 'auto' (default) mounts volumes with bubblewrap when it works; 'off' always uses symlinks. */
+  bubblewrap?: 'auto' | 'off';
+}
+
+/** How volumes reach the command on this machine. */
+export type VolumeIsolation = { mode: 'bubblewrap'; bwrap: string; description: string } | { mode: 'symlink'; description: string };
+
+/** A launch with no pid after this long is taken as lost (the launcher died before spawning). */
+export const LAUNCH_TIMEOUT_MS = 30_000;
+/** How long startCommand waits for the supervisor to report its pid. */
+const START_WAIT_MS = 5_000;
+/** How long stopCommand waits for processes to vanish after SIGKILL. */
+const KILL_WAIT_MS = 10_000;
+const TERMINATE_GRACE_MS = 2_000;
+
+const ADDRESS = '127.0.0.1';
+
+/** Written into the launch marker: lets a later reader ignore pids from before a reboot. */
+interface LaunchRecord {
+  bootId?: string;
+  launchedAt: string;
+  launcherPid: number;
+}
+
+function currentBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs each rank's command on this machine, detached, so it outlives the worker that started
+ * it. All state lives in files under <home>/instances/<instanceId>/, so a restarted worker (a
+ * new LocalProvider on the same home) picks up where the last one left off.
+ */
+export class LocalProvider implements Provider {
+  readonly name = 'local' as const;
+  private readonly home: string;
+  private readonly gpuOption: GpuInfo[] | 'detect';
+  private readonly bubblewrapOption: 'auto' | 'off';
+  private gpuList?: Promise<GpuInfo[]>;
+  private volumeIsolation?: VolumeIsolation;
+
+  constructor(options: LocalProviderOptions) {
+    this.home = options.home;
+    this.gpuOption = options.gpus ?? 'detect';
+    this.bubblewrapOption = options.bubblewrap ?? 'auto';
+  }
+
+  get capabilities(): ProviderCapabilities {
+    return { multiNode: false, volumes: true, shell: false, images: false, volumeIsolation: this.isolation().description };
+  }
+
+  /** Bubblewrap when it works here (probed once), else symlinks at the mount paths. */
+  isolation(): VolumeIsolation {
+    if (this.volumeIsolation) return this.volumeIsolation;
+    if (this.bubblewrapOption === 'off') {
+      this.volumeIsolation = { mode: 'symlink', description: 'symlink fallback: bubblewrap is turned off; volumes appear as symlinks at their mount paths' };
+    } else {
+      const probe = probeBubblewrap();
+      this.volumeIsolation = probe.available
+        ? { mode: 'bubblewrap', bwrap: probe.path, description: 'bubblewrap' }
+        : {
+            mode: 'symlink',
+            description: `symlink fallback: ${probe.reason}; volumes appear as symlinks at their mount paths (install bubblewrap to mount them privately)`,
+          };
+    }
+    return this.volumeIsolation;
+  }
+
+  /** The GPUs this provider hands out (detected once when so configured). */
+  gpus(): Promise<GpuInfo[]> {
+    this.gpuList ??= this.gpuOption === 'detect' ? detectGpus() : Promise.resolve([...this.gpuOption]);
+    return this.gpuList;
+  }
+
+  async listOffers(): Promise<Offer[]> {
+    return localOffers(await this.gpus());
+  }
+
+  async defaultInstanceType(): Promise<string> {
+    return localDefaultInstanceType(await this.gpus());
+  }
+
+  /** Where one instance's files are. */
+  instancePaths(instance: Pick<InstanceRef, 'instanceId'>): LocalInstancePaths {
+    return instancePaths(this.home, instance.instanceId);
+  }
+
+  async provision(spec: NodeSpec, offer: Offer): Promise<InstanceRef> {
+    const instanceId = localInstanceId(spec);
+    const paths = instancePaths(this.home, instanceId);
+    mkdirSync(paths.dir, { recursive: true });
+    ensureVolumeDirs(volumeMounts(this.home, spec.volumes));
+    const record = createInstanceRecord(paths, {
+      provider: 'local',
+      instanceId,
+      address: ADDRESS,
+      taskId: spec.taskId,
+      rank: spec.rank,
+      attempt: spec.attempt,
+      instanceType: offer.instanceType,
+      createdAt: new Date().toISOString(),
+      terminated: false,
+    });
+    return { provider: 'local', instanceId: record.instanceId, address: record.address };
+  }
+
+  async isReady(instance: InstanceRef): Promise<boolean> {
+    return isDirectory(this.instancePaths(instance).dir);
+  }
+
+  async startCommand(instance: InstanceRef, spec: NodeSpec): Promise<void> {
+    const paths = this.instancePaths(instance);
+    if (!isDirectory(paths.dir)) {
+      throw new ProviderError(`Local instance ${instance.instanceId} does not exist; provision it first`, { retryable: false });
+    }
+    if (existsSync(paths.launchMarker)) return;
+
+    const mounts = volumeMounts(this.home, spec.volumes);
+    ensureVolumeDirs(mounts);
+    const isolation = this.isolation();
+    const sandboxed = isolation.mode === 'bubblewrap' && mounts.length > 0;
+    if (sandboxed) prepareMountPoints(mounts);
+    else linkVolumes(mounts);
+
+    const workDir = spec.workingDir ?? spec.codeDir ?? paths.work;
+    if (workDir === paths.work) mkdirSync(paths.work, { recursive: true });
+    const hostWorkDir = sandboxed ? hostPathFor(workDir, mounts) : workDir;
+    if (!isDirectory(hostWorkDir)) {
+      throw new ValidationError(`Working directory ${workDir} does not exist on this machine`, {
+        field: 'workingDir',
+        suggestions: ['Set workingDir to an existing absolute folder, or leave it unset to run in the submitting folder'],
+      });
+    }
+
+    const gpuIndices = selectGpuIndices(spec.instanceType, await this.gpus());
+    const env = commandEnvironment({
+      env: spec.env,
+      secrets: spec.secrets,
+      provided: { ...volumeEnv(mounts), ...gpuEnvironment(gpuIndices) },
+    });
+    const script = supervisorScript({
+      instanceId: instance.instanceId,
+      paths,
+      workDir: hostWorkDir,
+      command: spec.command,
+      sandbox: sandboxed && isolation.mode === 'bubblewrap' ? { bwrap: isolation.bwrap, args: bubblewrapArgs(mounts, workDir) } : undefined,
+    });
+    writeFileAtomic(paths.supervisorScript, script, 0o700);
+
+    // The one launch, ever: whoever creates the marker launches; everyone else returns.
+    const launch: LaunchRecord = { bootId: currentBootId(), launchedAt: new Date().toISOString(), launcherPid: process.pid };
+    if (!createExclusive(paths.launchMarker, `${JSON.stringify(launch)}\n`)) return;
+    if (existsSync(paths.stopRequested)) {
+      recordExitCode(paths, 143); // stopped before it started
+      return;
+    }
+    try {
+      await launchSupervisor(paths.supervisorScript, { env, cwd: paths.dir });
+    } catch (error) {
+      appendFileSync(paths.output, `flow: could not start the command: ${(error as Error).message}\n`);
+      recordExitCode(paths, 127);
+      return;
+    }
+    await pollUntil(() => existsSync(paths.pid) || existsSync(paths.exitCode), START_WAIT_MS, 5);
+  }
+
+  async commandState(instance: InstanceRef): Promise<CommandState> {
+    const paths = this.instancePaths(instance);
+    if (!existsSync(paths.launchMarker)) return { state: 'not_started' };
+    const exitCode = readIntFile(paths.exitCode);
+    if (exitCode !== undefined) return { state: 'exited', exitCode };
+    const pid = readIntFile(paths.pid);
+    if (pid === undefined) {
+      // Launch in progress, unless it has been "in progress" for too long.
+      if (this.launchAgeMs(paths) < LAUNCH_TIMEOUT_MS) return { state: 'running' };
+    } else if (this.supervisorAlive(paths, pid)) {
+      return { state: 'running', pid };
+    }
+    // The supervisor may have written exit_code and exited between our two reads.
+    const late = readIntFile(paths.exitCode);
+    if (late !== undefined) return { state: 'exited', exitCode: late };
+    return { state: 'exited', exitCode: null, signal: 'lost' };
+  }
+
+  async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
+    const paths = this.instancePaths(instance);
+    if (maxBytes <= 0 || offset < 0) return Buffer.alloc(0);
+    let fd: number;
+    try {
+      fd = openSync(paths.output, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+      throw error;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (offset >= size) return Buffer.alloc(0);
+      const buffer = Buffer.alloc(Math.min(maxBytes, size - offset));
+      let filled = 0;
+      while (filled < buffer.length) {
+        const read = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
+        if (read === 0) break;
+        filled += read;
+      }
+      return buffer.subarray(0, filled);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async stopCommand(instance: InstanceRef, graceMs: number): Promise<void> {
+    const paths = this.instancePaths(instance);
+    if (!isDirectory(paths.dir)) return;
+    // Seen by a supervisor that has not started the command yet, and by a later startCommand.
+    createExclusive(paths.stopRequested, '');
+    if (!existsSync(paths.launchMarker)) return;
+
+    let pid = readIntFile(paths.pid);
+    if (pid === undefined) {
+      if (existsSync(paths.exitCode)) return;
+      const launchLeft = LAUNCH_TIMEOUT_MS - this.launchAgeMs(paths);
+      await pollUntil(() => existsSync(paths.pid) || existsSync(paths.exitCode), Math.max(0, launchLeft));
+      pid = readIntFile(paths.pid);
+      if (pid === undefined) {
+        recordExitCode(paths, 143);
+        return;
+      }
+    }
+    if (!this.sameBoot(paths)) return; // its processes died with the previous boot
+
+    const outcome = await this.killTree(instance.instanceId, pid, graceMs);
+    if (outcome !== 'none') recordExitCode(paths, outcome === 'term' ? 143 : 137);
+  }
+
+  async terminate(instance: InstanceRef): Promise<void> {
+    const paths = this.instancePaths(instance);
+    if (!isDirectory(paths.dir)) return;
+    await this.stopCommand(instance, TERMINATE_GRACE_MS);
+    if (readInstanceRecord(paths)?.terminated === true) return;
+    updateInstanceRecord(paths, (record) => ({ ...record, terminated: true, terminatedAt: new Date().toISOString() }));
+  }
+
+  /** SIGTERM the tree, SIGKILL what is left after graceMs; resolves once nothing of it lives. */
+  private async killTree(instanceId: string, leader: number, graceMs: number): Promise<'none' | 'term' | 'kill'> {
+    if (!processTreeAlive(leader)) return 'none';
+    signalProcessTree(leader, 'SIGTERM');
+    if (await pollUntil(() => !processTreeAlive(leader), Math.max(0, graceMs))) return 'term';
+    signalProcessTree(leader, 'SIGKILL');
+    if (await pollUntil(() => !processTreeAlive(leader), KILL_WAIT_MS)) return 'kill';
+    throw new ProviderError(`Processes of local instance ${instanceId} (group ${leader}) are still alive after SIGKILL`, { retryable: true });
+  }
+
+  private launchRecord(paths: LocalInstancePaths): LaunchRecord | undefined {
+    try {
+      return JSON.parse(readTextFile(paths.launchMarker) ?? '') as LaunchRecord;
+    } catch {
+      return undefined; // being written, or empty
+    }
+  }
+
+  private sameBoot(paths: LocalInstancePaths): boolean {
+    const recorded = this.launchRecord(paths)?.bootId;
+    const current = currentBootId();
+    return recorded === undefined || current === undefined || recorded === current;
+  }
+
+  private launchAgeMs(paths: LocalInstancePaths): number {
+    try {
+      return Date.now() - statSync(paths.launchMarker).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Alive, not a zombie, from this boot, and still running our script (not a reused pid). */
+  private supervisorAlive(paths: LocalInstancePaths, pid: number): boolean {
+    if (!this.sameBoot(paths) || !pidAlive(pid)) return false;
+    const cmdline = readCmdline(pid);
+    return cmdline === undefined || cmdline.includes(paths.supervisorScript);
+  }
+}

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import type { LocalInstancePaths } from './instance-files';
+import { findOnPath } from './which';
+
+/**
+ * The supervisor is a small /bin/sh script, one per instance, that runs the user's command and
+ * records how it ended. It is started through an intermediate shell and `setsid`, so it is
+ * neither a child of the worker (no zombie to reap, survives the worker) and leads its own
+ * session and process group: its pid is the group id that stopCommand signals.
+ */
+
+/** Quotes one word for /bin/sh: 'it'\''s'. */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function shellJoin(words: readonly string[]): string {
+  return words.map(shellQuote).join(' ');
+}
+
+/** How the user's command is run: a string through `/bin/sh -c`, an argv exactly as given. */
+export interface CommandLaunch {
+  command: string | readonly string[];
+  /** bwrap binary and its arguments up to "--", when the command runs in a sandbox. */
+  sandbox?: { bwrap: string; args: readonly string[] };
+}
+
+/** The shell text that runs the command (without redirections). */
+export function commandLine(launch: CommandLaunch): string {
+  const argv = typeof launch.command === 'string' ? ['/bin/sh', '-c', launch.command] : [...launch.command];
+  if (launch.sandbox) return shellJoin([launch.sandbox.bwrap, ...launch.sandbox.args, ...argv]);
+  // An argv runs in a subshell that execs it, so builtins like "exit" cannot reach the supervisor.
+  if (typeof launch.command === 'string') return shellJoin(argv);
+  return `( exec ${shellJoin(argv)} )`;
+}
+
+export interface SupervisorScriptInput extends CommandLaunch {
+  instanceId: string;
+  paths: LocalInstancePaths;
+  /** Host-side directory the command starts in. */
+  workDir: string;
+}
+
+/**
+ * The supervisor script. It holds no env values or secrets (those come through its own
+ * environment). Steps: record pid and start time; stop at once if a stop came first; trap TERM
+ * so a graceful stop still lets it record the command's real exit status; run the command with
+ * stdout and stderr appended to output.log; write exit_code.tmp and rename it to exit_code.
+ */
+export function supervisorScript(input: SupervisorScriptInput): string {
+  const p = input.paths;
+  const q = shellQuote;
+  return `#!/bin/sh
+# Flow local supervisor for ${input.instanceId}. Written by the local provider; do not edit.
+finish() {
+  echo "$1" > ${q(p.exitCodeTmp)} && mv -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
+  exit "$1"
+}
+echo $$ > ${q(`${p.pid}.tmp`)} && mv -f ${q(`${p.pid}.tmp`)} ${q(p.pid)}
+date -u +%Y-%m-%dT%H:%M:%SZ > ${q(p.startedAt)}
+trap ':' TERM
+if [ -e ${q(p.stopRequested)} ]; then finish 143; fi
+if ! cd ${q(input.workDir)}; then
+  printf 'flow: cannot enter working directory %s\\n' ${q(input.workDir)} >> ${q(p.output)}
+  finish 1
+fi
+${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/null
+finish $?
+`;
+}
+
+/**
+ * Starts `/bin/sh <script>` as a new session leader that is not our child: an intermediate
+ * shell backgrounds `setsid /bin/sh <script>` and exits at once. Resolves once the intermediate
+ * has been spawned (not when the command runs); rejects if it could not be spawned.
+ */
+export function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<void> {
+  const setsid = findOnPath('setsid', { PATH: `${options.env.PATH ?? ''}:/usr/bin:/bin` });
+  const args =
+    setsid === undefined
+      ? // No setsid: the supervisor itself is spawned detached (its own group); /proc zombie checks cover the rest.
+        [scriptPath]
+      : ['-c', `${shellQuote(setsid)} /bin/sh "$1" < /dev/null > /dev/null 2>&1 & exit 0`, 'flow-launch', scriptPath];
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', args, { detached: true, stdio: 'ignore', env: options.env, cwd: options.cwd });
+    child.once('error', reject);
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,17 @@
+// Build step: bundles the workflow code once so workers start without webpack.
+import { writeFileSync } from 'node:fs';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_BUNDLE_PATH } from './workflow-bundle';
+
+async function main(): Promise<void> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
+  writeFileSync(WORKFLOW_BUNDLE_PATH, code);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

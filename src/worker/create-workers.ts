@@ -1,0 +1,47 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { LogStore } from '../logs/log-store';
+import { createProviderRegistry } from '../providers/registry';
+import { flowPaths } from '../config/flow-home';
+import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE } from '../workflows/definitions';
+import { workflowSource } from './workflow-bundle';
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  home: string;
+}
+
+/**
+ * Two workers in one process: one polls workflows and control activities, the other only the
+ * long log-following activities, so a flood of followers never takes a teardown's slot.
+ */
+export async function createWorkers({ connection, namespace, home }: WorkerOptions): Promise<Worker[]> {
+  const activities = createActivities({
+    providers: createProviderRegistry({ home }),
+    logs: new LogStore(flowPaths(home).logs),
+  });
+  const control = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: CONTROL_TASK_QUEUE,
+    ...workflowSource(),
+    activities,
+    // Stopping the worker must not wait on in-flight activities forever.
+    shutdownGraceTime: '2s',
+  });
+  const logs = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: LOGS_TASK_QUEUE,
+    activities: { followCommand: activities.followCommand },
+    maxConcurrentActivityTaskExecutions: 1000,
+    shutdownGraceTime: '2s',
+  });
+  return [control, logs];
+}
+
+/** Runs the workers until shutdown() is called on them (or a signal arrives). */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((worker) => worker.run()));
+}

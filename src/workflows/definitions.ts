@@ -1,0 +1,28 @@
+/**
+ * Names shared by workflows, worker and client: queues, messages, search attributes.
+ * Wire names are set once here and never change (running workflows depend on them).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import type { TaskState } from '../domain/task-status';
+
+/** Workflows and short control activities (provision, start, teardown). */
+export const CONTROL_TASK_QUEUE = 'flow-control';
+/** Long log-following activities, kept apart so they never starve teardown. */
+export const LOGS_TASK_QUEUE = 'flow-logs';
+
+export const describeQuery = defineQuery<TaskState>('describe');
+
+export interface StopRequest {
+  reason?: string;
+}
+/** Asks the task to stop: the command is stopped, teardown runs, the task ends cancelled. */
+export const stopSignal = defineSignal<[StopRequest]>('stop');
+
+export const FlowStatusKey = defineSearchAttributeKey('FlowStatus', SearchAttributeType.KEYWORD);
+export const FlowTaskNameKey = defineSearchAttributeKey('FlowTaskName', SearchAttributeType.KEYWORD);
+export const FlowInstanceTypeKey = defineSearchAttributeKey('FlowInstanceType', SearchAttributeType.KEYWORD);
+export const FlowProviderKey = defineSearchAttributeKey('FlowProvider', SearchAttributeType.KEYWORD);
+
+/** For `temporal server start-dev --search-attribute NAME=Keyword`. */
+export const SEARCH_ATTRIBUTES = ['FlowStatus', 'FlowTaskName', 'FlowInstanceType', 'FlowProvider'] as const;

@@ -1,0 +1,2 @@
+// The workflowsPath target: workflow functions only.
+export { taskWorkflow } from './task-workflow';

@@ -1,0 +1,36 @@
+import { Flow } from '../../src/client/flow';
+import { stopDaemon } from '../../src/daemon/daemon-control';
+import { tempFlowHome, testEnv } from './flow-home';
+
+export interface FlowHarness {
+  flow: Flow;
+  home: string;
+  env: NodeJS.ProcessEnv;
+  /** Closes the client, stops the daemon (worker + server) and removes the home. */
+  stop(): Promise<void>;
+}
+
+/** A real embedded daemon (Temporal dev server + worker) in a fresh FLOW_HOME. */
+export async function startFlow(prefix = 'flow-it-'): Promise<FlowHarness> {
+  const { home, cleanup } = tempFlowHome(prefix);
+  const env = testEnv(home);
+  try {
+    const flow = await Flow.connect({ env });
+    return {
+      flow,
+      home,
+      env,
+      async stop() {
+        await flow.close().catch(() => undefined);
+        await stopDaemon(home);
+        // FLOW_TEST_KEEP_HOME=1 keeps logs and daemon files for a post-mortem.
+        if (process.env.FLOW_TEST_KEEP_HOME) process.stderr.write(`kept FLOW_HOME ${home}\n`);
+        else cleanup();
+      },
+    };
+  } catch (error) {
+    await stopDaemon(home);
+    cleanup();
+    throw error;
+  }
+}

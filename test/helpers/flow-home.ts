@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A fresh FLOW_HOME for one test file; removed by cleanup(). */
+export function tempFlowHome(prefix = 'flow-test-'): { home: string; cleanup: () => void } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+/** The env a test passes to Flow / the CLI: its own home, the pinned temporal binary. */
+export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: home, NO_COLOR: '1', ...extra };
+  delete env.TEMPORAL_ADDRESS;
+  return env;
+}

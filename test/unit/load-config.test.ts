@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { loadSettings } from '../../src/config/load-config';
+import { ValidationError } from '../../src/domain/errors';
+
+const homes: string[] = [];
+/** A fresh FLOW_HOME, optionally with a config.yaml holding `yaml`. */
+function flowHome(yaml?: string): string {
+  const home = mkdtempSync(join(tmpdir(), 'flow-home-'));
+  homes.push(home);
+  if (yaml !== undefined) writeFileSync(join(home, 'config.yaml'), yaml);
+  return home;
+}
+after(() => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+
+function catchValidation(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a ValidationError, but nothing was thrown');
+}
+
+const CONFIG_YAML = `
+provider: ssh
+temporalBin: /opt/temporal/bin/temporal
+temporal:
+  address: file.example:7233
+  namespace: from-file
+`;
+
+describe('loadSettings precedence: overrides > env > config.yaml > defaults', () => {
+  test('defaults apply when there is no config.yaml and no env', () => {
+    const home = flowHome();
+    const settings = loadSettings({ env: { FLOW_HOME: home } });
+    // deepEqual also checks that no key is present with an undefined value.
+    assert.deepEqual(settings, { provider: 'local', temporal: { namespace: 'default', tls: false }, home });
+  });
+
+  test('an empty config.yaml is the same as none', () => {
+    const home = flowHome('');
+    assert.equal(loadSettings({ env: { FLOW_HOME: home } }).provider, 'local');
+  });
+
+  test('config.yaml overrides the defaults', () => {
+    const home = flowHome(CONFIG_YAML);
+    const settings = loadSettings({ env: { FLOW_HOME: home } });
+    assert.equal(settings.home, home);
+    assert.equal(settings.provider, 'ssh');
+    assert.equal(settings.temporalBin, '/opt/temporal/bin/temporal');
+    assert.equal(settings.temporal.address, 'file.example:7233');
+    assert.equal(settings.temporal.namespace, 'from-file');
+    assert.equal(settings.temporal.tls, false);
+  });
+
+  test('environment variables override config.yaml, field by field', () => {
+    const home = flowHome(CONFIG_YAML);
+    const settings = loadSettings({
+      env: { FLOW_HOME: home, FLOW_PROVIDER: 'mithril', TEMPORAL_NAMESPACE: 'from-env', TEMPORAL_ADDRESS: '' },
+    });
+    assert.equal(settings.provider, 'mithril');
+    assert.equal(settings.temporal.namespace, 'from-env');
+    // Unset (or empty) variables leave the file's values alone.
+    assert.equal(settings.temporal.address, 'file.example:7233');
+    assert.equal(settings.temporalBin, '/opt/temporal/bin/temporal');
+  });
+
+  test('explicit overrides beat environment variables and config.yaml', () => {
+    const home = flowHome(CONFIG_YAML);
+    const settings = loadSettings({
+      env: { FLOW_HOME: home, FLOW_PROVIDER: 'mithril', TEMPORAL_NAMESPACE: 'from-env' },
+      overrides: { provider: 'local', temporal: { namespace: 'from-override' } },
+    });
+    assert.equal(settings.provider, 'local');
+    assert.equal(settings.temporal.namespace, 'from-override');
+    assert.equal(settings.temporal.address, 'file.example:7233');
+  });
+
+  test('FLOW_HOME decides which config.yaml is read', () => {
+    const withFile = flowHome('provider: ssh\n');
+    const without = flowHome();
+    assert.equal(loadSettings({ env: { FLOW_HOME: withFile } }).provider, 'ssh');
+    assert.equal(loadSettings({ env: { FLOW_HOME: without } }).provider, 'local');
+  });
+});
+
+describe('loadSettings TLS', () => {
+  test('an API key or client cert turns TLS on unless TEMPORAL_TLS says otherwise', () => {
+    const home = flowHome();
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, TEMPORAL_API_KEY: 'k' } }).temporal.tls, true);
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' } }).temporal.tls, true);
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' } }).temporal.tls, false);
+    // An empty TEMPORAL_TLS counts as unset, like every other empty variable.
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: '' } }).temporal.tls, true);
+    assert.equal(loadSettings({ env: { FLOW_HOME: home } }).temporal.tls, false);
+  });
+
+  test('TEMPORAL_TLS accepts true/1 in any case', () => {
+    const home = flowHome();
+    for (const value of ['true', 'TRUE', 'True', '1']) {
+      assert.equal(loadSettings({ env: { FLOW_HOME: home, TEMPORAL_TLS: value } }).temporal.tls, true, value);
+    }
+    for (const value of ['false', '0', 'no']) {
+      assert.equal(loadSettings({ env: { FLOW_HOME: home, TEMPORAL_TLS: value } }).temporal.tls, false, value);
+    }
+  });
+});
+
+describe('loadSettings errors', () => {
+  test('an invalid provider in config.yaml names the field', () => {
+    const home = flowHome('provider: aws\n');
+    const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home } }));
+    assert.equal(error.field, 'provider');
+    assert.match(error.message, /provider/);
+    assert.doesNotMatch(error.message, /task config/);
+  });
+
+  test('an invalid FLOW_PROVIDER names the field too', () => {
+    const home = flowHome();
+    assert.equal(catchValidation(() => loadSettings({ env: { FLOW_HOME: home, FLOW_PROVIDER: 'aws' } })).field, 'provider');
+  });
+
+  test('a misspelled key in config.yaml is rejected with a suggestion', () => {
+    const home = flowHome('provder: ssh\n');
+    const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home } }));
+    assert.equal(error.field, 'provder');
+    assert.ok(error.suggestions.some((s) => s.includes("'provider'")), JSON.stringify(error.suggestions));
+  });
+
+  test('a config.yaml that is not a mapping is a ValidationError', () => {
+    for (const yaml of ['- local\n- ssh\n', 'just a string\n', '42\n']) {
+      const home = flowHome(yaml);
+      const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home } }));
+      assert.match(error.message, /config\.yaml/, yaml);
+    }
+  });
+
+  test('a config.yaml that is not valid YAML is a ValidationError naming the file', () => {
+    const home = flowHome('provider: [unclosed\n');
+    const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home } }));
+    assert.match(error.message, /config\.yaml/);
+  });
+});
