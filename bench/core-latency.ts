@@ -93,13 +93,14 @@ async function main(): Promise<void> {
 
   let flow: Flow | undefined;
   let cleaned: Promise<void> | undefined;
-  const cleanup = () =>
+  // On Ctrl-C the client is left open: closing it under an in-flight call throws from a gRPC timer.
+  const cleanup = (closeClient: boolean) =>
     (cleaned ??= (async () => {
-      await flow?.close().catch(() => undefined);
+      if (closeClient) await flow?.close().catch(() => undefined);
       await stopDaemon(home).catch((error) => progress(`stopping the daemon failed: ${String(error)}`));
       rmSync(home, { recursive: true, force: true });
     })());
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  process.once('SIGINT', () => void cleanup(false).finally(() => process.exit(130)));
 
   try {
     progress(`FLOW_HOME=${home}; ${runs} runs each after ${WARMUP_RUNS} warm-up runs`);
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    await cleanup();
+    await cleanup(true);
   }
 }
 

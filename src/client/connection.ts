@@ -24,7 +24,7 @@ function tlsOptions(temporal: FlowSettings['temporal']): ConnectionOptions['tls'
 }
 
 /** TEMPORAL_ADDRESS (etc.) when set; otherwise the embedded daemon, started on first use. */
-export async function openConnection(settings: FlowSettings, onProgress?: (message: string) => void): Promise<OpenedConnection> {
+export async function openConnection(settings: FlowSettings, options: { onProgress?: (message: string) => void; env?: NodeJS.ProcessEnv } = {}): Promise<OpenedConnection> {
   const { temporal } = settings;
   if (temporal.address) {
     try {
@@ -41,7 +41,7 @@ export async function openConnection(settings: FlowSettings, onProgress?: (messa
       ]);
     }
   }
-  const state = await ensureDaemon(settings.home, onProgress);
+  const state = await ensureDaemon(settings.home, { ...options, temporalBin: settings.temporalBin });
   const connection = await Connection.connect({ address: state.address });
   return { connection, namespace: state.namespace, embedded: true };
 }

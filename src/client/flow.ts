@@ -63,7 +63,7 @@ export class Flow {
   /** Connects to TEMPORAL_ADDRESS when set, else to the embedded daemon (started on first use). */
   static async connect(options: ConnectOptions = {}): Promise<Flow> {
     const settings = loadSettings({ env: options.env, overrides: options.settings });
-    const { connection, namespace } = await openConnection(settings, options.onProgress);
+    const { connection, namespace } = await openConnection(settings, { onProgress: options.onProgress, env: options.env });
     return new Flow(new Client({ connection, namespace }), settings);
   }
 

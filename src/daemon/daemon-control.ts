@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flowPaths } from '../config/flow-home';
 import { DaemonError } from '../domain';
 import { readDaemonState, type DaemonState } from './daemon-state';
 import { isAlive } from './process-alive';
 import { tryLock } from './start-lock';
+import { resolveTemporalBinary } from './temporal-binary';
 
 const START_DEADLINE_MS = 90_000;
 const STOP_DEADLINE_MS = 30_000;
@@ -26,23 +27,39 @@ export function daemonStatus(home: string): { health: DaemonHealth; state?: Daem
   return { health: daemonHealth(state), state };
 }
 
-function spawnSupervisor(home: string): void {
+/** Starts the supervisor detached; returns a check that says whether it has already died. */
+function spawnSupervisor(home: string, env: NodeJS.ProcessEnv): () => boolean {
   const paths = flowPaths(home);
   mkdirSync(paths.daemonDir, { recursive: true, mode: 0o700 });
   const out = openSync(paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, [join(__dirname, 'supervisor-main.js')], {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...process.env, FLOW_HOME: home },
+    env: { ...env, FLOW_HOME: home },
   });
+  let exited = false;
+  child.once('exit', () => (exited = true));
   child.unref();
+  return () => exited;
+}
+
+function lastLines(path: string, count: number): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 /**
  * Returns a running daemon, starting one if needed. Two callers at once share one daemon:
  * the first takes the start lock and spawns it; the others wait for it to be ready.
  */
-export async function ensureDaemon(home: string, onProgress?: (message: string) => void): Promise<DaemonState> {
+export async function ensureDaemon(
+  home: string,
+  options: { onProgress?: (message: string) => void; env?: NodeJS.ProcessEnv; temporalBin?: string } = {},
+): Promise<DaemonState> {
+  const { onProgress, env = process.env } = options;
   const paths = flowPaths(home);
   const deadline = Date.now() + START_DEADLINE_MS;
   let announced = false;
@@ -56,10 +73,12 @@ export async function ensureDaemon(home: string, onProgress?: (message: string) 
         try {
           // Re-read under the lock: another caller may have started it meanwhile.
           if (daemonHealth(readDaemonState(paths.daemonState)) === 'stopped') {
+            // Fails at once, with the fix, when there is no temporal binary.
+            resolveTemporalBinary(env, options.temporalBin);
             if (!announced) onProgress?.('Starting the Flow daemon (Temporal dev server + worker)...');
             announced = true;
-            spawnSupervisor(home);
-            await waitForSupervisor(paths.daemonState, deadline);
+            const died = spawnSupervisor(home, env);
+            await waitForReady(paths.daemonState, deadline, died, paths.daemonLog);
           }
         } finally {
           release();
@@ -75,12 +94,16 @@ export async function ensureDaemon(home: string, onProgress?: (message: string) 
   ]);
 }
 
-/** Waits until a new supervisor has recorded itself, so the lock can be released safely. */
-async function waitForSupervisor(statePath: string, deadline: number): Promise<void> {
-  const started = Date.now();
+/** Waits until the new daemon is ready; fails fast, quoting its log, if it dies while starting. */
+async function waitForReady(statePath: string, deadline: number, died: () => boolean, logPath: string): Promise<void> {
   while (Date.now() < deadline) {
-    const state = readDaemonState(statePath);
-    if (state && !state.stopping && isAlive(state.supervisorPid) && Date.parse(state.startedAt) >= started - 1000) return;
+    if (daemonHealth(readDaemonState(statePath)) === 'running') return;
+    if (died()) {
+      throw new DaemonError(`The Flow daemon exited while starting:\n${lastLines(logPath, 5)}`, [
+        `Full log: ${logPath}`,
+        'Check the setup with: flow daemon status',
+      ]);
+    }
     await pause(25);
   }
 }

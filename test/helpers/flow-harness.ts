@@ -15,19 +15,20 @@ export async function startFlow(prefix = 'flow-it-'): Promise<FlowHarness> {
   const { home, cleanup } = tempFlowHome(prefix);
   const env = testEnv(home);
   try {
-    const flow = await Flow.connect({ env });
-    return {
-      flow,
+    const harness: FlowHarness = {
+      flow: await Flow.connect({ env }),
       home,
       env,
       async stop() {
-        await flow.close().catch(() => undefined);
+        // Tests may reconnect (harness.flow = ...): close whichever client is current.
+        await harness.flow.close().catch(() => undefined);
         await stopDaemon(home);
         // FLOW_TEST_KEEP_HOME=1 keeps logs and daemon files for a post-mortem.
         if (process.env.FLOW_TEST_KEEP_HOME) process.stderr.write(`kept FLOW_HOME ${home}\n`);
         else cleanup();
       },
     };
+    return harness;
   } catch (error) {
     await stopDaemon(home);
     cleanup();

