@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
 import { stopDaemon } from '../../src/daemon/daemon-control';
-import { runCli } from '../helpers/cli';
+import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { waitFor } from '../helpers/wait-for';
 
@@ -58,6 +58,24 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
     const followed = await runCli(['logs', started.stdout.trim(), '-f'], { env });
     assert.equal(followed.code, 0, followed.stderr);
     assert.equal(followed.stdout, 'tick-1\ntick-2\ntick-3\n');
+  });
+
+  test('Ctrl-C while attached detaches: exit 130, the task keeps running', async () => {
+    const child = spawnCli(['run', 'echo attached-start; sleep 300'], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(() => stdout.includes('attached-start'), { timeoutMs: 30_000, message: 'attached output' });
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.match(stderr, /Detached; (\S+) keeps running/);
+    const taskId = /Detached; (\S+) keeps running/.exec(stderr)![1]!;
+    assert.match(stderr, new RegExp(`flow cancel ${taskId}`));
+    const status = JSON.parse((await runCli(['status', taskId, '--json'], { env })).stdout);
+    assert.equal(status.status, 'running');
+    assert.equal((await runCli(['cancel', taskId], { env })).code, 0);
   });
 
   test('unknown task → exit 3 with a hint', async () => {

@@ -9,6 +9,11 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Starts the CLI without waiting, for tests that signal it. */
+export function spawnCli(args: string[], options: { env: NodeJS.ProcessEnv }) {
+  return spawn(process.execPath, [FLOW_BIN, ...args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 /** Runs the compiled `flow` CLI as a subprocess (no TTY), with a deadline. */
 export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {

@@ -100,6 +100,15 @@ describe('task lifecycle on the local provider (real Temporal dev server)', { ti
     });
   });
 
+  test('secrets reach the command but are redacted in the log, keeping its length', async () => {
+    const secret = 'hf_s3cr3t-value-42';
+    const task = await h.flow.run('echo "token=$HF_TOKEN"; echo "len=${#HF_TOKEN}"', { secrets: { HF_TOKEN: secret } });
+    await task.wait();
+    const logs = await task.logs();
+    assert.equal(logs, `token=${'*'.repeat(secret.length)}\nlen=${secret.length}`);
+    assert.ok(!readFileSync(join(h.home, 'logs', task.taskId, '0.log'), 'utf8').includes(secret));
+  });
+
   test('invalid config is rejected before anything is submitted', async () => {
     const before = (await h.flow.listTasks()).length;
     await assert.rejects(h.flow.submit({ command: 'true', numInstances: 0 }), (error: unknown) => {
