@@ -1,15 +1,15 @@
-import type { Task } from '../client/task';
+import type { TaskBackend } from './backend';
 import type { TaskStatus } from '../domain';
 
 const POLL_MS = 200;
 
 /** Reports each status change of a task until stopped; stop() returns at once. */
-export function watchStatus(task: Task, onChange: (status: TaskStatus) => void): () => void {
+export function watchStatus(backend: TaskBackend, taskId: string, onChange: (status: TaskStatus) => void): () => void {
   let shown: TaskStatus = 'pending';
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
-    const status = await task.status().catch(() => shown);
+    const status = await backend.status(taskId).catch(() => shown);
     if (stopped) return;
     if (status !== shown) {
       shown = status;

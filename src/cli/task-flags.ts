@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../config/parse-yaml';
 import { ValidationError, normalizeConfigKeys, type TaskConfigInput } from '../domain';
 
 export interface RunFlags {

@@ -67,8 +67,11 @@ export class Flow {
     return new Flow(new Client({ connection, namespace }), settings);
   }
 
-  /** Validates the config (nothing is submitted when it is invalid) and starts the task. */
-  async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}): Promise<string> {
+  /**
+   * Validates the config (nothing is submitted when it is invalid) and starts the task.
+   * `codeDir` is where a local task runs when it sets no workingDir (default: this process's cwd).
+   */
+  async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}, options: { codeDir?: string } = {}): Promise<string> {
     const raw = typeof config === 'string' ? { command: config } : config;
     const parsed: TaskConfig = parseTaskConfig({ ...raw, ...overrides });
     const provider = parsed.provider ?? this.settings.provider;
@@ -86,7 +89,7 @@ export class Flow {
     }
     const name = parsed.name ?? defaultTaskName(parsed.command);
     const taskId = newTaskId(name);
-    const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: process.cwd() };
+    const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: options.codeDir ?? process.cwd() };
     try {
       await this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', {
         taskQueue: CONTROL_TASK_QUEUE,
@@ -100,7 +103,7 @@ export class Flow {
         ],
       });
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.submit(config, overrides);
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.submit(config, overrides, options);
       throw error;
     }
     return taskId;

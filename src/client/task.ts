@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
+import { followTaskLog } from '../logs/follow-task';
 import type { LogStore } from '../logs/log-store';
 import { FlowStatusKey, describeQuery, stopSignal } from '../workflows/definitions';
 import { fromTemporalError } from './errors';
@@ -100,19 +101,8 @@ export class Task {
     })();
   }
 
-  private async *followLogs(rank: number, tail?: number): AsyncGenerator<string> {
-    let fromOffset = 0;
-    if (tail !== undefined) {
-      const size = await this.logStore.size(this.taskId, rank);
-      for (const line of await this.logStore.tail(this.taskId, rank, tail)) yield line;
-      fromOffset = size;
-    }
-    let ended = false;
-    const markEnded = () => {
-      ended = true;
-    };
-    const result = this.handle.result().then(markEnded, markEnded);
-    yield* this.logStore.follow(this.taskId, rank, { fromOffset, isDone: async () => ended, until: result });
+  private followLogs(rank: number, tail?: number): AsyncGenerator<string> {
+    return followTaskLog(this.logStore, this.taskId, rank, { ended: this.handle.result(), tail });
   }
 
   /** Throws TaskNotFoundError unless the task exists. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './parse-yaml';
 import { z } from 'zod';
 import { ProviderNameSchema, ValidationError, toValidationError } from '../domain';
 import { flowHome, flowPaths } from './flow-home';

@@ -14,6 +14,8 @@ export interface DaemonState {
   serverReady: boolean;
   workerReady: boolean;
   startedAt: string;
+  /** Unix socket of the local API the CLI uses (absent until it serves). */
+  apiSocket?: string;
   /** Set when the supervisor is stopping or stopped. */
   stopping?: boolean;
 }

@@ -5,6 +5,8 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { flowPaths } from '../config/flow-home';
 import { loadSettings } from '../config/load-config';
+import { API_SOCKET_NAME, MAX_SOCKET_PATH } from './api-protocol';
+import { startApiServer } from './api-server';
 import { readDaemonState, writeDaemonState, type DaemonState } from './daemon-state';
 import { startDevServer, waitForServer } from './dev-server';
 import { freePort, isPortFree } from './free-port';
@@ -122,12 +124,34 @@ async function main(): Promise<void> {
     });
   };
 
+  let closeApi: (() => Promise<void>) | undefined;
+  /** The CLI's fast path; without it (socket path too long) the CLI talks to Temporal itself. */
+  const startApi = async (): Promise<void> => {
+    const socketPath = join(paths.daemonDir, API_SOCKET_NAME);
+    if (socketPath.length > MAX_SOCKET_PATH) {
+      log(`not serving the local API: ${socketPath} is too long for a Unix socket`);
+      return;
+    }
+    const { Flow } = await import('../client/flow');
+    const flow = await Flow.connect({ settings: { temporal: { address: state.address, namespace } } });
+    const api = await startApiServer(flow, socketPath);
+    state.apiSocket = socketPath;
+    save();
+    closeApi = async () => {
+      api.close();
+      api.closeAllConnections();
+      await flow.close();
+    };
+  };
+
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     state.stopping = true;
+    state.apiSocket = undefined;
     save();
     log('stopping worker and server');
+    await closeApi?.().catch((error) => log(`closing the API failed: ${error}`));
     await stopChild(worker, 'worker');
     await stopChild(server, 'temporal server');
     state.serverReady = false;
@@ -143,6 +167,8 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => {});
 
   await startServer();
+  // Before the worker: once the daemon reports ready, the API is settled one way or the other.
+  await startApi().catch((error) => log(`local API unavailable: ${error}`));
   startWorker();
 }
 

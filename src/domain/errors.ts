@@ -139,3 +139,38 @@ export function errorFromType(type: string | null | undefined, message: string, 
       return undefined;
   }
 }
+
+/** A FlowError as JSON, for the daemon's local API. Never carries secrets: messages don't. */
+export interface ErrorJson {
+  type: string;
+  message: string;
+  suggestions?: string[];
+  field?: string;
+  taskId?: string;
+  exitCode?: number | null;
+  lastLogs?: string[];
+}
+
+export function errorToJson(error: unknown): ErrorJson {
+  if (!(error instanceof FlowError)) return { type: 'Error', message: error instanceof Error ? error.message : String(error) };
+  const json: ErrorJson = { type: error.name, message: error.message, suggestions: error.suggestions };
+  if (error instanceof ValidationError) json.field = error.field;
+  if (error instanceof TaskNotFoundError) json.taskId = error.taskId;
+  if (error instanceof TaskFailedError) Object.assign(json, { taskId: error.taskId, exitCode: error.exitCode, lastLogs: error.lastLogs });
+  return json;
+}
+
+export function errorFromJson(json: ErrorJson): Error {
+  switch (json.type) {
+    case 'ValidationError':
+      return new ValidationError(json.message, { field: json.field, suggestions: json.suggestions });
+    case 'TaskNotFoundError':
+      return new TaskNotFoundError(json.taskId ?? '', json.suggestions);
+    case 'TaskFailedError':
+      return new TaskFailedError(json.taskId ?? '', json.message, json.exitCode ?? null, json.lastLogs ?? []);
+    case 'DaemonError':
+      return new DaemonError(json.message, json.suggestions);
+    default:
+      return errorFromType(json.type, json.message, json.suggestions) ?? new Error(json.message);
+  }
+}

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
-import { stopDaemon } from '../../src/daemon/daemon-control';
+import { daemonStatus, stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { waitFor } from '../helpers/wait-for';
@@ -76,6 +76,33 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
     const status = JSON.parse((await runCli(['status', taskId, '--json'], { env })).stdout);
     assert.equal(status.status, 'running');
     assert.equal((await runCli(['cancel', taskId], { env })).code, 0);
+  });
+
+  test('with TEMPORAL_ADDRESS set, the CLI talks to that Temporal server through the SDK', async () => {
+    const { address, apiSocket } = daemonStatus(home).state!;
+    assert.ok(apiSocket, 'the embedded daemon serves the local API');
+    const sdkEnv = { ...env, TEMPORAL_ADDRESS: address };
+    const result = await runCli(['run', 'echo via-sdk'], { env: sdkEnv });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'via-sdk\n');
+    const listed = JSON.parse((await runCli(['status', '--json'], { env: sdkEnv })).stdout) as Array<{ status: string }>;
+    assert.ok(listed.length >= 1 && listed.every((t) => typeof t.status === 'string'));
+    assert.equal((await runCli(['status', 'nope-000000'], { env: sdkEnv })).code, 3);
+  });
+
+  test('an attached run keeps waiting across a daemon restart', async () => {
+    const release = join(home, 'release-attached');
+    const child = spawnCli(['run', `echo waiting; while [ ! -e ${release} ]; do sleep 0.05; done; echo released`], { env });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(() => stdout.includes('waiting'), { timeoutMs: 30_000, message: 'attached output' });
+    assert.equal(await stopDaemon(home), true);
+    writeFileSync(release, '');
+    // The next CLI call starts the daemon again; the attached run reconnects on its own too.
+    assert.equal((await runCli(['daemon', 'start'], { env })).code, 0);
+    assert.equal(await exited, 0);
+    assert.equal(stdout, 'waiting\nreleased\n');
   });
 
   test('unknown task → exit 3 with a hint', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connectForCli } from '../connect';
+import { openBackend } from '../backend';
 import { action } from '../exit-codes';
 import { colors, printJson, statusColor } from '../output';
 
@@ -13,14 +13,13 @@ export function configureCancelCommand(program: Command): void {
 }
 
 async function cancelAction(taskId: string, flags: { json?: boolean }): Promise<void> {
-  const flow = await connectForCli();
+  const backend = await openBackend();
   try {
-    const task = await flow.getTask(taskId);
-    const outcome = await task.stop('cancelled from the CLI');
+    const outcome = await backend.stop(taskId, 'cancelled from the CLI');
     if (flags.json) return printJson(outcome);
     const c = colors(process.stdout);
     process.stdout.write(`${taskId}  ${statusColor(outcome.status, c)(outcome.status)}\n`);
   } finally {
-    await flow.close();
+    await backend.close();
   }
 }

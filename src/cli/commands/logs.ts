@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../domain';
-import { connectForCli } from '../connect';
+import { followTaskLog } from '../../logs/follow-task';
+import { openBackend, type TaskBackend } from '../backend';
 import { action } from '../exit-codes';
 
 export function configureLogsCommand(program: Command): void {
@@ -23,16 +24,32 @@ function wholeNumber(text: string, field: string): number {
 async function logsAction(taskId: string, flags: { follow?: boolean; tail?: string; node: string }): Promise<void> {
   const tail = flags.tail === undefined ? undefined : wholeNumber(flags.tail, 'tail');
   const node = wholeNumber(flags.node, 'node');
-  const flow = await connectForCli();
+  const backend = await openBackend();
   try {
-    const task = await flow.getTask(taskId);
+    await backend.status(taskId); // TaskNotFoundError (exit 3) for an unknown id
     if (flags.follow) {
-      for await (const line of task.logs({ follow: true, tail, node })) process.stdout.write(`${line}\n`);
+      const ended = backend.wait(taskId);
+      for await (const line of followTaskLog(backend.logs, taskId, node, { ended, tail })) process.stdout.write(`${line}\n`);
+    } else if (tail !== undefined) {
+      for (const line of await backend.logs.tail(taskId, node, tail)) process.stdout.write(`${line}\n`);
     } else {
-      const text = await task.logs({ tail, node });
-      if (text) process.stdout.write(`${text}\n`);
+      await streamWholeLog(backend, taskId, node);
     }
   } finally {
-    await flow.close();
+    await backend.close();
   }
+}
+
+/** Copies the whole log to stdout in chunks, so a large log never sits in memory at once. */
+async function streamWholeLog(backend: TaskBackend, taskId: string, rank: number): Promise<void> {
+  let offset = 0;
+  let last = 0x0a;
+  for (;;) {
+    const { data, nextOffset } = await backend.logs.read(taskId, rank, offset);
+    if (data.length === 0) break;
+    process.stdout.write(data);
+    last = data[data.length - 1]!;
+    offset = nextOffset;
+  }
+  if (last !== 0x0a) process.stdout.write('\n');
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TaskFailedError, parseTaskConfig } from '../../domain';
-import { connectForCli } from '../connect';
+import { openBackend } from '../backend';
+import { followTaskLog } from '../../logs/follow-task';
 import { EXIT, action } from '../exit-codes';
 import { colors, printJson, statusColor } from '../output';
 import { watchStatus } from '../status-watcher';
@@ -43,11 +44,12 @@ Examples:
 async function runAction(target: string, flags: RunCommandFlags): Promise<number> {
   const config = configFromFlags(target, flags);
   parseTaskConfig(config); // invalid input stops here: nothing is submitted, no daemon started
-  const flow = await connectForCli();
-  const taskId = await flow.submit(config);
+  const backend = await openBackend();
+  const taskId = await backend.submit(config);
   if (flags.detach) {
     if (flags.json) printJson({ taskId });
     else process.stdout.write(`${taskId}\n`);
+    await backend.close();
     return EXIT.ok;
   }
   const c = colors(process.stderr, flags.json);
@@ -58,13 +60,14 @@ async function runAction(target: string, flags: RunCommandFlags): Promise<number
     process.exit(EXIT.interrupted);
   });
 
-  const task = flow.task(taskId);
-  const stopWatching = watchStatus(task, (status) => say(statusColor(status, c)(`● ${status}`)));
+  const stopWatching = watchStatus(backend, taskId, (status) => say(statusColor(status, c)(`● ${status}`)));
+  const ended = backend.wait(taskId);
+  ended.catch(() => undefined); // handled below, after the log is drained
   try {
     if (!flags.json) {
-      for await (const line of task.logs({ follow: true })) process.stdout.write(`${line}\n`);
+      for await (const line of followTaskLog(backend.logs, taskId, 0, { ended })) process.stdout.write(`${line}\n`);
     }
-    const outcome = await task.wait();
+    const outcome = await ended;
     stopWatching();
     if (flags.json) printJson(outcome);
     const reason = outcome.reason === 'exit' ? '' : ` (${outcome.reason})`;
@@ -77,6 +80,6 @@ async function runAction(target: string, flags: RunCommandFlags): Promise<number
     say(c.red(`● failed: ${error.message}`));
     return error.exitCode !== null && error.exitCode > 0 && error.exitCode < 256 ? error.exitCode : EXIT.failure;
   } finally {
-    await flow.close();
+    await backend.close();
   }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TASK_STATUSES, ValidationError, type TaskStatus } from '../../domain';
-import { connectForCli } from '../connect';
+import { openBackend } from '../backend';
 import { action } from '../exit-codes';
 import { age, colors, printJson, statusColor, table } from '../output';
 
@@ -19,11 +19,11 @@ async function statusAction(taskId: string | undefined, flags: { status?: string
   if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
     throw new ValidationError(`status: '${flags.status}' is not a task status`, { field: 'status', suggestions: [`Use one of: ${TASK_STATUSES.join(', ')}`] });
   }
-  const flow = await connectForCli();
+  const backend = await openBackend();
   try {
     const c = colors(process.stdout, flags.json);
     if (taskId !== undefined) {
-      const state = await (await flow.getTask(taskId)).describe();
+      const state = await backend.describe(taskId);
       if (flags.json) return printJson(state);
       const node = state.nodes[0];
       const lines = [
@@ -40,7 +40,7 @@ async function statusAction(taskId: string | undefined, flags: { status?: string
       process.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
-    const tasks = await flow.listTasks({ status: flags.status as TaskStatus | undefined, limit: Number(flags.limit) || 50 });
+    const tasks = await backend.list({ status: flags.status as TaskStatus | undefined, limit: Number(flags.limit) || 50 });
     if (flags.json) return printJson(tasks);
     if (tasks.length === 0) {
       process.stdout.write('No tasks yet. Start one with: flow run "echo hello"\n');
@@ -49,6 +49,6 @@ async function statusAction(taskId: string | undefined, flags: { status?: string
     const rows = tasks.map((t) => [t.taskId, t.status, t.instanceType, t.provider, age(t.createdAt)]);
     process.stdout.write(`${table(['TASK', 'STATUS', 'INSTANCE', 'PROVIDER', 'AGE'], rows, (cell, column) => (column === 1 ? statusColor(cell as TaskStatus, c)(cell) : cell))}\n`);
   } finally {
-    await flow.close();
+    await backend.close();
   }
 }

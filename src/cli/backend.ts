@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import type { Flow, TaskSummary } from '../client/flow';
+import { DaemonApi, DaemonUnreachableError } from '../client/daemon-api';
+import { flowPaths } from '../config/flow-home';
+import { loadSettings } from '../config/load-config';
+import { ensureDaemon } from '../daemon/daemon-control';
+import type { TaskConfigInput, TaskOutcome, TaskState, TaskStatus } from '../domain';
+import { LogStore } from '../logs/log-store';
+import { colors } from './output';
+
+/** What the CLI needs from Flow; served by the daemon's local API or by the SDK directly. */
+export interface TaskBackend {
+  submit(config: TaskConfigInput): Promise<string>;
+  /** Resolves for completed/cancelled; throws TaskFailedError for failed. */
+  wait(taskId: string): Promise<TaskOutcome>;
+  status(taskId: string): Promise<TaskStatus>;
+  describe(taskId: string): Promise<TaskState>;
+  list(options: { status?: TaskStatus; limit?: number }): Promise<TaskSummary[]>;
+  stop(taskId: string, reason?: string): Promise<TaskOutcome>;
+  /** Task logs live in $FLOW_HOME on this machine. */
+  logs: LogStore;
+  close(): Promise<void>;
+}
+
+const RECONNECT_DEADLINE_MS = 120_000;
+
+function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise<DaemonApi | undefined>): TaskBackend {
+  let api = initial;
+  return {
+    submit: (config) => api.submit(config, process.cwd()),
+    /** Survives a daemon restart: the task goes on, so reconnect and keep waiting. */
+    async wait(taskId) {
+      const deadline = Date.now() + RECONNECT_DEADLINE_MS;
+      for (;;) {
+        try {
+          return await api.wait(taskId);
+        } catch (error) {
+          if (!(error instanceof DaemonUnreachableError) || Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          api = (await reconnect().catch(() => undefined)) ?? api;
+        }
+      }
+    },
+    status: (taskId) => api.status(taskId),
+    describe: (taskId) => api.describe(taskId),
+    list: (options) => api.list(options),
+    stop: (taskId, reason) => api.stop(taskId, reason),
+    logs,
+    close: async () => undefined,
+  };
+}
+
+function sdkBackend(flow: Flow, logs: LogStore): TaskBackend {
+  return {
+    submit: (config) => flow.submit(config),
+    wait: (taskId) => flow.task(taskId).wait(),
+    status: (taskId) => flow.task(taskId).status(),
+    describe: (taskId) => flow.task(taskId).describe(),
+    list: (options) => flow.listTasks(options),
+    stop: (taskId, reason) => flow.task(taskId).stop(reason),
+    logs,
+    close: () => flow.close(),
+  };
+}
+
+/**
+ * The embedded daemon's local API when it serves one (no Temporal client to load: the fast
+ * path), else the SDK against TEMPORAL_ADDRESS or the daemon. Says so when a daemon starts.
+ */
+export async function openBackend(): Promise<TaskBackend> {
+  const settings = loadSettings();
+  const logs = new LogStore(flowPaths(settings.home).logs);
+  const c = colors(process.stderr);
+  const onProgress = (message: string) => process.stderr.write(`${c.dim(message)}\n`);
+  if (!settings.temporal.address) {
+    const connectApi = async () => {
+      const state = await ensureDaemon(settings.home, { temporalBin: settings.temporalBin, onProgress });
+      return state.apiSocket && existsSync(state.apiSocket) ? new DaemonApi(state.apiSocket) : undefined;
+    };
+    const api = await connectApi();
+    if (api) return apiBackend(api, logs, connectApi);
+  }
+  const { Flow } = await import('../client/flow');
+  return sdkBackend(await Flow.connect({ onProgress }), logs);
+}

@@ -1,0 +1,65 @@
+import { request } from 'node:http';
+import { DaemonError, errorFromJson, type ErrorJson, type TaskConfigInput, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
+import { API_ROUTES } from '../daemon/api-protocol';
+import type { TaskSummary } from './flow';
+
+/** The socket could not be reached or the connection dropped (e.g. the daemon restarted). */
+export class DaemonUnreachableError extends DaemonError {}
+
+/** A thin client of the daemon's local API (see daemon/api-protocol). Loads no Temporal code. */
+export class DaemonApi {
+  constructor(private readonly socketPath: string) {}
+
+  private call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        { socketPath: this.socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            try {
+              const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { error?: ErrorJson };
+              if (parsed.error) reject(errorFromJson(parsed.error));
+              else resolve(parsed);
+            } catch (error) {
+              reject(new DaemonError(`The Flow daemon sent an unreadable answer: ${(error as Error).message}`));
+            }
+          });
+          response.on('error', reject);
+        },
+      );
+      req.on('error', (error) => reject(new DaemonUnreachableError(`Lost the Flow daemon: ${error.message}`, ['Check it with: flow daemon status'])));
+      req.end(payload);
+    });
+  }
+
+  async submit(config: TaskConfigInput, codeDir: string): Promise<string> {
+    return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir })).taskId;
+  }
+
+  async wait(taskId: string): Promise<TaskOutcome> {
+    return (await this.call<{ outcome: TaskOutcome }>('GET', API_ROUTES.outcome(taskId))).outcome;
+  }
+
+  async status(taskId: string): Promise<TaskStatus> {
+    return (await this.call<{ status: TaskStatus }>('GET', API_ROUTES.status(taskId))).status;
+  }
+
+  describe(taskId: string): Promise<TaskState> {
+    return this.call<TaskState>('GET', API_ROUTES.task(taskId));
+  }
+
+  async stop(taskId: string, reason?: string): Promise<TaskOutcome> {
+    return (await this.call<{ outcome: TaskOutcome }>('POST', API_ROUTES.stop(taskId), { reason })).outcome;
+  }
+
+  async list(options: { status?: TaskStatus; limit?: number }): Promise<TaskSummary[]> {
+    const query = new URLSearchParams();
+    if (options.status) query.set('status', options.status);
+    if (options.limit) query.set('limit', String(options.limit));
+    const { tasks } = await this.call<{ tasks: Array<TaskSummary & { createdAt: string; endedAt?: string }> }>('GET', `${API_ROUTES.tasks}?${query}`);
+    return tasks.map((t) => ({ ...t, createdAt: new Date(t.createdAt), endedAt: t.endedAt ? new Date(t.endedAt) : undefined }));
+  }
+}

@@ -1,0 +1,92 @@
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Flow } from '../client/flow';
+import { FlowError, ValidationError, errorToJson, type TaskStatus } from '../domain';
+import { API_ROUTES } from './api-protocol';
+
+const MAX_BODY_BYTES = 1 << 20;
+
+function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new ValidationError('request body is larger than 1 MiB'));
+      else chunks.push(chunk);
+    });
+    request.on('end', () => {
+      try {
+        resolve(chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new ValidationError('request body is not JSON'));
+      }
+    });
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function httpStatusFor(error: unknown): number {
+  if (!(error instanceof FlowError)) return 500;
+  if (error.code === 'VALIDATION') return 400;
+  if (error.code === 'NOT_FOUND' || error.code === 'TASK_NOT_FOUND') return 404;
+  return 409;
+}
+
+/** Routes one request to the Flow facade; every answer is JSON, errors as { error }. */
+async function route(flow: Flow, request: IncomingMessage): Promise<unknown> {
+  const url = new URL(request.url ?? '/', 'http://flow');
+  const path = url.pathname;
+  if (path === API_ROUTES.tasks && request.method === 'POST') {
+    const { config, codeDir } = await readJson(request);
+    return { taskId: await flow.submit(config as never, {}, { codeDir: typeof codeDir === 'string' ? codeDir : undefined }) };
+  }
+  if (path === API_ROUTES.tasks && request.method === 'GET') {
+    const status = url.searchParams.get('status');
+    const limit = Number(url.searchParams.get('limit') ?? 100);
+    return { tasks: await flow.listTasks({ status: status ? (status.split(',') as TaskStatus[]) : undefined, limit }) };
+  }
+  const match = /^\/v1\/tasks\/([^/]+)(?:\/(status|outcome|stop))?$/.exec(path);
+  if (match) {
+    const task = flow.task(decodeURIComponent(match[1]!));
+    switch (`${request.method} ${match[2] ?? ''}`) {
+      case 'GET ':
+        return task.describe();
+      case 'GET status':
+        return { status: await task.status() };
+      case 'GET outcome':
+        return { outcome: await task.wait() };
+      case 'POST stop': {
+        const { reason } = await readJson(request);
+        return { outcome: await task.stop(typeof reason === 'string' ? reason : undefined) };
+      }
+    }
+  }
+  throw new ValidationError(`no such API route: ${request.method} ${path}`);
+}
+
+/** Serves the local API on a Unix socket only this user can reach. */
+export async function startApiServer(flow: Flow, socketPath: string): Promise<Server> {
+  rmSync(socketPath, { force: true });
+  const server = createServer((request, response) => {
+    route(flow, request).then(
+      (body) => send(response, 200, body),
+      (error) => send(response, httpStatusFor(error), { error: errorToJson(error) }),
+    );
+  });
+  // Long waits (an attached `flow run`) keep a request open for as long as the task runs.
+  server.requestTimeout = 0;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  chmodSync(socketPath, 0o600);
+  return server;
+}
