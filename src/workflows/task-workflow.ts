@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  CancelledFailure,
   CancellationScope,
   isCancellation,
   setHandler,
@@ -43,9 +44,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
   let instance: InstanceRef | undefined;
+  let bodyDone = false;
 
   const requestStop = (request: StopRequest, reason: EndReason = 'stopped') => {
-    if (stopReason === undefined && !['completed', 'failed', 'cancelled'].includes(state.status)) {
+    // Once the command has ended on its own, a late stop must not relabel the outcome.
+    if (stopReason === undefined && !bodyDone) {
       stopReason = reason;
       state.message = request.reason;
       body.cancel();
@@ -92,7 +95,10 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       };
       setStatus(state, 'provisioning');
       node.phase = 'provisioning';
-      instance = await control.provisionInstance({ spec, offer, provider: input.provider });
+      // Not cancellable: a stop during provisioning must still learn the instance, or teardown
+      // could not release it (a paid machine left running).
+      instance = await CancellationScope.nonCancellable(() => control.provisionInstance({ spec, offer, provider: input.provider }));
+      if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
       node.instanceId = instance.instanceId;
       node.address = instance.address;
       await readiness.awaitInstanceReady({ instance });
@@ -111,6 +117,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     if (!isCancellation(error)) failure = failureInfo(error);
     else stopReason ??= 'stopped';
   } finally {
+    bodyDone = true;
     await CancellationScope.nonCancellable(async () => {
       if (instance === undefined) return;
       const result = await teardown.teardownInstance({ instance, taskId, rank: 0, secrets: secretValues });
