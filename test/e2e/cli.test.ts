@@ -20,7 +20,7 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
     const result = await runCli(['run', 'echo hello-flow'], { env, timeoutMs: 120_000 });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'hello-flow\n');
-    assert.match(result.stderr, /completed/);
+    assert.equal(result.stderr.match(/● completed/g)?.length, 1, result.stderr);
   });
 
   test('flow run "exit 7" exits 7', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TaskFailedError, parseTaskConfig } from '../../domain';
+import { TaskFailedError, isTerminal, parseTaskConfig } from '../../domain';
 import { openBackend } from '../backend';
 import { followTaskLog } from '../../logs/follow-task';
 import { EXIT, action } from '../exit-codes';
@@ -60,7 +60,8 @@ async function runAction(target: string, flags: RunCommandFlags): Promise<number
     process.exit(EXIT.interrupted);
   });
 
-  const stopWatching = watchStatus(backend, taskId, (status) => say(statusColor(status, c)(`● ${status}`)));
+  // Transitions along the way; the final status is printed once, below, with its reason.
+  const stopWatching = watchStatus(backend, taskId, (status) => !isTerminal(status) && say(statusColor(status, c)(`● ${status}`)));
   const ended = backend.wait(taskId);
   ended.catch(() => undefined); // handled below, after the log is drained
   try {
