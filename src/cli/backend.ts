@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Flow, TaskSummary } from '../client/flow';
+import type { Flow, ListTasksOptions, TaskSummary } from '../client/flow';
 import { DaemonApi, DaemonUnreachableError } from '../client/daemon-api';
 import { flowPaths } from '../config/flow-home';
 import { loadSettings } from '../config/load-config';
@@ -11,11 +11,13 @@ import { colors } from './output';
 /** What the CLI needs from Flow; served by the daemon's local API or by the SDK directly. */
 export interface TaskBackend {
   submit(config: TaskConfigInput): Promise<string>;
+  /** Full id from an id or a unique prefix; TaskNotFoundError / ambiguous ValidationError. */
+  resolve(idOrPrefix: string): Promise<string>;
   /** Resolves for completed/cancelled; throws TaskFailedError for failed. */
   wait(taskId: string): Promise<TaskOutcome>;
   status(taskId: string): Promise<TaskStatus>;
   describe(taskId: string): Promise<TaskState>;
-  list(options: { status?: TaskStatus; limit?: number }): Promise<TaskSummary[]>;
+  list(options: ListTasksOptions): Promise<TaskSummary[]>;
   stop(taskId: string, reason?: string): Promise<TaskOutcome>;
   /** Task logs live in $FLOW_HOME on this machine. */
   logs: LogStore;
@@ -28,6 +30,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise
   let api = initial;
   return {
     submit: (config) => api.submit(config, process.cwd()),
+    resolve: (idOrPrefix) => api.resolve(idOrPrefix),
     /** Survives a daemon restart: the task goes on, so reconnect and keep waiting. */
     async wait(taskId) {
       const deadline = Date.now() + RECONNECT_DEADLINE_MS;
@@ -53,6 +56,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise
 function sdkBackend(flow: Flow, logs: LogStore): TaskBackend {
   return {
     submit: (config) => flow.submit(config),
+    resolve: async (idOrPrefix) => (await import('../client/resolve-task-id')).resolveTaskId(flow.client, idOrPrefix),
     wait: (taskId) => flow.task(taskId).wait(),
     status: (taskId) => flow.task(taskId).status(),
     describe: (taskId) => flow.task(taskId).describe(),

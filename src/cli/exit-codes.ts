@@ -1,4 +1,4 @@
-import { FlowError } from '../domain';
+import { FlowError } from '../domain/errors';
 import { colors } from './output';
 
 export const EXIT = { ok: 0, failure: 1, invalidInput: 2, notFound: 3, interrupted: 130 } as const;

@@ -1,9 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { configureCancelCommand } from './commands/cancel';
+import { configureConfigCommand } from './commands/config';
 import { configureDaemonCommand } from './commands/daemon';
+import { configureDoctorCommand } from './commands/doctor';
+import { configureInstancesCommand } from './commands/instances';
 import { configureLogsCommand } from './commands/logs';
 import { configureRunCommand } from './commands/run';
+import { configureSshCommand } from './commands/ssh';
 import { configureStatusCommand } from './commands/status';
+import { configureVolumesCommand } from './commands/volumes';
 import { configureWorkerCommand } from './commands/worker';
 import { EXIT } from './exit-codes';
 
@@ -19,6 +24,11 @@ configureRunCommand(program);
 configureStatusCommand(program);
 configureLogsCommand(program);
 configureCancelCommand(program);
+configureVolumesCommand(program);
+configureInstancesCommand(program);
+configureSshCommand(program);
+configureConfigCommand(program);
+configureDoctorCommand(program);
 configureDaemonCommand(program);
 configureWorkerCommand(program);
 

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { TaskStatus } from '../domain';
+import type { TaskStatus } from '../domain/task-status';
 
 /** Colours only on a TTY, never with NO_COLOR or --json. */
 export function useColor(stream: NodeJS.WriteStream, json = false): boolean {

@@ -1,5 +1,5 @@
 import type { TaskBackend } from './backend';
-import type { TaskStatus } from '../domain';
+import type { TaskStatus } from '../domain/task-status';
 
 const POLL_MS = 200;
 

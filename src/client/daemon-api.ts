@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { DaemonError, errorFromJson, type ErrorJson, type TaskConfigInput, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import { API_ROUTES } from '../daemon/api-protocol';
-import type { TaskSummary } from './flow';
+import type { ListTasksOptions, TaskSummary } from './flow';
 
 /** The socket could not be reached or the connection dropped (e.g. the daemon restarted). */
 export class DaemonUnreachableError extends DaemonError {}
@@ -39,6 +39,10 @@ export class DaemonApi {
     return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir })).taskId;
   }
 
+  async resolve(idOrPrefix: string): Promise<string> {
+    return (await this.call<{ taskId: string }>('GET', `${API_ROUTES.resolve}?${new URLSearchParams({ task: idOrPrefix })}`)).taskId;
+  }
+
   async wait(taskId: string): Promise<TaskOutcome> {
     return (await this.call<{ outcome: TaskOutcome }>('GET', API_ROUTES.outcome(taskId))).outcome;
   }
@@ -55,10 +59,11 @@ export class DaemonApi {
     return (await this.call<{ outcome: TaskOutcome }>('POST', API_ROUTES.stop(taskId), { reason })).outcome;
   }
 
-  async list(options: { status?: TaskStatus; limit?: number }): Promise<TaskSummary[]> {
+  async list(options: ListTasksOptions): Promise<TaskSummary[]> {
     const query = new URLSearchParams();
-    if (options.status) query.set('status', options.status);
+    if (options.status) query.set('status', [options.status].flat().join(','));
     if (options.limit) query.set('limit', String(options.limit));
+    if (options.activeOrSince) query.set('activeOrSince', options.activeOrSince.toISOString());
     const { tasks } = await this.call<{ tasks: Array<TaskSummary & { createdAt: string; endedAt?: string }> }>('GET', `${API_ROUTES.tasks}?${query}`);
     return tasks.map((t) => ({ ...t, createdAt: new Date(t.createdAt), endedAt: t.endedAt ? new Date(t.endedAt) : undefined }));
   }

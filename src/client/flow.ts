@@ -22,6 +22,7 @@ import {
 import { openConnection } from './connection';
 import { Task } from './task';
 import { newTaskId } from './task-id';
+import { Volumes } from './volumes';
 
 export interface ConnectOptions {
   /** Settings that win over env vars and config.yaml (e.g. `{ temporal: { address } }`). */
@@ -38,8 +39,18 @@ export interface TaskSummary {
   status: TaskStatus;
   instanceType: string;
   provider: string;
+  numInstances: number;
+  /** Per instance-hour; known once an offer was chosen (0 for local). */
+  pricePerHour?: number;
   createdAt: Date;
   endedAt?: Date;
+}
+
+export interface ListTasksOptions {
+  status?: TaskStatus | TaskStatus[];
+  limit?: number;
+  /** Only tasks that are still active or were started after this time. */
+  activeOrSince?: Date;
 }
 
 export type RunOptions = Partial<TaskConfigInput> & {
@@ -50,6 +61,8 @@ export type RunOptions = Partial<TaskConfigInput> & {
 /** The SDK entry point: `const flow = await Flow.connect(); await flow.run("python train.py")`. */
 export class Flow {
   readonly settings: FlowSettings;
+  /** Volumes of the configured provider (no Temporal round trip). */
+  readonly volumes: Volumes;
   private readonly logStore: LogStore;
 
   private constructor(
@@ -57,6 +70,7 @@ export class Flow {
     settings: FlowSettings,
   ) {
     this.settings = settings;
+    this.volumes = new Volumes(settings);
     this.logStore = new LogStore(flowPaths(settings.home).logs);
   }
 
@@ -95,6 +109,7 @@ export class Flow {
         taskQueue: CONTROL_TASK_QUEUE,
         workflowId: taskId,
         args: [input],
+        memo: { numInstances: parsed.numInstances },
         typedSearchAttributes: [
           { key: FlowStatusKey, value: 'pending' },
           { key: FlowTaskNameKey, value: name },
@@ -125,19 +140,20 @@ export class Flow {
   }
 
   /** Tasks newest first, from one visibility query. */
-  async listTasks(options: { status?: TaskStatus | TaskStatus[]; limit?: number } = {}): Promise<TaskSummary[]> {
-    const statuses = options.status === undefined ? [] : [options.status].flat();
-    const filter = statuses.length > 0 ? ` AND FlowStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})` : '';
+  async listTasks(options: ListTasksOptions = {}): Promise<TaskSummary[]> {
     const limit = options.limit ?? 100;
     const tasks: TaskSummary[] = [];
-    for await (const execution of this.client.workflow.list({ query: `WorkflowType = 'taskWorkflow'${filter}`, pageSize: Math.min(limit, 1000) })) {
+    for await (const execution of this.client.workflow.list({ query: listQuery(options), pageSize: Math.min(limit, 1000) })) {
       const attributes = execution.typedSearchAttributes;
+      const memo = (execution.memo ?? {}) as { numInstances?: number; pricePerHour?: number };
       tasks.push({
         taskId: execution.workflowId,
         name: attributes.get(FlowTaskNameKey) ?? execution.workflowId,
         status: (attributes.get(FlowStatusKey) as TaskStatus | undefined) ?? 'pending',
         instanceType: attributes.get(FlowInstanceTypeKey) ?? '',
         provider: attributes.get(FlowProviderKey) ?? '',
+        numInstances: memo.numInstances ?? 1,
+        pricePerHour: memo.pricePerHour,
         createdAt: execution.startTime,
         endedAt: execution.closeTime,
       });
@@ -154,4 +170,15 @@ export class Flow {
   async close(): Promise<void> {
     await this.client.connection.close();
   }
+}
+
+const ACTIVE = "FlowStatus IN ('pending', 'provisioning', 'running')";
+
+/** One visibility query for a listing; statuses come from the TaskStatus enum, never user text. */
+function listQuery(options: ListTasksOptions): string {
+  const clauses = ["WorkflowType = 'taskWorkflow'"];
+  const statuses = options.status === undefined ? [] : [options.status].flat();
+  if (statuses.length > 0) clauses.push(`FlowStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
+  if (options.activeOrSince) clauses.push(`(${ACTIVE} OR StartTime > '${options.activeOrSince.toISOString()}')`);
+  return clauses.join(' AND ');
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ProviderNameSchema, ValidationError, toValidationError } from '../domain';
 import { flowHome, flowPaths } from './flow-home';
 
+export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
+
 /** Settings, resolved: explicit args > env vars > $FLOW_HOME/config.yaml > defaults. */
 export const FlowSettingsSchema = z.strictObject({
   provider: ProviderNameSchema.default('local'),
@@ -20,9 +22,58 @@ export const FlowSettingsSchema = z.strictObject({
     })
     .prefault({}),
   temporalBin: z.string().optional(),
+  mithril: z
+    .strictObject({
+      apiKey: z.string().trim().min(1, 'must not be empty').optional(),
+      project: z.string().trim().min(1, 'must not be empty').optional(),
+      region: z.string().trim().min(1, 'must not be empty').optional(),
+      apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(DEFAULT_MITHRIL_API_URL),
+      sshKeys: z.array(z.string().trim().min(1, 'must not be empty')).default([]),
+    })
+    .prefault({}),
 });
 export type FlowSettings = z.infer<typeof FlowSettingsSchema> & { home: string };
 export type FlowSettingsInput = z.input<typeof FlowSettingsSchema>;
+
+export interface LoadSettingsOptions {
+  env?: NodeJS.ProcessEnv;
+  overrides?: FlowSettingsInput;
+}
+
+/** Where a resolved value came from. */
+export type SettingSource = 'argument' | `env:${string}` | 'config.yaml' | 'default';
+
+export interface ExplainedSetting {
+  /** Dotted path, e.g. "mithril.apiKey"; "home" is the Flow home folder. */
+  key: string;
+  /** The resolved value (masked when `secret`); undefined when unset. */
+  value: unknown;
+  source: SettingSource;
+  secret: boolean;
+}
+
+/** Leaves that hold credentials: never shown unmasked. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['temporal.apiKey', 'mithril.apiKey']);
+
+const BULLETS = '••••••••';
+
+/** `mk_••••••••3f2a`: the first 3 and last 4 characters of a long secret, else only bullets. */
+export function maskSecret(value: string): string {
+  if (value.length === 0) return '';
+  return value.length >= 12 ? `${value.slice(0, 3)}${BULLETS}${value.slice(-4)}` : BULLETS;
+}
+
+/** A value the Python SDK's templates leave in place of a real one (`YOUR_API_KEY`). */
+function isPlaceholder(value: string): boolean {
+  return value.trim().startsWith('YOUR_');
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// config.yaml
 
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
@@ -40,32 +91,178 @@ function readConfigFile(path: string): Record<string, unknown> {
     });
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isMapping(parsed)) {
     throw new ValidationError(`${path} must hold a YAML mapping of settings`, { suggestions: ['Recreate it with: flow init'] });
   }
-  return parsed as Record<string, unknown>;
+  return normalizeFileSettings(parsed, path);
 }
 
-function fromEnv(env: NodeJS.ProcessEnv): FlowSettingsInput {
-  const tlsWanted = env.TEMPORAL_TLS?.trim() || (env.TEMPORAL_TLS_CLIENT_CERT_PATH || env.TEMPORAL_API_KEY ? 'true' : undefined);
-  return {
-    provider: env.FLOW_PROVIDER as FlowSettingsInput['provider'],
-    temporalBin: env.FLOW_TEMPORAL_BIN,
+/** Keys the Python SDK writes that Flow accepts and ignores, so one config.yaml serves both. */
+const PYTHON_ONLY_TOP_LEVEL = new Set(['mode', 'demo']);
+const PYTHON_ONLY_MITHRIL = new Set(['devTaskId', 'limitPrices', 'enableWorkloadResume']);
+const SECTIONS = new Set(['temporal', 'mithril']);
+
+function camelKey(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** `YOUR_…` placeholders become unset, in strings and in lists. */
+function dropPlaceholders(value: unknown): unknown {
+  if (typeof value === 'string') return isPlaceholder(value) ? undefined : value;
+  if (Array.isArray(value)) return value.filter((item) => !(typeof item === 'string' && isPlaceholder(item)));
+  return value;
+}
+
+/** camelCases one mapping's keys; two spellings of one key must agree. */
+function camelMapping(input: Record<string, unknown>, prefix: string, path: string, ignore: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const spelledAs: Record<string, string> = {};
+  for (const [rawKey, rawValue] of Object.entries(input)) {
+    const key = camelKey(rawKey);
+    if (ignore.has(key) || (prefix === '' && key.startsWith('health'))) continue;
+    const value = SECTIONS.has(key) && prefix === '' ? rawValue : dropPlaceholders(rawValue);
+    if (value === undefined && key in out) continue;
+    if (out[key] !== undefined && JSON.stringify(out[key]) !== JSON.stringify(value)) {
+      throw new ValidationError(`${path} sets ${prefix}${key} twice, as '${spelledAs[key]}' and '${rawKey}', with different values`, {
+        field: `${prefix}${key}`,
+        suggestions: [`Keep one of '${spelledAs[key]}' and '${rawKey}' in ${path}`],
+      });
+    }
+    out[key] = value;
+    spelledAs[key] = rawKey;
+  }
+  return out;
+}
+
+/**
+ * Accepts Flow's own shape (camelCase) and the Python SDK's (`api_key` at the top level,
+ * `mithril: {project, region, api_url, ssh_keys}`, snake_case keys).
+ */
+function normalizeFileSettings(raw: Record<string, unknown>, path: string): Record<string, unknown> {
+  const out = camelMapping(raw, '', path, PYTHON_ONLY_TOP_LEVEL);
+  if (isMapping(out.temporal)) out.temporal = camelMapping(out.temporal, 'temporal.', path, new Set());
+  if (isMapping(out.mithril)) {
+    const mithril = camelMapping(out.mithril, 'mithril.', path, PYTHON_ONLY_MITHRIL);
+    if (typeof mithril.sshKeys === 'string') mithril.sshKeys = splitList(mithril.sshKeys);
+    out.mithril = mithril;
+  }
+  if ('apiKey' in out) {
+    // The Python SDK keeps the Mithril key at the top level.
+    const topLevel = out.apiKey;
+    delete out.apiKey;
+    if (topLevel !== undefined) {
+      const mithril = isMapping(out.mithril) ? out.mithril : out.mithril === undefined || out.mithril === null ? {} : undefined;
+      if (mithril === undefined) {
+        // `mithril` is not a mapping: leave it for the schema to reject.
+        out.apiKey = topLevel;
+      } else {
+        if (mithril.apiKey !== undefined && mithril.apiKey !== topLevel) {
+          throw new ValidationError(`${path} sets the Mithril API key twice, as 'api_key' and 'mithril.apiKey', with different values`, {
+            field: 'mithril.apiKey',
+            suggestions: [`Keep only the top-level 'api_key' in ${path}`],
+          });
+        }
+        out.mithril = { ...mithril, apiKey: topLevel };
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers and where each value came from
+
+interface Layer {
+  values: Record<string, unknown>;
+  sources: Map<string, SettingSource>;
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0 && !isPlaceholder(item));
+}
+
+/** The dotted paths of the leaves a layer sets (undefined and '' set nothing, as in merge). */
+function leafPaths(values: Record<string, unknown>, prefix = ''): string[] {
+  const paths: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || value === '') continue;
+    if (isMapping(value)) paths.push(...leafPaths(value, `${prefix}${key}.`));
+    else paths.push(`${prefix}${key}`);
+  }
+  return paths;
+}
+
+function uniformLayer(values: Record<string, unknown>, source: SettingSource): Layer {
+  return { values, sources: new Map(leafPaths(values).map((path) => [path, source])) };
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Layer {
+  const sources = new Map<string, SettingSource>();
+  /** The first set variable among `names` (empty and `YOUR_…` count as unset), noted as the source. */
+  const valueOf = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value && !isPlaceholder(value) ? value : undefined;
+  };
+  const read = (leaf: string, ...names: string[]): string | undefined => {
+    for (const name of names) {
+      const value = valueOf(name);
+      if (value !== undefined) {
+        sources.set(leaf, `env:${name}`);
+        return value;
+      }
+    }
+    return undefined;
+  };
+
+  const mithrilApiKey = read('mithril.apiKey', 'MITHRIL_API_KEY');
+  let provider = read('provider', 'FLOW_PROVIDER');
+  if (provider === undefined && mithrilApiKey !== undefined) {
+    // As in the Python SDK: a Mithril key in the environment selects the Mithril provider.
+    provider = 'mithril';
+    sources.set('provider', 'env:MITHRIL_API_KEY');
+  }
+
+  const sshKeysText = read('mithril.sshKeys', 'MITHRIL_SSH_KEYS');
+  const sshKeys = sshKeysText === undefined ? undefined : splitList(sshKeysText);
+  if (sshKeys !== undefined && sshKeys.length === 0) sources.delete('mithril.sshKeys');
+
+  let tls: boolean | undefined;
+  const tlsText = read('temporal.tls', 'TEMPORAL_TLS');
+  if (tlsText !== undefined) {
+    tls = ['true', '1'].includes(tlsText.toLowerCase());
+  } else {
+    const implied = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_API_KEY'].find((name) => valueOf(name) !== undefined);
+    if (implied !== undefined) {
+      tls = true;
+      sources.set('temporal.tls', `env:${implied}`);
+    }
+  }
+
+  const values = {
+    provider,
+    temporalBin: read('temporalBin', 'FLOW_TEMPORAL_BIN'),
     temporal: {
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
-      apiKey: env.TEMPORAL_API_KEY,
-      tls: tlsWanted === undefined ? undefined : ['true', '1'].includes(tlsWanted.trim().toLowerCase()),
-      tlsCertPath: env.TEMPORAL_TLS_CLIENT_CERT_PATH,
-      tlsKeyPath: env.TEMPORAL_TLS_CLIENT_KEY_PATH,
-      tlsCaPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
-      serverName: env.TEMPORAL_TLS_SERVER_NAME,
+      address: read('temporal.address', 'TEMPORAL_ADDRESS'),
+      namespace: read('temporal.namespace', 'TEMPORAL_NAMESPACE'),
+      apiKey: read('temporal.apiKey', 'TEMPORAL_API_KEY'),
+      tls,
+      tlsCertPath: read('temporal.tlsCertPath', 'TEMPORAL_TLS_CLIENT_CERT_PATH'),
+      tlsKeyPath: read('temporal.tlsKeyPath', 'TEMPORAL_TLS_CLIENT_KEY_PATH'),
+      tlsCaPath: read('temporal.tlsCaPath', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'),
+      serverName: read('temporal.serverName', 'TEMPORAL_TLS_SERVER_NAME'),
+    },
+    mithril: {
+      apiKey: mithrilApiKey,
+      project: read('mithril.project', 'MITHRIL_PROJECT', 'MITHRIL_DEFAULT_PROJECT'),
+      region: read('mithril.region', 'MITHRIL_REGION', 'MITHRIL_DEFAULT_REGION'),
+      apiUrl: read('mithril.apiUrl', 'MITHRIL_API_URL'),
+      sshKeys: sshKeys !== undefined && sshKeys.length > 0 ? sshKeys : undefined,
     },
   };
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  return { values, sources };
 }
 
 /** Later layers win; undefined never overrides a value. */
@@ -82,12 +279,86 @@ function merge(...layers: Array<Record<string, unknown> | undefined>): Record<st
   return out;
 }
 
-export function loadSettings(options: { env?: NodeJS.ProcessEnv; overrides?: FlowSettingsInput } = {}): FlowSettings {
+function describeSource(source: SettingSource, configFile: string): string {
+  if (source === 'config.yaml') return configFile;
+  if (source === 'argument') return 'an explicit argument';
+  if (source.startsWith('env:')) return `the environment variable ${source.slice(4)}`;
+  return 'the default';
+}
+
+function resolve(options: LoadSettingsOptions): { settings: FlowSettings; sources: Map<string, SettingSource> } {
   const env = options.env ?? process.env;
   const home = flowHome(env);
-  const file = readConfigFile(flowPaths(home).configFile);
-  const merged = merge(file, fromEnv(env) as Record<string, unknown>, options.overrides as Record<string, unknown> | undefined);
+  const configFile = flowPaths(home).configFile;
+  const layers: Layer[] = [
+    uniformLayer(readConfigFile(configFile), 'config.yaml'),
+    fromEnv(env),
+    uniformLayer((options.overrides ?? {}) as Record<string, unknown>, 'argument'),
+  ];
+  const sources = new Map<string, SettingSource>();
+  for (const layer of layers) for (const [path, source] of layer.sources) sources.set(path, source);
+  const merged = merge(...layers.map((layer) => layer.values));
   const result = FlowSettingsSchema.safeParse(merged);
-  if (!result.success) throw toValidationError(result.error, Object.keys(FlowSettingsSchema.shape), 'Flow settings');
-  return { ...result.data, home };
+  if (!result.success) {
+    const error = toValidationError(result.error, Object.keys(FlowSettingsSchema.shape), 'Flow settings');
+    const source = error.field === undefined ? undefined : sources.get(error.field);
+    if (source === undefined) throw error;
+    const where = `${error.field} comes from ${describeSource(source, configFile)}`;
+    throw new ValidationError(error.message, { field: error.field, suggestions: [...error.suggestions, where] });
+  }
+  return { settings: { ...result.data, home }, sources };
+}
+
+export function loadSettings(options: LoadSettingsOptions = {}): FlowSettings {
+  return resolve(options).settings;
+}
+
+/** The settings with nothing configured (for a fallback when config.yaml is broken). */
+export function defaultSettings(home: string): FlowSettings {
+  return { ...FlowSettingsSchema.parse({}), home };
+}
+
+// ---------------------------------------------------------------------------------------------
+// explainSettings
+
+function unwrapSchema(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  while (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}
+
+/** Every leaf of the settings schema, as dotted paths, in declaration order. */
+function settingLeaves(shape: Record<string, z.ZodType> = FlowSettingsSchema.shape, prefix = ''): string[] {
+  const leaves: string[] = [];
+  for (const [key, schema] of Object.entries(shape)) {
+    const inner = unwrapSchema(schema);
+    if (inner instanceof z.ZodObject) leaves.push(...settingLeaves(inner.shape as Record<string, z.ZodType>, `${prefix}${key}.`));
+    else leaves.push(`${prefix}${key}`);
+  }
+  return leaves;
+}
+
+function valueAt(root: unknown, path: string): unknown {
+  let current = root;
+  for (const part of path.split('.')) current = isMapping(current) ? current[part] : undefined;
+  return current;
+}
+
+/**
+ * Every resolved setting (plus `home`) with where it came from: 'argument', 'env:NAME',
+ * 'config.yaml' or 'default' (also for a setting that is unset). Secrets come back masked.
+ */
+export function explainSettings(options: LoadSettingsOptions = {}): ExplainedSetting[] {
+  const env = options.env ?? process.env;
+  const { settings, sources } = resolve(options);
+  const entries: ExplainedSetting[] = [{ key: 'home', value: settings.home, source: env.FLOW_HOME?.trim() ? 'env:FLOW_HOME' : 'default', secret: false }];
+  for (const key of settingLeaves()) {
+    const secret = SECRET_SETTINGS.has(key);
+    const raw = valueAt(settings, key);
+    const value = secret && typeof raw === 'string' ? maskSecret(raw) : raw;
+    entries.push({ key, value, source: sources.get(key) ?? 'default', secret });
+  }
+  return entries;
 }

@@ -1,7 +1,8 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Flow } from '../client/flow';
-import { FlowError, ValidationError, errorToJson, type TaskStatus } from '../domain';
+import { resolveTaskId } from '../client/resolve-task-id';
+import { FlowError, TASK_STATUSES, ValidationError, errorToJson, type TaskStatus } from '../domain';
 import { API_ROUTES } from './api-protocol';
 
 const MAX_BODY_BYTES = 1 << 20;
@@ -47,10 +48,23 @@ async function route(flow: Flow, request: IncomingMessage): Promise<unknown> {
     const { config, codeDir } = await readJson(request);
     return { taskId: await flow.submit(config as never, {}, { codeDir: typeof codeDir === 'string' ? codeDir : undefined }) };
   }
+  if (path === API_ROUTES.resolve && request.method === 'GET') {
+    return { taskId: await resolveTaskId(flow.client, url.searchParams.get('task') ?? '') };
+  }
   if (path === API_ROUTES.tasks && request.method === 'GET') {
     const status = url.searchParams.get('status');
-    const limit = Number(url.searchParams.get('limit') ?? 100);
-    return { tasks: await flow.listTasks({ status: status ? (status.split(',') as TaskStatus[]) : undefined, limit }) };
+    const since = url.searchParams.get('activeOrSince');
+    const statuses = status ? status.split(',') : [];
+    const unknown = statuses.find((s) => !TASK_STATUSES.includes(s as TaskStatus));
+    if (unknown) throw new ValidationError(`status: '${unknown}' is not a task status`, { field: 'status' });
+    if (since && Number.isNaN(Date.parse(since))) throw new ValidationError(`activeOrSince: '${since}' is not a date`, { field: 'activeOrSince' });
+    return {
+      tasks: await flow.listTasks({
+        status: statuses.length > 0 ? (statuses as TaskStatus[]) : undefined,
+        limit: Number(url.searchParams.get('limit') ?? 100),
+        activeOrSince: since ? new Date(since) : undefined,
+      }),
+    };
   }
   const match = /^\/v1\/tasks\/([^/]+)(?:\/(status|outcome|stop))?$/.exec(path);
   if (match) {

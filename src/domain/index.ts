@@ -4,3 +4,4 @@ export * from './task-config';
 export * from './task-status';
 export * from './node-spec';
 export { closestNames } from './closest';
+export * from './volume-info';

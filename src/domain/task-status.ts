@@ -3,6 +3,8 @@ export const TASK_STATUSES = ['pending', 'provisioning', 'running', 'completed',
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+/** Statuses of a task that still holds (or waits for) an instance. */
+export const ACTIVE_STATUSES: readonly TaskStatus[] = ['pending', 'provisioning', 'running'];
 
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

@@ -5,6 +5,7 @@ import {
   isCancellation,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { nodeEnvironment, type InstanceRef, type NodeSpec, type TaskInput } from '../domain/node-spec';
@@ -87,6 +88,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       });
       state.instanceType = offer.instanceType;
       upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
+      upsertMemo({ pricePerHour: offer.pricePerHour });
       state.pricePerHour = offer.pricePerHour;
       spec.instanceType = offer.instanceType;
       spec.env = {

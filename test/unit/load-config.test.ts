@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadSettings } from '../../src/config/load-config';
+import { explainSettings, loadSettings, maskSecret } from '../../src/config/load-config';
 import { ValidationError } from '../../src/domain/errors';
 
 const homes: string[] = [];
@@ -41,7 +41,12 @@ describe('loadSettings precedence: overrides > env > config.yaml > defaults', ()
     const home = flowHome();
     const settings = loadSettings({ env: { FLOW_HOME: home } });
     // deepEqual also checks that no key is present with an undefined value.
-    assert.deepEqual(settings, { provider: 'local', temporal: { namespace: 'default', tls: false }, home });
+    assert.deepEqual(settings, {
+      provider: 'local',
+      temporal: { namespace: 'default', tls: false },
+      mithril: { apiUrl: 'https://api.mithril.ai', sshKeys: [] },
+      home,
+    });
   });
 
   test('an empty config.yaml is the same as none', () => {
@@ -146,5 +151,89 @@ describe('loadSettings errors', () => {
     const home = flowHome('provider: [unclosed\n');
     const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home } }));
     assert.match(error.message, /config\.yaml/);
+  });
+});
+
+describe('Mithril settings at each level', () => {
+  const PYTHON_CONFIG = `
+provider: mithril
+api_key: mk_file_key_0123456789
+mode: production
+mithril:
+  project: proj-from-file
+  region: us-central1-b
+  api_url: https://api.staging.mithril.ai
+  ssh_keys: [sshkey_a, YOUR_SSH_KEY]
+  limit_prices: {gpu: {low: 1}}
+`;
+
+  test("config.yaml in the Python SDK's shape is read (top-level api_key, snake_case, YOUR_ placeholders unset)", () => {
+    const home = flowHome(PYTHON_CONFIG);
+    const settings = loadSettings({ env: { FLOW_HOME: home } });
+    assert.equal(settings.provider, 'mithril');
+    assert.deepEqual(settings.mithril, {
+      apiKey: 'mk_file_key_0123456789',
+      project: 'proj-from-file',
+      region: 'us-central1-b',
+      apiUrl: 'https://api.staging.mithril.ai',
+      sshKeys: ['sshkey_a'],
+    });
+  });
+
+  test('MITHRIL_* variables override config.yaml; MITHRIL_SSH_KEYS is a comma list', () => {
+    const home = flowHome(PYTHON_CONFIG);
+    const settings = loadSettings({
+      env: { FLOW_HOME: home, MITHRIL_PROJECT: 'proj-env', MITHRIL_REGION: 'eu-1', MITHRIL_SSH_KEYS: 'k1, k2,' },
+    });
+    assert.equal(settings.mithril.project, 'proj-env');
+    assert.equal(settings.mithril.region, 'eu-1');
+    assert.deepEqual(settings.mithril.sshKeys, ['k1', 'k2']);
+    assert.equal(settings.mithril.apiKey, 'mk_file_key_0123456789');
+  });
+
+  test('MITHRIL_API_KEY alone selects the mithril provider; FLOW_PROVIDER still wins', () => {
+    const home = flowHome();
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, MITHRIL_API_KEY: 'mk_env' } }).provider, 'mithril');
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, MITHRIL_API_KEY: 'mk_env', FLOW_PROVIDER: 'local' } }).provider, 'local');
+  });
+
+  test('arguments beat MITHRIL_* variables', () => {
+    const home = flowHome();
+    const settings = loadSettings({ env: { FLOW_HOME: home, MITHRIL_REGION: 'eu-1' }, overrides: { mithril: { region: 'us-east-1' } } });
+    assert.equal(settings.mithril.region, 'us-east-1');
+  });
+
+  test('a bad MITHRIL_API_URL names the field and says which variable set it', () => {
+    const home = flowHome();
+    const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home, MITHRIL_API_URL: 'not a url' } }));
+    assert.equal(error.field, 'mithril.apiUrl');
+    assert.ok(error.suggestions.some((s) => s.includes('MITHRIL_API_URL')), JSON.stringify(error.suggestions));
+  });
+});
+
+describe('explainSettings', () => {
+  test('each value names its source, and API keys are masked', () => {
+    const home = flowHome('provider: ssh\nmithril:\n  project: p1\n');
+    const secret = 'mk_live_abcdefghijklmnop';
+    const entries = explainSettings({
+      env: { FLOW_HOME: home, TEMPORAL_API_KEY: secret, TEMPORAL_NAMESPACE: 'ns-env' },
+      overrides: { temporal: { address: 'host:7233' } },
+    });
+    const byKey = Object.fromEntries(entries.map((entry) => [entry.key, entry]));
+    assert.deepEqual([byKey.home?.value, byKey.home?.source], [home, 'env:FLOW_HOME']);
+    assert.deepEqual([byKey.provider?.value, byKey.provider?.source], ['ssh', 'config.yaml']);
+    assert.deepEqual([byKey['mithril.project']?.value, byKey['mithril.project']?.source], ['p1', 'config.yaml']);
+    assert.deepEqual([byKey['temporal.namespace']?.value, byKey['temporal.namespace']?.source], ['ns-env', 'env:TEMPORAL_NAMESPACE']);
+    assert.deepEqual([byKey['temporal.address']?.value, byKey['temporal.address']?.source], ['host:7233', 'argument']);
+    assert.deepEqual([byKey['mithril.apiUrl']?.source], ['default']);
+    assert.equal(byKey['temporal.apiKey']?.source, 'env:TEMPORAL_API_KEY');
+    assert.equal(byKey['temporal.apiKey']?.value, maskSecret(secret));
+    assert.deepEqual([byKey['temporal.tls']?.value, byKey['temporal.tls']?.source], [true, 'env:TEMPORAL_API_KEY']);
+    assert.ok(!JSON.stringify(entries).includes(secret));
+  });
+
+  test('maskSecret keeps only a short prefix and suffix of long keys', () => {
+    assert.equal(maskSecret('mk_live_abcdefghijklmnop'), 'mk_••••••••mnop');
+    assert.equal(maskSecret('short'), '••••••••');
   });
 });

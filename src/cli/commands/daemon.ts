@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { loadSettings } from '../../config/load-config';
 import { flowPaths } from '../../config/flow-home';
-import { daemonStatus, ensureDaemon, stopDaemon } from '../../daemon/daemon-control';
 import { action } from '../exit-codes';
 import { colors, printJson } from '../output';
 
@@ -12,6 +10,7 @@ export function configureDaemonCommand(program: Command): void {
     .description('Start the daemon (flow commands also start it on first use)')
     .option('--json', 'print machine-readable output')
     .action(action(async (flags: { json?: boolean }) => {
+      const { loadSettings, ensureDaemon } = await daemonModules();
       const { home, temporalBin } = loadSettings();
       const state = await ensureDaemon(home, { temporalBin, onProgress: (message) => !flags.json && process.stderr.write(`${message}\n`) });
       if (flags.json) return printJson({ health: 'running', ...state });
@@ -21,6 +20,7 @@ export function configureDaemonCommand(program: Command): void {
     .command('stop')
     .description('Stop worker and server; running task commands keep running and are picked up on the next start')
     .action(action(async () => {
+      const { loadSettings, stopDaemon } = await daemonModules();
       const stopped = await stopDaemon(loadSettings().home);
       process.stdout.write(stopped ? 'Flow daemon stopped\n' : 'Flow daemon was not running\n');
     }));
@@ -29,6 +29,7 @@ export function configureDaemonCommand(program: Command): void {
     .description('Is the daemon running, and where')
     .option('--json', 'print machine-readable output')
     .action(action(async (flags: { json?: boolean }) => {
+      const { loadSettings, daemonStatus } = await daemonModules();
       const home = loadSettings().home;
       const { health, state } = daemonStatus(home);
       if (flags.json) return printJson({ health, home, ...(state ?? {}) });
@@ -39,4 +40,10 @@ export function configureDaemonCommand(program: Command): void {
         process.stdout.write(`  temporal  ${state.address} (pid ${state.serverPid ?? '-'})\n  ui        http://127.0.0.1:${state.uiPort}\n  worker    pid ${state.workerPid ?? '-'}\n  logs      ${flowPaths(home).daemonDir}\n`);
       }
     }));
+}
+
+/** Loaded only when a daemon command runs, so `flow --help` stays fast. */
+async function daemonModules() {
+  const [{ loadSettings }, control] = await Promise.all([import('../../config/load-config'), import('../../daemon/daemon-control')]);
+  return { loadSettings, ...control };
 }

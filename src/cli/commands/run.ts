@@ -1,16 +1,6 @@
 import type { Command } from 'commander';
-import { TaskFailedError, isTerminal, parseTaskConfig } from '../../domain';
-import { openBackend } from '../backend';
-import { followTaskLog } from '../../logs/follow-task';
-import { EXIT, action } from '../exit-codes';
-import { colors, printJson, statusColor } from '../output';
-import { watchStatus } from '../status-watcher';
-import { configFromFlags, type RunFlags } from '../task-flags';
-
-interface RunCommandFlags extends RunFlags {
-  detach?: boolean;
-  json?: boolean;
-}
+import { action } from '../exit-codes';
+import type { RunCommandFlags } from './run-action';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -38,49 +28,6 @@ Examples:
   flow run "nvidia-smi" --max-run-time 5m
   flow run "echo \\$GREETING" -e GREETING=hello -d
   flow run task.yaml -v datasets:/data`)
-    .action(action(runAction));
+    .action(action(async (target: string, flags: RunCommandFlags) => (await import('./run-action')).runAction(target, flags)));
 }
 
-async function runAction(target: string, flags: RunCommandFlags): Promise<number> {
-  const config = configFromFlags(target, flags);
-  parseTaskConfig(config); // invalid input stops here: nothing is submitted, no daemon started
-  const backend = await openBackend();
-  const taskId = await backend.submit(config);
-  if (flags.detach) {
-    if (flags.json) printJson({ taskId });
-    else process.stdout.write(`${taskId}\n`);
-    await backend.close();
-    return EXIT.ok;
-  }
-  const c = colors(process.stderr, flags.json);
-  const say = (text: string) => !flags.json && process.stderr.write(`${text}\n`);
-  say(c.dim(`Task ${taskId} submitted`));
-  process.once('SIGINT', () => {
-    say(`\nDetached; ${taskId} keeps running.\n  follow: flow logs ${taskId} -f\n  cancel: flow cancel ${taskId}`);
-    process.exit(EXIT.interrupted);
-  });
-
-  // Transitions along the way; the final status is printed once, below, with its reason.
-  const stopWatching = watchStatus(backend, taskId, (status) => !isTerminal(status) && say(statusColor(status, c)(`● ${status}`)));
-  const ended = backend.wait(taskId);
-  ended.catch(() => undefined); // handled below, after the log is drained
-  try {
-    if (!flags.json) {
-      for await (const line of followTaskLog(backend.logs, taskId, 0, { ended })) process.stdout.write(`${line}\n`);
-    }
-    const outcome = await ended;
-    stopWatching();
-    if (flags.json) printJson(outcome);
-    const reason = outcome.reason === 'exit' ? '' : ` (${outcome.reason})`;
-    say(statusColor(outcome.status, c)(`● ${outcome.status}${reason}`));
-    return outcome.status === 'completed' ? EXIT.ok : EXIT.failure;
-  } catch (error) {
-    stopWatching();
-    if (!(error instanceof TaskFailedError)) throw error;
-    if (flags.json) printJson({ taskId, status: 'failed', exitCode: error.exitCode, message: error.message });
-    say(c.red(`● failed: ${error.message}`));
-    return error.exitCode !== null && error.exitCode > 0 && error.exitCode < 256 ? error.exitCode : EXIT.failure;
-  } finally {
-    await backend.close();
-  }
-}

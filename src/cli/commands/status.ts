@@ -1,54 +1,88 @@
 import type { Command } from 'commander';
-import { TASK_STATUSES, ValidationError, type TaskStatus } from '../../domain';
-import { openBackend } from '../backend';
+import { ValidationError } from '../../domain/errors';
+import { TASK_STATUSES, type TaskState, type TaskStatus } from '../../domain/task-status';
+import type { TaskSummary } from '../../client/flow';
 import { action } from '../exit-codes';
 import { age, colors, printJson, statusColor, table } from '../output';
+
+const RECENT_MS = 24 * 3600 * 1000;
 
 export function configureStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('Show tasks, or one task in detail')
-    .argument('[task]', 'task id')
+    .description('Show tasks (active and recent), or one task in detail')
+    .argument('[task]', 'task id, or a unique prefix of one')
     .option('-s, --status <status>', `only tasks in this status (${TASK_STATUSES.join(', ')})`)
+    .option('-a, --all', 'all tasks, not only active ones and those of the last 24 hours')
     .option('--limit <n>', 'at most this many tasks', '50')
     .option('--json', 'print machine-readable output')
+    .addHelpText('after', `
+Examples:
+  flow status                    # active tasks and those of the last 24 hours
+  flow status --all --status failed
+  flow status echo-3f            # one task: instance, exit code, cost, events
+  flow status --json | jq '.[].taskId'`)
     .action(action(statusAction));
 }
 
-async function statusAction(taskId: string | undefined, flags: { status?: string; limit: string; json?: boolean }): Promise<void> {
+async function statusAction(taskArg: string | undefined, flags: { status?: string; all?: boolean; limit: string; json?: boolean }): Promise<void> {
   if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
     throw new ValidationError(`status: '${flags.status}' is not a task status`, { field: 'status', suggestions: [`Use one of: ${TASK_STATUSES.join(', ')}`] });
   }
+  const limit = Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`limit: '${flags.limit}' must be a whole number of at least 1`, { field: 'limit' });
+  const { openBackend } = await import('../backend');
   const backend = await openBackend();
   try {
-    const c = colors(process.stdout, flags.json);
-    if (taskId !== undefined) {
-      const state = await backend.describe(taskId);
+    if (taskArg !== undefined) {
+      const state = await backend.describe(await backend.resolve(taskArg));
       if (flags.json) return printJson(state);
-      const node = state.nodes[0];
-      const lines = [
-        `${c.bold(state.taskId)}  ${statusColor(state.status, c)(state.status)}${state.reason && state.reason !== 'exit' ? ` (${state.reason})` : ''}`,
-        `  provider       ${state.provider}`,
-        `  instance type  ${state.instanceType}`,
-        `  instance       ${node?.instanceId ?? '-'}  ${node?.address ?? ''}`,
-        `  exit code      ${state.exitCode ?? '-'}`,
-        `  cost           $${state.costSoFarUsd.toFixed(2)} ($${state.pricePerHour.toFixed(2)}/h)`,
-        ...(state.message ? [`  message        ${state.message}`] : []),
-        '  events',
-        ...state.events.map((event) => `    ${event.at}  ${event.status}${event.reason ? `  ${event.reason}` : ''}`),
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      process.stdout.write(`${describeTask(state)}\n`);
       return;
     }
-    const tasks = await backend.list({ status: flags.status as TaskStatus | undefined, limit: Number(flags.limit) || 50 });
+    const tasks = await backend.list({
+      status: flags.status as TaskStatus | undefined,
+      limit,
+      activeOrSince: flags.all || flags.status ? undefined : new Date(Date.now() - RECENT_MS),
+    });
     if (flags.json) return printJson(tasks);
-    if (tasks.length === 0) {
-      process.stdout.write('No tasks yet. Start one with: flow run "echo hello"\n');
-      return;
-    }
-    const rows = tasks.map((t) => [t.taskId, t.status, t.instanceType, t.provider, age(t.createdAt)]);
-    process.stdout.write(`${table(['TASK', 'STATUS', 'INSTANCE', 'PROVIDER', 'AGE'], rows, (cell, column) => (column === 1 ? statusColor(cell as TaskStatus, c)(cell) : cell))}\n`);
+    process.stdout.write(`${listTasks(tasks, Boolean(flags.all || flags.status))}\n`);
   } finally {
     await backend.close();
   }
+}
+
+function listTasks(tasks: TaskSummary[], filtered: boolean): string {
+  if (tasks.length === 0) {
+    return filtered ? 'No tasks match.' : 'No active or recent tasks. Start one with: flow run "echo hello"   (all tasks: flow status --all)';
+  }
+  const c = colors(process.stdout);
+  const rows = tasks.map((t) => [
+    t.taskId,
+    t.name,
+    t.status,
+    t.instanceType,
+    String(t.numInstances),
+    age(t.createdAt),
+    t.pricePerHour === undefined ? '-' : `$${t.pricePerHour.toFixed(2)}`,
+  ]);
+  return table(['TASK', 'NAME', 'STATUS', 'INSTANCE', 'NODES', 'AGE', 'COST/H'], rows, (cell, column) =>
+    column === 2 ? statusColor(cell as TaskStatus, c)(cell) : cell,
+  );
+}
+
+function describeTask(state: TaskState): string {
+  const c = colors(process.stdout);
+  const reason = state.reason && state.reason !== 'exit' ? ` (${state.reason})` : '';
+  return [
+    `${c.bold(state.taskId)}  ${statusColor(state.status, c)(state.status)}${reason}`,
+    `  provider       ${state.provider}`,
+    `  instance type  ${state.instanceType}`,
+    ...state.nodes.map((node) => `  node ${node.rank}         ${node.phase}  ${node.instanceId ?? '-'}  ${node.address ?? ''}`),
+    `  exit code      ${state.exitCode ?? '-'}`,
+    `  cost           $${state.costSoFarUsd.toFixed(2)} so far ($${state.pricePerHour.toFixed(2)}/h per instance)`,
+    ...(state.message ? [`  message        ${state.message}`] : []),
+    '  events',
+    ...state.events.map((event) => `    ${event.at}  ${event.status}${event.reason ? `  ${event.reason}` : ''}`),
+  ].join('\n');
 }

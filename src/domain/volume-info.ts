@@ -1,0 +1,24 @@
+/** A volume as `flow volumes list` and `flow.volumes.list()` report it. Plain JSON-friendly data. */
+export interface VolumeInfo {
+  name: string;
+  /** Recorded quota in GB (set on create; 1 for a volume a task created on first use). */
+  sizeGb: number;
+  /** Where the data lives on the provider's machine, e.g. <FLOW_HOME>/volumes/<name>. */
+  path: string;
+  /** ISO 8601 time the volume was created. */
+  createdAt: string;
+  /** Bytes of the files in the volume (apparent size). */
+  usedBytes: number;
+  /** True when the volume holds too many entries to count them all: usedBytes is then a lower bound. */
+  usedBytesPartial: boolean;
+  /** Ids of the running tasks whose command uses this volume. */
+  attachedTo: string[];
+}
+
+/** What `flow volumes create` / `flow.volumes.create()` take. */
+export interface VolumeCreateSpec {
+  /** 3 to 64 lower-case letters, digits and dashes, e.g. "datasets". */
+  name: string;
+  /** Quota in GB, 1 to 15000 (default 1). */
+  sizeGb?: number;
+}

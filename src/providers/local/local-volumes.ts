@@ -1,0 +1,327 @@
+import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstat, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { flowPaths } from '../../config/flow-home';
+import { ResourceNotFoundError, ValidationError, VolumeSpecSchema, closestNames } from '../../domain';
+import type { VolumeCreateSpec, VolumeInfo } from '../../domain';
+import { instancePaths, readInstanceRecord, writeFileAtomic } from './instance-files';
+import { LocalProvider } from './local-provider';
+import { volumeDir, volumeEnvName } from './volumes';
+
+/**
+ * Volumes of the local provider, managed without a task: a volume is the folder
+ * <home>/volumes/<name>; its recorded quota and creation time sit in <home>/volumes/.meta/<name>.json.
+ * A volume a task created on first use (`flow run -v NAME`) has no meta file and lists with 1 GB.
+ */
+
+/** The usage walk stops after this many entries per volume (usedBytes is then a lower bound). */
+export const USAGE_ENTRY_LIMIT = 100_000;
+
+const DEFAULT_SIZE_GB = 1;
+const META_DIR = '.meta';
+/** A folder being deleted is first renamed to this prefix, so it vanishes from listings at once. */
+const DELETING_PREFIX = '.deleting-';
+
+interface VolumeMeta {
+  name: string;
+  sizeGb: number;
+  createdAt: string;
+}
+
+function volumesRoot(home: string): string {
+  return flowPaths(home).volumes;
+}
+
+function metaPath(home: string, name: string): string {
+  return join(volumesRoot(home), META_DIR, `${name}.json`);
+}
+
+function readMeta(home: string, name: string): Partial<VolumeMeta> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(metaPath(home, name), 'utf8'));
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Partial<VolumeMeta>) : {};
+  } catch {
+    return {}; // none (a volume a task made), or unreadable: defaults apply
+  }
+}
+
+/** Names of the volume folders under <home>/volumes, sorted (bookkeeping entries start with "."). */
+function volumeNames(home: string): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(volumesRoot(home), { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+function notFound(name: string, existing: readonly string[]): ResourceNotFoundError {
+  const near = closestNames(name, existing);
+  const suggestions = near.length > 0 ? [`Did you mean ${near.map((n) => `'${n}'`).join(' or ')}?`] : [];
+  suggestions.push(existing.length > 0 ? 'List volumes with: flow volumes list' : 'There are no volumes yet. Create one with: flow volumes create NAME --size 10');
+  return new ResourceNotFoundError(`Volume '${name}' was not found`, suggestions);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which running tasks use which volume
+
+/** Volume names an instance record lists, when it records them (as names or VolumeSpecs). */
+function recordedVolumeNames(record: unknown): string[] | undefined {
+  const raw = (record as { volumes?: unknown }).volumes;
+  if (!Array.isArray(raw)) return undefined;
+  return raw
+    .map((item: unknown) => (typeof item === 'string' ? item : (item as { name?: unknown } | null)?.name))
+    .filter((name): name is string => typeof name === 'string');
+}
+
+/**
+ * For records that do not list their volumes: the supervisor starts with FLOW_VOLUME_<NAME>=<volume
+ * folder> for each volume (see volumeEnv), so its initial environment names them. Only those
+ * variables are looked at, and only values that are folders of this home's volumes count.
+ */
+function volumesFromEnviron(home: string, pid: number): string[] {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    return [];
+  }
+  const root = volumesRoot(home);
+  const names: string[] = [];
+  for (const entry of environ.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq < 0 || !entry.startsWith('FLOW_VOLUME_')) continue;
+    const value = entry.slice(eq + 1);
+    const name = basename(value);
+    if (dirname(value) === root && volumeEnvName(name) === entry.slice(0, eq)) names.push(name);
+  }
+  return names;
+}
+
+/**
+ * volume name → ids of the tasks whose command runs now with that volume. "Running" is the local
+ * provider's own commandState, so a stale pid or a reused one never counts.
+ */
+async function runningVolumeUsers(home: string): Promise<Map<string, string[]>> {
+  const users = new Map<string, string[]>();
+  let instanceIds: string[];
+  try {
+    instanceIds = readdirSync(flowPaths(home).instances);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return users;
+    throw error;
+  }
+  // commandState reads only files and /proc: no GPU detection, no bubblewrap probe.
+  const provider = new LocalProvider({ home, gpus: [], bubblewrap: 'off' });
+  for (const instanceId of instanceIds.sort()) {
+    let record;
+    try {
+      record = readInstanceRecord(instancePaths(home, instanceId));
+    } catch {
+      continue; // not an instance folder, or a record we cannot read
+    }
+    if (record === undefined) continue;
+    const recorded = recordedVolumeNames(record);
+    if (recorded !== undefined && recorded.length === 0) continue;
+    const state = await provider.commandState({ provider: 'local', instanceId, address: record.address });
+    if (state.state !== 'running') continue;
+    const names = recorded ?? (state.pid === undefined ? [] : volumesFromEnviron(home, state.pid));
+    for (const name of names) {
+      const tasks = users.get(name) ?? [];
+      if (!tasks.includes(record.taskId)) tasks.push(record.taskId);
+      users.set(name, tasks);
+    }
+  }
+  return users;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage
+
+/** Apparent size of the regular files under `dir` (symlinks are not followed), up to `limit` entries. */
+export async function folderUsage(dir: string, limit = USAGE_ENTRY_LIMIT): Promise<{ bytes: number; partial: boolean }> {
+  let bytes = 0;
+  let seen = 0;
+  const pending = [dir];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch {
+      continue; // removed meanwhile, or not readable
+    }
+    const files: string[] = [];
+    let partial = false;
+    for (const entry of entries) {
+      if (seen >= limit) {
+        partial = true;
+        break;
+      }
+      seen += 1;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) pending.push(path);
+      else if (entry.isFile()) files.push(path);
+    }
+    for (let i = 0; i < files.length; i += 256) {
+      const sizes = await Promise.all(files.slice(i, i + 256).map((file) => lstat(file).then((s) => s.size, () => 0)));
+      for (const size of sizes) bytes += size;
+    }
+    if (partial) return { bytes, partial: true };
+  }
+  return { bytes, partial: false };
+}
+
+function createdAtOf(path: string, meta: Partial<VolumeMeta>): string {
+  if (typeof meta.createdAt === 'string') return meta.createdAt;
+  try {
+    const stat = statSync(path);
+    return (stat.birthtimeMs > 0 ? stat.birthtime : stat.mtime).toISOString();
+  } catch {
+    return new Date(0).toISOString();
+  }
+}
+
+async function volumeInfo(home: string, name: string, users: Map<string, string[]>): Promise<VolumeInfo> {
+  const path = volumeDir(home, name);
+  const meta = readMeta(home, name);
+  const usage = await folderUsage(path);
+  return {
+    name,
+    sizeGb: typeof meta.sizeGb === 'number' && meta.sizeGb > 0 ? meta.sizeGb : DEFAULT_SIZE_GB,
+    path,
+    createdAt: createdAtOf(path, meta),
+    usedBytes: usage.bytes,
+    usedBytesPartial: usage.partial,
+    attachedTo: users.get(name) ?? [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operations
+
+/** Every volume of this home, by name. */
+export async function listVolumes(home: string): Promise<VolumeInfo[]> {
+  const names = volumeNames(home);
+  if (names.length === 0) return [];
+  const users = await runningVolumeUsers(home);
+  const volumes: VolumeInfo[] = [];
+  for (const name of names) volumes.push(await volumeInfo(home, name, users));
+  return volumes;
+}
+
+/** One volume; ResourceNotFoundError (with the closest names) when there is none by that name. */
+export async function getVolume(home: string, name: string): Promise<VolumeInfo> {
+  const names = volumeNames(home);
+  if (!names.includes(name)) throw notFound(name, names);
+  return volumeInfo(home, name, await runningVolumeUsers(home));
+}
+
+/** "My_Data " → "my-data": a valid name close to what was typed, if there is one. */
+function nameSuggestion(name: string): string | undefined {
+  const candidate = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 64)
+    .replace(/-+$/, '');
+  return candidate !== name && VolumeSpecSchema.shape.name.safeParse(candidate).success ? candidate : undefined;
+}
+
+const NAME_RULE = 'Volume names are 3 to 64 lower-case letters, digits and dashes, starting and ending with a letter or digit';
+const SIZE_RULE = 'Give the size as a whole number of GB from 1 to 15000, e.g. --size 10 (sizeGb: 10)';
+
+/** Validates a create request with VolumeSpecSchema; the ValidationError names `name` or `sizeGb`. */
+export function parseVolumeCreateSpec(input: VolumeCreateSpec): { name: string; sizeGb: number } {
+  const raw = input !== null && typeof input === 'object' ? input : ({} as Partial<VolumeCreateSpec>);
+  const result = VolumeSpecSchema.safeParse({ name: raw.name, sizeGb: raw.sizeGb ?? DEFAULT_SIZE_GB });
+  if (result.success) return { name: result.data.name, sizeGb: result.data.sizeGb };
+  const lines: string[] = [];
+  const suggestions: string[] = [];
+  let field: string | undefined;
+  for (const issue of result.error.issues) {
+    const key = String(issue.path[0] ?? '');
+    if (key === 'name' && !lines.some((line) => line.startsWith('name:'))) {
+      field ??= 'name';
+      lines.push(`name: ${typeof raw.name === 'string' ? `'${raw.name}' ` : ''}is not a valid volume name (${issue.message})`);
+      const better = typeof raw.name === 'string' ? nameSuggestion(raw.name) : undefined;
+      if (better !== undefined) suggestions.push(`Try: flow volumes create ${better}`);
+      suggestions.push(NAME_RULE);
+    } else if (key === 'sizeGb' && !lines.some((line) => line.startsWith('sizeGb:'))) {
+      field ??= 'sizeGb';
+      lines.push(`sizeGb: ${String(raw.sizeGb)} is not a valid size (${issue.message})`);
+      suggestions.push(SIZE_RULE);
+    }
+  }
+  if (lines.length === 0) lines.push(result.error.issues[0]?.message ?? 'invalid volume');
+  const message = lines.length === 1 ? `Invalid volume: ${lines[0]}` : `Invalid volume:\n  ${lines.join('\n  ')}`;
+  throw new ValidationError(message, { field, suggestions });
+}
+
+/** Creates an empty volume and records its quota. ValidationError for bad input or a name in use. */
+export async function createVolume(home: string, spec: VolumeCreateSpec): Promise<VolumeInfo> {
+  const { name, sizeGb } = parseVolumeCreateSpec(spec);
+  const path = volumeDir(home, name);
+  mkdirSync(volumesRoot(home), { recursive: true });
+  try {
+    mkdirSync(path); // atomic: of two concurrent creates, one wins
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new ValidationError(`Volume '${name}' already exists`, {
+      field: 'name',
+      suggestions: ['See the volumes there are with: flow volumes list', `Use it as it is (flow run ... -v ${name}), or pick another name`],
+    });
+  }
+  const meta: VolumeMeta = { name, sizeGb, createdAt: new Date().toISOString() };
+  try {
+    mkdirSync(dirname(metaPath(home, name)), { recursive: true });
+    writeFileAtomic(metaPath(home, name), `${JSON.stringify(meta, null, 2)}\n`);
+  } catch (error) {
+    rmSync(path, { recursive: true, force: true });
+    throw error;
+  }
+  return { name, sizeGb, path, createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [] };
+}
+
+/** Why a volume is not deleted: running tasks use it. Names each task and how to stop it. */
+export function volumeInUseError(name: string, tasks: readonly string[]): ValidationError {
+  return new ValidationError(`Volume '${name}' is in use by running task${tasks.length > 1 ? 's' : ''} ${tasks.join(', ')}; it was not deleted`, {
+    field: 'name',
+    suggestions: [...tasks.map((task) => `Stop it first: flow cancel ${task}`), `Then delete it: flow volumes delete ${name}`],
+  });
+}
+
+export interface DeleteVolumeOptions {
+  /** Delete even while a running task uses the volume (its files vanish under it). */
+  force?: boolean;
+}
+
+/**
+ * Removes a volume's folder and its record. ResourceNotFoundError when there is none by that
+ * name; ValidationError naming the task(s) when a running task uses it, unless `force`.
+ */
+export async function deleteVolume(home: string, name: string, options: DeleteVolumeOptions = {}): Promise<void> {
+  const names = volumeNames(home);
+  // Only an exact folder name found here is ever removed: "../x" and the like are simply not found.
+  if (!names.includes(name)) throw notFound(name, names);
+  if (options.force !== true) {
+    const tasks = (await runningVolumeUsers(home)).get(name) ?? [];
+    if (tasks.length > 0) throw volumeInUseError(name, tasks);
+  }
+  const doomed = join(volumesRoot(home), `${DELETING_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
+  try {
+    await rename(volumeDir(home, name), doomed);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(name, volumeNames(home));
+    throw error;
+  }
+  await rm(metaPath(home, name), { force: true });
+  await rm(doomed, { recursive: true, force: true });
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { stopDaemon } from '../../src/daemon/daemon-control';
+import { runCli, type CliResult } from '../helpers/cli';
+import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { waitFor } from '../helpers/wait-for';
+
+describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () => {
+  const { home, cleanup } = tempFlowHome('flow-cli-tasks-');
+  const env = testEnv(home);
+  const flow = (...args: string[]): Promise<CliResult> => runCli(args, { env, timeoutMs: 90_000 });
+  const json = async (...args: string[]) => JSON.parse((await flow(...args, '--json')).stdout);
+  let doneId: string;
+  before(async () => {
+    const done = await flow('run', '--name', 'grep-me', 'echo alpha; echo beta-1; echo gamma; echo beta-2');
+    assert.equal(done.code, 0, done.stderr);
+    // The listing reads Temporal's visibility store, which catches up a moment after the run.
+    const listed = await waitFor(
+      async () => (await json('status')).find((t: { name: string; status: string }) => t.name === 'grep-me' && t.status === 'completed'),
+      { timeoutMs: 15_000, message: 'grep-me listed as completed' },
+    );
+    doneId = listed.taskId;
+  });
+  after(async () => {
+    await stopDaemon(home);
+    cleanup();
+  });
+
+  test('a unique prefix of an id works anywhere a task id does', async () => {
+    const prefix = doneId.slice(0, 'grep-me-'.length + 2);
+    const state = await json('status', prefix);
+    assert.equal(state.taskId, doneId);
+    assert.equal((await flow('logs', prefix, '--tail', '1')).stdout, 'beta-2\n');
+  });
+
+  test('an ambiguous prefix exits 2 listing the matches; an unknown one exits 3', async () => {
+    const ids = await Promise.all([1, 2].map(async () => (await flow('run', '-d', '--name', 'twin', 'true')).stdout.trim()));
+    const ambiguous = await flow('status', 'twin-');
+    assert.equal(ambiguous.code, 2, ambiguous.stderr);
+    for (const id of ids) assert.match(ambiguous.stderr, new RegExp(id));
+    assert.match(ambiguous.stderr, /Give more characters/);
+    assert.equal((await flow('logs', 'zzz-nothing')).code, 3);
+    assert.equal((await flow('status', "bad'quote")).code, 2);
+  });
+
+  test('logs --grep keeps matching lines; a bad pattern exits 2', async () => {
+    assert.equal((await flow('logs', doneId, '--grep', '^beta-')).stdout, 'beta-1\nbeta-2\n');
+    const bad = await flow('logs', doneId, '--grep', '(');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /grep: '\(' is not a valid regular expression/);
+  });
+
+  test('status lists recent tasks with nodes and cost columns, filters by status', async () => {
+    const listed = await flow('status');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout.split('\n')[0]!, /^TASK\s+NAME\s+STATUS\s+INSTANCE\s+NODES\s+AGE\s+COST\/H$/);
+    const row = listed.stdout.split('\n').find((line) => line.startsWith(doneId))!;
+    assert.match(row, /grep-me\s+completed\s+cpu\s+1\s+\d+s\s+\$0\.00/);
+    const completed = (await json('status', '--status', 'completed', '--all')) as Array<{ status: string }>;
+    assert.ok(completed.length >= 1 && completed.every((t) => t.status === 'completed'));
+    assert.equal((await flow('status', '--status', 'done')).code, 2);
+  });
+
+  test('cancel takes several ids: the known ones are cancelled, an unknown one makes it exit 3', async () => {
+    const a = (await flow('run', '-d', 'sleep 300')).stdout.trim();
+    const b = (await flow('run', '-d', 'sleep 300')).stdout.trim();
+    await waitFor(async () => (await json('status', a)).status === 'running' && (await json('status', b)).status === 'running', { timeoutMs: 30_000, message: 'both running' });
+    const result = await flow('cancel', a, b, 'nope-000000');
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stdout, new RegExp(`${a}\\s+cancelled`));
+    assert.match(result.stdout, new RegExp(`${b}\\s+cancelled`));
+    assert.match(result.stderr, /nope-000000/);
+  });
+
+  test('cancel --all needs --yes without a TTY, then stops every active task', async () => {
+    const id = (await flow('run', '-d', 'sleep 300')).stdout.trim();
+    await waitFor(async () => (await json('status', id)).status === 'running', { timeoutMs: 30_000, message: 'running' });
+    const refused = await flow('cancel', '--all');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--yes/);
+    assert.equal((await json('status', id)).status, 'running', 'nothing was cancelled');
+    const confirmed = await flow('cancel', '--all', '--yes');
+    assert.equal(confirmed.code, 0, confirmed.stderr);
+    assert.match(confirmed.stdout, new RegExp(`${id}\\s+cancelled`));
+    assert.deepEqual(await json('status', '--status', 'running'), []);
+    assert.equal((await flow('cancel')).code, 2, 'no ids and no --all is invalid');
+  });
+});

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CheckResult } from '../../src/cli/doctor-checks';
+import { daemonStatus, stopDaemon } from '../../src/daemon/daemon-control';
+import { runCli, type CliResult } from '../helpers/cli';
+import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { waitFor } from '../helpers/wait-for';
+
+/** Runs the compiled `flow` with a deadline. */
+function runOps(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+  return runCli(args, { env, timeoutMs });
+}
+
+function byName(results: CheckResult[]): Record<string, CheckResult> {
+  return Object.fromEntries(results.map((result) => [result.name, result]));
+}
+
+describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 }, () => {
+  const plain = tempFlowHome('flow-ops-');
+  const env = testEnv(plain.home);
+  after(async () => {
+    await stopDaemon(plain.home);
+    plain.cleanup();
+  });
+
+  test('instances --json lists cpu, free, marked as the default on a machine without GPUs', async () => {
+    const result = await runOps(['instances', '--json'], env);
+    assert.equal(result.code, 0, result.stderr);
+    const offers = JSON.parse(result.stdout) as Array<{ instanceType: string; pricePerHour: number; region: string; default: boolean; spec: { gpuCount: number } }>;
+    const cpu = offers.find((offer) => offer.instanceType === 'cpu');
+    assert.ok(cpu, result.stdout);
+    assert.equal(cpu.pricePerHour, 0);
+    assert.equal(cpu.region, 'local');
+    assert.equal(offers.filter((offer) => offer.default).length, 1);
+    if (offers.every((offer) => offer.spec.gpuCount === 0)) assert.equal(cpu.default, true);
+  });
+
+  test('instances prints a table with the header and a free cpu row', async () => {
+    const result = await runOps(['instances'], env);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.split('\n');
+    assert.match(lines[0]!, /^INSTANCE TYPE\s+GPUS\s+GPU MEMORY\s+PRICE\/H\s+REGION\s+AVAILABLE$/);
+    assert.ok(lines.some((line) => /^cpu( \(default\))?\s+0\s+-\s+free\s+local\s+1$/.test(line)), result.stdout);
+    assert.match(result.stdout, /\(default\)/);
+  });
+
+  test('instances for a provider not supported yet → exit 2; an unknown provider name → exit 2', async () => {
+    const mithril = await runOps(['instances', '--provider', 'mithril'], env);
+    assert.equal(mithril.code, 2, mithril.stderr);
+    assert.match(mithril.stderr, /not supported yet/);
+    const typo = await runOps(['instances', '--provider', 'aws'], env);
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /provider/);
+  });
+
+  test('doctor --json with no daemon: the daemon check fails (exit 1), the binary check passes, nothing is started', async () => {
+    const result = await runOps(['doctor', '--json'], env);
+    assert.equal(result.code, 1, result.stderr);
+    const checks = byName(JSON.parse(result.stdout) as CheckResult[]);
+    assert.equal(checks.daemon?.status, 'fail', result.stdout);
+    assert.equal(checks['temporal binary']?.status, 'pass', result.stdout);
+    assert.match(checks['temporal binary']!.detail, /temporal version/);
+    assert.equal(checks.node?.status, 'pass');
+    for (const check of Object.values(checks)) assert.deepEqual(Object.keys(check).filter((key) => !['name', 'status', 'detail', 'fix'].includes(key)), []);
+    assert.equal(daemonStatus(plain.home).health, 'stopped');
+  });
+
+  test('doctor without --json prints one line per check and the fix for the daemon', async () => {
+    const result = await runOps(['doctor'], env);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /^FAIL\s+daemon\s+not running/m);
+    assert.match(result.stdout, /→ Start it with: flow daemon start/);
+    assert.match(result.stdout, /^ok\s+temporal binary\s+/m);
+    assert.match(result.stdout, /\d+ passed, \d+ warnings, [1-9]\d* failed/);
+  });
+
+  describe('with a running daemon', () => {
+    let harness: FlowHarness;
+    let taskId: string;
+    const workDir = join(plain.home, 'work-here');
+    before(async () => {
+      harness = await startFlow('flow-ops-daemon-');
+      mkdirSync(workDir, { recursive: true });
+    });
+    after(async () => {
+      if (taskId) await harness.flow.task(taskId).stop().catch(() => undefined);
+      await harness?.stop();
+    });
+
+    test('doctor passes every check that is not a warning, search attributes included; exit 0', async () => {
+      const json = await runOps(['doctor', '--json'], harness.env);
+      assert.equal(json.code, 0, `${json.stdout}\n${json.stderr}`);
+      const results = JSON.parse(json.stdout) as CheckResult[];
+      assert.deepEqual(results.filter((result) => result.status === 'fail'), []);
+      const checks = byName(results);
+      for (const name of ['node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials']) {
+        assert.equal(checks[name]?.status, 'pass', `${name}: ${checks[name]?.detail}`);
+      }
+      assert.match(checks['search attributes']!.detail, /FlowStatus, FlowTaskName, FlowInstanceType, FlowProvider registered/);
+      const text = await runOps(['doctor'], harness.env);
+      assert.equal(text.code, 0, text.stdout);
+      assert.match(text.stdout, / 0 failed\n$/);
+    });
+
+    test('ssh on a running local task → exit 1, "not supported by provider local", with where it runs', async () => {
+      taskId = await harness.flow.submit({ command: 'sleep 300', workingDir: workDir });
+      await waitFor(async () => (await harness.flow.task(taskId).status()) === 'running', { timeoutMs: 60_000, message: 'task running' });
+      const result = await runOps(['ssh', taskId], harness.env);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /flow ssh is not supported by provider local/);
+      assert.ok(result.stderr.includes(`flow logs ${taskId} -f`), result.stderr);
+      assert.ok(result.stderr.includes(`cd ${workDir}`), result.stderr);
+      const withCommand = await runOps(['ssh', taskId, '--', 'ls', '-la'], harness.env);
+      assert.equal(withCommand.code, 1, withCommand.stderr);
+      assert.match(withCommand.stderr, /not supported by provider local/);
+    });
+
+    test('ssh --node beyond the task\'s nodes → exit 2', async () => {
+      const result = await runOps(['ssh', taskId, '--node', '3'], harness.env);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /has 1 node/);
+    });
+
+    test('ssh on an unknown task → exit 3', async () => {
+      const result = await runOps(['ssh', 'nope-000000'], harness.env);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stderr, /Task 'nope-000000' was not found/);
+    });
+  });
+});
