@@ -105,7 +105,8 @@ export function checkDaemon(settings: Pick<FlowSettings, 'home' | 'temporal'>): 
   if (health === 'starting') {
     return { name, status: 'warn', detail: `starting (supervisor pid ${state!.supervisorPid}), FLOW_HOME=${settings.home}`, fix: 'Run flow doctor again in a few seconds' };
   }
-  return { name, status: 'fail', detail: `not running (FLOW_HOME=${settings.home})`, fix: 'Start it with: flow daemon start' };
+  // Not a failure: any flow command that needs it starts it.
+  return { name, status: 'warn', detail: `not running; flow commands start it on first use (FLOW_HOME=${settings.home})`, fix: 'Start it now with: flow daemon start' };
 }
 
 /**

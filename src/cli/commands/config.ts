@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { explainSettings, type ExplainedSetting } from '../../config/load-config';
-import { flowPaths } from '../../config/flow-home';
 import { action } from '../exit-codes';
-import { colors, printJson, table } from '../output';
+import type { showAction } from './config-action';
 
 export function configureConfigCommand(program: Command): void {
   const config = program.command('config').description('Inspect Flow settings');
@@ -11,32 +8,5 @@ export function configureConfigCommand(program: Command): void {
     .command('show')
     .description('Show every setting, its value and where it came from (API keys masked)')
     .option('--json', 'print machine-readable output')
-    .action(action(showAction));
-}
-
-function formatValue(value: unknown): string {
-  if (value === undefined || value === null) return '-';
-  if (Array.isArray(value)) return value.length === 0 ? '-' : value.join(', ');
-  return String(value);
-}
-
-async function showAction(flags: { json?: boolean }): Promise<void> {
-  // explainSettings masks secrets, so nothing below can print a key in clear.
-  const entries: ExplainedSetting[] = explainSettings();
-  const home = String(entries.find((entry) => entry.key === 'home')?.value);
-  const configFile = flowPaths(home).configFile;
-  const configFileExists = existsSync(configFile);
-  if (flags.json) {
-    const settings: Record<string, { value: unknown; source: string }> = {};
-    for (const entry of entries) settings[entry.key] = { value: entry.value ?? null, source: entry.source };
-    printJson({ home, configFile, configFileExists, settings });
-    return;
-  }
-  const c = colors(process.stdout);
-  const rows = entries.map((entry) => [entry.key, formatValue(entry.value), entry.source]);
-  process.stdout.write(
-    `${table(['SETTING', 'VALUE', 'SOURCE'], rows, (cell, column) => (column === 2 && cell === 'default' ? c.dim(cell) : cell))}\n`,
-  );
-  process.stdout.write(`\nConfig file: ${configFile}${configFileExists ? '' : ' (not created yet: run flow init)'}\n`);
-  process.stdout.write(`Precedence: arguments > environment variables > config.yaml > defaults\n`);
+    .action(action(async (...args: Parameters<typeof showAction>) => (await import('./config-action')).showAction(...args)));
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { ValidationError } from '../../domain';
-import type { VolumeInfo } from '../../domain';
+import { ValidationError } from '../../domain/errors';
+import type { VolumeInfo } from '../../domain/volume-info';
 import { EXIT, action } from '../exit-codes';
 import { age, colors, printJson, table } from '../output';
 

@@ -1,0 +1,46 @@
+// The body of `flow instances`, loaded only when it runs (keeps `flow --help` fast).
+import { loadSettings, type FlowSettingsInput } from '../../config/load-config';
+import type { Offer } from '../../domain';
+import { createProviderRegistry } from '../../providers/registry';
+import { action } from '../exit-codes';
+import { colors, printJson, table } from '../output';
+
+
+/** "1x 80 GB" for GPU instances, "-" for cpu. */
+export function gpuMemoryText(offer: Offer): string {
+  return offer.spec.gpuCount === 0 ? '-' : `${offer.spec.gpuCount}x ${offer.spec.gpuMemoryGb} GB`;
+}
+
+/** "free" for machines you own, else "$2.50". */
+export function priceText(pricePerHour: number): string {
+  return pricePerHour === 0 ? 'free' : `$${pricePerHour.toFixed(2)}`;
+}
+
+export async function instancesAction(flags: { provider?: string; json?: boolean }): Promise<void> {
+  // Validates the name (exit 2 with "did you mean" for a typo) through the settings schema.
+  const settings = loadSettings({ overrides: { provider: flags.provider as FlowSettingsInput['provider'] } });
+  // Throws a ValidationError (exit 2) for a provider not supported yet.
+  const provider = createProviderRegistry({ home: settings.home }).get(settings.provider);
+  const [offers, defaultType] = await Promise.all([provider.listOffers(), provider.defaultInstanceType()]);
+  if (flags.json) {
+    printJson(offers.map((offer) => ({ ...offer, default: offer.instanceType === defaultType })));
+    return;
+  }
+  if (offers.length === 0) {
+    process.stdout.write(`Provider ${provider.name} offers no instances right now.\n`);
+    return;
+  }
+  const c = colors(process.stdout);
+  const rows = offers.map((offer) => [
+    offer.instanceType === defaultType ? `${offer.instanceType} (default)` : offer.instanceType,
+    String(offer.spec.gpuCount),
+    gpuMemoryText(offer),
+    priceText(offer.pricePerHour),
+    offer.region,
+    String(offer.available),
+  ]);
+  const text = table(['INSTANCE TYPE', 'GPUS', 'GPU MEMORY', 'PRICE/H', 'REGION', 'AVAILABLE'], rows, (cell, column) =>
+    column === 0 && cell.endsWith(' (default)') ? c.bold(cell) : cell,
+  );
+  process.stdout.write(`${text}\n${c.dim(`Provider ${provider.name}. Without -i, tasks use ${defaultType}.`)}\n`);
+}
