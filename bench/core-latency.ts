@@ -14,7 +14,11 @@ import { resolveTemporalBinary } from '../src/daemon/temporal-binary';
 import { summarize } from './stats';
 
 const WARMUP_RUNS = 2;
-const TARGETS = { sdkTrueCompletedMs: 150, cliEchoWallMs: 400 };
+const TARGETS = { sdkTrueCompletedMs: 150, cliEchoWallMs: 400, cliHelpWallMs: 150, cliStatusWallMs: 350 };
+/** The CLI start-up figures are taken this many times (the issue asks for a median of 10). */
+const CLI_STARTUP_RUNS = 10;
+/** `flow status` is timed with this many tasks in the listing. */
+const STATUS_TASKS = 10;
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const FLOW_CLI = join(REPO_ROOT, 'bin', 'flow.js');
 
@@ -85,6 +89,42 @@ function temporalInfo(env: NodeJS.ProcessEnv): { temporalBin: string | null; tem
   }
 }
 
+/**
+ * `flow --help` and `flow status` wall times, CLI_STARTUP_RUNS each, in a second FLOW_HOME
+ * holding exactly STATUS_TASKS finished tasks (the main home has hundreds by now).
+ */
+async function measureCliStartup(baseEnv: NodeJS.ProcessEnv) {
+  const home = mkdtempSync(join(os.tmpdir(), 'flow-bench-status-'));
+  const env = { ...baseEnv, FLOW_HOME: home };
+  const flow = await Flow.connect({ env, onProgress: progress });
+  try {
+    const ids = await Promise.all(Array.from({ length: STATUS_TASKS }, (_, i) => flow.submit({ command: 'true', name: `bench-${i}` })));
+    await Promise.all(ids.map((id) => flow.task(id).wait()));
+    const cli = async (args: string[]) => {
+      const result = await runProcess(process.execPath, [FLOW_CLI, ...args], env);
+      if (result.code !== 0) throw new Error(`flow ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+      return result;
+    };
+    // Visibility catches up a moment after the tasks end: wait until the listing shows them all.
+    const deadline = Date.now() + 30_000;
+    while ((await cli(['status', '--json'])).stdout.split('"taskId"').length - 1 < STATUS_TASKS) {
+      if (Date.now() > deadline) throw new Error(`flow status did not list ${STATUS_TASKS} tasks within 30 s`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    }
+    return await sample('cli --help / status', CLI_STARTUP_RUNS, async () => {
+      const bare = await bareSpawnMs();
+      const help = await cli(['--help']);
+      const status = await cli(['status']);
+      if (status.stdout.trim().split('\n').length !== STATUS_TASKS + 1) throw new Error(`flow status printed:\n${status.stdout}`);
+      return { cliHelpWallMs: help.ms, cliStatusWallMs: status.ms, bareSpawnMs: bare };
+    });
+  } finally {
+    await flow.close();
+    await stopDaemon(home).catch((error) => progress(`stopping the status daemon failed: ${String(error)}`));
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const runs = runCount();
   const home = mkdtempSync(join(os.tmpdir(), 'flow-bench-'));
@@ -134,6 +174,8 @@ async function main(): Promise<void> {
       return { cliEchoWallMs: cli.ms, bareSpawnMs: bare, nodeStartupMs: node.ms };
     });
 
+    const cliStartup = await measureCliStartup(env);
+
     const cpus = os.cpus();
     const report = {
       runs,
@@ -141,11 +183,14 @@ async function main(): Promise<void> {
       sdkSubmit,
       sdkTrueCompleted,
       cliEcho,
+      cliStartup,
       daemonStartAndConnectMs: Math.round(connect.ms * 10) / 10,
       targets: TARGETS,
       meetsTarget: {
         sdkTrueCompletedMs: sdkTrueCompleted.sdkTrueCompletedMs.median <= TARGETS.sdkTrueCompletedMs,
         cliEchoWallMs: cliEcho.cliEchoWallMs.median <= TARGETS.cliEchoWallMs,
+        cliHelpWallMs: cliStartup.cliHelpWallMs.median <= TARGETS.cliHelpWallMs,
+        cliStatusWallMs: cliStartup.cliStatusWallMs.median <= TARGETS.cliStatusWallMs,
       },
       machine: {
         cpus: cpus.length,

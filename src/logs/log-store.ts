@@ -94,7 +94,7 @@ export class LogStore {
       const keep = bytesToKeep(data, options.final === true);
       if (keep === 0) return { offset, appended: 0 };
       const chunk = keep === data.length ? data : data.subarray(0, keep);
-      await this.appendRaw(taskId, file, redactSecrets(chunk, options.secrets ?? []));
+      await this.appendRaw(taskId, rank, file, redactSecrets(chunk, options.secrets ?? []), offset);
       return { offset: offset + keep, appended: keep };
     });
   }
@@ -104,7 +104,7 @@ export class LogStore {
     const file = this.path(taskId, rank);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (bytes.length === 0) return;
-    await withLock(file, () => this.appendRaw(taskId, file, redactSecrets(bytes, secrets)));
+    await withLock(file, async () => this.appendRaw(taskId, rank, file, redactSecrets(bytes, secrets), await sizeOf(file)));
   }
 
   /** Up to maxBytes (default 1 MiB) from offset; an empty buffer at or past the end, or when there is no log. */
@@ -185,8 +185,35 @@ export class LogStore {
     return followLines(file, (offset) => readAt(file, offset, DEFAULT_READ_BYTES), options);
   }
 
-  private async appendRaw(taskId: string, file: string, bytes: Buffer): Promise<void> {
+  /**
+   * The offset of the first bytes appended at or after `sinceMs` (epoch ms), from the rank's time
+   * index; the log's size when nothing was appended since; 0 for a log without an index.
+   */
+  async offsetSince(taskId: string, rank: number, sinceMs: number): Promise<number> {
+    let text: string;
+    try {
+      text = await fsp.readFile(this.timesPath(taskId, rank), 'utf8');
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+    for (const line of text.split('\n')) {
+      const [at, offset] = line.split(' ').map(Number);
+      if (at !== undefined && offset !== undefined && Number.isFinite(at) && Number.isFinite(offset) && at >= sinceMs) return offset;
+    }
+    return this.size(taskId, rank);
+  }
+
+  /** `<rank>.times`: one "epochMs offset" line per append, so `logs --since` can find where to start. */
+  private timesPath(taskId: string, rank: number): string {
+    return join(this.taskDir(taskId), `${rank}.times`);
+  }
+
+  private async appendRaw(taskId: string, rank: number, file: string, bytes: Buffer, offset: number): Promise<void> {
     await fsp.mkdir(this.taskDir(taskId), { recursive: true, mode: DIR_MODE });
+    // The time entry goes first: after a crash between the two writes, the retried copy adds
+    // another entry for the same offset, which is harmless; a missing entry would not be.
+    await fsp.appendFile(this.timesPath(taskId, rank), `${Date.now()} ${offset}\n`, { mode: FILE_MODE });
     const handle = await fsp.open(file, 'a', FILE_MODE);
     try {
       let written = 0;

@@ -50,6 +50,19 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.match(bad.stderr, /grep: '\(' is not a valid regular expression/);
   });
 
+  test('logs --since takes a time or a duration; a bad one exits 2', async () => {
+    const id = (await flow('run', '-d', 'echo early; sleep 1; echo late')).stdout.trim();
+    await waitFor(async () => (await flow('logs', id)).stdout.includes('early'), { timeoutMs: 30_000, message: 'early logged' });
+    const between = new Date().toISOString();
+    await waitFor(async () => (await json('status', id)).status === 'completed', { timeoutMs: 30_000, message: 'completed' });
+    assert.equal((await flow('logs', id, '--since', between)).stdout, 'late\n');
+    assert.equal((await flow('logs', id, '--since', '1h')).stdout, 'early\nlate\n');
+    assert.equal((await flow('logs', id, '--since', '1h', '--tail', '1')).stdout, 'late\n');
+    const bad = await flow('logs', id, '--since', 'yesterday');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /since: 'yesterday' is neither a duration nor a date/);
+  });
+
   test('status lists recent tasks with nodes and cost columns, filters by status', async () => {
     const listed = await flow('status');
     assert.equal(listed.code, 0, listed.stderr);

@@ -341,3 +341,22 @@ describe('LogStore.follow', () => {
     assert.deepEqual(seen, ['start', 'woken', 'bye']);
   });
 });
+
+describe('LogStore.offsetSince', () => {
+  test('finds the first bytes appended at or after a time; the size when nothing since; 0 without an index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flow-logs-since-'));
+    try {
+      const store = new LogStore(dir);
+      await store.append('t1', 0, 'early\n');
+      const between = Date.now() + 1;
+      await waitFor(() => Date.now() > between, 'the clock moved on');
+      await store.copyFrom('t1', 0, async (offset) => Buffer.from('early\nlate\n').subarray(offset));
+      assert.equal(await store.offsetSince('t1', 0, 0), 0);
+      assert.equal(await store.offsetSince('t1', 0, between), 'early\n'.length);
+      assert.equal(await store.offsetSince('t1', 0, Date.now() + 60_000), 'early\nlate\n'.length);
+      assert.equal(await store.offsetSince('t2', 0, between), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,12 +3,14 @@ import { openBackend } from '../backend';
 import { followTaskLog } from '../../logs/follow-task';
 import { EXIT } from '../exit-codes';
 import { colors, printJson, statusColor } from '../output';
+import { createRunProgress } from '../run-progress';
 import { watchStatus } from '../status-watcher';
 import { configFromFlags, type RunFlags } from '../task-flags';
 
 export interface RunCommandFlags extends RunFlags {
   detach?: boolean;
   json?: boolean;
+  quiet?: boolean;
 }
 
 /** Submits, then (attached) streams status and output until the end; returns the exit code. */
@@ -25,28 +27,38 @@ export async function runAction(target: string, flags: RunCommandFlags): Promise
   }
   const c = colors(process.stderr, flags.json);
   const say = (text: string) => !flags.json && process.stderr.write(`${text}\n`);
-  say(c.dim(`Task ${taskId} submitted`));
+  // --quiet keeps only the task's output and errors.
+  const note = (text: string) => !flags.quiet && say(text);
+  note(c.dim(`Task ${taskId} submitted`));
+  const progress = createRunProgress({ stream: process.stderr, quiet: flags.quiet, json: flags.json });
   process.once('SIGINT', () => {
+    progress.stop();
     say(`\nDetached; ${taskId} keeps running.\n  follow: flow logs ${taskId} -f\n  cancel: flow cancel ${taskId}`);
     process.exit(EXIT.interrupted);
   });
 
   // Transitions along the way; the final status is printed once, below, with its reason.
-  const stopWatching = watchStatus(backend, taskId, (status) => !isTerminal(status) && say(statusColor(status, c)(`● ${status}`)));
+  const stopWatching = watchStatus(backend, taskId, (status) => !isTerminal(status) && progress.status(status));
   const ended = backend.wait(taskId);
   ended.catch(() => undefined); // handled below, after the log is drained
   try {
     if (!flags.json) {
-      for await (const line of followTaskLog(backend.logs, taskId, 0, { ended })) process.stdout.write(`${line}\n`);
+      for await (const line of followTaskLog(backend.logs, taskId, 0, { ended })) {
+        progress.beforeOutput();
+        process.stdout.write(`${line}\n`);
+      }
     }
     const outcome = await ended;
     stopWatching();
+    progress.stop();
     if (flags.json) printJson(outcome);
     const reason = outcome.reason === 'exit' ? '' : ` (${outcome.reason})`;
-    say(statusColor(outcome.status, c)(`● ${outcome.status}${reason}`));
+    if (outcome.status === 'completed') note(statusColor(outcome.status, c)(`● ${outcome.status}${reason}`));
+    else say(statusColor(outcome.status, c)(`● ${outcome.status}${reason}`));
     return outcome.status === 'completed' ? EXIT.ok : EXIT.failure;
   } catch (error) {
     stopWatching();
+    progress.stop();
     if (!(error instanceof TaskFailedError)) throw error;
     if (flags.json) printJson({ taskId, status: 'failed', exitCode: error.exitCode, message: error.message });
     say(c.red(`● failed: ${error.message}`));

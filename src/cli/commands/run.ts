@@ -21,6 +21,7 @@ export function configureRunCommand(program: Command): void {
     .option('--name <name>', 'task name (the id gets a random suffix)')
     .option('--workdir <path>', 'working directory for the command (default: the current directory)')
     .option('-d, --detach', 'print the task id and return at once')
+    .option('-q, --quiet', "print only the task's output and errors (no status lines or spinner)")
     .option('--json', 'print machine-readable output')
     .addHelpText('after', `
 Examples:
