@@ -4,7 +4,14 @@ import { action } from '../exit-codes';
 import { colors, printJson } from '../output';
 
 export function configureDaemonCommand(program: Command): void {
-  const daemon = program.command('daemon').description('The embedded Temporal server + worker that runs tasks on this machine');
+  const daemon = program
+    .command('daemon')
+    .description('The embedded Temporal server + worker that runs tasks on this machine')
+    .addHelpText('after', `
+Examples:
+  flow daemon status             # pids, Temporal address, web UI URL
+  flow daemon stop               # running tasks resume on the next start
+  FLOW_HOME=/tmp/other flow daemon start   # a second, independent daemon`);
   daemon
     .command('start')
     .description('Start the daemon (flow commands also start it on first use)')

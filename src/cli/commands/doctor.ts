@@ -8,6 +8,11 @@ export function configureDoctorCommand(program: Command): void {
     .command('doctor')
     .description('Check this machine for what Flow needs (reports only; starts nothing)')
     .option('--json', 'print machine-readable output')
+    .addHelpText('after', `
+Examples:
+  flow doctor
+  flow doctor --json | jq '.[] | select(.status != "pass")'
+Exit code 1 when a check fails; warnings alone exit 0.`)
     .action(action(doctorAction));
 }
 
