@@ -89,12 +89,6 @@ export class Flow {
     const raw = typeof config === 'string' ? { command: config } : config;
     const parsed: TaskConfig = parseTaskConfig({ ...raw, ...overrides });
     const provider = parsed.provider ?? this.settings.provider;
-    if (parsed.numInstances > 1) {
-      throw new ValidationError(`numInstances: ${parsed.numInstances} nodes are not supported yet by provider ${provider}`, {
-        field: 'numInstances',
-        suggestions: ['Use numInstances: 1 for now'],
-      });
-    }
     if (parsed.image !== undefined && provider === 'local') {
       throw new ValidationError('image: not supported yet by provider local (commands run on the host)', {
         field: 'image',

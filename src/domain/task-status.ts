@@ -22,7 +22,8 @@ export interface TaskEvent {
   node?: number;
 }
 
-export type NodePhase = 'pending' | 'provisioning' | 'starting' | 'running' | 'exited' | 'terminated';
+/** `ready`: the instance is up and the rank waits at the gang barrier for the others. */
+export type NodePhase = 'pending' | 'provisioning' | 'ready' | 'starting' | 'running' | 'exited' | 'terminated';
 
 export interface NodeState {
   rank: number;

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import type { TaskState } from '../domain/task-status';
+import type { NodeState, TaskState } from '../domain/task-status';
 
 /** Workflows and short control activities (provision, start, teardown). */
 export const CONTROL_TASK_QUEUE = 'flow-control';
@@ -18,6 +18,17 @@ export interface StopRequest {
 }
 /** Asks the task to stop: the command is stopped, teardown runs, the task ends cancelled. */
 export const stopSignal = defineSignal<[StopRequest]>('stop');
+
+/** Rank → parent: the rank's node state changed (phase, instance, address, exit code). */
+export const nodeUpdateSignal = defineSignal<[NodeState]>('nodeUpdate');
+
+/** What every rank learns at the barrier: where rank 0 is, and all ranks' addresses. */
+export interface GangView {
+  mainIp: string;
+  nodeIps: string[];
+}
+/** Parent → rank: every rank is ready; start the command with these addresses. */
+export const startNodeSignal = defineSignal<[GangView]>('startNode');
 
 export const FlowStatusKey = defineSearchAttributeKey('FlowStatus', SearchAttributeType.KEYWORD);
 export const FlowTaskNameKey = defineSearchAttributeKey('FlowTaskName', SearchAttributeType.KEYWORD);

@@ -1,2 +1,3 @@
 // The workflowsPath target: workflow functions only.
 export { taskWorkflow } from './task-workflow';
+export { nodeWorkflow } from './node-workflow';

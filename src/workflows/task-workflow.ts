@@ -1,50 +1,24 @@
-import {
-  ApplicationFailure,
-  CancelledFailure,
-  CancellationScope,
-  isCancellation,
-  setHandler,
-  sleep,
-  upsertMemo,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
-import { nodeEnvironment, type InstanceRef, type NodeSpec, type TaskInput } from '../domain/node-spec';
+import { ApplicationFailure, CancellationScope, isCancellation, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { NodeSpec, Offer, TaskInput } from '../domain/node-spec';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
 import { activitiesFor } from './activity-options';
 import { FlowInstanceTypeKey, describeQuery, stopSignal, type StopRequest } from './definitions';
+import { failureInfo, type FailureInfo } from './failure-info';
+import { runGang } from './gang';
+import { runNode, type NodeInput } from './node-lifecycle';
 import { accrueCost, initialState, setStatus } from './task-state';
 
-interface FailureInfo {
-  type?: string;
-  message: string;
-  suggestions: string[];
-}
-
-/** The type, message and suggestions of the ApplicationFailure inside an activity failure. */
-function failureInfo(error: unknown): FailureInfo {
-  let current: unknown = error;
-  while (current && typeof current === 'object') {
-    if (current instanceof ApplicationFailure) {
-      const details = (current.details?.[0] ?? {}) as { suggestions?: string[] };
-      return { type: current.type ?? undefined, message: current.message, suggestions: details.suggestions ?? [] };
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return { message: error instanceof Error ? error.message : String(error), suggestions: [] };
-}
-
 /**
- * One task: select an offer → provision → ready → start → follow → teardown (always).
- * Single-node runs inline; stop and maxRunTimeHours cancel the body, never the teardown.
+ * One task: select an offer, then run its node inline (one instance) or a gang of child
+ * nodeWorkflows (numInstances > 1); every instance is torn down whatever happens. Stop and
+ * maxRunTimeHours cancel the body, never a teardown.
  */
 export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const { config, taskId } = input;
-  const { offers, control, readiness, follow, teardown } = activitiesFor(input.provider);
+  const { offers } = activitiesFor(input.provider);
   const state = initialState(input, config.instanceType ?? (config.minGpuMemoryGb ? `>=${config.minGpuMemoryGb}GB` : 'default'));
-  const node = state.nodes[0]!;
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
-  let instance: InstanceRef | undefined;
   let bodyDone = false;
 
   const requestStop = (request: StopRequest, reason: EndReason = 'stopped') => {
@@ -62,73 +36,65 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   // A signal, not an update: it is kept in history even when it races a workflow task.
   setHandler(stopSignal, (request) => requestStop(request));
 
-  const secretValues = Object.values(config.secrets);
-  const spec: NodeSpec = {
-    taskId,
-    rank: 0,
-    attempt: 0,
-    command: config.command,
-    env: config.env,
-    secrets: config.secrets,
-    workingDir: config.workingDir,
-    codeDir: config.uploadCode ? input.codeDir : undefined,
-    volumes: config.volumes,
-    instanceType: config.instanceType ?? '',
+  let runLimit: CancellationScope | undefined;
+  const startRunLimit = () => {
+    runLimit ??= runTimeLimit(config.maxRunTimeHours, () =>
+      requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time'),
+    );
+  };
+  const markRunning = () => {
+    setStatus(state, 'running');
+    startRunLimit();
   };
 
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
-    exitCode = await body.run(async () => {
-      const offer = await offers.selectOffer({
+    const offer = await body.run(() =>
+      offers.selectOffer({
         provider: input.provider,
         instanceType: config.instanceType,
         minGpuMemoryGb: config.minGpuMemoryGb,
         maxPricePerHour: config.maxPricePerHour,
+      }),
+    );
+    state.instanceType = offer.instanceType;
+    state.pricePerHour = offer.pricePerHour;
+    upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
+    upsertMemo({ pricePerHour: offer.pricePerHour });
+    setStatus(state, 'provisioning');
+    const nodes = nodeInputs(input, offer);
+
+    if (nodes.length === 1) {
+      const result = await runNode({
+        input: nodes[0]!,
+        node: state.nodes[0]!,
+        body,
+        barrier: async (instance) => ({ mainIp: instance.address, nodeIps: [instance.address] }),
+        onChange: (node) => node.phase === 'running' && markRunning(),
       });
-      state.instanceType = offer.instanceType;
-      upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
-      upsertMemo({ pricePerHour: offer.pricePerHour });
-      state.pricePerHour = offer.pricePerHour;
-      spec.instanceType = offer.instanceType;
-      spec.env = {
-        ...nodeEnvironment({ taskId, name: input.name, rank: 0, numNodes: 1, mainIp: '127.0.0.1', nodeIps: ['127.0.0.1'], gpusPerNode: offer.spec.gpuCount }),
-        ...config.env,
-      };
-      setStatus(state, 'provisioning');
-      node.phase = 'provisioning';
-      // Not cancellable: a stop during provisioning must still learn the instance, or teardown
-      // could not release it (a paid machine left running).
-      instance = await CancellationScope.nonCancellable(() => control.provisionInstance({ spec, offer, provider: input.provider }));
-      if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
-      node.instanceId = instance.instanceId;
-      node.address = instance.address;
-      await readiness.awaitInstanceReady({ instance });
-      node.phase = 'starting';
-      await control.startCommand({ instance, spec });
-      node.phase = 'running';
-      setStatus(state, 'running');
-      const runLimit = runTimeLimit(config.maxRunTimeHours, () => requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time'));
-      try {
-        return (await follow.followCommand({ instance, taskId, rank: 0, secrets: secretValues })).exitCode;
-      } finally {
-        runLimit.cancel();
+      exitCode = result.exitCode;
+      failure = result.failure;
+      if (result.cancelled) stopReason ??= 'stopped';
+    } else {
+      const { failed } = await runGang({ nodes, state, body, onAllRunning: markRunning });
+      if (failed) {
+        exitCode = failed.exitCode;
+        failure = failed.failure ?? (failed.rank === undefined ? { message: failed.message, suggestions: [] } : undefined);
+        state.message = failed.message;
+      } else {
+        exitCode = stopReason === undefined ? 0 : null;
       }
-    });
+    }
   } catch (error) {
+    // Only selecting an offer can throw here: node steps report their failures in results.
     if (!isCancellation(error)) failure = failureInfo(error);
     else stopReason ??= 'stopped';
   } finally {
     bodyDone = true;
-    await CancellationScope.nonCancellable(async () => {
-      if (instance === undefined) return;
-      const result = await teardown.teardownInstance({ instance, taskId, rank: 0, secrets: secretValues });
-      exitCode ??= result.exitCode;
-      node.phase = 'terminated';
-    });
+    runLimit?.cancel();
   }
 
-  node.exitCode = exitCode;
   state.exitCode = exitCode;
   state.endedAt = new Date().toISOString();
   accrueCost(state);
@@ -143,13 +109,33 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     return { taskId, status: 'completed', exitCode, reason: 'exit' };
   }
   state.reason = failure ? 'error' : 'exit';
-  state.message = failure?.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;
+  state.message = failure?.message ?? state.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;
   setStatus(state, 'failed', state.message);
   throw ApplicationFailure.create({
     type: failure?.type ?? 'TaskFailedError',
     message: state.message,
     nonRetryable: true,
     details: [{ exitCode, suggestions: failure?.suggestions ?? [] }],
+  });
+}
+
+/** Every rank's input: the task's command, env and volumes on the chosen offer. */
+function nodeInputs(input: TaskInput, offer: Offer): NodeInput[] {
+  const { config } = input;
+  return Array.from({ length: config.numInstances }, (_, rank) => {
+    const spec: NodeSpec = {
+      taskId: input.taskId,
+      rank,
+      attempt: 0,
+      command: config.command,
+      env: config.env,
+      secrets: config.secrets,
+      workingDir: config.workingDir,
+      codeDir: config.uploadCode ? input.codeDir : undefined,
+      volumes: config.volumes,
+      instanceType: offer.instanceType,
+    };
+    return { taskId: input.taskId, name: input.name, provider: input.provider, rank, numNodes: config.numInstances, offer, spec };
   });
 }
 

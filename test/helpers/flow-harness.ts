@@ -10,10 +10,10 @@ export interface FlowHarness {
   stop(): Promise<void>;
 }
 
-/** A real embedded daemon (Temporal dev server + worker) in a fresh FLOW_HOME. */
-export async function startFlow(prefix = 'flow-it-'): Promise<FlowHarness> {
+/** A real embedded daemon (Temporal dev server + worker) in a fresh FLOW_HOME; extraEnv reaches the worker too. */
+export async function startFlow(prefix = 'flow-it-', extraEnv: NodeJS.ProcessEnv = {}): Promise<FlowHarness> {
   const { home, cleanup } = tempFlowHome(prefix);
-  const env = testEnv(home);
+  const env = testEnv(home, extraEnv);
   try {
     const harness: FlowHarness = {
       flow: await Flow.connect({ env }),

@@ -39,6 +39,11 @@ export interface LocalProviderOptions {
   gpus?: GpuInfo[] | 'detect';
   /** 'auto' (default) mounts volumes with bubblewrap when it works; 'off' always uses symlinks. */
   bubblewrap?: 'auto' | 'off';
+  /**
+   * Simulated boot time: rank r's instance is ready r × this many ms after it was provisioned
+   * (default 0). Lets tests hold a gang at its barrier, as slow cloud instances would.
+   */
+  bootDelayPerRankMs?: number;
 }
 
 /** How volumes reach the command on this machine. */
@@ -89,15 +94,17 @@ export class LocalProvider implements Provider {
   private readonly bubblewrapOption: 'auto' | 'off';
   private gpuList?: Promise<GpuInfo[]>;
   private volumeIsolation?: VolumeIsolation;
+  private readonly bootDelayPerRankMs: number;
 
   constructor(options: LocalProviderOptions) {
     this.home = options.home;
     this.gpuOption = options.gpus ?? 'detect';
     this.bubblewrapOption = options.bubblewrap ?? 'auto';
+    this.bootDelayPerRankMs = options.bootDelayPerRankMs ?? 0;
   }
 
   get capabilities(): ProviderCapabilities {
-    return { multiNode: false, volumes: true, shell: false, images: false, volumeIsolation: this.isolation().description };
+    return { multiNode: true, volumes: true, shell: false, images: false, volumeIsolation: this.isolation().description };
   }
 
   /** Bubblewrap when it works here (probed once), else symlinks at the mount paths. */
@@ -156,7 +163,11 @@ export class LocalProvider implements Provider {
   }
 
   async isReady(instance: InstanceRef): Promise<boolean> {
-    return isDirectory(this.instancePaths(instance).dir);
+    const paths = this.instancePaths(instance);
+    if (!isDirectory(paths.dir)) return false;
+    if (this.bootDelayPerRankMs === 0) return true;
+    const record = readInstanceRecord(paths);
+    return record !== undefined && Date.now() >= Date.parse(record.createdAt) + record.rank * this.bootDelayPerRankMs;
   }
 
   async startCommand(instance: InstanceRef, spec: NodeSpec): Promise<void> {

@@ -1,0 +1,114 @@
+import {
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  ParentClosePolicy,
+  condition,
+  isCancellation,
+  setHandler,
+  startChild,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import type { NodeState, TaskState } from '../domain/task-status';
+import { nodeUpdateSignal, startNodeSignal } from './definitions';
+import { failureInfo, type FailureInfo } from './failure-info';
+import type { NodeInput, NodeResult } from './node-lifecycle';
+import { nodeWorkflow } from './node-workflow';
+
+/** How long the first ready rank waits for the last one before the task fails. */
+export const GANG_READY_TIMEOUT = '45m';
+
+export interface GangFailure {
+  rank?: number;
+  exitCode: number | null;
+  message: string;
+  failure?: FailureInfo;
+}
+
+export interface GangRun {
+  /** One input per rank, rank order. */
+  nodes: NodeInput[];
+  /** The parent's state: `nodes[r]` mirrors what rank r reports. */
+  state: TaskState;
+  /** Cancelling it cancels every rank (each tears down before the gang returns). */
+  body: CancellationScope;
+  /** Called once, when every rank runs its command. */
+  onAllRunning: () => void;
+}
+
+/**
+ * Runs the ranks as child workflows: all provision in parallel, wait at a barrier until every
+ * rank is ready, then start together with rank 0's address as the main IP. The first rank to
+ * fail (non-zero exit or a failed step) cancels the others. Resolves once every rank has ended.
+ */
+export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
+  const { nodes, state, body } = run;
+  const total = nodes.length;
+  const addresses: Array<string | undefined> = new Array(total).fill(undefined);
+  const running = new Set<number>();
+  let failed: GangFailure | undefined;
+
+  setHandler(nodeUpdateSignal, (update: NodeState) => {
+    const node = state.nodes[update.rank];
+    if (node === undefined) return;
+    Object.assign(node, update);
+    if (update.phase === 'ready' && update.address !== undefined) addresses[update.rank] = update.address;
+    if (update.phase === 'running' && !running.has(update.rank)) {
+      running.add(update.rank);
+      if (running.size === total) run.onAllRunning();
+    }
+  });
+
+  const fail = (failure: GangFailure) => {
+    if (failed !== undefined || body.consideredCancelled) return;
+    failed = failure;
+    body.cancel();
+  };
+  const onResult = (result: NodeResult) => {
+    const node = state.nodes[result.rank];
+    if (node) node.exitCode = result.exitCode;
+    if (result.failure) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank}: ${result.failure.message}`, failure: result.failure });
+    else if (result.exitCode !== 0) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank} exited with code ${result.exitCode ?? 'unknown (killed)'}` });
+  };
+  const onError = (rank: number) => (error: unknown) => {
+    if (!isCancellation(error)) fail({ rank, exitCode: null, message: `rank ${rank}: ${failureInfo(error).message}`, failure: failureInfo(error) });
+  };
+
+  let settled: Promise<unknown> = Promise.resolve();
+  await body.run(async () => {
+    try {
+      const started = await Promise.allSettled(
+        nodes.map((input) =>
+          startChild(nodeWorkflow, {
+            workflowId: `${input.taskId}-rank-${input.rank}`,
+            args: [input],
+            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+            cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          }),
+        ),
+      );
+      const handles = started.flatMap((outcome, rank) => (outcome.status === 'fulfilled' ? [{ rank, handle: outcome.value }] : []));
+      settled = Promise.allSettled(handles.map(({ rank, handle }) => handle.result().then(onResult, onError(rank))));
+      const firstError = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (firstError) return onError(started.indexOf(firstError))(firstError.reason);
+
+      const allReady = await condition(() => failed !== undefined || addresses.every((address) => address !== undefined), GANG_READY_TIMEOUT);
+      if (failed !== undefined) return;
+      if (!allReady) {
+        const late = addresses.flatMap((address, rank) => (address === undefined ? [rank] : []));
+        return fail({ exitCode: null, message: `ranks ${late.join(', ')} were not ready within ${GANG_READY_TIMEOUT} of the others` });
+      }
+      const view = { mainIp: addresses[0]!, nodeIps: addresses as string[] };
+      await Promise.all(handles.map(({ handle }) => signalStart(handle, view)));
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+    } finally {
+      // Every rank ends (and tears down) before the gang does; allSettled never rejects.
+      await CancellationScope.nonCancellable(() => settled);
+    }
+  });
+  return failed ? { failed } : {};
+}
+
+function signalStart(handle: ChildWorkflowHandle<typeof nodeWorkflow>, view: { mainIp: string; nodeIps: string[] }): Promise<void> {
+  return handle.signal(startNodeSignal, view);
+}

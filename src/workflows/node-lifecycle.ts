@@ -1,0 +1,98 @@
+import { CancelledFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
+import type { NodePhase, NodeState } from '../domain/task-status';
+import type { ProviderName } from '../domain/task-config';
+import { activitiesFor } from './activity-options';
+import type { GangView } from './definitions';
+import { failureInfo, type FailureInfo } from './failure-info';
+
+/** One rank's work, decided by the task before the rank starts. Deterministic, no secrets logged. */
+export interface NodeInput {
+  taskId: string;
+  name: string;
+  provider: ProviderName;
+  rank: number;
+  numNodes: number;
+  offer: Offer;
+  /** The spec without the FLOW_* variables: those need the gang's addresses (after the barrier). */
+  spec: NodeSpec;
+}
+
+export interface NodeResult {
+  rank: number;
+  exitCode: number | null;
+  /** Set when a step failed (not when the command exited non-zero). */
+  failure?: FailureInfo;
+  cancelled: boolean;
+}
+
+export interface NodeRun {
+  input: NodeInput;
+  /** Mutated as the rank moves on; `onChange` is told each time. */
+  node: NodeState;
+  /** Cancelling it stops the rank; teardown still runs. */
+  body: CancellationScope;
+  /** Waits until every rank is ready; a single node passes at once with its own address. */
+  barrier: (instance: InstanceRef) => Promise<GangView>;
+  onChange?: (node: NodeState) => void;
+}
+
+/**
+ * provision → ready → barrier → start → follow, then teardown in a non-cancellable finally.
+ * Provisioning itself cannot be cancelled halfway, so teardown always knows the instance.
+ */
+export async function runNode(run: NodeRun): Promise<NodeResult> {
+  const { input, node, body } = run;
+  const { control, readiness, follow, teardown } = activitiesFor(input.provider);
+  const secrets = Object.values(input.spec.secrets);
+  const spec: NodeSpec = { ...input.spec };
+  const phase = (next: NodePhase) => {
+    node.phase = next;
+    run.onChange?.(node);
+  };
+  let instance: InstanceRef | undefined;
+  let exitCode: number | null = null;
+  let failure: FailureInfo | undefined;
+  let cancelled = false;
+  try {
+    exitCode = await body.run(async () => {
+      phase('provisioning');
+      instance = await CancellationScope.nonCancellable(() => control.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
+      if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
+      node.instanceId = instance.instanceId;
+      node.address = instance.address;
+      await readiness.awaitInstanceReady({ instance });
+      phase('ready');
+      const gang = await run.barrier(instance);
+      spec.env = {
+        ...nodeEnvironment({
+          taskId: input.taskId,
+          name: input.name,
+          rank: input.rank,
+          numNodes: input.numNodes,
+          mainIp: gang.mainIp,
+          nodeIps: gang.nodeIps,
+          gpusPerNode: input.offer.spec.gpuCount,
+        }),
+        ...input.spec.env,
+      };
+      phase('starting');
+      await control.startCommand({ instance, spec });
+      phase('running');
+      return (await follow.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets })).exitCode;
+    });
+  } catch (error) {
+    if (isCancellation(error)) cancelled = true;
+    else failure = failureInfo(error);
+  } finally {
+    await CancellationScope.nonCancellable(async () => {
+      if (instance === undefined) return;
+      const result = await teardown.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets });
+      exitCode ??= result.exitCode;
+      node.exitCode = exitCode;
+      phase('terminated');
+    });
+  }
+  node.exitCode = exitCode;
+  return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled };
+}

@@ -1,0 +1,46 @@
+import { CancelledFailure, CancellationScope, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { NodeState } from '../domain/task-status';
+import { nodeUpdateSignal, startNodeSignal, type GangView } from './definitions';
+import { runNode, type NodeInput, type NodeResult } from './node-lifecycle';
+
+/**
+ * One rank of a multi-node task, a child of taskWorkflow (`<task>-rank-<r>`). It reports each
+ * change of its node state to the parent and waits at the barrier for the parent's start signal.
+ * A command that exits non-zero is a normal result (the parent decides); a cancelled rank ends
+ * cancelled after its teardown.
+ */
+export async function nodeWorkflow(input: NodeInput): Promise<NodeResult> {
+  const parentId = workflowInfo().parent?.workflowId;
+  const parent = parentId === undefined ? undefined : getExternalWorkflowHandle(parentId);
+  const node: NodeState = { rank: input.rank, phase: 'pending' };
+  let gang: GangView | undefined;
+  setHandler(startNodeSignal, (view) => {
+    gang = view;
+  });
+
+  // Updates go out in order; a parent that has already closed cannot be told, and need not be.
+  let reported: Promise<void> = Promise.resolve();
+  const report = (state: NodeState) => {
+    const snapshot = { ...state };
+    // Not cancellable: the parent must also hear about the teardown of a cancelled rank.
+    reported = reported.then(() =>
+      CancellationScope.nonCancellable(async () => {
+        await parent?.signal(nodeUpdateSignal, snapshot).catch(() => undefined);
+      }),
+    );
+  };
+
+  const result = await runNode({
+    input,
+    node,
+    body: new CancellationScope(),
+    onChange: report,
+    barrier: async () => {
+      await condition(() => gang !== undefined);
+      return gang!;
+    },
+  });
+  await CancellationScope.nonCancellable(() => reported);
+  if (result.cancelled) throw new CancelledFailure(`rank ${input.rank} cancelled`);
+  return result;
+}
