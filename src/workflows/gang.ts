@@ -74,6 +74,7 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
   };
 
   let settled: Promise<unknown> = Promise.resolve();
+  for (const node of state.nodes) node.phase = 'provisioning';
   await body.run(async () => {
     try {
       const started = await Promise.allSettled(

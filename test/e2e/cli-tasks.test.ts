@@ -63,6 +63,21 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.match(bad.stderr, /since: 'yesterday' is neither a duration nor a date/);
   });
 
+  test('a 2-node run prefixes each line with its rank; logs --node picks one rank', async () => {
+    const run = await flow('run', '-n', '2', '--name', 'pair', 'echo "hi $FLOW_NODE_RANK"');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n').sort(), ['[rank 0] hi 0', '[rank 1] hi 1']);
+    const { taskId: id } = await waitFor(async () => (await json('status')).find((t: { name: string }) => t.name === 'pair'), {
+      timeoutMs: 15_000,
+      message: 'pair listed',
+    });
+    assert.equal((await flow('logs', id)).stdout, '[rank 0] hi 0\n[rank 1] hi 1\n');
+    assert.equal((await flow('logs', id, '--node', '1')).stdout, 'hi 1\n');
+    const bad = await flow('logs', id, '--node', '5');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /has 2 nodes; use --node 0\.\.1/);
+  });
+
   test('status lists recent tasks with nodes and cost columns, filters by status', async () => {
     const listed = await flow('status');
     assert.equal(listed.code, 0, listed.stderr);

@@ -1,6 +1,7 @@
 import { TaskFailedError, isTerminal, parseTaskConfig } from '../../domain';
 import { openBackend } from '../backend';
 import { followTaskLog } from '../../logs/follow-task';
+import { mergeLines } from '../../logs/merge-lines';
 import { EXIT } from '../exit-codes';
 import { colors, printJson, statusColor } from '../output';
 import { createRunProgress } from '../run-progress';
@@ -16,7 +17,7 @@ export interface RunCommandFlags extends RunFlags {
 /** Submits, then (attached) streams status and output until the end; returns the exit code. */
 export async function runAction(target: string, flags: RunCommandFlags): Promise<number> {
   const config = configFromFlags(target, flags);
-  parseTaskConfig(config); // invalid input stops here: nothing is submitted, no daemon started
+  const { numInstances } = parseTaskConfig(config); // invalid input stops here: nothing is submitted, no daemon started
   const backend = await openBackend();
   const taskId = await backend.submit(config);
   if (flags.detach) {
@@ -43,9 +44,12 @@ export async function runAction(target: string, flags: RunCommandFlags): Promise
   ended.catch(() => undefined); // handled below, after the log is drained
   try {
     if (!flags.json) {
-      for await (const line of followTaskLog(backend.logs, taskId, 0, { ended })) {
+      // A gang's ranks are followed together, each line prefixed with its rank.
+      const ranks = Array.from({ length: numInstances }, (_, rank) => rank);
+      const streams = ranks.map((rank) => followTaskLog(backend.logs, taskId, rank, { ended }));
+      for await (const { source, line } of mergeLines(streams)) {
         progress.beforeOutput();
-        process.stdout.write(`${line}\n`);
+        process.stdout.write(numInstances > 1 ? `[rank ${source}] ${line}\n` : `${line}\n`);
       }
     }
     const outcome = await ended;
