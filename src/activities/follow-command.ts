@@ -8,6 +8,14 @@ export interface FollowInput {
   taskId: string;
   rank: number;
   secrets: string[];
+  /** The log's size when this attempt began: a restarted task's new instance writes from 0. */
+  logBase?: number;
+}
+
+/** Reads the instance's output at a log offset (the log holds earlier attempts before logBase). */
+export function outputReader(provider: Provider, input: FollowInput, chunk: number): (offset: number) => Promise<Buffer> {
+  const base = input.logBase ?? 0;
+  return (offset) => provider.readOutput(input.instance, offset - base, chunk);
 }
 
 const READ_CHUNK = 1 << 20;
@@ -22,7 +30,8 @@ const MAX_POLL_MS = 250;
 export async function followCommand(provider: Provider, logs: LogStore, input: FollowInput): Promise<{ exitCode: number | null }> {
   const context = Context.current();
   const { instance, taskId, rank, secrets } = input;
-  const read = (offset: number) => provider.readOutput(instance, offset, READ_CHUNK);
+
+  const read = outputReader(provider, input, READ_CHUNK);
   let pollMs = MIN_POLL_MS;
   for (;;) {
     const state = await provider.commandState(instance);

@@ -29,6 +29,8 @@ export const RetryPolicySchema = z.strictObject({
   onNoCapacity: z.boolean().default(true),
   onError: z.boolean().default(false),
   maxRestarts: z.number().int().min(0).max(10).default(0),
+  /** Seconds before the first restart; doubles after each one. */
+  backoff: z.number().min(0).max(3600).default(10),
 });
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 

@@ -15,7 +15,13 @@ export function createProviderRegistry(options: { home: string; env?: NodeJS.Pro
             suggestions: ['Use --provider local for now'],
           });
         }
-        provider = new LocalProvider({ home: options.home, gpus: 'detect', bootDelayPerRankMs: bootDelayFrom(options.env ?? process.env) });
+        const env = options.env ?? process.env;
+        provider = new LocalProvider({
+          home: options.home,
+          gpus: 'detect',
+          bootDelayPerRankMs: wholeMs(env, 'FLOW_LOCAL_BOOT_DELAY_MS'),
+          pricePerHour: price(env, 'FLOW_LOCAL_PRICE_PER_HOUR'),
+        });
         cache.set(name, provider);
       }
       return provider;
@@ -26,12 +32,19 @@ export function createProviderRegistry(options: { home: string; env?: NodeJS.Pro
 export type ProviderRegistry = ReturnType<typeof createProviderRegistry>;
 
 /** FLOW_LOCAL_BOOT_DELAY_MS: the local provider's simulated boot time per rank (testing aid). */
-function bootDelayFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env.FLOW_LOCAL_BOOT_DELAY_MS?.trim();
+function wholeMs(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = env[name]?.trim();
   if (!raw) return 0;
   const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) {
-    throw new ValidationError(`FLOW_LOCAL_BOOT_DELAY_MS: '${raw}' must be a whole number of milliseconds`, { field: 'FLOW_LOCAL_BOOT_DELAY_MS' });
-  }
+  if (!Number.isInteger(ms) || ms < 0) throw new ValidationError(`${name}: '${raw}' must be a whole number of milliseconds`, { field: name });
   return ms;
+}
+
+/** FLOW_LOCAL_PRICE_PER_HOUR: a price for local offers, so price and cost limits can be tried here. */
+function price(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return 0;
+  const usd = Number(raw);
+  if (!Number.isFinite(usd) || usd < 0) throw new ValidationError(`${name}: '${raw}' must be a price in USD per hour, e.g. 2.5`, { field: name });
+  return usd;
 }

@@ -80,7 +80,7 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
       const started = await Promise.allSettled(
         nodes.map((input) =>
           startChild(nodeWorkflow, {
-            workflowId: `${input.taskId}-rank-${input.rank}`,
+            workflowId: input.spec.attempt === 0 ? `${input.taskId}-rank-${input.rank}` : `${input.taskId}-rank-${input.rank}-attempt-${input.spec.attempt}`,
             args: [input],
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
             cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,

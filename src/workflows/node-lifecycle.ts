@@ -16,6 +16,8 @@ export interface NodeInput {
   offer: Offer;
   /** The spec without the FLOW_* variables: those need the gang's addresses (after the barrier). */
   spec: NodeSpec;
+  /** For a restart (spec.attempt > 0): the line noted in the rank's log before its new output. */
+  restartNote?: string;
 }
 
 export interface NodeResult {
@@ -54,8 +56,12 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   let cancelled = false;
+  let logBase = 0;
   try {
     exitCode = await body.run(async () => {
+      if (input.restartNote !== undefined) {
+        logBase = await control.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote });
+      }
       phase('provisioning');
       instance = await CancellationScope.nonCancellable(() => control.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
       if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
@@ -79,7 +85,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
       phase('starting');
       await control.startCommand({ instance, spec });
       phase('running');
-      return (await follow.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets })).exitCode;
+      return (await follow.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase })).exitCode;
     });
   } catch (error) {
     if (isCancellation(error)) cancelled = true;
@@ -87,7 +93,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   } finally {
     await CancellationScope.nonCancellable(async () => {
       if (instance === undefined) return;
-      const result = await teardown.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets });
+      const result = await teardown.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase });
       exitCode ??= result.exitCode;
       node.exitCode = exitCode;
       phase('terminated');

@@ -5,8 +5,11 @@ import { activitiesFor } from './activity-options';
 import { FlowInstanceTypeKey, describeQuery, stopSignal, type StopRequest } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
 import { runGang } from './gang';
+import { durableTimer, hoursUntilCostCap, restartDelaySeconds } from './limits';
 import { runNode, type NodeInput } from './node-lifecycle';
 import { accrueCost, initialState, setStatus } from './task-state';
+
+const HOUR_MS = 3_600_000;
 
 /**
  * One task: select an offer, then run its node inline (one instance) or a gang of child
@@ -36,15 +39,28 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   // A signal, not an update: it is kept in history even when it races a workflow task.
   setHandler(stopSignal, (request) => requestStop(request));
 
-  let runLimit: CancellationScope | undefined;
-  const startRunLimit = () => {
-    runLimit ??= runTimeLimit(config.maxRunTimeHours, () =>
-      requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time'),
-    );
-  };
+  // Limits are durable timers: they fire even if every worker was down in between.
+  const limits: CancellationScope[] = [];
+  const pendingLimit =
+    config.maxPendingHours === undefined
+      ? undefined
+      : durableTimer(config.maxPendingHours * HOUR_MS, () =>
+          requestStop({ reason: `no instance became available within maxPendingHours=${config.maxPendingHours}` }, 'max_pending'),
+        );
+  if (pendingLimit) limits.push(pendingLimit);
+  let runningLimitsStarted = false;
   const markRunning = () => {
     setStatus(state, 'running');
-    startRunLimit();
+    if (runningLimitsStarted) return;
+    runningLimitsStarted = true;
+    pendingLimit?.cancel();
+    if (config.maxRunTimeHours !== undefined && config.maxRunTimeHours > 0) {
+      limits.push(durableTimer(config.maxRunTimeHours * HOUR_MS, () => requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time')));
+    }
+    const costHours = hoursUntilCostCap(config.maxTotalCostUsd, state.pricePerHour, state.numInstances);
+    if (costHours !== undefined) {
+      limits.push(durableTimer(costHours * HOUR_MS, () => requestStop({ reason: `accrued cost reached maxTotalCostUsd=${config.maxTotalCostUsd}` }, 'max_total_cost')));
+    }
   };
 
   let exitCode: number | null = null;
@@ -63,8 +79,30 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
     upsertMemo({ pricePerHour: offer.pricePerHour });
     setStatus(state, 'provisioning');
-    const nodes = nodeInputs(input, offer);
 
+    for (let attempt = 0; ; attempt++) {
+      const note = attempt === 0 ? undefined : state.events.at(-1)?.reason;
+      ({ exitCode, failure } = await runAttempt(nodeInputs(input, offer, attempt, note)));
+      if (stopReason !== undefined || (failure === undefined && exitCode === 0)) break;
+      const restart = attempt + 1;
+      if (!config.retry?.onError || restart > config.retry.maxRestarts) break;
+      // Each restart is an event; a fresh instance per rank, the same volumes.
+      const why = failure?.message ?? state.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;
+      setStatus(state, 'provisioning', `restart ${restart} of ${config.retry.maxRestarts} after ${why}`);
+      state.nodes = state.nodes.map((node) => ({ rank: node.rank, phase: 'pending' }));
+      state.message = undefined;
+      await body.run(() => sleep(restartDelaySeconds(config.retry!.backoff, restart) * 1000));
+    }
+  } catch (error) {
+    // Only selecting an offer or a restart's wait can throw here: node steps report in results.
+    if (!isCancellation(error)) failure = failureInfo(error);
+    else stopReason ??= 'stopped';
+  } finally {
+    bodyDone = true;
+    for (const limit of limits) limit.cancel();
+  }
+
+  async function runAttempt(nodes: NodeInput[]): Promise<{ exitCode: number | null; failure?: FailureInfo }> {
     if (nodes.length === 1) {
       const result = await runNode({
         input: nodes[0]!,
@@ -73,32 +111,23 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         barrier: async (instance) => ({ mainIp: instance.address, nodeIps: [instance.address] }),
         onChange: (node) => node.phase === 'running' && markRunning(),
       });
-      exitCode = result.exitCode;
-      failure = result.failure;
       if (result.cancelled) stopReason ??= 'stopped';
-    } else {
-      const { failed } = await runGang({ nodes, state, body, onAllRunning: markRunning });
-      if (failed) {
-        exitCode = failed.exitCode;
-        failure = failed.failure ?? (failed.rank === undefined ? { message: failed.message, suggestions: [] } : undefined);
-        state.message = failed.message;
-      } else {
-        exitCode = stopReason === undefined ? 0 : null;
-      }
+      return { exitCode: result.exitCode, failure: result.failure };
     }
-  } catch (error) {
-    // Only selecting an offer can throw here: node steps report their failures in results.
-    if (!isCancellation(error)) failure = failureInfo(error);
-    else stopReason ??= 'stopped';
-  } finally {
-    bodyDone = true;
-    runLimit?.cancel();
+    // Its own scope per attempt: a failed rank cancels this attempt's ranks, not the task (a
+    // restart may follow); a stop cancels the task's body and so this scope too.
+    const { failed } = await body.run(() => runGang({ nodes, state, body: new CancellationScope(), onAllRunning: markRunning }));
+    if (!failed) return { exitCode: stopReason === undefined ? 0 : null };
+    state.message = failed.message;
+    return { exitCode: failed.exitCode, failure: failed.failure ?? (failed.rank === undefined ? { message: failed.message, suggestions: [] } : undefined) };
   }
 
   state.exitCode = exitCode;
   state.endedAt = new Date().toISOString();
   accrueCost(state);
-  if (stopReason !== undefined) {
+  if (stopReason === 'max_pending') {
+    failure = { type: 'TaskFailedError', message: state.message ?? 'no instance became available in time', suggestions: ['Raise maxPricePerHour or maxPendingHours, or pick another instance type: flow instances'] };
+  } else if (stopReason !== undefined) {
     state.reason = stopReason;
     setStatus(state, 'cancelled', stopReason);
     return { taskId, status: 'cancelled', exitCode, reason: stopReason, message: state.message };
@@ -108,25 +137,25 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     setStatus(state, 'completed', 'exit 0');
     return { taskId, status: 'completed', exitCode, reason: 'exit' };
   }
-  state.reason = failure ? 'error' : 'exit';
+  state.reason = stopReason ?? (failure ? 'error' : 'exit');
   state.message = failure?.message ?? state.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;
   setStatus(state, 'failed', state.message);
   throw ApplicationFailure.create({
     type: failure?.type ?? 'TaskFailedError',
     message: state.message,
     nonRetryable: true,
-    details: [{ exitCode, suggestions: failure?.suggestions ?? [] }],
+    details: [{ exitCode, reason: state.reason, suggestions: failure?.suggestions ?? [] }],
   });
 }
 
 /** Every rank's input: the task's command, env and volumes on the chosen offer. */
-function nodeInputs(input: TaskInput, offer: Offer): NodeInput[] {
+function nodeInputs(input: TaskInput, offer: Offer, attempt: number, restartNote?: string): NodeInput[] {
   const { config } = input;
   return Array.from({ length: config.numInstances }, (_, rank) => {
     const spec: NodeSpec = {
       taskId: input.taskId,
       rank,
-      attempt: 0,
+      attempt,
       command: config.command,
       env: config.env,
       secrets: config.secrets,
@@ -135,20 +164,6 @@ function nodeInputs(input: TaskInput, offer: Offer): NodeInput[] {
       volumes: config.volumes,
       instanceType: offer.instanceType,
     };
-    return { taskId: input.taskId, name: input.name, provider: input.provider, rank, numNodes: config.numInstances, offer, spec };
+    return { taskId: input.taskId, name: input.name, provider: input.provider, rank, numNodes: config.numInstances, offer, spec, ...(restartNote ? { restartNote } : {}) };
   });
-}
-
-/** A durable timer that calls onExpire unless cancelled first. */
-function runTimeLimit(hours: number | undefined, onExpire: () => void): CancellationScope {
-  const scope = new CancellationScope();
-  if (hours !== undefined && hours > 0) {
-    scope
-      .run(() => sleep(Math.round(hours * 3_600_000)))
-      .then(onExpire)
-      .catch((error) => {
-        if (!isCancellation(error)) throw error;
-      });
-  }
-  return scope;
 }

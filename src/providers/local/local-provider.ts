@@ -44,6 +44,8 @@ export interface LocalProviderOptions {
    * (default 0). Lets tests hold a gang at its barrier, as slow cloud instances would.
    */
   bootDelayPerRankMs?: number;
+  /** USD per instance-hour on every local offer (default 0: machines you own are free). */
+  pricePerHour?: number;
 }
 
 /** How volumes reach the command on this machine. */
@@ -95,12 +97,14 @@ export class LocalProvider implements Provider {
   private gpuList?: Promise<GpuInfo[]>;
   private volumeIsolation?: VolumeIsolation;
   private readonly bootDelayPerRankMs: number;
+  private readonly pricePerHour: number;
 
   constructor(options: LocalProviderOptions) {
     this.home = options.home;
     this.gpuOption = options.gpus ?? 'detect';
     this.bubblewrapOption = options.bubblewrap ?? 'auto';
     this.bootDelayPerRankMs = options.bootDelayPerRankMs ?? 0;
+    this.pricePerHour = options.pricePerHour ?? 0;
   }
 
   get capabilities(): ProviderCapabilities {
@@ -131,7 +135,7 @@ export class LocalProvider implements Provider {
   }
 
   async listOffers(): Promise<Offer[]> {
-    return localOffers(await this.gpus());
+    return localOffers(await this.gpus(), this.pricePerHour);
   }
 
   async defaultInstanceType(): Promise<string> {

@@ -47,23 +47,26 @@ interface LocalShape {
   indices: number[];
 }
 
-function localShapes(gpus: readonly GpuInfo[]): LocalShape[] {
-  const shapes: LocalShape[] = [{ offer: offerFor(CPU_INSTANCE), indices: [] }];
+function localShapes(gpus: readonly GpuInfo[], pricePerHour = 0): LocalShape[] {
+  const shapes: LocalShape[] = [{ offer: offerFor(CPU_INSTANCE, pricePerHour), indices: [] }];
   for (const group of groupGpus(gpus)) {
     for (const count of offeredGpuCounts(group.indices.length)) {
-      shapes.push({ offer: offerFor(localGpuSpec(group.model, count, group.memoryGb)), indices: group.indices.slice(0, count) });
+      shapes.push({ offer: offerFor(localGpuSpec(group.model, count, group.memoryGb), pricePerHour), indices: group.indices.slice(0, count) });
     }
   }
   return shapes;
 }
 
-function offerFor(spec: InstanceSpec): Offer {
-  return { instanceType: spec.name, spec, pricePerHour: 0, region: 'local', available: 1 };
+function offerFor(spec: InstanceSpec, pricePerHour: number): Offer {
+  return { instanceType: spec.name, spec, pricePerHour, region: 'local', available: 1 };
 }
 
-/** What this machine offers: always "cpu", plus kx<model> for its GPUs. All free. */
-export function localOffers(gpus: readonly GpuInfo[]): Offer[] {
-  return localShapes(gpus)
+/**
+ * What this machine offers: always "cpu", plus kx<model> for its GPUs. Free unless a price is
+ * configured (FLOW_LOCAL_PRICE_PER_HOUR), which makes price and cost limits testable here.
+ */
+export function localOffers(gpus: readonly GpuInfo[], pricePerHour = 0): Offer[] {
+  return localShapes(gpus, pricePerHour)
     .map((shape) => shape.offer)
     .sort((a, b) => a.spec.gpuCount - b.spec.gpuCount);
 }
