@@ -3,6 +3,7 @@ import { configureCancelCommand } from './commands/cancel';
 import { configureConfigCommand } from './commands/config';
 import { configureDaemonCommand } from './commands/daemon';
 import { configureDoctorCommand } from './commands/doctor';
+import { configureInitCommand } from './commands/init';
 import { configureInstancesCommand } from './commands/instances';
 import { configureLogsCommand } from './commands/logs';
 import { configureRunCommand } from './commands/run';
@@ -20,6 +21,7 @@ const program = new Command()
   .showSuggestionAfterError(true)
   .exitOverride();
 
+configureInitCommand(program);
 configureRunCommand(program);
 configureStatusCommand(program);
 configureLogsCommand(program);

@@ -1,0 +1,103 @@
+// The body of `flow init`, loaded only when it runs (keeps `flow --help` fast).
+import { explainSettings, loadSettings, type ExplainedSetting } from '../../config/load-config';
+import { flowHome, flowPaths } from '../../config/flow-home';
+import { writeConfig, type ConfigUpdate } from '../../config/write-config';
+import { ValidationError } from '../../domain';
+import { EXIT } from '../exit-codes';
+import { colors, printJson } from '../output';
+import { createPrompter, PromptAborted } from '../prompter';
+import { answersFromFlags, API_KEYS_PAGE, askAnswers, type CurrentValues, type InitFlags } from './init-answers';
+
+export type { InitFlags } from './init-answers';
+
+/** What config.yaml sets now (keys masked); empty when there is no file or it cannot be read. */
+function currentValues(home: string): CurrentValues {
+  try {
+    const entries = explainSettings({ env: { FLOW_HOME: home } });
+    return new Map(entries.filter((entry) => entry.source === 'config.yaml').map((entry) => [entry.key, entry.value]));
+  } catch {
+    return new Map(); // a broken file is replaced (and backed up) by writeConfig
+  }
+}
+
+/** Errors about the candidate file name the real one, not the temporary copy. */
+function renamePath(error: unknown, from: string, to: string): unknown {
+  if (!(error instanceof ValidationError)) return error;
+  const swap = (text: string) => text.split(from).join(to);
+  return new ValidationError(swap(error.message), { field: error.field, suggestions: error.suggestions.map(swap) });
+}
+
+/** Loads the new file as every later command will (with this environment); fails the write if it is not usable. */
+function checkCandidate(candidateHome: string, configFile: string, update: ConfigUpdate): void {
+  let settings;
+  try {
+    settings = loadSettings({ env: { ...process.env, FLOW_HOME: candidateHome } });
+  } catch (error) {
+    throw renamePath(error, flowPaths(candidateHome).configFile, configFile);
+  }
+  if ((update.provider === 'mithril' || settings.provider === 'mithril') && settings.mithril.apiKey === undefined) {
+    throw new ValidationError('mithril.apiKey is not set: provider mithril needs an API key', {
+      field: 'mithril.apiKey',
+      suggestions: [`Pass --api-key (create one at ${API_KEYS_PAGE})`, 'Or set MITHRIL_API_KEY in the environment', 'Or run flow init on a terminal to be asked for it'],
+    });
+  }
+}
+
+function isInteractive(flags: InitFlags): boolean {
+  return !flags.nonInteractive && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
+}
+
+async function askOnTerminal(flags: InitFlags, current: CurrentValues, configFile: string): Promise<ConfigUpdate> {
+  const c = colors(process.stderr);
+  process.stderr.write(`${c.bold('Flow setup')}: writes ${configFile}\n${c.dim('Enter keeps the value in [brackets]; Ctrl-C quits without writing.')}\n`);
+  const prompter = createPrompter(process.stdin, process.stderr);
+  try {
+    return await askAnswers(flags, current, prompter, process.env, process.stderr);
+  } finally {
+    prompter.close();
+  }
+}
+
+function printSummary(configFile: string, entries: ExplainedSetting[], backupFile: string | undefined): void {
+  const c = colors(process.stdout);
+  const byKey = new Map(entries.map((entry) => [entry.key, entry]));
+  const provider = byKey.get('provider');
+  const rows: Array<[string, ExplainedSetting | undefined]> = [['provider', provider]];
+  if (provider?.value === 'mithril' || entries.some((entry) => entry.key.startsWith('mithril.') && entry.source !== 'default')) {
+    rows.push(['api key', byKey.get('mithril.apiKey')], ['project', byKey.get('mithril.project')], ['region', byKey.get('mithril.region')]);
+  }
+  const out: string[] = [`${c.green('Wrote')} ${configFile} (mode 600)`];
+  if (backupFile !== undefined) out.push(`${c.yellow('The old file could not be read; it was kept as')} ${backupFile}`);
+  for (const [label, entry] of rows) {
+    // Values come from explainSettings, which masks keys.
+    const value = entry?.value === undefined ? c.dim('-') : String(entry.value);
+    const from = entry?.source.startsWith('env:') ? c.dim(`  (from ${entry.source.slice(4)} in the environment, which wins over config.yaml)`) : '';
+    out.push(`  ${label.padEnd(9)} ${value}${from}`);
+  }
+  out.push('', 'Next steps:', `  flow doctor              ${c.dim('check that Flow has what it needs')}`, `  flow run "echo hello"    ${c.dim('run a first task')}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+export async function initAction(flags: InitFlags): Promise<number> {
+  const home = flowHome();
+  const configFile = flowPaths(home).configFile;
+  const current = currentValues(home);
+  let update: ConfigUpdate;
+  try {
+    update = isInteractive(flags) ? await askOnTerminal(flags, current, configFile) : answersFromFlags(flags, current);
+  } catch (error) {
+    if (!(error instanceof PromptAborted)) throw error;
+    process.stderr.write('Aborted. Nothing written.\n');
+    return EXIT.interrupted;
+  }
+  const { backupFile } = writeConfig(configFile, update, (candidateHome) => checkCandidate(candidateHome, configFile, update));
+  const entries = explainSettings();
+  if (flags.json) {
+    const settings: Record<string, { value: unknown; source: string }> = {};
+    for (const entry of entries) settings[entry.key] = { value: entry.value ?? null, source: entry.source };
+    printJson({ configFile, mode: '600', backupFile: backupFile ?? null, settings });
+  } else {
+    printSummary(configFile, entries, backupFile);
+  }
+  return EXIT.ok;
+}
