@@ -11,6 +11,8 @@ import { colors } from './output';
 /** What the CLI needs from Flow; served by the daemon's local API or by the SDK directly. */
 export interface TaskBackend {
   submit(config: TaskConfigInput): Promise<string>;
+  /** A pipeline mapping (as in pipeline.yaml, already checked by the caller); returns its id. */
+  submitPipeline(pipeline: unknown): Promise<string>;
   /** Full id from an id or a unique prefix; TaskNotFoundError / ambiguous ValidationError. */
   resolve(idOrPrefix: string): Promise<string>;
   /** Resolves for completed/cancelled; throws TaskFailedError for failed. */
@@ -30,6 +32,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise
   let api = initial;
   return {
     submit: (config) => api.submit(config, process.cwd()),
+    submitPipeline: (pipeline) => api.submitPipeline(pipeline, process.cwd()),
     resolve: (idOrPrefix) => api.resolve(idOrPrefix),
     /** Survives a daemon restart: the task goes on, so reconnect and keep waiting. */
     async wait(taskId) {
@@ -56,6 +59,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise
 function sdkBackend(flow: Flow, logs: LogStore): TaskBackend {
   return {
     submit: (config) => flow.submit(config),
+    submitPipeline: (pipeline) => flow.pipeline(pipeline as never).submit(),
     resolve: async (idOrPrefix) => (await import('../client/resolve-task-id')).resolveTaskId(flow.client, idOrPrefix),
     wait: (taskId) => flow.task(taskId).wait(),
     status: (taskId) => flow.task(taskId).status(),
@@ -85,5 +89,6 @@ export async function openBackend(): Promise<TaskBackend> {
     if (api) return apiBackend(api, logs, connectApi);
   }
   const { Flow } = await import('../client/flow');
-  return sdkBackend(await Flow.connect({ onProgress }), logs);
+  // The CLI prints config warnings itself (task-flags); the SDK must not print them again.
+  return sdkBackend(await Flow.connect({ onProgress, onWarning: () => undefined }), logs);
 }

@@ -1,6 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { parseYaml } from '../config/parse-yaml';
-import { ValidationError, normalizeConfigKeys, type TaskConfigInput } from '../domain';
+import { loadSettings } from '../config/load-config';
+import { providerWarnings } from '../config/provider-notes';
+import { looksLikeTaskFile, parseTaskFileConfig, readTaskFile, type TaskFile } from '../config/task-file';
+import { ValidationError, type TaskConfigInput } from '../domain';
+import { colors } from './output';
+
+// Task files are read in src/config/task-file (the SDK reads them too).
+export { loadTaskFile, looksLikeTaskFile } from '../config/task-file';
 
 export interface RunFlags {
   instanceType?: string;
@@ -56,27 +61,10 @@ function parseVolume(text: string): { name: string; mountPath?: string } {
   return at < 0 ? { name: text } : { name: text.slice(0, at), mountPath: text.slice(at + 1) };
 }
 
-/** Loads a task YAML (snake_case or camelCase); errors name the file. */
-export function loadTaskFile(path: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ValidationError(`${path}: not valid YAML: ${(error as Error).message}`, { suggestions: ['Check indentation and quoting'] });
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ValidationError(`${path}: a task file must be a YAML mapping of TaskConfig fields`, { suggestions: ['See the README for an example task.yaml'] });
-  }
-  return normalizeConfigKeys(parsed as Record<string, unknown>);
-}
-
-export function looksLikeTaskFile(target: string): boolean {
-  return /\.ya?ml$/i.test(target) && existsSync(target);
-}
-
 /** Builds the config from a command or task file plus flags (flags win). Nothing is submitted here. */
 export function configFromFlags(target: string, flags: RunFlags): TaskConfigInput {
-  const base: Record<string, unknown> = looksLikeTaskFile(target) ? loadTaskFile(target) : { command: target };
+  const file: TaskFile | undefined = looksLikeTaskFile(target) ? readTaskFile(target) : undefined;
+  const base: Record<string, unknown> = file ? file.config : { command: target };
   const config: Record<string, unknown> = { ...base };
   if (flags.instanceType !== undefined) config.instanceType = flags.instanceType;
   if (flags.nodes !== undefined) config.numInstances = parseNumber(flags.nodes, 'numInstances', 'Use -n 1 to 100');
@@ -89,5 +77,17 @@ export function configFromFlags(target: string, flags: RunFlags): TaskConfigInpu
   if (flags.provider !== undefined) config.provider = flags.provider;
   if (flags.name !== undefined) config.name = flags.name;
   if (flags.workdir !== undefined) config.workingDir = flags.workdir;
+  if (file) {
+    // Errors for fields the file sets point at its lines; flag values are named plainly.
+    parseTaskFileConfig(file, config);
+    warn(file.warnings);
+  }
+  if (typeof config.image === 'string') warn(providerWarnings(config, (config.provider as string | undefined) ?? loadSettings().provider));
   return config as TaskConfigInput;
+}
+
+/** Fields accepted but not honoured: said on stderr, the run goes on. */
+function warn(warnings: string[]): void {
+  const c = colors(process.stderr);
+  for (const warning of warnings) process.stderr.write(`${c.yellow('Warning:')} ${warning}\n`);
 }

@@ -4,6 +4,7 @@ import { followTaskLog } from '../logs/follow-task';
 import type { LogStore } from '../logs/log-store';
 import { FlowStatusKey, describeQuery, stopSignal } from '../workflows/definitions';
 import { fromTemporalError } from './errors';
+import { endpointsOf, shellCommandOf, type Endpoint, type ShellCommand } from './task-access';
 
 export interface LogOptions {
   /** Only the last N lines (default: all). */
@@ -24,6 +25,8 @@ export class Task {
     private readonly client: Client,
     private readonly logStore: LogStore,
     taskId: string,
+    /** FLOW_HOME, where local tasks keep their files (for shellCommand). */
+    private readonly home?: string,
   ) {
     this.taskId = taskId;
     this.handle = client.workflow.getHandle(taskId);
@@ -62,9 +65,25 @@ export class Task {
     return (await this.describe()).events;
   }
 
-  /** Price per instance-hour of the chosen offer (0 for local), from the last refresh. */
-  get costPerHour(): number | undefined {
-    return this.lastState?.pricePerHour;
+  /** What the task costs per hour now: the chosen offer's price per instance-hour × nodes (0 on local). */
+  async costPerHour(): Promise<number> {
+    const state = await this.describe();
+    return state.pricePerHour * state.numInstances;
+  }
+
+  /** The config's ports as URLs, `http://<host>:<port>` per node (127.0.0.1 on local). */
+  async endpoints(): Promise<Endpoint[]> {
+    return endpointsOf(await this.describe());
+  }
+
+  /** The `ssh ...` command for a node where the provider has a shell; else null and why. */
+  async shellCommand(node = 0): Promise<ShellCommand> {
+    return shellCommandOf(await this.describe(), node, this.home);
+  }
+
+  /** The state from the last describe()/refresh(), without a round trip. */
+  get lastKnownState(): TaskState | undefined {
+    return this.lastState;
   }
 
   /** Waits for the end. Resolves for completed/cancelled; throws TaskFailedError on failure. */

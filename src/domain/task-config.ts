@@ -95,38 +95,57 @@ function pathText(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || '(config)';
 }
 
+/**
+ * Where a field came from, for errors: e.g. "task.yaml:7: instance_type" for a field a task file
+ * sets; undefined for fields given in code or flags. `spell` writes a field name as the source does.
+ */
+export interface FieldLocator {
+  label(path: readonly PropertyKey[]): string | undefined;
+  spell?(name: string): string;
+}
+
 /** Turns zod issues into one ValidationError that names each field and how to fix it. */
 export function toValidationError(
   error: z.ZodError,
   allowedFields: readonly string[] = TASK_CONFIG_FIELDS,
   subject = 'task config',
+  locator?: FieldLocator,
 ): ValidationError {
   const lines: string[] = [];
   const suggestions: string[] = [];
   let firstField: string | undefined;
+  let located = 0;
+  const describe = (path: readonly PropertyKey[]) => {
+    const label = locator?.label(path);
+    if (label !== undefined) located += 1;
+    return label ?? pathText(path);
+  };
+  const spell = (name: string) => locator?.spell?.(name) ?? name;
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const field = pathText([...issue.path, key]);
         firstField ??= field;
-        lines.push(`${field}: unknown field`);
+        lines.push(`${describe([...issue.path, key])}: unknown field`);
         const near = closestNames(key, issue.path.length === 0 ? allowedFields : []);
-        if (near.length > 0) suggestions.push(`Did you mean '${near[0]}' instead of '${key}'?`);
+        if (near.length > 0) suggestions.push(`Did you mean '${spell(near[0]!)}' instead of '${spell(key)}'?`);
       }
       continue;
     }
     const field = pathText(issue.path);
     firstField ??= field;
-    lines.push(`${field}: ${issue.message}`);
+    lines.push(`${describe(issue.path)}: ${issue.message}`);
     const hint = FIELD_HINTS[String(issue.path[0])];
     if (hint && !suggestions.includes(hint)) suggestions.push(hint);
   }
-  const message = lines.length === 1 ? `Invalid ${subject}: ${lines[0]}` : `Invalid ${subject}:\n  ${lines.join('\n  ')}`;
+  // A located single issue reads like a compiler error: "task.yaml:7: instance_type: ...".
+  const single = located === 1 ? `${lines[0]}` : `Invalid ${subject}: ${lines[0]}`;
+  const message = lines.length === 1 ? single : `Invalid ${subject}:\n  ${lines.join('\n  ')}`;
   return new ValidationError(message, { field: firstField, suggestions });
 }
 
 /** snake_case → camelCase, so YAML written for the Python SDK parses unchanged. */
-function camelKey(key: string): string {
+export function camelKey(key: string): string {
   return key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
@@ -151,15 +170,26 @@ export function normalizeConfigKeys(input: Record<string, unknown>): Record<stri
 }
 
 /** Validates a config before anything is submitted; throws ValidationError naming the field. */
-export function parseTaskConfig(input: unknown): TaskConfig {
+export function parseTaskConfig(input: unknown, locator?: FieldLocator): TaskConfig {
   const normalized = input && typeof input === 'object' && !Array.isArray(input) ? normalizeConfigKeys(input as Record<string, unknown>) : input;
   const result = TaskConfigSchema.safeParse(normalized);
-  if (!result.success) throw toValidationError(result.error);
+  if (!result.success) throw toValidationError(result.error, TASK_CONFIG_FIELDS, 'task config', locator);
   const config = result.data;
-  if (config.instanceType !== undefined) parseInstanceType(config.instanceType);
+  if (config.instanceType !== undefined) checkInstanceType(config.instanceType, locator);
   // 0 means "no limit", as in the Python SDK.
   if (config.maxRunTimeHours === 0) delete config.maxRunTimeHours;
   return config;
+}
+
+function checkInstanceType(instanceType: string, locator?: FieldLocator): void {
+  try {
+    parseInstanceType(instanceType);
+  } catch (error) {
+    const label = error instanceof ValidationError ? locator?.label(['instanceType']) : undefined;
+    if (label === undefined) throw error;
+    const { message, field, suggestions } = error as ValidationError;
+    throw new ValidationError(`${label}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`, { field, suggestions });
+  }
 }
 
 /** Where a volume appears inside the task: its mountPath, or /volumes/<name>. */

@@ -13,6 +13,7 @@ export function initialState(input: TaskInput, instanceType: string): TaskState 
     provider: input.provider,
     instanceType,
     numInstances: input.config.numInstances,
+    ports: [...(input.config.ports ?? [])],
     pricePerHour: 0,
     costSoFarUsd: 0,
     nodes: Array.from({ length: input.config.numInstances }, (_, rank): NodeState => ({ rank, phase: 'pending' })),

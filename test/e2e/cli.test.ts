@@ -134,7 +134,7 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
 
   const cases: Array<{ label: string; args: () => string[]; field: RegExp; hint: RegExp }> = [
     { label: 'unknown instance type', args: () => ['run', '-i', 'a1000', 'true'], field: /instance type 'a1000'/, hint: /Did you mean: a100/ },
-    { label: 'unknown field in a task file', args: () => ['run', taskFile], field: /instanceTyp: unknown field/, hint: /instanceType/ },
+    { label: 'unknown field in a task file', args: () => ['run', taskFile], field: /task\.yaml:3: instance_typ: unknown field/, hint: /instance_type/ },
     { label: 'numInstances 0', args: () => ['run', '-n', '0', 'true'], field: /numInstances/, hint: /1 to 100/ },
     { label: 'empty name', args: () => ['run', '--name', '', 'true'], field: /name: must not be empty/, hint: /train-llama/ },
     { label: '-e without =', args: () => ['run', '-e', 'NOEQUALS', 'true'], field: /env: '-e NOEQUALS' must look like KEY=VALUE/, hint: /BATCH_SIZE=32/ },

@@ -95,7 +95,7 @@ describe('parseTaskConfig', () => {
     assert.deepEqual(config.volumes, [{ name: 'datasets', sizeGb: 100, mountPath: '/data' }]);
     assert.deepEqual(config.env, { MY_var: '1', lower_case: 'x' });
     assert.deepEqual(config.secrets, { HF_TOKEN: 'hf_abcdef', my_secret: 'zzzz' });
-    assert.deepEqual(config.retry, { onPreemption: true, onNoCapacity: true, onError: true, maxRestarts: 2 });
+    assert.deepEqual(config.retry, { onPreemption: true, onNoCapacity: true, onError: true, maxRestarts: 2, backoff: 10 });
   });
 
   test('`environment` is accepted for env, and normalizeConfigKeys does not mutate its input', () => {

@@ -1,0 +1,63 @@
+/**
+ * How to reach a task's nodes, from its describe() state: URLs for its ports, and the shell
+ * command where its provider has one. Pure, so the CLI can say the same things.
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
+import type { TaskState } from '../domain';
+import { instancePaths } from '../providers/local/instance-files';
+
+/** The local provider's nodes all listen on this machine. */
+const LOCAL_HOST = '127.0.0.1';
+
+export interface Endpoint {
+  node: number;
+  port: number;
+  url: string;
+}
+
+/** `http://<host>:<port>` for every port of the config on every node with an address. */
+export function endpointsOf(state: TaskState): Endpoint[] {
+  const endpoints: Endpoint[] = [];
+  for (const node of state.nodes) {
+    const host = state.provider === 'local' ? LOCAL_HOST : node.address;
+    if (!host) continue; // not provisioned yet
+    const shown = host.includes(':') ? `[${host}]` : host; // IPv6 literal
+    for (const port of state.ports ?? []) endpoints.push({ node: node.rank, port, url: `http://${shown}:${port}` });
+  }
+  return endpoints;
+}
+
+export interface ShellCommand {
+  /** The command to run for a shell on the node, or null where there is none. */
+  command: string | null;
+  /** Why there is no command, and what to do instead. */
+  reason?: string;
+}
+
+/** Where a running local command works: its process's cwd, else undefined. */
+function localWorkingDir(home: string | undefined, instanceId: string | undefined): string | undefined {
+  if (home === undefined || instanceId === undefined) return undefined;
+  try {
+    const pid = Number(readFileSync(instancePaths(home, instanceId).pid, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? readlinkSync(`/proc/${pid}/cwd`) : undefined;
+  } catch {
+    return undefined; // not started, already ended, or no /proc
+  }
+}
+
+/** `ssh <address>` for providers with a shell; for local, null and why (it runs here, as you). */
+export function shellCommandOf(state: TaskState, rank: number, home?: string): ShellCommand {
+  const node = state.nodes[rank];
+  if (node === undefined) {
+    return { command: null, reason: `task ${state.taskId} has no node ${rank} (it has ${state.numInstances})` };
+  }
+  if (state.provider === 'local') {
+    const workDir = localWorkingDir(home, node.instanceId);
+    return {
+      command: null,
+      reason: `provider local runs the command on this machine, as you: open a shell here${workDir ? ` and cd ${workDir}` : ''}; follow its output with: flow logs ${state.taskId} -f`,
+    };
+  }
+  if (!node.address) return { command: null, reason: `node ${rank} has no address yet (task is ${state.status})` };
+  return { command: `ssh ${node.address}` };
+}
