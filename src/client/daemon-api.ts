@@ -39,6 +39,10 @@ export class DaemonApi {
     return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir })).taskId;
   }
 
+  async submitPipeline(pipeline: unknown, codeDir: string): Promise<string> {
+    return (await this.call<{ taskId: string }>('POST', API_ROUTES.pipelines, { pipeline, codeDir })).taskId;
+  }
+
   async resolve(idOrPrefix: string): Promise<string> {
     return (await this.call<{ taskId: string }>('GET', `${API_ROUTES.resolve}?${new URLSearchParams({ task: idOrPrefix })}`)).taskId;
   }

@@ -1,10 +1,14 @@
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { loadSettings, type FlowSettings, type FlowSettingsInput } from '../config/load-config';
 import { flowPaths } from '../config/flow-home';
+import { readPipelineFile } from '../config/pipeline-file';
+import { providerWarnings } from '../config/provider-notes';
+import { looksLikeTaskFile, mergeOverrides, parseTaskFileConfig, readTaskFile } from '../config/task-file';
 import {
-  ValidationError,
   defaultTaskName,
+  parsePipelineConfig,
   parseTaskConfig,
+  type PipelineInput,
   type TaskConfig,
   type TaskConfigInput,
   type TaskInput,
@@ -20,6 +24,7 @@ import {
   FlowTaskNameKey,
 } from '../workflows/definitions';
 import { openConnection } from './connection';
+import { startPipeline } from './pipeline';
 import { Task } from './task';
 import { newTaskId } from './task-id';
 import { Volumes } from './volumes';
@@ -31,6 +36,8 @@ export interface ConnectOptions {
   env?: NodeJS.ProcessEnv;
   /** Told about slow steps, such as starting the embedded daemon. */
   onProgress?: (message: string) => void;
+  /** Told about config accepted but not honoured, e.g. an image on the local provider (default: process.emitWarning). */
+  onWarning?: (message: string) => void;
 }
 
 export interface TaskSummary {
@@ -61,40 +68,43 @@ export type RunOptions = Partial<TaskConfigInput> & {
 /** The SDK entry point: `const flow = await Flow.connect(); await flow.run("python train.py")`. */
 export class Flow {
   readonly settings: FlowSettings;
-  /** Volumes of the configured provider (no Temporal round trip). */
+  /**
+   * Volumes of the configured provider (no Temporal round trip):
+   * `await flow.volumes.list()`, `create({ name, sizeGb })`, `delete(name)`.
+   */
   readonly volumes: Volumes;
   private readonly logStore: LogStore;
+  private readonly warn: (message: string) => void;
 
   private constructor(
     readonly client: Client,
     settings: FlowSettings,
+    onWarning?: (message: string) => void,
   ) {
     this.settings = settings;
     this.volumes = new Volumes(settings);
     this.logStore = new LogStore(flowPaths(settings.home).logs);
+    this.warn = onWarning ?? ((message) => process.emitWarning(message, 'FlowWarning'));
   }
 
   /** Connects to TEMPORAL_ADDRESS when set, else to the embedded daemon (started on first use). */
   static async connect(options: ConnectOptions = {}): Promise<Flow> {
     const settings = loadSettings({ env: options.env, overrides: options.settings });
     const { connection, namespace } = await openConnection(settings, { onProgress: options.onProgress, env: options.env });
-    return new Flow(new Client({ connection, namespace }), settings);
+    return new Flow(new Client({ connection, namespace }), settings, options.onWarning);
   }
 
   /**
    * Validates the config (nothing is submitted when it is invalid) and starts the task.
-   * `codeDir` is where a local task runs when it sets no workingDir (default: this process's cwd).
+   * `config` is a TaskConfig, a command, or the path of a task file (`*.yaml`/`*.yml` that
+   * exists; snake_case as the Python SDK writes it, or camelCase); `overrides` win over it
+   * (env and secrets merge key by key). `codeDir` is where a local task runs when it sets no
+   * workingDir (default: this process's cwd).
    */
   async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}, options: { codeDir?: string } = {}): Promise<string> {
-    const raw = typeof config === 'string' ? { command: config } : config;
-    const parsed: TaskConfig = parseTaskConfig({ ...raw, ...overrides });
+    const parsed = this.validate(config, overrides);
     const provider = parsed.provider ?? this.settings.provider;
-    if (parsed.image !== undefined && provider === 'local') {
-      throw new ValidationError('image: not supported yet by provider local (commands run on the host)', {
-        field: 'image',
-        suggestions: ['Remove image, or run inside your own container command'],
-      });
-    }
+    for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
     const taskId = newTaskId(name);
     const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: options.codeDir ?? process.cwd() };
@@ -118,7 +128,23 @@ export class Flow {
     return taskId;
   }
 
-  /** Starts a task and returns its handle; `{ wait: true }` also waits for the end. */
+  /** One config from a command, a task file or an object, plus overrides; errors name the field (and file line). */
+  private validate(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput>): TaskConfig {
+    if (typeof config === 'string' && looksLikeTaskFile(config)) {
+      const file = readTaskFile(config);
+      const merged = mergeOverrides(file.config, overrides);
+      const parsed = parseTaskFileConfig(file, merged);
+      for (const warning of file.warnings) this.warn(warning);
+      return parsed;
+    }
+    const raw = typeof config === 'string' ? { command: config } : config;
+    return parseTaskConfig(mergeOverrides(raw as Record<string, unknown>, overrides));
+  }
+
+  /**
+   * Starts a task and returns its handle; `{ wait: true }` also waits for the end. Takes what
+   * submit() takes: `flow.run('task.yaml', { env: { BATCH: '64' } })`.
+   */
   async run(command: string | TaskConfigInput, options: RunOptions = {}): Promise<Task> {
     const { wait, ...overrides } = options;
     const task = this.task(await this.submit(command, overrides));
@@ -156,9 +182,29 @@ export class Flow {
     return tasks;
   }
 
+  /**
+   * A pipeline of steps (each a TaskConfig with a `name` and optional `dependsOn`), or a
+   * pipeline.yaml. Validated here; `submit()` starts it and returns its id, `run()` its handle
+   * (a Task: status, describe with `steps`, wait, stop).
+   */
+  pipeline(input: PipelineInput | PipelineInput['steps'] | string, options: { codeDir?: string } = {}) {
+    const config =
+      typeof input === 'string' ? readPipelineFile(input).config : parsePipelineConfig(Array.isArray(input) ? { steps: input } : input);
+    const submit = () => startPipeline(this.client, this.settings, config, options);
+    return {
+      config,
+      submit,
+      run: async (runOptions: { wait?: boolean } = {}): Promise<Task> => {
+        const task = this.task(await submit());
+        if (runOptions.wait) await task.wait();
+        return task;
+      },
+    };
+  }
+
   /** A handle without a round trip to check the task exists (use getTask for that). */
   task(taskId: string): Task {
-    return new Task(this.client, this.logStore, taskId);
+    return new Task(this.client, this.logStore, taskId, this.settings.home);
   }
 
   async close(): Promise<void> {
@@ -170,7 +216,7 @@ const ACTIVE = "FlowStatus IN ('pending', 'provisioning', 'running')";
 
 /** One visibility query for a listing; statuses come from the TaskStatus enum, never user text. */
 function listQuery(options: ListTasksOptions): string {
-  const clauses = ["WorkflowType = 'taskWorkflow'"];
+  const clauses = ["WorkflowType IN ('taskWorkflow', 'pipelineWorkflow')"];
   const statuses = options.status === undefined ? [] : [options.status].flat();
   if (statuses.length > 0) clauses.push(`FlowStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
   if (options.activeOrSince) clauses.push(`(${ACTIVE} OR StartTime > '${options.activeOrSince.toISOString()}')`);

@@ -19,12 +19,15 @@ export async function resolveTaskId(client: Client, idOrPrefix: string): Promise
     // Not an exact id: look it up as a prefix.
   }
   const matches: string[] = [];
-  const query = `WorkflowType = 'taskWorkflow' AND WorkflowId STARTS_WITH '${idOrPrefix}'`;
+  const query = `WorkflowType IN ('taskWorkflow', 'pipelineWorkflow') AND WorkflowId STARTS_WITH '${idOrPrefix}'`;
   for await (const execution of client.workflow.list({ query, pageSize: SHOWN_MATCHES + 1 })) {
     matches.push(execution.workflowId);
     if (matches.length > SHOWN_MATCHES) break;
   }
   if (matches.length === 1) return matches[0]!;
+  // A pipeline's steps are `<pipeline id>-<step>`: a prefix of the pipeline means the pipeline.
+  const shortest = [...matches].sort((a, b) => a.length - b.length)[0];
+  if (shortest !== undefined && matches.length <= SHOWN_MATCHES && matches.every((id) => id === shortest || id.startsWith(`${shortest}-`))) return shortest;
   if (matches.length === 0) throw new TaskNotFoundError(idOrPrefix);
   throw new ValidationError(`'${idOrPrefix}' matches several tasks: ${matches.slice(0, SHOWN_MATCHES).join(', ')}${matches.length > SHOWN_MATCHES ? ', ...' : ''}`, {
     field: 'task',

@@ -9,6 +9,8 @@ export const MAX_SOCKET_PATH = 100;
 
 export const API_ROUTES = {
   tasks: '/v1/tasks',
+  /** POST { pipeline, codeDir } → { taskId } (the pipeline's id) */
+  pipelines: '/v1/pipelines',
   /** ?task=<id or unique prefix> → { taskId } */
   resolve: '/v1/resolve',
   task: (taskId: string) => `/v1/tasks/${encodeURIComponent(taskId)}`,

@@ -48,6 +48,10 @@ async function route(flow: Flow, request: IncomingMessage): Promise<unknown> {
     const { config, codeDir } = await readJson(request);
     return { taskId: await flow.submit(config as never, {}, { codeDir: typeof codeDir === 'string' ? codeDir : undefined }) };
   }
+  if (path === API_ROUTES.pipelines && request.method === 'POST') {
+    const { pipeline, codeDir } = await readJson(request);
+    return { taskId: await flow.pipeline(pipeline as never, { codeDir: typeof codeDir === 'string' ? codeDir : undefined }).submit() };
+  }
   if (path === API_ROUTES.resolve && request.method === 'GET') {
     return { taskId: await resolveTaskId(flow.client, url.searchParams.get('task') ?? '') };
   }

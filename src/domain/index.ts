@@ -5,3 +5,4 @@ export * from './task-status';
 export * from './node-spec';
 export { closestNames } from './closest';
 export * from './volume-info';
+export * from './pipeline-config';

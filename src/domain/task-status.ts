@@ -41,6 +41,8 @@ export interface TaskState {
   provider: string;
   instanceType: string;
   numInstances: number;
+  /** The config's ports, open on every node (absent in tasks started before it was kept). */
+  ports?: number[];
   pricePerHour: number;
   costSoFarUsd: number;
   nodes: NodeState[];
@@ -50,6 +52,18 @@ export interface TaskState {
   endedAt?: string;
   exitCode?: number | null;
   reason?: EndReason;
+  message?: string;
+  /** Only for a pipeline: its steps, each a task of its own. */
+  steps?: PipelineStepState[];
+}
+
+/** A pipeline step: waiting for its dependencies, then the status of its task. */
+export interface PipelineStepState {
+  name: string;
+  taskId: string;
+  dependsOn: string[];
+  status: TaskStatus | 'waiting' | 'skipped';
+  exitCode?: number | null;
   message?: string;
 }
 

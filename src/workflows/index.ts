@@ -1,3 +1,4 @@
 // The workflowsPath target: workflow functions only.
 export { taskWorkflow } from './task-workflow';
 export { nodeWorkflow } from './node-workflow';
+export { pipelineWorkflow } from './pipeline-workflow';

@@ -1,4 +1,5 @@
 import { TaskFailedError, isTerminal, parseTaskConfig } from '../../domain';
+import { isPipelineFile } from '../../config/pipeline-file';
 import { openBackend } from '../backend';
 import { followTaskLog } from '../../logs/follow-task';
 import { mergeLines } from '../../logs/merge-lines';
@@ -16,6 +17,7 @@ export interface RunCommandFlags extends RunFlags {
 
 /** Submits, then (attached) streams status and output until the end; returns the exit code. */
 export async function runAction(target: string, flags: RunCommandFlags): Promise<number> {
+  if (/\.ya?ml$/i.test(target) && isPipelineFile(target)) return (await import('./run-pipeline')).runPipelineAction(target, flags);
   const config = configFromFlags(target, flags);
   const { numInstances } = parseTaskConfig(config); // invalid input stops here: nothing is submitted, no daemon started
   const backend = await openBackend();

@@ -79,6 +79,10 @@ function describeTask(state: TaskState): string {
     `  provider       ${state.provider}`,
     `  instance type  ${state.instanceType}`,
     ...state.nodes.map((node) => `  node ${node.rank}         ${node.phase}  ${node.instanceId ?? '-'}  ${node.address ?? ''}`),
+    ...(state.steps ?? []).map(
+      (step) =>
+        `  step ${step.name.padEnd(10)}${step.status.padEnd(10)} ${step.taskId}${step.dependsOn.length ? `  after ${step.dependsOn.join(', ')}` : ''}${step.message ? `  (${step.message})` : ''}`,
+    ),
     `  exit code      ${state.exitCode ?? '-'}`,
     `  cost           $${state.costSoFarUsd.toFixed(2)} so far ($${state.pricePerHour.toFixed(2)}/h per instance)`,
     ...(state.message ? [`  message        ${state.message}`] : []),

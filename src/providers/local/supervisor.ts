@@ -57,8 +57,9 @@ finish() {
   echo "$1" > ${q(p.exitCodeTmp)} && mv -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
   exit "$1"
 }
-echo $$ > ${q(`${p.pid}.tmp`)} && mv -f ${q(`${p.pid}.tmp`)} ${q(p.pid)}
+# started_at first: once the pid file is visible, started_at is too.
 date -u +%Y-%m-%dT%H:%M:%SZ > ${q(p.startedAt)}
+echo $$ > ${q(`${p.pid}.tmp`)} && mv -f ${q(`${p.pid}.tmp`)} ${q(p.pid)}
 trap ':' TERM
 if [ -e ${q(p.stopRequested)} ]; then finish 143; fi
 if ! cd ${q(input.workDir)}; then

@@ -1,0 +1,94 @@
+// `flow run pipeline.yaml`: submits the pipeline, then (attached) shows each step's status and
+// output, prefixed with the step's name, until the pipeline ends.
+import { TaskFailedError, ValidationError, type PipelineConfig, type PipelineStepState } from '../../domain';
+import { readPipelineFile } from '../../config/pipeline-file';
+import { followTaskLog } from '../../logs/follow-task';
+import { openBackend, type TaskBackend } from '../backend';
+import { EXIT } from '../exit-codes';
+import { colors, printJson, statusColor } from '../output';
+import type { RunCommandFlags } from './run-action';
+
+const POLL_MS = 250;
+/** Flags that describe one task; a pipeline sets them per step in its file. */
+const TASK_FLAGS = ['instanceType', 'nodes', 'maxPrice', 'maxRunTime', 'image', 'provider', 'name', 'workdir'] as const;
+
+export async function runPipelineAction(path: string, flags: RunCommandFlags): Promise<number> {
+  const given = TASK_FLAGS.find((flag) => flags[flag] !== undefined) ?? (flags.env.length || flags.secret.length || flags.volume.length ? 'env/secret/volume' : undefined);
+  if (given) {
+    throw new ValidationError(`${given}: task flags do not apply to a pipeline file`, { field: given, suggestions: [`Set it per step in ${path}`] });
+  }
+  const { config, raw } = readPipelineFile(path); // invalid input stops here: nothing submitted
+  const backend = await openBackend();
+  try {
+    const pipelineId = await backend.submitPipeline(raw);
+    if (flags.detach) {
+      if (flags.json) printJson({ taskId: pipelineId });
+      else process.stdout.write(`${pipelineId}\n`);
+      return EXIT.ok;
+    }
+    return await followPipeline(backend, pipelineId, config, flags);
+  } finally {
+    await backend.close();
+  }
+}
+
+async function followPipeline(backend: TaskBackend, pipelineId: string, config: PipelineConfig, flags: RunCommandFlags): Promise<number> {
+  const c = colors(process.stderr, flags.json);
+  const say = (text: string) => !flags.json && !flags.quiet && process.stderr.write(`${text}\n`);
+  say(c.dim(`Pipeline ${pipelineId} submitted: ${config.steps.map((step) => step.name).join(', ')}`));
+  process.once('SIGINT', () => {
+    process.stderr.write(`\nDetached; ${pipelineId} keeps running.\n  status: flow status ${pipelineId}\n  cancel: flow cancel ${pipelineId}\n`);
+    process.exit(EXIT.interrupted);
+  });
+  const ended = backend.wait(pipelineId);
+  ended.catch(() => undefined);
+  let done = false;
+  void ended.finally(() => (done = true)).catch(() => undefined);
+
+  // Each step's output is followed from the moment it starts, lines tagged with the step name.
+  const shown = new Map<string, PipelineStepState['status']>();
+  const followed = new Set<string>();
+  const followers: Array<Promise<void>> = [];
+  const follow = (step: PipelineStepState) => {
+    const stepEnded = backend.wait(step.taskId);
+    stepEnded.catch(() => undefined);
+    followers.push(
+      (async () => {
+        for await (const line of followTaskLog(backend.logs, step.taskId, 0, { ended: stepEnded })) if (!flags.json) process.stdout.write(`[${step.name}] ${line}\n`);
+      })(),
+    );
+  };
+  const showSteps = async () => {
+    const steps = (await backend.describe(pipelineId).catch(() => undefined))?.steps ?? [];
+    for (const step of steps) {
+      // A step has a task (and output) from 'pending' on; waiting and skipped ones never ran.
+      if (!['waiting', 'skipped'].includes(step.status) && !followed.has(step.name)) {
+        followed.add(step.name);
+        follow(step);
+      }
+      const first = !shown.has(step.name);
+      if (shown.get(step.name) === step.status) continue;
+      shown.set(step.name, step.status);
+      if (first && step.status === 'waiting') continue;
+      const color = step.status === 'skipped' || step.status === 'waiting' ? c.dim : statusColor(step.status, c);
+      say(color(`● ${step.name} ${step.status}${step.message ? ` (${step.message})` : ''}`));
+    }
+  };
+  while (!done) {
+    await showSteps();
+    await Promise.race([ended.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
+  }
+  await showSteps(); // the last transitions, after the final poll
+  await Promise.all(followers);
+  try {
+    const outcome = await ended;
+    if (flags.json) printJson(outcome);
+    say(statusColor(outcome.status, c)(`● pipeline ${outcome.status}`));
+    return outcome.status === 'completed' ? EXIT.ok : EXIT.failure;
+  } catch (error) {
+    if (!(error instanceof TaskFailedError)) throw error;
+    if (flags.json) printJson({ taskId: pipelineId, status: 'failed', exitCode: error.exitCode, message: error.message });
+    if (!flags.json) process.stderr.write(`${c.red(`● pipeline failed: ${error.message}`)}\n`);
+    return error.exitCode !== null && error.exitCode > 0 && error.exitCode < 256 ? error.exitCode : EXIT.failure;
+  }
+}

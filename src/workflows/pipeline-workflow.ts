@@ -1,0 +1,144 @@
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  condition,
+  setHandler,
+  startChild,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import type { TaskInput } from '../domain/node-spec';
+import type { PipelineStepState, TaskOutcome, TaskState } from '../domain/task-status';
+import type { ProviderName } from '../domain/task-config';
+import { FlowInstanceTypeKey, FlowProviderKey, FlowStatusKey, FlowTaskNameKey, describeQuery, stopSignal } from './definitions';
+import { failureInfo } from './failure-info';
+import { setStatus } from './task-state';
+import { taskWorkflow } from './task-workflow';
+
+export interface PipelineWorkflowInput {
+  pipelineId: string;
+  name: string;
+  provider: ProviderName;
+  steps: Array<{ name: string; dependsOn: string[]; task: TaskInput }>;
+}
+
+const FINISHED: ReadonlyArray<PipelineStepState['status']> = ['completed', 'failed', 'cancelled', 'skipped'];
+
+/**
+ * Runs each step as a child taskWorkflow once every step it depends on has completed. A step
+ * that fails (or is cancelled) skips the steps that depend on it; independent steps go on.
+ * The pipeline fails naming its first failed step. Stop stops every running step.
+ */
+export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<TaskOutcome> {
+  const now = new Date().toISOString();
+  const steps: PipelineStepState[] = input.steps.map((step) => ({ name: step.name, taskId: step.task.taskId, dependsOn: step.dependsOn, status: 'waiting' }));
+  const state: TaskState = {
+    taskId: input.pipelineId,
+    name: input.name,
+    status: 'pending',
+    provider: input.provider,
+    instanceType: 'pipeline',
+    numInstances: 0,
+    pricePerHour: 0,
+    costSoFarUsd: 0,
+    nodes: [],
+    events: [{ at: now, status: 'pending', reason: 'submitted' }],
+    createdAt: now,
+    steps,
+  };
+  const running = new Map<string, ChildWorkflowHandle<typeof taskWorkflow>>();
+  let stopReason: string | undefined;
+  let changed = false;
+
+  setHandler(describeQuery, () => state);
+  setHandler(stopSignal, (request) => {
+    if (stopReason !== undefined || FINISHED.includes(state.status as PipelineStepState['status'])) return;
+    stopReason = request.reason ?? 'stopped';
+    for (const handle of running.values()) void handle.signal(stopSignal, { reason: `pipeline ${input.pipelineId} stopped` }).catch(() => undefined);
+    changed = true;
+  });
+
+  const byName = new Map(steps.map((step) => [step.name, step]));
+  const launch = async (index: number) => {
+    const step = steps[index]!;
+    const task = input.steps[index]!.task;
+    step.status = 'pending';
+    const handle = await startChild(taskWorkflow, {
+      workflowId: task.taskId,
+      args: [task],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      memo: { numInstances: task.config.numInstances, pipeline: input.pipelineId },
+      typedSearchAttributes: [
+        { key: FlowStatusKey, value: 'pending' },
+        { key: FlowTaskNameKey, value: task.name },
+        { key: FlowInstanceTypeKey, value: task.config.instanceType ?? 'default' },
+        { key: FlowProviderKey, value: task.provider },
+      ],
+    });
+    running.set(step.name, handle);
+    step.status = 'running';
+    // A stop that came while this step was starting reaches it too.
+    if (stopReason !== undefined) await handle.signal(stopSignal, { reason: `pipeline ${input.pipelineId} stopped` }).catch(() => undefined);
+    try {
+      const outcome = await handle.result();
+      step.status = outcome.status;
+      step.exitCode = outcome.exitCode;
+      if (outcome.status !== 'completed') step.message = outcome.message ?? outcome.reason;
+    } catch (error) {
+      step.status = 'failed';
+      step.message = failureInfo(error).message;
+      const details = (error as { cause?: { details?: Array<{ exitCode?: number | null }> } }).cause?.details?.[0];
+      step.exitCode = details?.exitCode ?? null;
+    } finally {
+      running.delete(step.name);
+      changed = true;
+    }
+  };
+
+  setStatus(state, 'running');
+  const launched: Array<Promise<void>> = [];
+  for (;;) {
+    // Skip what can no longer run; start what is ready (unless stopping).
+    for (const step of steps) {
+      if (step.status !== 'waiting') continue;
+      const blocked = step.dependsOn.map((name) => byName.get(name)!).find((dependency) => ['failed', 'cancelled', 'skipped'].includes(dependency.status));
+      if (blocked) {
+        step.status = 'skipped';
+        step.message = `'${blocked.name}' ${blocked.status}`;
+      } else if (stopReason !== undefined) {
+        step.status = 'cancelled';
+        step.message = 'pipeline stopped before it started';
+      } else if (step.dependsOn.every((name) => byName.get(name)!.status === 'completed')) {
+        launched.push(launch(steps.indexOf(step)));
+      }
+    }
+    if (steps.every((step) => FINISHED.includes(step.status))) break;
+    changed = false;
+    await condition(() => changed);
+  }
+  await Promise.all(launched);
+
+  state.endedAt = new Date().toISOString();
+  const firstFailed = steps.find((step) => step.status === 'failed');
+  if (stopReason !== undefined && firstFailed === undefined) {
+    state.reason = 'stopped';
+    setStatus(state, 'cancelled', 'stopped');
+    return { taskId: input.pipelineId, status: 'cancelled', exitCode: null, reason: 'stopped', message: stopReason };
+  }
+  if (firstFailed === undefined && steps.every((step) => step.status === 'completed')) {
+    state.reason = 'exit';
+    setStatus(state, 'completed', 'all steps completed');
+    return { taskId: input.pipelineId, status: 'completed', exitCode: 0, reason: 'exit' };
+  }
+  const culprit = firstFailed ?? steps.find((step) => step.status !== 'completed')!;
+  const skipped = steps.filter((step) => step.status === 'skipped').map((step) => step.name);
+  state.reason = 'exit';
+  state.exitCode = culprit.exitCode ?? null;
+  state.message = `step '${culprit.name}' ${culprit.status}: ${culprit.message ?? 'no detail'}${skipped.length ? `; skipped: ${skipped.join(', ')}` : ''}`;
+  setStatus(state, 'failed', state.message);
+  throw ApplicationFailure.create({
+    type: 'TaskFailedError',
+    message: state.message,
+    nonRetryable: true,
+    details: [{ exitCode: state.exitCode, suggestions: [`See the step's output: flow logs ${culprit.taskId}`] }],
+  });
+}
