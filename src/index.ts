@@ -13,6 +13,7 @@ export { Task, type LogOptions } from './client/task';
 export type { Endpoint, ShellCommand } from './client/task-access';
 /** `flow.volumes`: list(), create(), delete() on the configured provider. */
 export { Volumes } from './client/volumes';
+export { RemoteFunctionError } from './client/invoke';
 export * from './domain';
 /** TaskConfig.fromYaml(path), TaskConfig.parse(input), TaskConfig.toYaml(config, { style }); also the validated config type. */
 export { TaskConfig, type FromYamlOptions, type ToYamlOptions } from './config/task-config-api';

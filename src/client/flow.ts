@@ -202,6 +202,17 @@ export class Flow {
     };
   }
 
+  /**
+   * Runs an exported async function of a local module (.js/.mjs) as a task and returns its JSON
+   * result; a thrown error comes back as RemoteFunctionError with the remote stack's tail.
+   * `options` is any TaskConfig (instance type, volumes, env, ...).
+   */
+  async invoke<T = unknown>(modulePath: string, exportName: string, args: unknown[] = [], options: Partial<TaskConfigInput> = {}): Promise<T> {
+    const { invokeConfig, invokeResult } = await import('./invoke');
+    const task = this.task(await this.submit(invokeConfig(modulePath, exportName, args, options)));
+    return invokeResult<T>(task);
+  }
+
   /** A handle without a round trip to check the task exists (use getTask for that). */
   task(taskId: string): Task {
     return new Task(this.client, this.logStore, taskId, this.settings.home);
