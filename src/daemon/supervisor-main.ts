@@ -47,6 +47,8 @@ async function stopStaleServer(previous: DaemonState | undefined): Promise<void>
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
+const FIRST_START_ATTEMPTS = 3;
+
 async function choosePort(recorded: number | undefined): Promise<number> {
   return recorded && (await isPortFree(recorded)) ? recorded : freePort();
 }
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
   const binary = resolveTemporalBinary(process.env, settings.temporalBin);
   const previous = readDaemonState(paths.daemonState);
   await stopStaleServer(previous);
-  const port = await choosePort(previous?.port);
+  let port = await choosePort(previous?.port);
   let uiPort = await choosePort(previous?.uiPort);
   if (uiPort === port) uiPort = await freePort();
 
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
 
   let stopping = false;
   let server: ChildProcess | undefined;
+  /** Only a server that once was ready is restarted on exit; a failed first start retries with new ports. */
+  let serverWasReady = false;
   let worker: ChildProcess | undefined;
 
   const startServer = async (): Promise<void> => {
@@ -89,12 +93,13 @@ async function main(): Promise<void> {
     child.once('exit', (code, signal) => {
       state.serverReady = false;
       save();
-      if (stopping) return;
+      if (stopping || !serverWasReady) return;
       log(`temporal server exited (code ${code}, signal ${signal}); restarting`);
       setTimeout(() => void startServer().catch((error) => log(`server restart failed: ${error}`)), RESTART_DELAY_MS);
     });
     await waitForServer(state.address, namespace, 60_000, () => child.exitCode === null && child.signalCode === null);
     state.serverReady = true;
+    serverWasReady = true;
     save();
     log(`temporal server ready at ${state.address} (UI http://127.0.0.1:${uiPort})`);
   };
@@ -166,7 +171,23 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown());
   process.on('SIGHUP', () => {});
 
-  await startServer();
+  // A free port can be taken by another process (another daemon starting at the same moment)
+  // before the server binds it: then start again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startServer();
+      break;
+    } catch (error) {
+      if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+      if (attempt >= FIRST_START_ATTEMPTS || stopping) throw error;
+      log(`temporal server did not start (${error instanceof Error ? error.message : String(error)}); trying fresh ports`);
+      port = await freePort();
+      uiPort = await freePort();
+      if (uiPort === port) uiPort = await freePort();
+      Object.assign(state, { port, uiPort, address: `127.0.0.1:${port}` });
+      save();
+    }
+  }
   // Before the worker: once the daemon reports ready, the API is settled one way or the other.
   await startApi().catch((error) => log(`local API unavailable: ${error}`));
   startWorker();
