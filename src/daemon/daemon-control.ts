@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { flowPaths } from '../config/flow-home';
 import { DaemonError } from '../domain';
 import { readDaemonState, type DaemonState } from './daemon-state';
-import { isAlive } from './process-alive';
+import { commandLine, isAlive } from './process-alive';
 import { tryLock } from './start-lock';
 import { resolveTemporalBinary } from './temporal-binary';
 
@@ -111,13 +111,26 @@ async function waitForReady(statePath: string, deadline: number, died: () => boo
 /** Stops worker then server; running task processes keep running and are found again on restart. */
 export async function stopDaemon(home: string): Promise<boolean> {
   const state = readDaemonState(flowPaths(home).daemonState);
-  if (!state || !isAlive(state.supervisorPid)) return false;
-  process.kill(state.supervisorPid, 'SIGTERM');
-  const deadline = Date.now() + STOP_DEADLINE_MS;
-  while (isAlive(state.supervisorPid) && Date.now() < deadline) await pause(50);
-  if (isAlive(state.supervisorPid)) {
-    process.kill(state.supervisorPid, 'SIGKILL');
-    for (const pid of [state.workerPid, state.serverPid]) if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (!state) return false;
+  const supervised = isAlive(state.supervisorPid);
+  if (supervised) {
+    process.kill(state.supervisorPid, 'SIGTERM');
+    const deadline = Date.now() + STOP_DEADLINE_MS;
+    while (isAlive(state.supervisorPid) && Date.now() < deadline) await pause(50);
+    if (isAlive(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGKILL');
   }
-  return true;
+  // A supervisor that died (or had to be killed) leaves its server and worker behind: stop them
+  // too, checking the command line so a recycled pid is never hit.
+  const leftovers = [
+    [state.serverPid, 'start-dev'],
+    [state.workerPid, 'worker-main'],
+  ] as const;
+  let stoppedOrphans = false;
+  for (const [pid, marker] of leftovers) {
+    if (pid && isAlive(pid) && commandLine(pid).includes(marker)) {
+      process.kill(pid, 'SIGKILL');
+      stoppedOrphans = true;
+    }
+  }
+  return supervised || stoppedOrphans;
 }

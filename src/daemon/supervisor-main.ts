@@ -82,6 +82,10 @@ async function main(): Promise<void> {
   let server: ChildProcess | undefined;
   /** Only a server that once was ready is restarted on exit; a failed first start retries with new ports. */
   let serverWasReady = false;
+  // However the supervisor ends (a failed start included), it takes its server and worker along.
+  process.on('exit', () => {
+    for (const child of [server, worker]) if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   let worker: ChildProcess | undefined;
 
   const startServer = async (): Promise<void> => {

@@ -10,6 +10,7 @@ import { isAlive } from '../../src/daemon/process-alive';
 import { startFlow } from '../helpers/flow-harness';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { processesMatching } from '../helpers/processes';
+import { waitFor } from '../helpers/wait-for';
 
 /** A pid that certainly belonged to a process that has exited. */
 function deadPid(): number {
@@ -97,6 +98,18 @@ describe('the embedded daemon', { timeout: 240_000 }, () => {
     for (const pid of [state.supervisorPid, state.serverPid, state.workerPid]) assert.ok(!isAlive(pid), `pid ${pid} is gone`);
     assert.equal(daemonStatus(h.home).health, 'stopped');
     assert.equal(await stopDaemon(h.home), false, 'stopping twice is harmless');
+    await h.stop();
+  });
+
+  test('daemon stop after the supervisor died still ends the server and worker it left', async () => {
+    const h = await startFlow('flow-orphans-');
+    const state = daemonStatus(h.home).state!;
+    await h.flow.close();
+    process.kill(state.supervisorPid, 'SIGKILL');
+    await waitFor(() => !isAlive(state.supervisorPid), { message: 'supervisor gone' });
+    assert.ok(isAlive(state.serverPid!) && isAlive(state.workerPid!), 'server and worker outlive a SIGKILLed supervisor');
+    assert.equal(await stopDaemon(h.home), true);
+    await waitFor(() => !isAlive(state.serverPid!) && !isAlive(state.workerPid!), { message: 'server and worker stopped' });
     await h.stop();
   });
 });
