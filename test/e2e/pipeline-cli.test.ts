@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli, type CliResult } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { waitFor } from '../helpers/wait-for';
 
 describe('flow run pipeline.yaml', { timeout: 240_000 }, () => {
   const { home, cleanup } = tempFlowHome('flow-pipeline-cli-');
@@ -65,6 +66,14 @@ describe('flow run pipeline.yaml', { timeout: 240_000 }, () => {
     assert.match(flagged.stderr, /instanceType: task flags do not apply to a pipeline file/);
     const detached = await flow('run', ok, '-d');
     assert.equal(detached.code, 0, detached.stderr);
-    assert.match(detached.stdout.trim(), /^pipeline-[0-9a-f]{6}$/);
+    const pipelineId = detached.stdout.trim();
+    assert.match(pipelineId, /^pipeline-[0-9a-f]{6}$/);
+    await waitFor(async () => JSON.parse((await flow('status', pipelineId, '--json')).stdout).status === 'completed', {
+      timeoutMs: 30_000,
+      message: 'detached pipeline completed',
+    });
+    const shown = await flow('status', pipelineId.slice(0, -2));
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`step a\\s+completed\\s+${pipelineId}-a`));
   });
 });
