@@ -58,18 +58,22 @@ export function createRunProgress(options: { stream: NodeJS.WriteStream; quiet?:
   };
 
   spin(true);
-  return {
+  const progress: RunProgress = {
     status(status) {
+      if (status === current) return;
       current = status;
       spin(false);
       stream.write(`${statusColor(status, c)(`● ${status}`)} ${c.dim(seconds(now() - started))}\n`);
       if (WAITING.includes(status)) spin(true);
     },
     beforeOutput() {
+      // Output means the command runs, even if the status poll has not seen it yet.
+      if (WAITING.includes(current)) progress.status('running');
       spin(false);
     },
     stop() {
       spin(false);
     },
   };
+  return progress;
 }
