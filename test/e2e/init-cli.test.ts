@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -10,7 +10,6 @@ import { stripAnsi } from '../helpers/pty';
 
 const FLOW_BIN = join(__dirname, '..', '..', '..', 'bin', 'flow.js');
 const KEY = 'mk_test_init_key_0123456789';
-const HAS_SCRIPT = spawnSync('which', ['script']).status === 0;
 
 /** An env with its own FLOW_HOME and none of the user's Mithril settings. */
 function cleanEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -203,7 +202,7 @@ describe('flow init', { timeout: 120_000 }, () => {
     assert.match(result.stdout, /from MITHRIL_API_KEY in the environment/);
   });
 
-  test('on a terminal: prompts, the typed key is not echoed, Enter keeps values, Ctrl-C writes nothing', { skip: !HAS_SCRIPT && 'util-linux script is not installed' }, async () => {
+  test('on a terminal: prompts, the typed key is not echoed, Enter keeps values, Ctrl-C writes nothing', async () => {
     const home = newHome();
     const env = cleanEnv(home);
     const configFile = join(home, 'config.yaml');
