@@ -2,9 +2,8 @@
  * How to reach a task's nodes, from its describe() state: URLs for its ports, and the shell
  * command where its provider has one. Pure, so the CLI can say the same things.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
 import type { TaskState } from '../domain';
-import { instancePaths } from '../providers/local/instance-files';
+import { localCommandDir } from '../providers/local/instance-files';
 
 /** The local provider's nodes all listen on this machine. */
 const LOCAL_HOST = '127.0.0.1';
@@ -34,17 +33,6 @@ export interface ShellCommand {
   reason?: string;
 }
 
-/** Where a running local command works: its process's cwd, else undefined. */
-function localWorkingDir(home: string | undefined, instanceId: string | undefined): string | undefined {
-  if (home === undefined || instanceId === undefined) return undefined;
-  try {
-    const pid = Number(readFileSync(instancePaths(home, instanceId).pid, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? readlinkSync(`/proc/${pid}/cwd`) : undefined;
-  } catch {
-    return undefined; // not started, already ended, or no /proc
-  }
-}
-
 /** `ssh <address>` for providers with a shell; for local, null and why (it runs here, as you). */
 export function shellCommandOf(state: TaskState, rank: number, home?: string): ShellCommand {
   const node = state.nodes[rank];
@@ -52,7 +40,7 @@ export function shellCommandOf(state: TaskState, rank: number, home?: string): S
     return { command: null, reason: `task ${state.taskId} has no node ${rank} (it has ${state.numInstances})` };
   }
   if (state.provider === 'local') {
-    const workDir = localWorkingDir(home, node.instanceId);
+    const workDir = home === undefined || node.instanceId === undefined ? undefined : localCommandDir(home, node.instanceId);
     return {
       command: null,
       reason: `provider local runs the command on this machine, as you: open a shell here${workDir ? ` and cd ${workDir}` : ''}; follow its output with: flow logs ${state.taskId} -f`,

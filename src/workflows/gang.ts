@@ -6,7 +6,6 @@ import {
   isCancellation,
   setHandler,
   startChild,
-  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { NodeState, TaskState } from '../domain/task-status';
 import { nodeUpdateSignal, startNodeSignal } from './definitions';
@@ -99,7 +98,7 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
         return fail({ exitCode: null, message: `ranks ${late.join(', ')} were not ready within ${GANG_READY_TIMEOUT} of the others` });
       }
       const view = { mainIp: addresses[0]!, nodeIps: addresses as string[] };
-      await Promise.all(handles.map(({ handle }) => signalStart(handle, view)));
+      await Promise.all(handles.map(({ handle }) => handle.signal(startNodeSignal, view)));
     } catch (error) {
       if (!isCancellation(error)) throw error;
     } finally {
@@ -110,6 +109,3 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
   return failed ? { failed } : {};
 }
 
-function signalStart(handle: ChildWorkflowHandle<typeof nodeWorkflow>, view: { mainIp: string; nodeIps: string[] }): Promise<void> {
-  return handle.signal(startNodeSignal, view);
-}

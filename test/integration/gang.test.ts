@@ -6,6 +6,7 @@ import { TaskFailedError } from '../../src/domain/errors';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { liveGroupMembers, processesMatching } from '../helpers/processes';
 import { waitFor } from '../helpers/wait-for';
+import { rejectionOf } from '../helpers/rejection';
 
 const PRINT_VARS =
   'echo "rank=$FLOW_NODE_RANK nodes=$FLOW_NUM_NODES main=$FLOW_MAIN_IP ips=$FLOW_NODE_IPS master=$MASTER_ADDR:$MASTER_PORT node_rank=$NODE_RANK world=$WORLD_SIZE gpus=$FLOW_GPUS_PER_NODE"';
@@ -35,10 +36,7 @@ describe('multi-node gangs on the local provider', { timeout: 240_000 }, () => {
   test('rank 2 exits 3: the task fails naming rank 2 and code 3, every other rank is stopped', async () => {
     const marker = `gang-fail-${process.pid}`;
     const task = await h.flow.run(`if [ "$FLOW_NODE_RANK" = 2 ]; then sleep 1; exit 3; fi; exec sh -c 'sleep 300' ${marker}`, { numInstances: 4 });
-    const error = await task.wait().then(
-      () => assert.fail('the task should fail'),
-      (caught: unknown) => caught,
-    );
+    const error = await rejectionOf(task.wait(), 'the task');
     assert.ok(error instanceof TaskFailedError, String(error));
     assert.match(error.message, /rank 2 exited with code 3/);
     assert.equal(error.exitCode, 3);

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { RemoteFunctionError } from '../../src/client/invoke';
 import { ValidationError } from '../../src/domain/errors';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { rejectionOf } from '../helpers/rejection';
 
 const MODULE = join(__dirname, '..', 'fixtures', 'invoke-functions.js');
 
@@ -23,10 +24,7 @@ describe('flow.invoke', { timeout: 120_000 }, () => {
   });
 
   test('rethrows the thrown error with its name, message and the remote stack tail', async () => {
-    const error = await h.flow.invoke(MODULE, 'explode', ['on purpose']).then(
-      () => assert.fail('should throw'),
-      (caught: unknown) => caught,
-    );
+    const error = await rejectionOf(h.flow.invoke(MODULE, 'explode', ['on purpose']));
     assert.ok(error instanceof RemoteFunctionError, String(error));
     assert.equal(error.message, 'RangeError: exploded: on purpose');
     assert.equal(error.remoteName, 'RangeError');

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { TaskFailedError } from '../../src/domain/errors';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { waitFor } from '../helpers/wait-for';
+import { rejectionOf } from '../helpers/rejection';
 
 describe('pipelines', { timeout: 240_000 }, () => {
   let h: FlowHarness;
@@ -48,10 +49,7 @@ describe('pipelines', { timeout: 240_000 }, () => {
         { name: 'eval', command: 'echo must-not-run' },
       ])
       .run();
-    const error = await task.wait().then(
-      () => assert.fail('the pipeline should fail'),
-      (caught: unknown) => caught,
-    );
+    const error = await rejectionOf(task.wait(), 'the pipeline');
     assert.ok(error instanceof TaskFailedError, String(error));
     assert.match(error.message, /step 'train' failed: command exited with code 3; skipped: eval/);
     assert.equal(error.exitCode, 3);

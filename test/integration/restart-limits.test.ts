@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TaskFailedError } from '../../src/domain/errors';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { rejectionOf } from '../helpers/rejection';
 
 /** A command that fails until it has run `succeedOn` times (counted in a file). */
 function failsUntil(counter: string, succeedOn: number): string {
@@ -12,10 +13,7 @@ function failsUntil(counter: string, succeedOn: number): string {
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<TaskFailedError> {
-  const error = await promise.then(
-    () => assert.fail('the task should fail'),
-    (caught: unknown) => caught,
-  );
+  const error = await rejectionOf(promise, 'the task');
   assert.ok(error instanceof TaskFailedError, String(error));
   return error;
 }

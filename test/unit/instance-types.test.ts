@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ValidationError } from '../../src/domain/errors';
 import {
   CPU_INSTANCE,
   instanceMatches,
@@ -9,16 +8,7 @@ import {
   type InstanceSpec,
 } from '../../src/domain/instance-types';
 import { closestNames } from '../../src/domain/closest';
-
-function catchValidation(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ValidationError, but nothing was thrown');
-}
+import { catchValidation } from '../helpers/validation-error';
 
 describe('parseInstanceType', () => {
   const cases: Array<[string, Partial<InstanceSpec>]> = [

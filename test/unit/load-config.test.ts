@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { explainSettings, loadSettings, maskSecret } from '../../src/config/load-config';
-import { ValidationError } from '../../src/domain/errors';
+import { catchValidation } from '../helpers/validation-error';
 
 const homes: string[] = [];
 /** A fresh FLOW_HOME, optionally with a config.yaml holding `yaml`. */
@@ -17,16 +17,6 @@ function flowHome(yaml?: string): string {
 after(() => {
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
-
-function catchValidation(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ValidationError, but nothing was thrown');
-}
 
 const CONFIG_YAML = `
 provider: ssh

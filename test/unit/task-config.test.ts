@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ValidationError } from '../../src/domain/errors';
 import {
   TASK_CONFIG_FIELDS,
   defaultTaskName,
@@ -8,16 +7,7 @@ import {
   parseTaskConfig,
   volumeMountPath,
 } from '../../src/domain/task-config';
-
-function catchValidation(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ValidationError, but nothing was thrown');
-}
+import { catchValidation } from '../helpers/validation-error';
 
 describe('parseTaskConfig', () => {
   test('a minimal config gets defaults', () => {

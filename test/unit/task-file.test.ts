@@ -6,18 +6,8 @@ import { after, describe, test } from 'node:test';
 import { providerWarnings } from '../../src/config/provider-notes';
 import { TaskConfig } from '../../src/config/task-config-api';
 import { mergeOverrides, parseTaskFile, parseTaskFileConfig } from '../../src/config/task-file';
-import { ValidationError } from '../../src/domain/errors';
 import { PYTHON_README_SAMPLE, pythonTaskYaml } from '../helpers/python-task-yaml';
-
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ValidationError, but nothing was thrown');
-}
+import { catchValidation } from '../helpers/validation-error';
 
 /** Parses and validates a task file given as text. */
 function check(text: string, path = 'task.yaml') {
@@ -28,7 +18,7 @@ function check(text: string, path = 'task.yaml') {
 describe('task files: errors name the file, line and field', () => {
   test('snake_case: the line of instance_type and its own spelling', () => {
     const text = ['# training job', 'name: train', 'command: python train.py', 'env:', '  BATCH: 32', '', 'instance_type: a1000', 'max_price_per_hour: 10', ''].join('\n');
-    const error = validationError(() => check(text));
+    const error = catchValidation(() => check(text));
     assert.equal(error.message, "task.yaml:7: instance_type: unknown instance type 'a1000'");
     assert.equal(error.field, 'instanceType');
     assert.ok(error.suggestions.some((s) => s.includes('a100')), error.suggestions.join('; '));
@@ -36,7 +26,7 @@ describe('task files: errors name the file, line and field', () => {
 
   test('camelCase: the line of instanceType, spelled as written', () => {
     const text = ['name: train', 'command: python train.py', 'instanceType: a1000', ''].join('\n');
-    const error = validationError(() => check(text, 'jobs/camel.yml'));
+    const error = catchValidation(() => check(text, 'jobs/camel.yml'));
     assert.equal(error.message, "jobs/camel.yml:3: instanceType: unknown instance type 'a1000'");
     assert.equal(error.field, 'instanceType');
   });
@@ -53,53 +43,53 @@ describe('task files: errors name the file, line and field', () => {
       '    size_gb: 0',
       '',
     ].join('\n');
-    const error = validationError(() => check(text));
+    const error = catchValidation(() => check(text));
     assert.match(error.message, /^task\.yaml:8: volumes\[1\]\.size_gb: /);
     assert.equal(error.field, 'volumes.1.sizeGb');
   });
 
   test('a missing field inside a volume entry points at the entry', () => {
     const text = ['command: echo', 'volumes:', '  - mount_path: /data', '    size_gb: 5', ''].join('\n');
-    const error = validationError(() => check(text));
+    const error = catchValidation(() => check(text));
     assert.match(error.message, /^task\.yaml:3: volumes\[0\]\.name: /);
     assert.equal(error.field, 'volumes.0.name');
   });
 
   test('a missing required field names the file and the field', () => {
-    const error = validationError(() => check('name: train\ninstance_type: cpu\n'));
+    const error = catchValidation(() => check('name: train\ninstance_type: cpu\n'));
     assert.match(error.message, /^task\.yaml: command: /);
     assert.equal(error.field, 'command');
   });
 
   test('an unknown key: its line, and the nearest field in the file\'s spelling', () => {
-    const error = validationError(() => check('name: train\ncommand: echo\ninstance_tpe: a100\n'));
+    const error = catchValidation(() => check('name: train\ncommand: echo\ninstance_tpe: a100\n'));
     assert.equal(error.message, 'task.yaml:3: instance_tpe: unknown field');
     assert.equal(error.field, 'instanceTpe');
     assert.deepEqual(error.suggestions, ["Did you mean 'instance_type' instead of 'instance_tpe'?"]);
   });
 
   test('several problems: one located line each', () => {
-    const error = validationError(() => check('command: echo\nnum_instances: 0\nports: [80]\n'));
+    const error = catchValidation(() => check('command: echo\nnum_instances: 0\nports: [80]\n'));
     assert.match(error.message, /^Invalid task config:\n {2}task\.yaml:2: num_instances: .*\n {2}task\.yaml:3: ports\[0\]: /);
   });
 
   test('a YAML syntax error reports line and column', () => {
-    const error = validationError(() => parseTaskFile('name: train\ncommand: echo\nenv:\n  A: 1\n   B: 2\n', 'bad.yaml'));
+    const error = catchValidation(() => parseTaskFile('name: train\ncommand: echo\nenv:\n  A: 1\n   B: 2\n', 'bad.yaml'));
     assert.match(error.message, /^bad\.yaml:\d+:\d+: not valid YAML: /);
     const [, line] = /^bad\.yaml:(\d+):/.exec(error.message)!;
     assert.ok(Number(line) >= 4 && Number(line) <= 5, error.message);
-    const duplicate = validationError(() => parseTaskFile('name: a\ncommand: echo\nname: b\n', 'dup.yaml'));
+    const duplicate = catchValidation(() => parseTaskFile('name: a\ncommand: echo\nname: b\n', 'dup.yaml'));
     assert.match(duplicate.message, /^dup\.yaml:3:1: not valid YAML: Map keys must be unique/);
   });
 
   test('a file that is not a mapping is refused', () => {
-    const error = validationError(() => parseTaskFile('- echo hi\n', 'list.yaml'));
+    const error = catchValidation(() => parseTaskFile('- echo hi\n', 'list.yaml'));
     assert.match(error.message, /^list\.yaml: a task file must be a YAML mapping/);
   });
 
   test('values changed by overrides are not blamed on the file', () => {
     const file = parseTaskFile('command: echo\ninstance_type: cpu\n', 'task.yaml');
-    const error = validationError(() => parseTaskFileConfig(file, mergeOverrides(file.config, { instanceType: 'a1000' })));
+    const error = catchValidation(() => parseTaskFileConfig(file, mergeOverrides(file.config, { instanceType: 'a1000' })));
     assert.equal(error.message, "Unknown instance type 'a1000'");
     assert.equal(error.field, 'instanceType');
   });
@@ -147,15 +137,15 @@ describe('task files: Python SDK compatibility', () => {
   });
 
   test('Python-only fields that would change the task are refused, naming field and line', () => {
-    const mounts = validationError(() => parseTaskFile('command: echo\ndata_mounts:\n  - source: s3://bucket/data\n    target: /data\n', 'task.yaml'));
+    const mounts = catchValidation(() => parseTaskFile('command: echo\ndata_mounts:\n  - source: s3://bucket/data\n    target: /data\n', 'task.yaml'));
     assert.match(mounts.message, /^task\.yaml:2: data_mounts: data mounts .* are not supported/);
     assert.equal(mounts.field, 'dataMounts');
-    const byId = validationError(() => parseTaskFile('command: echo\nvolumes:\n  - volume_id: vol_abc123\n', 'task.yaml'));
+    const byId = catchValidation(() => parseTaskFile('command: echo\nvolumes:\n  - volume_id: vol_abc123\n', 'task.yaml'));
     assert.match(byId.message, /^task\.yaml:3: volumes\[0\]\.volume_id: Flow attaches volumes by name/);
     assert.equal(byId.field, 'volumes.0.volumeId');
-    const reserved = validationError(() => parseTaskFile('command: echo\nallocation_mode: reserved\n', 'task.yaml'));
+    const reserved = catchValidation(() => parseTaskFile('command: echo\nallocation_mode: reserved\n', 'task.yaml'));
     assert.match(reserved.message, /^task\.yaml:2: allocation_mode: reservations are not supported/);
-    const badPriority = validationError(() => parseTaskFile('command: echo\npriority: urgent\n', 'task.yaml'));
+    const badPriority = catchValidation(() => parseTaskFile('command: echo\npriority: urgent\n', 'task.yaml'));
     assert.match(badPriority.message, /^task\.yaml:2: priority: must be one of low, med, high/);
   });
 
@@ -163,7 +153,7 @@ describe('task files: Python SDK compatibility', () => {
     const { config } = check('command: echo\nenvironment:\n  A: "1"\nvolumes:\n  - name: data\n    target: /mnt/data\n');
     assert.deepEqual(config.volumes, [{ name: 'data', sizeGb: 1, mountPath: '/mnt/data' }]);
     assert.deepEqual(config.env, { A: '1' });
-    const error = validationError(() => check('command: echo\nvolumes:\n  - name: data\n    target: data\n'));
+    const error = catchValidation(() => check('command: echo\nvolumes:\n  - name: data\n    target: data\n'));
     assert.match(error.message, /^task\.yaml:4: volumes\[0\]\.target: must be an absolute path/);
   });
 
@@ -214,7 +204,7 @@ describe('TaskConfig.fromYaml / toYaml', () => {
   test('fromYaml validates and names the line; parse accepts snake_case keys', () => {
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'name: x\ncommand: echo\nnum_instances: 500\n');
-    const error = validationError(() => TaskConfig.fromYaml(path));
+    const error = catchValidation(() => TaskConfig.fromYaml(path));
     assert.match(error.message, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: num_instances: `));
     assert.equal(TaskConfig.parse({ command: 'echo', max_price_per_hour: 3 }).maxPricePerHour, 3);
   });

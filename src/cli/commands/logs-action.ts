@@ -3,6 +3,7 @@ import { ValidationError } from '../../domain/errors';
 import { followTaskLog } from '../../logs/follow-task';
 import { mergeLines } from '../../logs/merge-lines';
 import { openBackend, type TaskBackend } from '../backend';
+import { checkNodeRank, wholeNumber } from '../node-flag';
 import { parseSince } from '../since';
 
 export interface LogsFlags {
@@ -11,12 +12,6 @@ export interface LogsFlags {
   since?: string;
   grep?: string;
   node?: string;
-}
-
-function wholeNumber(text: string, field: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new ValidationError(`${field}: '${text}' must be a whole number`, { field });
-  return value;
 }
 
 function lineFilter(pattern: string | undefined): (line: string) => boolean {
@@ -72,9 +67,7 @@ export async function logsAction(taskArg: string, flags: LogsFlags): Promise<voi
     const taskId = await backend.resolve(taskArg);
     // Rank 0 exists in every task; anything else needs the task's node count.
     const numInstances = node === 0 ? 1 : (await backend.describe(taskId)).numInstances;
-    if (node !== undefined && node >= numInstances) {
-      throw new ValidationError(`node: task ${taskId} has ${numInstances} node${numInstances === 1 ? '' : 's'}; use --node 0..${numInstances - 1}`, { field: 'node' });
-    }
+    if (node !== undefined) checkNodeRank(taskId, numInstances, node);
     // One rank: plain lines. Every rank of a gang: lines prefixed "[rank N]".
     const ranks = node !== undefined ? [node] : Array.from({ length: numInstances }, (_, rank) => rank);
     const prefix = (rank: number) => (ranks.length > 1 ? `[rank ${rank}] ` : '');

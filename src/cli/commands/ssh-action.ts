@@ -1,20 +1,11 @@
 // The body of `flow ssh`, loaded only when it runs (keeps `flow --help` fast).
-import { readFileSync, readlinkSync } from 'node:fs';
 import { loadSettings } from '../../config/load-config';
-import { ProviderError, ValidationError, type ProviderName, type TaskState } from '../../domain';
-import { instancePaths } from '../../providers/local/instance-files';
+import { ProviderError, type ProviderName, type TaskState } from '../../domain';
+import { instancePaths, localCommandDir } from '../../providers/local/instance-files';
 import { createProviderRegistry } from '../../providers/registry';
 import { openBackend } from '../backend';
-import { action } from '../exit-codes';
+import { checkNodeRank, wholeNumber } from '../node-flag';
 
-
-function wholeNumber(text: string, field: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
-    throw new ValidationError(`${field}: '${text}' must be a whole number`, { field });
-  }
-  return value;
-}
 
 export async function sshAction(task: string, _command: string[], flags: { node: string }): Promise<void> {
   const rank = wholeNumber(flags.node, 'node');
@@ -26,11 +17,7 @@ export async function sshAction(task: string, _command: string[], flags: { node:
   } finally {
     await backend.close();
   }
-  if (rank >= state.numInstances) {
-    throw new ValidationError(`node: task ${state.taskId} has ${state.numInstances} node${state.numInstances === 1 ? '' : 's'}; use --node 0${state.numInstances > 1 ? `..${state.numInstances - 1}` : ''}`, {
-      field: 'node',
-    });
-  }
+  checkNodeRank(state.taskId, state.numInstances, rank);
   const { home } = loadSettings();
   const provider = createProviderRegistry({ home }).get(state.provider as ProviderName);
   if (!provider.capabilities.shell) {
@@ -46,25 +33,10 @@ export async function sshAction(task: string, _command: string[], flags: { node:
   });
 }
 
-/** Where a local task's command runs: its process's working directory while it runs. */
-function localWorkingDir(home: string, instanceId: string | undefined): { workDir?: string; instanceDir?: string } {
-  if (instanceId === undefined) return {};
-  try {
-    const paths = instancePaths(home, instanceId);
-    try {
-      const pid = Number(readFileSync(paths.pid, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0) return { workDir: readlinkSync(`/proc/${pid}/cwd`), instanceDir: paths.dir };
-    } catch {
-      // Not started, or already ended: only the instance folder is known.
-    }
-    return { instanceDir: paths.dir };
-  } catch {
-    return {};
-  }
-}
-
 function localSuggestions(home: string, state: TaskState, rank: number): string[] {
-  const { workDir, instanceDir } = localWorkingDir(home, state.nodes[rank]?.instanceId);
+  const instanceId = state.nodes[rank]?.instanceId;
+  const workDir = instanceId === undefined ? undefined : localCommandDir(home, instanceId);
+  const instanceDir = instanceId === undefined ? undefined : instancePaths(home, instanceId).dir;
   return [
     workDir
       ? `The command already runs on this machine, as you: open a shell here and cd ${workDir} (its working directory)`

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { flowPaths } from '../../config/flow-home';
 import { ValidationError } from '../../domain';
@@ -146,4 +146,14 @@ export function updateInstanceRecord(paths: LocalInstancePaths, update: (record:
 export function recordExitCode(paths: LocalInstancePaths, code: number): void {
   if (existsSync(paths.exitCode)) return;
   writeFileExclusive(paths.exitCode, `${code}\n`);
+}
+
+/** Where a running local command works: its process's cwd; undefined before it starts or after it ends. */
+export function localCommandDir(home: string, instanceId: string): string | undefined {
+  try {
+    const pid = Number(readFileSync(instancePaths(home, instanceId).pid, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? readlinkSync(`/proc/${pid}/cwd`) : undefined;
+  } catch {
+    return undefined; // not started, already ended, or no /proc
+  }
 }
