@@ -10,6 +10,8 @@ export interface FollowInput {
   secrets: string[];
   /** The log's size when this attempt began: a restarted task's new instance writes from 0. */
   logBase?: number;
+  /** The workflow run whose log folder this is (see claimLogRun); absent in older tasks. */
+  runKey?: string;
 }
 
 /** Reads the instance's output at a log offset (the log holds earlier attempts before logBase). */

@@ -1,14 +1,23 @@
 import { Context } from '@temporalio/activity';
-import type { InstanceRef, NodeSpec, Offer, ProviderName } from '../domain';
+import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type ProviderName, type ProviderSettings } from '../domain';
 import type { LogStore } from '../logs/log-store';
+import { claimLogRun } from '../logs/run-claim';
 import type { Provider } from '../providers/provider';
+import { awaitOffer, type AwaitOfferInput } from './await-offer';
 import { followCommand, outputReader, type FollowInput } from './follow-command';
-import { selectOffer, type SelectOfferInput } from './select-offer';
+import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { mapErrors } from './to-application-failure';
 
 export interface ActivityDeps {
-  providers: { get(name: ProviderName): Provider };
+  /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
+  providers: { get(name: ProviderName, settings?: ProviderSettings): Provider };
   logs: LogStore;
+}
+
+/** Which provider (and settings) an offer request is for. */
+export interface OfferTarget {
+  provider: ProviderName;
+  providerSettings?: ProviderSettings;
 }
 
 const READY_POLL_MS = 1000;
@@ -16,32 +25,47 @@ const STOP_GRACE_MS = 10_000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
 export function createActivities({ providers, logs }: ActivityDeps) {
+  /** A run's logs live in <logs>/<taskId> once it has claimed the folder (see claimLogRun). */
+  const claimLogs = async (input: { taskId: string; runKey?: string }) => {
+    if (input.runKey !== undefined) await claimLogRun(logs.taskDir(input.taskId), input.runKey);
+  };
   return {
-    selectOffer: mapErrors(async (input: SelectOfferInput & { provider: ProviderName }): Promise<Offer> =>
-      selectOffer(providers.get(input.provider), input)),
+    /** One look at the offers: the offer to take, or why the task must wait. */
+    selectOffer: mapErrors(async (input: SelectOfferInput & OfferTarget): Promise<OfferChoice> =>
+      chooseOffer(providers.get(input.provider, input.providerSettings), input)),
+
+    /** Waits (heartbeating) for an offer or a new waiting reason. */
+    awaitOffer: mapErrors(async (input: AwaitOfferInput & OfferTarget): Promise<OfferChoice> =>
+      awaitOffer(providers.get(input.provider, input.providerSettings), input)),
 
     provisionInstance: mapErrors(async (input: { spec: NodeSpec; offer: Offer; provider: ProviderName }): Promise<InstanceRef> =>
       providers.get(input.provider).provision(input.spec, input.offer)),
 
-    awaitInstanceReady: mapErrors(async (input: { instance: InstanceRef }): Promise<void> => {
+    /** Resolves once the instance accepts commands; with maxWaitMs, fails (retryably) after that long. */
+    awaitInstanceReady: mapErrors(async (input: { instance: InstanceRef; maxWaitMs?: number }): Promise<void> => {
       const provider = providers.get(input.instance.provider);
+      const deadline = input.maxWaitMs === undefined ? Infinity : Date.now() + input.maxWaitMs;
       while (!(await provider.isReady(input.instance))) {
+        if (Date.now() >= deadline) throw new ProviderError(`Instance ${input.instance.instanceId} is not ready yet`, { retryable: true });
         Context.current().heartbeat();
-        await Context.current().sleep(READY_POLL_MS);
+        await Context.current().sleep(Math.min(READY_POLL_MS, Math.max(1, deadline - Date.now())));
       }
     }),
 
     startCommand: mapErrors(async (input: { instance: InstanceRef; spec: NodeSpec }): Promise<void> =>
       providers.get(input.instance.provider).startCommand(input.instance, input.spec)),
 
-    followCommand: mapErrors(async (input: FollowInput): Promise<{ exitCode: number | null }> =>
-      followCommand(providers.get(input.instance.provider), logs, input)),
+    followCommand: mapErrors(async (input: FollowInput): Promise<{ exitCode: number | null }> => {
+      await claimLogs(input);
+      return followCommand(providers.get(input.instance.provider), logs, input);
+    }),
 
     /**
      * Before a restart: notes it in the rank's log (once, even if retried) and returns the log's
      * size, where the new attempt's output begins.
      */
-    beginAttemptLog: mapErrors(async (input: { taskId: string; rank: number; note: string }): Promise<number> => {
+    beginAttemptLog: mapErrors(async (input: { taskId: string; rank: number; note: string; runKey?: string }): Promise<number> => {
+      await claimLogs(input);
       const line = `[flow] ${input.note}`;
       const [last] = await logs.tail(input.taskId, input.rank, 1);
       if (last !== line) {
@@ -55,6 +79,7 @@ export function createActivities({ providers, logs }: ActivityDeps) {
 
     /** Stops the command, keeps every byte it wrote, releases the instance. */
     teardownInstance: mapErrors(async (input: FollowInput): Promise<{ exitCode: number | null }> => {
+      await claimLogs(input);
       const provider = providers.get(input.instance.provider);
       await provider.stopCommand(input.instance, STOP_GRACE_MS);
       const read = outputReader(provider, input, 1 << 20);

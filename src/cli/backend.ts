@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import type { Flow, ListTasksOptions, TaskSummary } from '../client/flow';
+import type { Flow, ListTasksOptions, SubmissionSettings, TaskSummary } from '../client/flow';
 import { DaemonApi, DaemonUnreachableError } from '../client/daemon-api';
+import type { TaskProgress } from '../client/task';
 import { flowPaths } from '../config/flow-home';
-import { loadSettings } from '../config/load-config';
+import { loadSettings, taskProviderSettings } from '../config/load-config';
 import { ensureDaemon } from '../daemon/daemon-control';
 import type { TaskConfigInput, TaskOutcome, TaskState, TaskStatus } from '../domain';
 import { LogStore } from '../logs/log-store';
@@ -18,6 +19,8 @@ export interface TaskBackend {
   /** Resolves for completed/cancelled; throws TaskFailedError for failed. */
   wait(taskId: string): Promise<TaskOutcome>;
   status(taskId: string): Promise<TaskStatus>;
+  /** Status plus, while pending, why the task waits. */
+  progress(taskId: string): Promise<TaskProgress>;
   describe(taskId: string): Promise<TaskState>;
   list(options: ListTasksOptions): Promise<TaskSummary[]>;
   stop(taskId: string, reason?: string): Promise<TaskOutcome>;
@@ -28,11 +31,11 @@ export interface TaskBackend {
 
 const RECONNECT_DEADLINE_MS = 120_000;
 
-function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise<DaemonApi | undefined>): TaskBackend {
+function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSettings, reconnect: () => Promise<DaemonApi | undefined>): TaskBackend {
   let api = initial;
   return {
-    submit: (config) => api.submit(config, process.cwd()),
-    submitPipeline: (pipeline) => api.submitPipeline(pipeline, process.cwd()),
+    submit: (config) => api.submit(config, process.cwd(), settings),
+    submitPipeline: (pipeline) => api.submitPipeline(pipeline, process.cwd(), settings),
     resolve: (idOrPrefix) => api.resolve(idOrPrefix),
     /** Survives a daemon restart: the task goes on, so reconnect and keep waiting. */
     async wait(taskId) {
@@ -48,6 +51,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise
       }
     },
     status: (taskId) => api.status(taskId),
+    progress: (taskId) => api.progress(taskId),
     describe: (taskId) => api.describe(taskId),
     list: (options) => api.list(options),
     stop: (taskId, reason) => api.stop(taskId, reason),
@@ -56,13 +60,14 @@ function apiBackend(initial: DaemonApi, logs: LogStore, reconnect: () => Promise
   };
 }
 
-function sdkBackend(flow: Flow, logs: LogStore): TaskBackend {
+function sdkBackend(flow: Flow, logs: LogStore, settings: SubmissionSettings): TaskBackend {
   return {
-    submit: (config) => flow.submit(config),
-    submitPipeline: (pipeline) => flow.pipeline(pipeline as never).submit(),
+    submit: (config) => flow.submit(config, {}, { settings }),
+    submitPipeline: (pipeline) => flow.pipeline(pipeline as never, { settings }).submit(),
     resolve: async (idOrPrefix) => (await import('../client/resolve-task-id')).resolveTaskId(flow.client, idOrPrefix),
     wait: (taskId) => flow.task(taskId).wait(),
     status: (taskId) => flow.task(taskId).status(),
+    progress: (taskId) => flow.task(taskId).progress(),
     describe: (taskId) => flow.task(taskId).describe(),
     list: (options) => flow.listTasks(options),
     stop: (taskId, reason) => flow.task(taskId).stop(reason),
@@ -77,6 +82,8 @@ function sdkBackend(flow: Flow, logs: LogStore): TaskBackend {
  */
 export async function openBackend(): Promise<TaskBackend> {
   const settings = loadSettings();
+  // Resolved here, from this command's env and config.yaml: the task carries them to the worker.
+  const submission: SubmissionSettings = { provider: settings.provider, providerSettings: taskProviderSettings(settings) };
   const logs = new LogStore(flowPaths(settings.home).logs);
   const c = colors(process.stderr);
   const onProgress = (message: string) => process.stderr.write(`${c.dim(message)}\n`);
@@ -86,9 +93,9 @@ export async function openBackend(): Promise<TaskBackend> {
       return state.apiSocket && existsSync(state.apiSocket) ? new DaemonApi(state.apiSocket) : undefined;
     };
     const api = await connectApi();
-    if (api) return apiBackend(api, logs, connectApi);
+    if (api) return apiBackend(api, logs, submission, connectApi);
   }
   const { Flow } = await import('../client/flow');
   // The CLI prints config warnings itself (task-flags); the SDK must not print them again.
-  return sdkBackend(await Flow.connect({ onProgress, onWarning: () => undefined }), logs);
+  return sdkBackend(await Flow.connect({ onProgress, onWarning: () => undefined }), logs, submission);
 }

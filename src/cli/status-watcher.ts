@@ -3,17 +3,17 @@ import type { TaskStatus } from '../domain/task-status';
 
 const POLL_MS = 200;
 
-/** Reports each status change of a task until stopped; stop() returns at once. */
-export function watchStatus(backend: TaskBackend, taskId: string, onChange: (status: TaskStatus) => void): () => void {
-  let shown: TaskStatus = 'pending';
+/** Reports each change of a task's status (or of why it waits) until stopped; stop() returns at once. */
+export function watchStatus(backend: TaskBackend, taskId: string, onChange: (status: TaskStatus, waitingReason?: string) => void): () => void {
+  let shown: { status: TaskStatus; waitingReason?: string } = { status: 'pending' };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
-    const status = await backend.status(taskId).catch(() => shown);
+    const progress = await backend.progress(taskId).catch(() => shown);
     if (stopped) return;
-    if (status !== shown) {
-      shown = status;
-      onChange(status);
+    if (progress.status !== shown.status || progress.waitingReason !== shown.waitingReason) {
+      shown = progress;
+      onChange(progress.status, progress.waitingReason);
     }
     timer = setTimeout(tick, POLL_MS);
   };

@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { DaemonError, errorFromJson, type ErrorJson, type TaskConfigInput, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import { API_ROUTES } from '../daemon/api-protocol';
-import type { ListTasksOptions, TaskSummary } from './flow';
+import type { ListTasksOptions, SubmissionSettings, TaskSummary } from './flow';
+import type { TaskProgress } from './task';
 
 /** The socket could not be reached or the connection dropped (e.g. the daemon restarted). */
 export class DaemonUnreachableError extends DaemonError {}
@@ -35,12 +36,12 @@ export class DaemonApi {
     });
   }
 
-  async submit(config: TaskConfigInput, codeDir: string): Promise<string> {
-    return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir })).taskId;
+  async submit(config: TaskConfigInput, codeDir: string, settings: SubmissionSettings): Promise<string> {
+    return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir, settings })).taskId;
   }
 
-  async submitPipeline(pipeline: unknown, codeDir: string): Promise<string> {
-    return (await this.call<{ taskId: string }>('POST', API_ROUTES.pipelines, { pipeline, codeDir })).taskId;
+  async submitPipeline(pipeline: unknown, codeDir: string, settings: SubmissionSettings): Promise<string> {
+    return (await this.call<{ taskId: string }>('POST', API_ROUTES.pipelines, { pipeline, codeDir, settings })).taskId;
   }
 
   async resolve(idOrPrefix: string): Promise<string> {
@@ -52,7 +53,11 @@ export class DaemonApi {
   }
 
   async status(taskId: string): Promise<TaskStatus> {
-    return (await this.call<{ status: TaskStatus }>('GET', API_ROUTES.status(taskId))).status;
+    return (await this.progress(taskId)).status;
+  }
+
+  progress(taskId: string): Promise<TaskProgress> {
+    return this.call<TaskProgress>('GET', API_ROUTES.status(taskId));
   }
 
   describe(taskId: string): Promise<TaskState> {

@@ -1,5 +1,5 @@
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { loadSettings, type FlowSettings, type FlowSettingsInput } from '../config/load-config';
+import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { loadSettings, taskProviderSettings, type FlowSettings, type FlowSettingsInput } from '../config/load-config';
 import { flowPaths } from '../config/flow-home';
 import { readPipelineFile } from '../config/pipeline-file';
 import { providerWarnings } from '../config/provider-notes';
@@ -9,12 +9,15 @@ import {
   parsePipelineConfig,
   parseTaskConfig,
   type PipelineInput,
+  type ProviderName,
+  type ProviderSettings,
   type TaskConfig,
   type TaskConfigInput,
   type TaskInput,
   type TaskStatus,
 } from '../domain';
 import { LogStore } from '../logs/log-store';
+import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
 import type { taskWorkflow } from '../workflows/task-workflow';
 import {
   CONTROL_TASK_QUEUE,
@@ -22,11 +25,14 @@ import {
   FlowProviderKey,
   FlowStatusKey,
   FlowTaskNameKey,
+  MEMO_KEYS,
 } from '../workflows/definitions';
 import { openConnection } from './connection';
+import { OPEN_CLAUSE, statusClause, taskStatusOf } from './execution-status';
+import { preflightTask } from './preflight';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
-import { newTaskId } from './task-id';
+import { startWithFreshId } from './task-id';
 import { Volumes } from './volumes';
 
 export interface ConnectOptions {
@@ -49,9 +55,29 @@ export interface TaskSummary {
   numInstances: number;
   /** Per instance-hour; known once an offer was chosen (0 for local). */
   pricePerHour?: number;
+  /** Why a pending task waits (e.g. no offer under its price cap). */
+  waitingReason?: string;
   createdAt: Date;
   endedAt?: Date;
 }
+
+/**
+ * The provider a task runs on and its settings, resolved once at submission (explicit args >
+ * env > config.yaml > defaults) by whoever submits; they travel with the task.
+ */
+export interface SubmissionSettings {
+  provider: ProviderName;
+  providerSettings: ProviderSettings;
+}
+
+export interface SubmitOptions {
+  /** Where a local task runs when it sets no workingDir (default: this process's cwd). */
+  codeDir?: string;
+  /** Resolved by the caller (e.g. the CLI, from its own env and config); default: resolved now, here. */
+  settings?: SubmissionSettings;
+}
+
+
 
 export interface ListTasksOptions {
   status?: TaskStatus | TaskStatus[];
@@ -75,10 +101,13 @@ export class Flow {
   readonly volumes: Volumes;
   private readonly logStore: LogStore;
   private readonly warn: (message: string) => void;
+  private registry?: ProviderRegistry;
 
   private constructor(
     readonly client: Client,
     settings: FlowSettings,
+    /** Where settings are read from again at each submission (config.yaml may change meanwhile). */
+    private readonly settingsSource: { env?: NodeJS.ProcessEnv; overrides?: FlowSettingsInput },
     onWarning?: (message: string) => void,
   ) {
     this.settings = settings;
@@ -91,7 +120,19 @@ export class Flow {
   static async connect(options: ConnectOptions = {}): Promise<Flow> {
     const settings = loadSettings({ env: options.env, overrides: options.settings });
     const { connection, namespace } = await openConnection(settings, { onProgress: options.onProgress, env: options.env });
-    return new Flow(new Client({ connection, namespace }), settings, options.onWarning);
+    return new Flow(new Client({ connection, namespace }), settings, { env: options.env, overrides: options.settings }, options.onWarning);
+  }
+
+  /** The provider and its settings as they are now (args > env > config.yaml > defaults). */
+  submissionSettings(): SubmissionSettings {
+    const settings = loadSettings(this.settingsSource);
+    return { provider: settings.provider, providerSettings: taskProviderSettings(settings) };
+  }
+
+  /** Refuses, before anything is submitted, a task that could not run as given (see preflight). */
+  async preflight(config: TaskConfig, settings: SubmissionSettings, step?: string): Promise<void> {
+    this.registry ??= createProviderRegistry({ home: this.settings.home });
+    await preflightTask(config, { provider: config.provider ?? settings.provider, settings: settings.providerSettings, registry: this.registry }, step);
   }
 
   /**
@@ -101,31 +142,17 @@ export class Flow {
    * (env and secrets merge key by key). `codeDir` is where a local task runs when it sets no
    * workingDir (default: this process's cwd).
    */
-  async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}, options: { codeDir?: string } = {}): Promise<string> {
+  async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}, options: SubmitOptions = {}): Promise<string> {
     const parsed = this.validate(config, overrides);
-    const provider = parsed.provider ?? this.settings.provider;
+    const settings = options.settings ?? this.submissionSettings();
+    const provider = parsed.provider ?? settings.provider;
+    await this.preflight(parsed, settings);
     for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
-    const taskId = newTaskId(name);
-    const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: options.codeDir ?? process.cwd() };
-    try {
-      await this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', {
-        taskQueue: CONTROL_TASK_QUEUE,
-        workflowId: taskId,
-        args: [input],
-        memo: { numInstances: parsed.numInstances },
-        typedSearchAttributes: [
-          { key: FlowStatusKey, value: 'pending' },
-          { key: FlowTaskNameKey, value: name },
-          { key: FlowInstanceTypeKey, value: parsed.instanceType ?? 'default' },
-          { key: FlowProviderKey, value: provider },
-        ],
-      });
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.submit(config, overrides, options);
-      throw error;
-    }
-    return taskId;
+    return startWithFreshId(name, (taskId) => {
+      const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: options.codeDir ?? process.cwd(), providerSettings: settings.providerSettings };
+      return this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', taskStartOptions(input));
+    });
   }
 
   /** One config from a command, a task file or an object, plus overrides; errors name the field (and file line). */
@@ -165,15 +192,17 @@ export class Flow {
     const tasks: TaskSummary[] = [];
     for await (const execution of this.client.workflow.list({ query: listQuery(options), pageSize: Math.min(limit, 1000) })) {
       const attributes = execution.typedSearchAttributes;
-      const memo = (execution.memo ?? {}) as { numInstances?: number; pricePerHour?: number };
+      const memo = (execution.memo ?? {}) as { numInstances?: number; pricePerHour?: number; waitingReason?: string };
+      const status = taskStatusOf(execution.status.name, attributes.get(FlowStatusKey) as TaskStatus | undefined);
       tasks.push({
         taskId: execution.workflowId,
         name: attributes.get(FlowTaskNameKey) ?? execution.workflowId,
-        status: (attributes.get(FlowStatusKey) as TaskStatus | undefined) ?? 'pending',
+        status,
         instanceType: attributes.get(FlowInstanceTypeKey) ?? '',
         provider: attributes.get(FlowProviderKey) ?? '',
         numInstances: memo.numInstances ?? 1,
         pricePerHour: memo.pricePerHour,
+        ...(status === 'pending' && typeof memo.waitingReason === 'string' ? { waitingReason: memo.waitingReason } : {}),
         createdAt: execution.startTime,
         endedAt: execution.closeTime,
       });
@@ -187,10 +216,14 @@ export class Flow {
    * pipeline.yaml. Validated here; `submit()` starts it and returns its id, `run()` its handle
    * (a Task: status, describe with `steps`, wait, stop).
    */
-  pipeline(input: PipelineInput | PipelineInput['steps'] | string, options: { codeDir?: string } = {}) {
+  pipeline(input: PipelineInput | PipelineInput['steps'] | string, options: SubmitOptions = {}) {
     const config =
       typeof input === 'string' ? readPipelineFile(input).config : parsePipelineConfig(Array.isArray(input) ? { steps: input } : input);
-    const submit = () => startPipeline(this.client, this.settings, config, options);
+    const submit = async () => {
+      const settings = options.settings ?? this.submissionSettings();
+      for (const step of config.steps) await this.preflight(step.config, settings, step.name);
+      return startPipeline(this.client, settings, config, options);
+    };
     return {
       config,
       submit,
@@ -223,13 +256,32 @@ export class Flow {
   }
 }
 
-const ACTIVE = "FlowStatus IN ('pending', 'provisioning', 'running')";
+/** How a task's workflow is started: its id is its task id, never reused for a second run. */
+export function taskStartOptions(input: TaskInput) {
+  return {
+    taskQueue: CONTROL_TASK_QUEUE,
+    workflowId: input.taskId,
+    // A task id names one task forever: never a second run under a finished task's id.
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    args: [input] as [TaskInput],
+    memo: { [MEMO_KEYS.numInstances]: input.config.numInstances },
+    typedSearchAttributes: [
+      { key: FlowStatusKey, value: 'pending' },
+      { key: FlowTaskNameKey, value: input.name },
+      { key: FlowInstanceTypeKey, value: input.config.instanceType ?? 'default' },
+      { key: FlowProviderKey, value: input.provider },
+    ],
+  };
+}
 
-/** One visibility query for a listing; statuses come from the TaskStatus enum, never user text. */
+/**
+ * One visibility query for a listing; statuses come from the TaskStatus enum, never user text.
+ * Open or closed is the execution status (FlowStatus goes stale when Temporal ends a task).
+ */
 function listQuery(options: ListTasksOptions): string {
   const clauses = ["WorkflowType IN ('taskWorkflow', 'pipelineWorkflow')"];
   const statuses = options.status === undefined ? [] : [options.status].flat();
-  if (statuses.length > 0) clauses.push(`FlowStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`);
-  if (options.activeOrSince) clauses.push(`(${ACTIVE} OR StartTime > '${options.activeOrSince.toISOString()}')`);
+  if (statuses.length > 0) clauses.push(statusClause(statuses));
+  if (options.activeOrSince) clauses.push(`(${OPEN_CLAUSE} OR StartTime > '${options.activeOrSince.toISOString()}')`);
   return clauses.join(' AND ');
 }

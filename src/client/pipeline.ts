@@ -1,18 +1,21 @@
-import type { Client } from '@temporalio/client';
-import type { FlowSettings } from '../config/load-config';
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { PipelineConfig, TaskInput } from '../domain';
 import type { PipelineWorkflowInput, pipelineWorkflow } from '../workflows/pipeline-workflow';
 import { CONTROL_TASK_QUEUE, FlowInstanceTypeKey, FlowProviderKey, FlowStatusKey, FlowTaskNameKey } from '../workflows/definitions';
-import { newTaskId } from './task-id';
+import type { SubmissionSettings } from './flow';
+import { startWithFreshId } from './task-id';
 
 /**
  * Starts a validated pipeline; returns its id (`<name>-<6 hex>`). Each step becomes a task
  * `<pipeline id>-<step>`, started by the pipeline once its dependencies have completed.
  */
-export async function startPipeline(client: Client, settings: FlowSettings, pipeline: PipelineConfig, options: { codeDir?: string } = {}): Promise<string> {
-  const pipelineId = newTaskId(pipeline.name);
+export async function startPipeline(client: Client, settings: SubmissionSettings, pipeline: PipelineConfig, options: { codeDir?: string } = {}): Promise<string> {
+  return startWithFreshId(pipeline.name, (pipelineId) => client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', pipelineStartOptions(pipelineId, settings, pipeline, options.codeDir ?? process.cwd())));
+}
+
+/** The pipeline's workflow start: its id is never reused, each step a task `<pipeline id>-<step>`. */
+function pipelineStartOptions(pipelineId: string, settings: SubmissionSettings, pipeline: PipelineConfig, codeDir: string) {
   const provider = pipeline.steps[0]?.config.provider ?? settings.provider;
-  const codeDir = options.codeDir ?? process.cwd();
   const input: PipelineWorkflowInput = {
     pipelineId,
     name: pipeline.name,
@@ -24,14 +27,16 @@ export async function startPipeline(client: Client, settings: FlowSettings, pipe
         provider: step.config.provider ?? settings.provider,
         config: step.config,
         codeDir,
+        providerSettings: settings.providerSettings,
       };
       return { name: step.name, dependsOn: step.dependsOn, task };
     }),
   };
-  await client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
+  return {
     taskQueue: CONTROL_TASK_QUEUE,
     workflowId: pipelineId,
-    args: [input],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    args: [input] as [PipelineWorkflowInput],
     memo: { numInstances: 0, steps: pipeline.steps.length },
     typedSearchAttributes: [
       { key: FlowStatusKey, value: 'pending' },
@@ -39,6 +44,5 @@ export async function startPipeline(client: Client, settings: FlowSettings, pipe
       { key: FlowInstanceTypeKey, value: 'pipeline' },
       { key: FlowProviderKey, value: provider },
     ],
-  });
-  return pipelineId;
+  };
 }

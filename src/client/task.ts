@@ -2,7 +2,8 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import { followTaskLog } from '../logs/follow-task';
 import type { LogStore } from '../logs/log-store';
-import { FlowStatusKey, describeQuery, stopSignal } from '../workflows/definitions';
+import { stopSignal } from '../workflows/definitions';
+import { progressOf, readTaskState } from './read-task-state';
 import { fromTemporalError } from './errors';
 import { endpointsOf, shellCommandOf, type Endpoint, type ShellCommand } from './task-access';
 
@@ -14,6 +15,12 @@ export interface LogOptions {
 }
 
 const FAILED_LOG_LINES = 20;
+
+/** A task's status and, while it waits for an instance, why. */
+export interface TaskProgress {
+  status: TaskStatus;
+  waitingReason?: string;
+}
 
 /** A handle on one task. Cheap to create; every method asks the server (or LogStore) afresh. */
 export class Task {
@@ -42,17 +49,20 @@ export class Task {
 
   /** Current status from the server's record (works even while no worker runs). */
   async status(): Promise<TaskStatus> {
-    return this.mapped(async () => {
-      const description = await this.handle.describe();
-      const status = description.typedSearchAttributes.get(FlowStatusKey) as TaskStatus | undefined;
-      if (status) return status;
-      return description.status.name === 'RUNNING' ? 'pending' : 'failed';
-    });
+    return (await this.progress()).status;
   }
 
-  /** Full state: nodes, instance ids, addresses, cost so far, events. */
+  /** The status and, while the task waits for an instance, why (e.g. no offer under its price cap). */
+  async progress(): Promise<TaskProgress> {
+    return this.mapped(async () => progressOf(await this.handle.describe()));
+  }
+
+  /**
+   * Full state: nodes, instance ids, addresses, cost so far, events. A finished task is read from
+   * the final state it recorded, never by replaying its history.
+   */
   async describe(): Promise<TaskState> {
-    this.lastState = await this.mapped(() => this.handle.query(describeQuery));
+    this.lastState = await this.mapped(() => readTaskState(this.client, this.handle));
     return this.lastState;
   }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseYaml } from './parse-yaml';
 import { z } from 'zod';
-import { ProviderNameSchema, ValidationError, toValidationError } from '../domain';
+import { ProviderNameSchema, ValidationError, toValidationError, type ProviderSettings } from '../domain';
 import { flowHome, flowPaths } from './flow-home';
 
 export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
@@ -22,6 +22,12 @@ export const FlowSettingsSchema = z.strictObject({
     })
     .prefault({}),
   temporalBin: z.string().optional(),
+  local: z
+    .strictObject({
+      /** USD per instance-hour on local offers (default free), so price and cost limits can be tried here. */
+      pricePerHour: z.coerce.number({ error: 'must be a price in USD per hour, e.g. 2.5' }).min(0, 'must not be negative').default(0),
+    })
+    .prefault({}),
   mithril: z
     .strictObject({
       apiKey: z.string().trim().min(1, 'must not be empty').optional(),
@@ -100,7 +106,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 /** Keys the Python SDK writes that Flow accepts and ignores, so one config.yaml serves both. */
 const PYTHON_ONLY_TOP_LEVEL = new Set(['mode', 'demo']);
 const PYTHON_ONLY_MITHRIL = new Set(['devTaskId', 'limitPrices', 'enableWorkloadResume']);
-const SECTIONS = new Set(['temporal', 'mithril']);
+const SECTIONS = new Set(['temporal', 'local', 'mithril']);
 
 function camelKey(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
@@ -141,6 +147,7 @@ function camelMapping(input: Record<string, unknown>, prefix: string, path: stri
 function normalizeFileSettings(raw: Record<string, unknown>, path: string): Record<string, unknown> {
   const out = camelMapping(raw, '', path, PYTHON_ONLY_TOP_LEVEL);
   if (isMapping(out.temporal)) out.temporal = camelMapping(out.temporal, 'temporal.', path, new Set());
+  if (isMapping(out.local)) out.local = camelMapping(out.local, 'local.', path, new Set());
   if (isMapping(out.mithril)) {
     const mithril = camelMapping(out.mithril, 'mithril.', path, PYTHON_ONLY_MITHRIL);
     if (typeof mithril.sshKeys === 'string') mithril.sshKeys = splitList(mithril.sshKeys);
@@ -254,6 +261,9 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
       tlsCaPath: read('temporal.tlsCaPath', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'),
       serverName: read('temporal.serverName', 'TEMPORAL_TLS_SERVER_NAME'),
     },
+    local: {
+      pricePerHour: read('local.pricePerHour', 'FLOW_LOCAL_PRICE_PER_HOUR'),
+    },
     mithril: {
       apiKey: mithrilApiKey,
       project: read('mithril.project', 'MITHRIL_PROJECT', 'MITHRIL_DEFAULT_PROJECT'),
@@ -361,4 +371,9 @@ export function explainSettings(options: LoadSettingsOptions = {}): ExplainedSet
     entries.push({ key, value, source: sources.get(key) ?? 'default', secret });
   }
   return entries;
+}
+
+/** The provider and its settings for a task, resolved once at submission; they travel with the task. */
+export function taskProviderSettings(settings: FlowSettings): ProviderSettings {
+  return settings.local.pricePerHour > 0 ? { localPricePerHour: settings.local.pricePerHour } : {};
 }

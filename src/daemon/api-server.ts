@@ -1,11 +1,17 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Flow } from '../client/flow';
+import { z } from 'zod';
+import type { Flow, SubmitOptions } from '../client/flow';
 import { resolveTaskId } from '../client/resolve-task-id';
-import { FlowError, TASK_STATUSES, ValidationError, errorToJson, type TaskStatus } from '../domain';
+import { FlowError, ProviderNameSchema, TASK_STATUSES, ValidationError, errorToJson, type TaskStatus } from '../domain';
 import { API_ROUTES } from './api-protocol';
 
 const MAX_BODY_BYTES = 1 << 20;
+
+const SubmissionSettingsSchema = z.strictObject({
+  provider: ProviderNameSchema,
+  providerSettings: z.strictObject({ localPricePerHour: z.number().min(0).optional() }),
+});
 
 function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -40,17 +46,29 @@ function httpStatusFor(error: unknown): number {
   return 409;
 }
 
+/**
+ * The submitter's working folder and its resolved provider settings: the CLI resolves them from
+ * its own env and config.yaml, so the daemon never submits with settings it read at start.
+ */
+function submitOptions(body: Record<string, unknown>): SubmitOptions {
+  const codeDir = typeof body.codeDir === 'string' ? body.codeDir : undefined;
+  if (body.settings === undefined) return { codeDir };
+  const parsed = SubmissionSettingsSchema.safeParse(body.settings);
+  if (!parsed.success) throw new ValidationError(`settings: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { field: 'settings' });
+  return { codeDir, settings: parsed.data };
+}
+
 /** Routes one request to the Flow facade; every answer is JSON, errors as { error }. */
 async function route(flow: Flow, request: IncomingMessage): Promise<unknown> {
   const url = new URL(request.url ?? '/', 'http://flow');
   const path = url.pathname;
   if (path === API_ROUTES.tasks && request.method === 'POST') {
-    const { config, codeDir } = await readJson(request);
-    return { taskId: await flow.submit(config as never, {}, { codeDir: typeof codeDir === 'string' ? codeDir : undefined }) };
+    const { config, ...rest } = await readJson(request);
+    return { taskId: await flow.submit(config as never, {}, submitOptions(rest)) };
   }
   if (path === API_ROUTES.pipelines && request.method === 'POST') {
-    const { pipeline, codeDir } = await readJson(request);
-    return { taskId: await flow.pipeline(pipeline as never, { codeDir: typeof codeDir === 'string' ? codeDir : undefined }).submit() };
+    const { pipeline, ...rest } = await readJson(request);
+    return { taskId: await flow.pipeline(pipeline as never, submitOptions(rest)).submit() };
   }
   if (path === API_ROUTES.resolve && request.method === 'GET') {
     return { taskId: await resolveTaskId(flow.client, url.searchParams.get('task') ?? '') };
@@ -77,7 +95,7 @@ async function route(flow: Flow, request: IncomingMessage): Promise<unknown> {
       case 'GET ':
         return task.describe();
       case 'GET status':
-        return { status: await task.status() };
+        return task.progress();
       case 'GET outcome':
         return { outcome: await task.wait() };
       case 'POST stop': {

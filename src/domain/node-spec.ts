@@ -26,6 +26,11 @@ export interface NodeSpec {
   rank: number;
   /** Bumped on each restart/preemption, so a new attempt gets a fresh instance. */
   attempt: number;
+  /**
+   * Names the workflow run (the last 8 hex digits of its first run id): a second run under a reused task id gets
+   * its own instances instead of finding the first run's. Absent in tasks started before it.
+   */
+  runKey?: string;
   command: string | string[];
   /** Task env plus the FLOW_* variables; secrets are kept apart so they can be redacted. */
   env: Record<string, string>;
@@ -37,6 +42,12 @@ export interface NodeSpec {
   instanceType: string;
 }
 
+/** Provider settings resolved at submission (never credentials): they travel with the task. */
+export interface ProviderSettings {
+  /** USD per instance-hour on local offers (FLOW_LOCAL_PRICE_PER_HOUR / config.yaml local.price_per_hour). */
+  localPricePerHour?: number;
+}
+
 /** What the workflow is started with. */
 export interface TaskInput {
   taskId: string;
@@ -44,6 +55,8 @@ export interface TaskInput {
   provider: ProviderName;
   config: TaskConfig;
   codeDir?: string;
+  /** Absent in tasks submitted before settings travelled with the task: the worker's defaults apply. */
+  providerSettings?: ProviderSettings;
 }
 
 /** Variables every rank sees (single-node values here; gangs extend them). */

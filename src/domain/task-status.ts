@@ -44,7 +44,13 @@ export interface TaskState {
   /** The config's ports, open on every node (absent in tasks started before it was kept). */
   ports?: number[];
   pricePerHour: number;
+  /**
+   * Price × nodes × running hours. The workflow records it when the task ends; while it runs,
+   * clients compute it from startedAt (queries are read-only and their clock is stale).
+   */
   costSoFarUsd: number;
+  /** Why a pending task still waits (e.g. no offer under its price cap); cleared once it has an offer. */
+  waitingReason?: string;
   nodes: NodeState[];
   events: TaskEvent[];
   createdAt: string;
@@ -74,4 +80,12 @@ export interface TaskOutcome {
   exitCode: number | null;
   reason: EndReason;
   message?: string;
+}
+
+/** Cost accrued by `now` (epoch ms): price per instance-hour × instances × hours since startedAt (until endedAt). */
+export function costSoFar(state: Pick<TaskState, 'startedAt' | 'endedAt' | 'pricePerHour' | 'numInstances'>, now: number): number {
+  if (state.startedAt === undefined) return 0;
+  const end = state.endedAt === undefined ? now : Date.parse(state.endedAt);
+  const hours = Math.max(0, end - Date.parse(state.startedAt)) / 3_600_000;
+  return Math.round(state.pricePerHour * state.numInstances * hours * 1e6) / 1e6;
 }

@@ -1,28 +1,44 @@
-import { ValidationError, type ProviderName } from '../domain';
+import { ValidationError, type ProviderName, type ProviderSettings } from '../domain';
 import { LocalProvider } from './local/local-provider';
 import type { Provider } from './provider';
 
-/** Builds providers on first use; one instance per name for the life of the worker. */
+/** Providers this build can run tasks on; the others are refused before anything is submitted. */
+export const AVAILABLE_PROVIDERS: readonly ProviderName[] = ['local'];
+
+/** Throws a ValidationError naming `provider` unless tasks can run on it. */
+export function assertProviderAvailable(name: ProviderName): void {
+  if (AVAILABLE_PROVIDERS.includes(name)) return;
+  throw new ValidationError(`provider: '${name}' is not supported yet; nothing was submitted`, {
+    field: 'provider',
+    suggestions: [
+      `Use ${AVAILABLE_PROVIDERS.map((p) => `--provider ${p}`).join(' or ')}`,
+      'Or set provider: local in config.yaml / FLOW_PROVIDER=local (see: flow config show)',
+    ],
+  });
+}
+
+/**
+ * Builds providers on first use, one per name and settings for the life of the worker. Settings
+ * come with each task (resolved where it was submitted), so a changed config.yaml applies to the
+ * next task without restarting the worker.
+ */
 export function createProviderRegistry(options: { home: string; env?: NodeJS.ProcessEnv }) {
-  const cache = new Map<ProviderName, Provider>();
+  const cache = new Map<string, Provider>();
   return {
-    get(name: ProviderName): Provider {
-      let provider = cache.get(name);
+    get(name: ProviderName, settings: ProviderSettings = {}): Provider {
+      assertProviderAvailable(name);
+      const price = settings.localPricePerHour ?? 0;
+      const key = `${name}:${price}`;
+      let provider = cache.get(key);
       if (provider === undefined) {
-        if (name !== 'local') {
-          throw new ValidationError(`Provider '${name}' is not supported yet`, {
-            field: 'provider',
-            suggestions: ['Use --provider local for now'],
-          });
-        }
         const env = options.env ?? process.env;
         provider = new LocalProvider({
           home: options.home,
           gpus: 'detect',
           bootDelayPerRankMs: wholeMs(env, 'FLOW_LOCAL_BOOT_DELAY_MS'),
-          pricePerHour: price(env, 'FLOW_LOCAL_PRICE_PER_HOUR'),
+          pricePerHour: price,
         });
-        cache.set(name, provider);
+        cache.set(key, provider);
       }
       return provider;
     },
@@ -31,20 +47,11 @@ export function createProviderRegistry(options: { home: string; env?: NodeJS.Pro
 
 export type ProviderRegistry = ReturnType<typeof createProviderRegistry>;
 
-/** FLOW_LOCAL_BOOT_DELAY_MS: the local provider's simulated boot time per rank (testing aid). */
+/** FLOW_LOCAL_BOOT_DELAY_MS: the local provider's simulated boot time per rank (a testing aid of the worker). */
 function wholeMs(env: NodeJS.ProcessEnv, name: string): number {
   const raw = env[name]?.trim();
   if (!raw) return 0;
   const ms = Number(raw);
   if (!Number.isInteger(ms) || ms < 0) throw new ValidationError(`${name}: '${raw}' must be a whole number of milliseconds`, { field: name });
   return ms;
-}
-
-/** FLOW_LOCAL_PRICE_PER_HOUR: a price for local offers, so price and cost limits can be tried here. */
-function price(env: NodeJS.ProcessEnv, name: string): number {
-  const raw = env[name]?.trim();
-  if (!raw) return 0;
-  const usd = Number(raw);
-  if (!Number.isFinite(usd) || usd < 0) throw new ValidationError(`${name}: '${raw}' must be a price in USD per hour, e.g. 2.5`, { field: name });
-  return usd;
 }

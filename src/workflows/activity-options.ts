@@ -1,23 +1,45 @@
-import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { FlowActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE } from './definitions';
 
+/*
+ * Retries and history. A regular activity's retries happen on the server and add no events until
+ * it ends; a local activity's retries keep the workflow task open (a heartbeat of three events
+ * every few seconds) and delay signals. So local activities get a few quick attempts only, and
+ * a step that still fails moves to its regular activity. Unknown errors are retried within a
+ * bound (attempts or a schedule-to-close deadline), never forever — except teardown, which must
+ * finish and retries on the server without adding events.
+ */
+
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 
-/** Short, idempotent control steps. Waiting for their cancellation keeps start and teardown ordered. */
+/** Provision, start, log notes: short and idempotent; up to 10 minutes of retries in all. */
 const control = proxyActivities<FlowActivities>({
   taskQueue: CONTROL_TASK_QUEUE,
   startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '10m',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes },
 });
 
-/** Capacity and price checks: retried with backoff while the task stays pending. */
+/** One look at the offers. */
 const offers = proxyActivities<FlowActivities>({
   taskQueue: CONTROL_TASK_QUEUE,
   startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+});
+
+/**
+ * Waiting for an offer: one heartbeating attempt for up to an hour. TRY_CANCEL: a stop ends the
+ * wait at once instead of after the activity's next heartbeat.
+ */
+const offerWait = proxyActivities<FlowActivities>({
+  taskQueue: CONTROL_TASK_QUEUE,
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '30s',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20, nonRetryableErrorTypes },
 });
 
 /** Waiting for an instance to boot: heartbeats so a dead worker is noticed quickly. */
@@ -26,52 +48,103 @@ const readiness = proxyActivities<FlowActivities>({
   startToCloseTimeout: '30m',
   heartbeatTimeout: '30s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes },
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
 });
 
 /**
  * Following the command's output until it exits. Heartbeats its byte offset; a retry resumes
- * from there. TRY_CANCEL: on stop the workflow moves straight to teardown instead of waiting
- * for the next heartbeat to carry the cancellation.
+ * from there (a worker crash costs one attempt). TRY_CANCEL: on stop the workflow moves straight
+ * to teardown instead of waiting for the next heartbeat to carry the cancellation.
  */
 const follow = proxyActivities<FlowActivities>({
   taskQueue: LOGS_TASK_QUEUE,
   startToCloseTimeout: '24h',
   heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.TRY_CANCEL,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 50, nonRetryableErrorTypes },
 });
 
-/** Teardown must finish: generous, unlimited retries. */
+/** Teardown must finish: unlimited retries, on the server. */
 const teardown = proxyActivities<FlowActivities>({
   taskQueue: CONTROL_TASK_QUEUE,
   startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
 });
 
 /**
- * The local provider's control steps take milliseconds and must run on this machine anyway:
- * as local activities they skip a server round trip each (about 30 ms on the dev server).
+ * The local provider's steps take milliseconds and run on this machine anyway: as local
+ * activities they skip a server round trip each (about 30 ms on the dev server).
  */
-const localControl = proxyLocalActivities<FlowActivities>({
-  startToCloseTimeout: '1m',
+const localQuick = proxyLocalActivities<FlowActivities>({
+  startToCloseTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes },
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes },
 });
 
-const localOffers = proxyLocalActivities<FlowActivities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes },
+/** A single quick look (readiness): when it is not ready at once, the regular activity waits. */
+const localOnce = proxyLocalActivities<FlowActivities>({
+  startToCloseTimeout: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { maximumAttempts: 1 },
 });
 
+/** Stopping a command may take its 10 s grace period. */
 const localTeardown = proxyLocalActivities<FlowActivities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 2 },
 });
 
-/** Activity stubs for one provider: local ones for the local provider, queued ones otherwise. */
-export function activitiesFor(provider: string) {
-  return provider === 'local'
-    ? { offers: localOffers, control: localControl, readiness: localControl, follow, teardown: localTeardown }
-    : { offers, control, readiness, follow, teardown };
+/** True when retrying cannot help: the failure is marked non-retryable or has such a type. */
+function isNonRetryable(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && (cause.nonRetryable || (nonRetryableErrorTypes as string[]).includes(cause.type ?? ''));
+}
+
+/** The local activity first; if its quick attempts fail (and retrying could help), the regular one. */
+function localFirst<A, R>(local: (input: A) => Promise<R>, queued: (input: A) => Promise<R>): (input: A) => Promise<R> {
+  return async (input) => {
+    try {
+      return await local(input);
+    } catch (error) {
+      if (isCancellation(error) || isNonRetryable(error)) throw error;
+      return queued(input);
+    }
+  };
+}
+
+/** How long the local provider's readiness check waits before handing over to the heartbeating wait. */
+const LOCAL_READY_WAIT_MS = 2000;
+
+/** The steps of a node and of offer selection, for one provider. */
+export function stepsFor(provider: string) {
+  const steps = {
+    selectOffer: offers.selectOffer,
+    awaitOffer: offerWait.awaitOffer,
+    beginAttemptLog: control.beginAttemptLog,
+    provisionInstance: control.provisionInstance,
+    awaitInstanceReady: readiness.awaitInstanceReady,
+    startCommand: control.startCommand,
+    followCommand: follow.followCommand,
+    teardownInstance: teardown.teardownInstance,
+  };
+  if (provider !== 'local') return steps;
+  return {
+    ...steps,
+    selectOffer: localFirst(localQuick.selectOffer, steps.selectOffer),
+    beginAttemptLog: localFirst(localQuick.beginAttemptLog, steps.beginAttemptLog),
+    provisionInstance: localFirst(localQuick.provisionInstance, steps.provisionInstance),
+    awaitInstanceReady: localFirst(
+      (input: Parameters<FlowActivities['awaitInstanceReady']>[0]) => localOnce.awaitInstanceReady({ ...input, maxWaitMs: LOCAL_READY_WAIT_MS }),
+      steps.awaitInstanceReady,
+    ),
+    startCommand: localFirst(localQuick.startCommand, steps.startCommand),
+    teardownInstance: localFirst(localTeardown.teardownInstance, steps.teardownInstance),
+  };
+}
+
+export type NodeSteps = ReturnType<typeof stepsFor>;
+
+/** How often a waiting task asks its provider for offers. */
+export function offerPollMs(provider: string): number {
+  return provider === 'local' ? 2000 : 30_000;
 }

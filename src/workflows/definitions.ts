@@ -11,7 +11,20 @@ export const CONTROL_TASK_QUEUE = 'flow-control';
 /** Long log-following activities, kept apart so they never starve teardown. */
 export const LOGS_TASK_QUEUE = 'flow-logs';
 
+/** The live state of a running task (read-only; a finished task's state is in its memo). */
 export const describeQuery = defineQuery<TaskState>('describe');
+
+/** Memo fields a workflow keeps up to date, read by listings and by describe() of closed tasks. */
+export const MEMO_KEYS = {
+  /** Instances per task (set at start). */
+  numInstances: 'numInstances',
+  /** USD per instance-hour of the chosen offer. */
+  pricePerHour: 'pricePerHour',
+  /** Why a pending task waits; absent when it does not. */
+  waitingReason: 'waitingReason',
+  /** The TaskState as the task ended. */
+  finalState: 'finalState',
+} as const;
 
 export interface StopRequest {
   reason?: string;

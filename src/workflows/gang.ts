@@ -32,6 +32,8 @@ export interface GangRun {
   body: CancellationScope;
   /** Called once, when every rank runs its command. */
   onAllRunning: () => void;
+  /** Called once the gang's outcome is decided: every command exited, or a rank failed. */
+  onOutcomeKnown: () => void;
 }
 
 /**
@@ -44,7 +46,14 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
   const total = nodes.length;
   const addresses: Array<string | undefined> = new Array(total).fill(undefined);
   const running = new Set<number>();
+  const exited = new Set<number>();
   let failed: GangFailure | undefined;
+  let outcomeKnown = false;
+  const outcomeDecided = () => {
+    if (outcomeKnown) return;
+    outcomeKnown = true;
+    run.onOutcomeKnown();
+  };
 
   setHandler(nodeUpdateSignal, (update: NodeState) => {
     const node = state.nodes[update.rank];
@@ -55,11 +64,17 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
       running.add(update.rank);
       if (running.size === total) run.onAllRunning();
     }
+    if ((update.phase === 'exited' || update.phase === 'terminated') && update.exitCode !== undefined && update.exitCode !== null) {
+      exited.add(update.rank);
+      if (update.exitCode !== 0) outcomeDecided();
+      if (exited.size === total) outcomeDecided();
+    }
   });
 
   const fail = (failure: GangFailure) => {
     if (failed !== undefined || body.consideredCancelled) return;
     failed = failure;
+    outcomeDecided();
     body.cancel();
   };
   const onResult = (result: NodeResult) => {

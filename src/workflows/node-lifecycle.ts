@@ -2,7 +2,7 @@ import { CancelledFailure, CancellationScope, isCancellation } from '@temporalio
 import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
 import type { NodePhase, NodeState } from '../domain/task-status';
 import type { ProviderName } from '../domain/task-config';
-import { activitiesFor } from './activity-options';
+import { stepsFor } from './activity-options';
 import type { GangView } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
 
@@ -45,7 +45,8 @@ export interface NodeRun {
  */
 export async function runNode(run: NodeRun): Promise<NodeResult> {
   const { input, node, body } = run;
-  const { control, readiness, follow, teardown } = activitiesFor(input.provider);
+  const steps = stepsFor(input.provider);
+  const runKey = input.spec.runKey;
   const secrets = Object.values(input.spec.secrets);
   const spec: NodeSpec = { ...input.spec };
   const phase = (next: NodePhase) => {
@@ -60,14 +61,14 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   try {
     exitCode = await body.run(async () => {
       if (input.restartNote !== undefined) {
-        logBase = await control.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote });
+        logBase = await steps.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote, runKey });
       }
       phase('provisioning');
-      instance = await CancellationScope.nonCancellable(() => control.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
+      instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
       if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
       node.instanceId = instance.instanceId;
       node.address = instance.address;
-      await readiness.awaitInstanceReady({ instance });
+      await steps.awaitInstanceReady({ instance });
       phase('ready');
       const gang = await run.barrier(instance);
       spec.env = {
@@ -83,9 +84,13 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
         ...input.spec.env,
       };
       phase('starting');
-      await control.startCommand({ instance, spec });
+      await steps.startCommand({ instance, spec });
       phase('running');
-      return (await follow.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase })).exitCode;
+      const { exitCode: code } = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
+      // The command has ended: from here on a stop cannot change the outcome.
+      node.exitCode = code;
+      phase('exited');
+      return code;
     });
   } catch (error) {
     if (isCancellation(error)) cancelled = true;
@@ -93,7 +98,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   } finally {
     await CancellationScope.nonCancellable(async () => {
       if (instance === undefined) return;
-      const result = await teardown.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase });
+      const result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
       exitCode ??= result.exitCode;
       node.exitCode = exitCode;
       phase('terminated');

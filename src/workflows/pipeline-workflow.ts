@@ -1,6 +1,8 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   ParentClosePolicy,
+  WorkflowIdReusePolicy,
   condition,
   setHandler,
   startChild,
@@ -11,7 +13,7 @@ import type { PipelineStepState, TaskOutcome, TaskState } from '../domain/task-s
 import type { ProviderName } from '../domain/task-config';
 import { FlowInstanceTypeKey, FlowProviderKey, FlowStatusKey, FlowTaskNameKey, describeQuery, stopSignal } from './definitions';
 import { failureInfo } from './failure-info';
-import { setStatus } from './task-state';
+import { finishState, setStatus } from './task-state';
 import { taskWorkflow } from './task-workflow';
 
 export interface PipelineWorkflowInput {
@@ -49,13 +51,19 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Ta
   let stopReason: string | undefined;
   let changed = false;
 
-  setHandler(describeQuery, () => state);
-  setHandler(stopSignal, (request) => {
+  // Steps hear of a stop by signal, sent outside any cancelled scope so it always goes out.
+  const stopStep = (handle: ChildWorkflowHandle<typeof taskWorkflow>) =>
+    CancellationScope.nonCancellable(() => handle.signal(stopSignal, { reason: `pipeline ${input.pipelineId} stopped` })).catch(() => undefined);
+  const requestStop = (reason: string) => {
     if (stopReason !== undefined || FINISHED.includes(state.status as PipelineStepState['status'])) return;
-    stopReason = request.reason ?? 'stopped';
-    for (const handle of running.values()) void handle.signal(stopSignal, { reason: `pipeline ${input.pipelineId} stopped` }).catch(() => undefined);
+    stopReason = reason;
+    for (const handle of running.values()) void stopStep(handle);
     changed = true;
-  });
+  };
+  setHandler(describeQuery, () => state);
+  setHandler(stopSignal, (request) => requestStop(request.reason ?? 'stopped'));
+  // Cancelling the pipeline through Temporal is a stop too: steps stop, the status says so.
+  CancellationScope.current().cancelRequested.catch(() => requestStop('cancelled through Temporal'));
 
   const byName = new Map(steps.map((step) => [step.name, step]));
   const launch = async (index: number) => {
@@ -64,6 +72,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Ta
     step.status = 'pending';
     const handle = await startChild(taskWorkflow, {
       workflowId: task.taskId,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [task],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       memo: { numInstances: task.config.numInstances, pipeline: input.pipelineId },
@@ -77,7 +86,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Ta
     running.set(step.name, handle);
     step.status = 'running';
     // A stop that came while this step was starting reaches it too.
-    if (stopReason !== undefined) await handle.signal(stopSignal, { reason: `pipeline ${input.pipelineId} stopped` }).catch(() => undefined);
+    if (stopReason !== undefined) await stopStep(handle);
     try {
       const outcome = await handle.result();
       step.status = outcome.status;
@@ -96,37 +105,44 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Ta
 
   setStatus(state, 'running');
   const launched: Array<Promise<void>> = [];
-  for (;;) {
-    // Skip what can no longer run; start what is ready (unless stopping).
-    for (const step of steps) {
-      if (step.status !== 'waiting') continue;
-      const blocked = step.dependsOn.map((name) => byName.get(name)!).find((dependency) => ['failed', 'cancelled', 'skipped'].includes(dependency.status));
-      if (blocked) {
-        step.status = 'skipped';
-        step.message = `'${blocked.name}' ${blocked.status}`;
-      } else if (stopReason !== undefined) {
-        step.status = 'cancelled';
-        step.message = 'pipeline stopped before it started';
-      } else if (step.dependsOn.every((name) => byName.get(name)!.status === 'completed')) {
-        launched.push(launch(steps.indexOf(step)));
+  // Not cancellable: a cancel from Temporal becomes a stop (above), and the pipeline still waits
+  // for its steps to end and records how it ended.
+  await CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      // Skip what can no longer run; start what is ready (unless stopping).
+      for (const step of steps) {
+        if (step.status !== 'waiting') continue;
+        const blocked = step.dependsOn.map((name) => byName.get(name)!).find((dependency) => ['failed', 'cancelled', 'skipped'].includes(dependency.status));
+        if (blocked) {
+          step.status = 'skipped';
+          step.message = `'${blocked.name}' ${blocked.status}`;
+        } else if (stopReason !== undefined) {
+          step.status = 'cancelled';
+          step.message = 'pipeline stopped before it started';
+        } else if (step.dependsOn.every((name) => byName.get(name)!.status === 'completed')) {
+          launched.push(launch(steps.indexOf(step)));
+        }
       }
+      if (steps.every((step) => FINISHED.includes(step.status))) break;
+      changed = false;
+      await condition(() => changed);
     }
-    if (steps.every((step) => FINISHED.includes(step.status))) break;
-    changed = false;
-    await condition(() => changed);
-  }
-  await Promise.all(launched);
+    await Promise.all(launched);
+  });
 
   state.endedAt = new Date().toISOString();
   const firstFailed = steps.find((step) => step.status === 'failed');
   if (stopReason !== undefined && firstFailed === undefined) {
     state.reason = 'stopped';
+    state.message = stopReason;
     setStatus(state, 'cancelled', 'stopped');
+    finishState(state);
     return { taskId: input.pipelineId, status: 'cancelled', exitCode: null, reason: 'stopped', message: stopReason };
   }
   if (firstFailed === undefined && steps.every((step) => step.status === 'completed')) {
     state.reason = 'exit';
     setStatus(state, 'completed', 'all steps completed');
+    finishState(state);
     return { taskId: input.pipelineId, status: 'completed', exitCode: 0, reason: 'exit' };
   }
   const culprit = firstFailed ?? steps.find((step) => step.status !== 'completed')!;
@@ -135,6 +151,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Ta
   state.exitCode = culprit.exitCode ?? null;
   state.message = `step '${culprit.name}' ${culprit.status}: ${culprit.message ?? 'no detail'}${skipped.length ? `; skipped: ${skipped.join(', ')}` : ''}`;
   setStatus(state, 'failed', state.message);
+  finishState(state);
   throw ApplicationFailure.create({
     type: 'TaskFailedError',
     message: state.message,

@@ -1,8 +1,8 @@
-/** Mutations of the workflow's TaskState: events, statuses, search attributes. Deterministic. */
-import { upsertSearchAttributes } from '@temporalio/workflow';
-import type { NodeState, TaskState, TaskStatus } from '../domain/task-status';
+/** Mutations of the workflow's TaskState: events, statuses, search attributes, memo. Deterministic. */
+import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { costSoFar, type NodeState, type TaskState, type TaskStatus } from '../domain/task-status';
 import type { TaskInput } from '../domain/node-spec';
-import { FlowStatusKey } from './definitions';
+import { FlowStatusKey, MEMO_KEYS } from './definitions';
 
 export function initialState(input: TaskInput, instanceType: string): TaskState {
   const now = new Date().toISOString();
@@ -26,16 +26,36 @@ export function initialState(input: TaskInput, instanceType: string): TaskState 
 export function setStatus(state: TaskState, status: TaskStatus, reason?: string): void {
   const at = new Date().toISOString();
   if (state.status === status && reason === undefined) return;
+  const changed = state.status !== status;
   state.status = status;
   state.events.push({ at, status, ...(reason ? { reason } : {}) });
   if (status === 'running' && state.startedAt === undefined) state.startedAt = at;
-  upsertSearchAttributes([{ key: FlowStatusKey, value: status }]);
+  if (changed) upsertSearchAttributes([{ key: FlowStatusKey, value: status }]);
 }
 
-/** Accrued cost at workflow time: price per instance-hour times running node-hours. */
-export function accrueCost(state: TaskState): void {
-  if (state.startedAt === undefined) return;
-  const end = state.endedAt ? Date.parse(state.endedAt) : Date.now();
-  const hours = Math.max(0, end - Date.parse(state.startedAt)) / 3_600_000;
-  state.costSoFarUsd = Math.round(state.pricePerHour * state.numInstances * hours * 1e6) / 1e6;
+/**
+ * Why the task still waits: an event, the state and the memo (so listings show it), each only
+ * when the reason changes. `undefined` clears it once the wait is over.
+ */
+export function noteWaiting(state: TaskState, reason: string | undefined): void {
+  if (state.waitingReason === reason) return;
+  const had = state.waitingReason !== undefined;
+  state.waitingReason = reason;
+  if (reason !== undefined) {
+    setStatus(state, state.status, reason);
+    upsertMemo({ [MEMO_KEYS.waitingReason]: reason });
+  } else if (had) {
+    upsertMemo({ [MEMO_KEYS.waitingReason]: undefined });
+  }
+}
+
+/**
+ * Ends the state: endedAt, the final cost (workflow time is deterministic), and the whole state
+ * in the memo, so a finished task is read from there instead of by replaying its history.
+ */
+export function finishState(state: TaskState): void {
+  state.endedAt ??= new Date().toISOString();
+  state.waitingReason = undefined;
+  state.costSoFarUsd = costSoFar(state, Date.now());
+  upsertMemo({ [MEMO_KEYS.finalState]: state, [MEMO_KEYS.waitingReason]: undefined });
 }

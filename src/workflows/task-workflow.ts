@@ -1,41 +1,52 @@
-import { ApplicationFailure, CancellationScope, isCancellation, setHandler, sleep, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NodeSpec, Offer, TaskInput } from '../domain/node-spec';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
-import { activitiesFor } from './activity-options';
-import { FlowInstanceTypeKey, describeQuery, stopSignal, type StopRequest } from './definitions';
+import { offerPollMs, stepsFor } from './activity-options';
+import { FlowInstanceTypeKey, MEMO_KEYS, describeQuery, stopSignal, type StopRequest } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
 import { runGang } from './gang';
 import { durableTimer, hoursUntilCostCap, restartDelaySeconds } from './limits';
 import { runNode, type NodeInput } from './node-lifecycle';
-import { accrueCost, initialState, setStatus } from './task-state';
+import { finishState, initialState, noteWaiting, setStatus } from './task-state';
 
 const HOUR_MS = 3_600_000;
+/** A changed waiting reason is reported after 30 s at first, then at most every 30 min (doubling). */
+const FIRST_REPORT_MS = 30_000;
+const MAX_REPORT_MS = 30 * 60_000;
 
 /**
  * One task: select an offer, then run its node inline (one instance) or a gang of child
  * nodeWorkflows (numInstances > 1); every instance is torn down whatever happens. Stop and
- * maxRunTimeHours cancel the body, never a teardown.
+ * maxRunTimeHours cancel the body, never a teardown; once the command has ended, a stop
+ * changes nothing but prevents a restart.
  */
 export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const { config, taskId } = input;
-  const { offers } = activitiesFor(input.provider);
+  const steps = stepsFor(input.provider);
+  // The first run's id names this run's instances and logs; a reused task id gets fresh ones.
+  // Its last 8 hex digits: run ids may be UUIDv7, whose leading digits are a timestamp.
+  const runKey = workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-8);
   const state = initialState(input, config.instanceType ?? (config.minGpuMemoryGb ? `>=${config.minGpuMemoryGb}GB` : 'default'));
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
   let bodyDone = false;
+  // This attempt's command has ended (or a rank failed): its outcome is decided.
+  let outcomeKnown = false;
+  let noRestart = false;
 
   const requestStop = (request: StopRequest, reason: EndReason = 'stopped') => {
-    // Once the command has ended on its own, a late stop must not relabel the outcome.
-    if (stopReason === undefined && !bodyDone) {
-      stopReason = reason;
-      state.message = request.reason;
-      body.cancel();
+    if (bodyDone || stopReason !== undefined) return;
+    if (outcomeKnown) {
+      // Too late to stop this attempt: keep its outcome, but start no other.
+      noRestart = true;
+      return;
     }
+    stopReason = reason;
+    state.message = request.reason;
+    body.cancel();
   };
-  setHandler(describeQuery, () => {
-    accrueCost(state);
-    return state;
-  });
+  // Read-only: clients add the cost so far themselves (a query's clock is the last workflow task's).
+  setHandler(describeQuery, () => state);
   // A signal, not an update: it is kept in history even when it races a workflow task.
   setHandler(stopSignal, (request) => requestStop(request));
 
@@ -63,27 +74,41 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     }
   };
 
+  /** The cheapest matching offer under the price cap; while there is none, waits without growing history. */
+  async function findOffer(): Promise<Offer> {
+    const request = {
+      provider: input.provider,
+      providerSettings: input.providerSettings,
+      instanceType: config.instanceType,
+      minGpuMemoryGb: config.minGpuMemoryGb,
+      maxPricePerHour: config.maxPricePerHour,
+    };
+    let choice = await steps.selectOffer(request);
+    let reportChangeAfterMs = FIRST_REPORT_MS;
+    while (!('offer' in choice)) {
+      noteWaiting(state, choice.waiting);
+      choice = await steps.awaitOffer({ ...request, knownReason: choice.waiting, reportChangeAfterMs, maxWaitMs: HOUR_MS, pollMs: offerPollMs(input.provider) });
+      reportChangeAfterMs = Math.min(MAX_REPORT_MS, reportChangeAfterMs * 2);
+    }
+    noteWaiting(state, undefined);
+    return choice.offer;
+  }
+
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
-    const offer = await body.run(() =>
-      offers.selectOffer({
-        provider: input.provider,
-        instanceType: config.instanceType,
-        minGpuMemoryGb: config.minGpuMemoryGb,
-        maxPricePerHour: config.maxPricePerHour,
-      }),
-    );
+    const offer = await body.run(findOffer);
     state.instanceType = offer.instanceType;
     state.pricePerHour = offer.pricePerHour;
     upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
-    upsertMemo({ pricePerHour: offer.pricePerHour });
+    upsertMemo({ [MEMO_KEYS.pricePerHour]: offer.pricePerHour });
     setStatus(state, 'provisioning');
 
     for (let attempt = 0; ; attempt++) {
       const note = attempt === 0 ? undefined : state.events.at(-1)?.reason;
-      ({ exitCode, failure } = await runAttempt(nodeInputs(input, offer, attempt, note)));
-      if (stopReason !== undefined || (failure === undefined && exitCode === 0)) break;
+      outcomeKnown = false;
+      ({ exitCode, failure } = await runAttempt(nodeInputs(input, offer, runKey, attempt, note)));
+      if (stopReason !== undefined || noRestart || (failure === undefined && exitCode === 0)) break;
       const restart = attempt + 1;
       if (!config.retry?.onError || restart > config.retry.maxRestarts) break;
       // Each restart is an event; a fresh instance per rank, the same volumes.
@@ -109,37 +134,51 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         node: state.nodes[0]!,
         body,
         barrier: async (instance) => ({ mainIp: instance.address, nodeIps: [instance.address] }),
-        onChange: (node) => node.phase === 'running' && markRunning(),
+        onChange: (node) => {
+          if (node.phase === 'running') markRunning();
+          if (node.phase === 'exited') outcomeKnown = true;
+        },
       });
       if (result.cancelled) stopReason ??= 'stopped';
       return { exitCode: result.exitCode, failure: result.failure };
     }
     // Its own scope per attempt: a failed rank cancels this attempt's ranks, not the task (a
     // restart may follow); a stop cancels the task's body and so this scope too.
-    const { failed } = await body.run(() => runGang({ nodes, state, body: new CancellationScope(), onAllRunning: markRunning }));
+    const { failed } = await body.run(() =>
+      runGang({
+        nodes,
+        state,
+        body: new CancellationScope(),
+        onAllRunning: markRunning,
+        onOutcomeKnown: () => {
+          outcomeKnown = true;
+        },
+      }),
+    );
     if (!failed) return { exitCode: stopReason === undefined ? 0 : null };
     state.message = failed.message;
     return { exitCode: failed.exitCode, failure: failed.failure ?? (failed.rank === undefined ? { message: failed.message, suggestions: [] } : undefined) };
   }
 
   state.exitCode = exitCode;
-  state.endedAt = new Date().toISOString();
-  accrueCost(state);
   if (stopReason === 'max_pending') {
     failure = { type: 'TaskFailedError', message: state.message ?? 'no instance became available in time', suggestions: ['Raise maxPricePerHour or maxPendingHours, or pick another instance type: flow instances'] };
   } else if (stopReason !== undefined) {
     state.reason = stopReason;
     setStatus(state, 'cancelled', stopReason);
+    finishState(state);
     return { taskId, status: 'cancelled', exitCode, reason: stopReason, message: state.message };
   }
   if (failure === undefined && exitCode === 0) {
     state.reason = 'exit';
     setStatus(state, 'completed', 'exit 0');
+    finishState(state);
     return { taskId, status: 'completed', exitCode, reason: 'exit' };
   }
   state.reason = stopReason ?? (failure ? 'error' : 'exit');
   state.message = failure?.message ?? state.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;
   setStatus(state, 'failed', state.message);
+  finishState(state);
   throw ApplicationFailure.create({
     type: failure?.type ?? 'TaskFailedError',
     message: state.message,
@@ -149,13 +188,14 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
 }
 
 /** Every rank's input: the task's command, env and volumes on the chosen offer. */
-function nodeInputs(input: TaskInput, offer: Offer, attempt: number, restartNote?: string): NodeInput[] {
+function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: number, restartNote?: string): NodeInput[] {
   const { config } = input;
   return Array.from({ length: config.numInstances }, (_, rank) => {
     const spec: NodeSpec = {
       taskId: input.taskId,
       rank,
       attempt,
+      runKey,
       command: config.command,
       env: config.env,
       secrets: config.secrets,

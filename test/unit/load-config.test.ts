@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { explainSettings, loadSettings, maskSecret } from '../../src/config/load-config';
+import { explainSettings, loadSettings, maskSecret, taskProviderSettings } from '../../src/config/load-config';
 import { catchValidation } from '../helpers/validation-error';
 
 const homes: string[] = [];
@@ -34,6 +34,7 @@ describe('loadSettings precedence: overrides > env > config.yaml > defaults', ()
     assert.deepEqual(settings, {
       provider: 'local',
       temporal: { namespace: 'default', tls: false },
+      local: { pricePerHour: 0 },
       mithril: { apiUrl: 'https://api.mithril.ai', sshKeys: [] },
       home,
     });
@@ -198,6 +199,21 @@ mithril:
     const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home, MITHRIL_API_URL: 'not a url' } }));
     assert.equal(error.field, 'mithril.apiUrl');
     assert.ok(error.suggestions.some((s) => s.includes('MITHRIL_API_URL')), JSON.stringify(error.suggestions));
+  });
+});
+
+describe('local provider settings that travel with a task', () => {
+  test('the local price comes from config.yaml (snake_case) and FLOW_LOCAL_PRICE_PER_HOUR wins over it', () => {
+    const home = flowHome('local:\n  price_per_hour: 2.5\n');
+    assert.deepEqual(taskProviderSettings(loadSettings({ env: { FLOW_HOME: home } })), { localPricePerHour: 2.5 });
+    assert.deepEqual(taskProviderSettings(loadSettings({ env: { FLOW_HOME: home, FLOW_LOCAL_PRICE_PER_HOUR: '5' } })), { localPricePerHour: 5 });
+    assert.deepEqual(taskProviderSettings(loadSettings({ env: { FLOW_HOME: flowHome() } })), {}, 'free by default: nothing to carry');
+  });
+
+  test('a price that is not a number names the field and its source', () => {
+    const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: flowHome(), FLOW_LOCAL_PRICE_PER_HOUR: 'cheap' } }));
+    assert.equal(error.field, 'local.pricePerHour');
+    assert.ok(error.suggestions.some((s) => s.includes('FLOW_LOCAL_PRICE_PER_HOUR')), error.suggestions.join('; '));
   });
 });
 

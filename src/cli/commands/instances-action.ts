@@ -1,5 +1,5 @@
 // The body of `flow instances`, loaded only when it runs (keeps `flow --help` fast).
-import { loadSettings, type FlowSettingsInput } from '../../config/load-config';
+import { loadSettings, taskProviderSettings, type FlowSettingsInput } from '../../config/load-config';
 import type { Offer } from '../../domain';
 import { createProviderRegistry } from '../../providers/registry';
 import { action } from '../exit-codes';
@@ -19,8 +19,9 @@ export function priceText(pricePerHour: number): string {
 export async function instancesAction(flags: { provider?: string; json?: boolean }): Promise<void> {
   // Validates the name (exit 2 with "did you mean" for a typo) through the settings schema.
   const settings = loadSettings({ overrides: { provider: flags.provider as FlowSettingsInput['provider'] } });
-  // Throws a ValidationError (exit 2) for a provider not supported yet.
-  const provider = createProviderRegistry({ home: settings.home }).get(settings.provider);
+  // Throws a ValidationError (exit 2) for a provider not supported yet. The same settings a task
+  // submitted now would carry, so the prices shown are the prices it sees.
+  const provider = createProviderRegistry({ home: settings.home }).get(settings.provider, taskProviderSettings(settings));
   const [offers, defaultType] = await Promise.all([provider.listOffers(), provider.defaultInstanceType()]);
   if (flags.json) {
     printJson(offers.map((offer) => ({ ...offer, default: offer.instanceType === defaultType })));

@@ -26,8 +26,10 @@ export interface LocalInstancePaths {
 
 const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export function localInstanceId(spec: Pick<NodeSpec, 'taskId' | 'rank' | 'attempt'>): string {
-  return `local-${spec.taskId}-r${spec.rank}-a${spec.attempt}`;
+/** One instance per task run, rank and attempt: a reused task id never finds an earlier run's files. */
+export function localInstanceId(spec: Pick<NodeSpec, 'taskId' | 'rank' | 'attempt' | 'runKey'>): string {
+  const run = spec.runKey === undefined ? '' : `-${spec.runKey}`;
+  return `local-${spec.taskId}${run}-r${spec.rank}-a${spec.attempt}`;
 }
 
 export function instancePaths(home: string, instanceId: string): LocalInstancePaths {

@@ -1,0 +1,61 @@
+/**
+ * What can be known before a task is submitted is checked before it is submitted, so a refused
+ * task leaves nothing behind: the provider runs tasks, the working folder exists, the instance
+ * type is one the provider offers. (Field-level rules — mount paths, env size — are in the
+ * TaskConfig schema.) The local provider runs on this machine, so this is where it is asked.
+ */
+import { statSync } from 'node:fs';
+import { relative, isAbsolute } from 'node:path';
+import { FlowError, ValidationError, volumeMountPath, type ProviderName, type ProviderSettings, type TaskConfig } from '../domain';
+import { matchingOffers } from '../providers/offer-choice';
+import { assertProviderAvailable, type ProviderRegistry } from '../providers/registry';
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function inside(path: string, parent: string): boolean {
+  const rel = relative(parent, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** The working folder must exist, unless it lies in a volume (which the task itself may fill). */
+function checkWorkingDir(config: TaskConfig, label: string): void {
+  const dir = config.workingDir;
+  if (dir === undefined || config.volumes.some((volume) => inside(dir, volumeMountPath(volume)))) return;
+  if (isDirectory(dir)) return;
+  throw new ValidationError(`${label}workingDir: ${dir} does not exist on this machine; nothing was submitted`, {
+    field: 'workingDir',
+    suggestions: [`Create it first (mkdir -p ${dir}), or leave --workdir out to run in the current folder (${process.cwd()})`],
+  });
+}
+
+/** The instance type (or GPU memory) must be one the provider offers, at any price. */
+async function checkOffered(config: TaskConfig, registry: ProviderRegistry, provider: ProviderName, settings: ProviderSettings, label: string): Promise<void> {
+  try {
+    await matchingOffers(registry.get(provider, settings), config);
+  } catch (error) {
+    if (!(error instanceof FlowError) || error.code !== 'NOT_FOUND') throw error;
+    const field = config.minGpuMemoryGb !== undefined ? 'minGpuMemoryGb' : 'instanceType';
+    throw new ValidationError(`${label}${field}: ${error.message}; nothing was submitted`, { field, suggestions: [...error.suggestions, 'See every offer with: flow instances'] });
+  }
+}
+
+/**
+ * Throws a ValidationError naming the field (and, for a pipeline, the step) when the task could
+ * not run as given. `step` prefixes messages for a pipeline's steps.
+ */
+export async function preflightTask(
+  config: TaskConfig,
+  target: { provider: ProviderName; settings: ProviderSettings; registry: ProviderRegistry },
+  step?: string,
+): Promise<void> {
+  const label = step === undefined ? '' : `step '${step}': `;
+  assertProviderAvailable(target.provider);
+  checkWorkingDir(config, label);
+  await checkOffered(config, target.registry, target.provider, target.settings, label);
+}
