@@ -6,9 +6,9 @@
  */
 import { statSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
-import { FlowError, ValidationError, volumeMountPath, type ProviderName, type ProviderSettings, type TaskConfig } from '../domain';
+import { FlowError, ValidationError, assertProviderAvailable, volumeMountPath, type ProviderName, type ProviderSettings, type TaskConfig } from '../domain';
 import { matchingOffers } from '../providers/offer-choice';
-import { assertProviderAvailable, type ProviderRegistry } from '../providers/registry';
+import type { ProviderRegistry } from '../providers/registry';
 
 function isDirectory(path: string): boolean {
   try {

@@ -6,3 +6,4 @@ export * from './node-spec';
 export { closestNames } from './closest';
 export * from './volume-info';
 export * from './pipeline-config';
+export * from './provider-availability';

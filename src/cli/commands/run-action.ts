@@ -1,4 +1,5 @@
-import { TaskFailedError, isTerminal, parseTaskConfig } from '../../domain';
+import { TaskFailedError, assertProviderAvailable, isTerminal, parseTaskConfig } from '../../domain';
+import { loadSettings } from '../../config/load-config';
 import { isPipelineFile } from '../../config/pipeline-file';
 import { openBackend } from '../backend';
 import { followTaskLog } from '../../logs/follow-task';
@@ -19,7 +20,10 @@ export interface RunCommandFlags extends RunFlags {
 export async function runAction(target: string, flags: RunCommandFlags): Promise<number> {
   if (/\.ya?ml$/i.test(target) && isPipelineFile(target)) return (await import('./run-pipeline')).runPipelineAction(target, flags);
   const config = configFromFlags(target, flags);
-  const { numInstances } = parseTaskConfig(config); // invalid input stops here: nothing is submitted, no daemon started
+  // Invalid input stops here: nothing is submitted, no daemon started. (The daemon checks the
+  // rest — working folder, instance type offered — before it submits.)
+  const { numInstances, provider } = parseTaskConfig(config);
+  assertProviderAvailable(provider ?? loadSettings().provider);
   const backend = await openBackend();
   const taskId = await backend.submit(config);
   if (flags.detach) {
