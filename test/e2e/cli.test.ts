@@ -130,7 +130,10 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
     taskFile = join(home, 'task.yaml');
     writeFileSync(taskFile, 'name: typo\ncommand: echo hi\ninstance_typ: a100\n');
   });
-  after(cleanup);
+  after(async () => {
+    await stopDaemon(home); // only when a case wrongly started one
+    cleanup();
+  });
 
   const cases: Array<{ label: string; args: () => string[]; field: RegExp; hint: RegExp }> = [
     { label: 'unknown instance type', args: () => ['run', '-i', 'a1000', 'true'], field: /instance type 'a1000'/, hint: /Did you mean: a100/ },
@@ -140,6 +143,7 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
     { label: '-e without =', args: () => ['run', '-e', 'NOEQUALS', 'true'], field: /env: '-e NOEQUALS' must look like KEY=VALUE/, hint: /BATCH_SIZE=32/ },
     { label: 'bad duration', args: () => ['run', '--max-run-time', 'soon', 'true'], field: /maxRunTimeHours/, hint: /90s, 30m, 2h/ },
     { label: 'unknown option', args: () => ['run', '--bogus', 'true'], field: /unknown option '--bogus'/, hint: /./ },
+    { label: 'a task file that does not exist', args: () => ['run', 'missing.yaml'], field: /missing\.yaml: no such task file/, hint: new RegExp(`current directory: ${process.cwd().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`) },
   ];
   for (const { label, args, field, hint } of cases) {
     test(label, async () => {
