@@ -159,3 +159,28 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
     assert.equal(existsSync(flowPaths(home).daemonState), false);
   });
 });
+
+describe('flow CLI without a daemon', { timeout: 60_000 }, () => {
+  const { home, cleanup } = tempFlowHome('flow-cli-nodaemon-');
+  const env = testEnv(home);
+  after(async () => {
+    await stopDaemon(home); // only when a command wrongly started one
+    cleanup();
+  });
+
+  test('daemon status exits 1 when the daemon is not running, with or without --json', async () => {
+    const plain = await runCli(['daemon', 'status'], { env });
+    assert.equal(plain.code, 1, plain.stderr);
+    assert.match(plain.stdout, /^stopped {2}FLOW_HOME=/);
+    const json = await runCli(['daemon', 'status', '--json'], { env });
+    assert.equal(json.code, 1, json.stderr);
+    assert.equal(JSON.parse(json.stdout).health, 'stopped');
+    assert.equal(existsSync(flowPaths(home).daemonState), false, 'status starts nothing');
+  });
+
+  test('run --help says that --max-run-time 0 means no limit', async () => {
+    const help = await runCli(['run', '--help'], { env });
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--max-run-time <duration>\s+stop the task after this long, e\.g\. 90s, 30m, 2h;\s+0 = no limit/);
+  });
+});
