@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { flowHome } from '../config/flow-home';
-import { defaultSettings, loadSettings, type FlowSettings } from '../config/load-config';
+import { flowHome, flowPaths } from '../config/flow-home';
+import { defaultSettings, explainSettings, loadSettings, type FlowSettings, type SettingSource } from '../config/load-config';
 import { daemonStatus } from '../daemon/daemon-control';
 import { resolveTemporalBinary } from '../daemon/temporal-binary';
 import { FlowError } from '../domain';
@@ -186,23 +186,33 @@ export async function checkTemporalServer(settings: FlowSettings, options: { tim
   }
 }
 
-/** Whether the configured provider has what it needs to sign in. Secrets are never printed. */
-export function checkProviderCredentials(provider: string, env: NodeJS.ProcessEnv): CheckResult {
+/** "config.yaml" → its path, "env:NAME" → NAME: where a setting came from, for a person. */
+function sourceText(source: SettingSource, home: string): string {
+  if (source === 'config.yaml') return flowPaths(home).configFile;
+  if (source.startsWith('env:')) return source.slice(4);
+  return source;
+}
+
+/**
+ * Whether the configured provider has what it needs to sign in, read from the resolved settings
+ * (env or config.yaml, as every command reads them). Secrets are never printed.
+ */
+export function checkProviderCredentials(settings: Pick<FlowSettings, 'provider' | 'mithril' | 'home'>, keySource?: SettingSource): CheckResult {
   const name = 'credentials';
-  switch (provider) {
+  switch (settings.provider) {
     case 'local':
       return { name, status: 'pass', detail: 'provider local: none needed' };
     case 'mithril':
-      return env.MITHRIL_API_KEY?.trim()
-        ? { name, status: 'pass', detail: 'provider mithril: MITHRIL_API_KEY is set' }
+      return settings.mithril.apiKey?.trim()
+        ? { name, status: 'pass', detail: `provider mithril: API key set${keySource ? ` (from ${sourceText(keySource, settings.home)})` : ''}` }
         : {
             name,
             status: 'fail',
-            detail: 'provider mithril: MITHRIL_API_KEY is not set',
-            fix: 'Create an API key in the Mithril console and export MITHRIL_API_KEY=...',
+            detail: `provider mithril: no API key (MITHRIL_API_KEY is not set and ${flowPaths(settings.home).configFile} has none)`,
+            fix: 'Create an API key in the Mithril console, then run flow init or export MITHRIL_API_KEY=...',
           };
     default:
-      return { name, status: 'warn', detail: `provider ${provider}: no credential check yet` };
+      return { name, status: 'warn', detail: `provider ${settings.provider}: no credential check yet` };
   }
 }
 
@@ -239,10 +249,11 @@ export async function checkNvidiaSmi(env: NodeJS.ProcessEnv, options: { timeoutM
 }
 
 /** Settings as configured; a broken config.yaml is a failed check, and the defaults are used. */
-function settingsCheck(env: NodeJS.ProcessEnv): { result: CheckResult; settings: FlowSettings } {
+function settingsCheck(env: NodeJS.ProcessEnv): { result: CheckResult; settings: FlowSettings; keySource?: SettingSource } {
   try {
     const settings = loadSettings({ env });
-    return { result: { name: 'config', status: 'pass', detail: `FLOW_HOME=${settings.home}, provider ${settings.provider}` }, settings };
+    const keySource = explainSettings({ env }).find((setting) => setting.key === 'mithril.apiKey')?.source;
+    return { result: { name: 'config', status: 'pass', detail: `FLOW_HOME=${settings.home}, provider ${settings.provider}` }, settings, keySource };
   } catch (error) {
     const settings = defaultSettings(flowHome(env));
     const fix = error instanceof FlowError ? error.suggestions[0] : undefined;
@@ -254,7 +265,7 @@ function settingsCheck(env: NodeJS.ProcessEnv): { result: CheckResult; settings:
 export async function runDoctorChecks(options: DoctorOptions = {}): Promise<CheckResult[]> {
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const { result: config, settings } = settingsCheck(env);
+  const { result: config, settings, keySource } = settingsCheck(env);
   const external = Boolean(settings.temporal.address);
   const [binary, server, gpus] = await Promise.all([
     checkTemporalBinary(env, { configured: settings.temporalBin, external, timeoutMs }),
@@ -267,7 +278,7 @@ export async function runDoctorChecks(options: DoctorOptions = {}): Promise<Chec
     binary,
     checkDaemon(settings),
     ...server,
-    checkProviderCredentials(settings.provider, env),
+    checkProviderCredentials(settings, keySource),
     checkBubblewrap(env),
     gpus,
   ];

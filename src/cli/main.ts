@@ -12,6 +12,9 @@ import { configureStatusCommand } from './commands/status';
 import { configureVolumesCommand } from './commands/volumes';
 import { configureWorkerCommand } from './commands/worker';
 import { EXIT } from './exit-codes';
+import { exitWhenFlushed, handleClosedOutput } from './process-exit';
+
+handleClosedOutput();
 
 // Command modules import the heavy SDK parts lazily, so `flow --help` stays fast.
 const program = new Command()
@@ -34,14 +37,15 @@ configureDoctorCommand(program);
 configureDaemonCommand(program);
 configureWorkerCommand(program);
 
+// Every way out waits for stdout and stderr to drain (a pipe's reader may be slow).
 program.parseAsync(process.argv).then(
-  () => process.exit(process.exitCode ?? EXIT.ok),
+  () => exitWhenFlushed(Number(process.exitCode ?? EXIT.ok)),
   (error: unknown) => {
     if (error instanceof CommanderError) {
       // Help and version exit 0; usage errors (unknown option, missing argument) are invalid input.
-      process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput);
+      return exitWhenFlushed(error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput);
     }
     process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(EXIT.failure);
+    return exitWhenFlushed(EXIT.failure);
   },
 );

@@ -22,8 +22,12 @@ export interface TaskFile {
   label(path: readonly PropertyKey[]): string;
 }
 
+/**
+ * Whether a run target names a task file: a `.yaml`/`.yml` path that exists, or one word ending
+ * so. A missing file is then an error (readTaskFile), never a shell command that exits 127.
+ */
 export function looksLikeTaskFile(target: string): boolean {
-  return /\.ya?ml$/i.test(target) && existsSync(target);
+  return /\.ya?ml$/i.test(target) && (existsSync(target) || !/\s/.test(target.trim()));
 }
 
 /** snake_case spelling of a camelCase name: maxPricePerHour → max_price_per_hour. */
@@ -141,6 +145,11 @@ export function readTaskFile(path: string): TaskFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ValidationError(`${path}: no such task file (current directory: ${process.cwd()})`, {
+        suggestions: ['Check the name, or run flow from the folder that holds the file (a relative path starts at the current directory)'],
+      });
+    }
     throw new ValidationError(`${path}: cannot read the task file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
       suggestions: ['Check the path; task files end in .yaml or .yml'],
     });

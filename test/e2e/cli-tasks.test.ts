@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli, type CliResult } from '../helpers/cli';
@@ -87,6 +89,28 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     const completed = (await json('status', '--status', 'completed', '--all')) as Array<{ status: string }>;
     assert.ok(completed.length >= 1 && completed.every((t) => t.status === 'completed'));
     assert.equal((await flow('status', '--status', 'done')).code, 2);
+  });
+
+  test('status says when more tasks match than --limit shows', async () => {
+    const limited = await flow('status', '--all', '--limit', '1');
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.equal(limited.stdout.trim().split('\n').length, 2, 'the header and one row');
+    assert.match(limited.stderr, /More tasks match than the 1 shown; use --limit 2 to see more/);
+    const all = await flow('status', '--all', '--limit', '1000');
+    assert.doesNotMatch(all.stderr, /More tasks match/);
+  });
+
+  test('status TASK: "cost $X so far" while the task is active, "cost $X" once it ended', async () => {
+    const release = join(home, 'release-cost');
+    const id = (await flow('run', '-d', `while [ ! -e ${release} ]; do sleep 0.05; done`)).stdout.trim();
+    try {
+      await waitFor(async () => (await json('status', id)).status === 'running', { timeoutMs: 30_000, message: 'running' });
+      assert.match((await flow('status', id)).stdout, /^ {2}cost +\$0\.00 so far \(\$0\.00\/h per instance\)$/m);
+    } finally {
+      writeFileSync(release, '');
+    }
+    await waitFor(async () => (await json('status', id)).status === 'completed', { timeoutMs: 30_000, message: 'completed' });
+    assert.match((await flow('status', id)).stdout, /^ {2}cost +\$0\.00 \(\$0\.00\/h per instance\)$/m);
   });
 
   test('cancel takes several ids: the known ones are cancelled, an unknown one makes it exit 3', async () => {

@@ -130,7 +130,10 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
     taskFile = join(home, 'task.yaml');
     writeFileSync(taskFile, 'name: typo\ncommand: echo hi\ninstance_typ: a100\n');
   });
-  after(cleanup);
+  after(async () => {
+    await stopDaemon(home); // only when a case wrongly started one
+    cleanup();
+  });
 
   const cases: Array<{ label: string; args: () => string[]; field: RegExp; hint: RegExp }> = [
     { label: 'unknown instance type', args: () => ['run', '-i', 'a1000', 'true'], field: /instance type 'a1000'/, hint: /Did you mean: a100/ },
@@ -140,6 +143,7 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
     { label: '-e without =', args: () => ['run', '-e', 'NOEQUALS', 'true'], field: /env: '-e NOEQUALS' must look like KEY=VALUE/, hint: /BATCH_SIZE=32/ },
     { label: 'bad duration', args: () => ['run', '--max-run-time', 'soon', 'true'], field: /maxRunTimeHours/, hint: /90s, 30m, 2h/ },
     { label: 'unknown option', args: () => ['run', '--bogus', 'true'], field: /unknown option '--bogus'/, hint: /./ },
+    { label: 'a task file that does not exist', args: () => ['run', 'missing.yaml'], field: /missing\.yaml: no such task file/, hint: new RegExp(`current directory: ${process.cwd().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`) },
   ];
   for (const { label, args, field, hint } of cases) {
     test(label, async () => {
@@ -153,5 +157,30 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
 
   test('none of them started a daemon (nothing was submitted)', () => {
     assert.equal(existsSync(flowPaths(home).daemonState), false);
+  });
+});
+
+describe('flow CLI without a daemon', { timeout: 60_000 }, () => {
+  const { home, cleanup } = tempFlowHome('flow-cli-nodaemon-');
+  const env = testEnv(home);
+  after(async () => {
+    await stopDaemon(home); // only when a command wrongly started one
+    cleanup();
+  });
+
+  test('daemon status exits 1 when the daemon is not running, with or without --json', async () => {
+    const plain = await runCli(['daemon', 'status'], { env });
+    assert.equal(plain.code, 1, plain.stderr);
+    assert.match(plain.stdout, /^stopped {2}FLOW_HOME=/);
+    const json = await runCli(['daemon', 'status', '--json'], { env });
+    assert.equal(json.code, 1, json.stderr);
+    assert.equal(JSON.parse(json.stdout).health, 'stopped');
+    assert.equal(existsSync(flowPaths(home).daemonState), false, 'status starts nothing');
+  });
+
+  test('run --help says that --max-run-time 0 means no limit', async () => {
+    const help = await runCli(['run', '--help'], { env });
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--max-run-time <duration>\s+stop the task after this long, e\.g\. 90s, 30m, 2h;\s+0 = no limit/);
   });
 });

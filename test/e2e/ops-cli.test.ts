@@ -45,6 +45,8 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
     assert.match(lines[0]!, /^INSTANCE TYPE\s+GPUS\s+GPU MEMORY\s+PRICE\/H\s+REGION\s+AVAILABLE$/);
     assert.ok(lines.some((line) => /^cpu( \(default\))?\s+0\s+-\s+free\s+local\s+1$/.test(line)), result.stdout);
     assert.match(result.stdout, /\(default\)/);
+    // AVAILABLE 1 with -n 3 running 3 ranks: the footnote says what the count means here.
+    assert.match(result.stdout, /AVAILABLE counts machines: provider local is this one, and it runs every rank of a task \(-n N\) on it\./);
   });
 
   test('instances for a provider not supported yet → exit 2; an unknown provider name → exit 2', async () => {

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { ANSI_COLOR, runCliInPty, stripAnsi } from '../helpers/pty';
+import { waitFor } from '../helpers/wait-for';
 
 // The same CLI as a user sees it in a terminal: colours, spinner, and the same exit codes.
 describe('flow on a pseudo-terminal', { timeout: 240_000 }, () => {
   const { home, cleanup } = tempFlowHome('flow-tty-');
   const colourEnv = testEnv(home);
   delete colourEnv.NO_COLOR;
-  const pty = (args: string[], env: NodeJS.ProcessEnv = colourEnv) => runCliInPty(args, { env, timeoutMs: 90_000 });
+  const pty = (args: string[], env: NodeJS.ProcessEnv = colourEnv, onOutput?: (soFar: string) => void) => runCliInPty(args, { env, timeoutMs: 90_000, onOutput });
   let taskId: string;
 
   before(async () => {
@@ -30,6 +33,22 @@ describe('flow on a pseudo-terminal', { timeout: 240_000 }, () => {
     assert.match(result.output, /\x1b\[32m● running\x1b\[39m \x1b\[2m\d+\.\ds/, 'green running line with elapsed time');
     assert.match(stripAnsi(result.output), /pty-out\r\n/);
     assert.match(stripAnsi(result.output), /● failed: command exited with code 4/);
+  });
+
+  test('run: a silent command keeps a status line on stderr, wiped before its next output line', async () => {
+    const release = join(home, 'release-silent');
+    let seen = '';
+    const running = pty(['run', `echo first; while [ ! -e ${release} ]; do sleep 0.05; done; echo after-silence`], colourEnv, (soFar) => (seen = soFar));
+    try {
+      await waitFor(() => /running \S+ · last output \d+s ago/.test(stripAnsi(seen)), { timeoutMs: 60_000, message: 'status line while silent' });
+    } finally {
+      writeFileSync(release, ''); // also on failure, so the task and the attached run end
+    }
+    const result = await running;
+    assert.equal(result.code, 0, result.output);
+    // The line is cleared right before the output, which starts a clean line of its own.
+    assert.match(result.output, /\r\x1b\[2Kafter-silence\r\n/);
+    assert.match(result.output, /\nfirst\r\n/);
   });
 
   test('run --quiet prints only the output; NO_COLOR and --json print no escape codes', async () => {

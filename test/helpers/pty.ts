@@ -17,14 +17,18 @@ function shellQuote(word: string): string {
  * Runs the compiled `flow` on a pseudo-terminal through util-linux `script`, so stdout and
  * stderr are TTYs as in a user's shell. `script -e` exits with the command's exit code.
  */
-export function runCliInPty(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<PtyResult> {
+export function runCliInPty(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; onOutput?: (soFar: string) => void }): Promise<PtyResult> {
   const command = [process.execPath, FLOW_BIN, ...args].map(shellQuote).join(' ');
   const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...options.env, TERM: 'xterm-256color' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
+    const take = (chunk: Buffer) => {
+      output += chunk;
+      options.onOutput?.(output);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`flow ${args.join(' ')} (pty) did not finish in ${timeoutMs} ms\n${output}`));

@@ -96,8 +96,13 @@ describe('SDK parity: flow.run(task.yaml), costPerHour, endpoints, shellCommand'
     // An override fixes it: overrides win over the file.
     const task = await h.flow.run(path, { numInstances: 1, wait: true });
     assert.equal(await task.status(), 'completed');
-    // A string that is not an existing .yaml file is a command.
+    // A string that mentions a .yaml file is a command; one that names a missing file is refused.
     const command = await h.flow.run('echo not-a-file.yaml', { wait: true });
     assert.equal(await command.logs(), 'not-a-file.yaml');
+    await assert.rejects(h.flow.run('missing.yaml'), (error: unknown) => {
+      assert.ok(error instanceof ValidationError, String(error));
+      assert.equal(error.message, `missing.yaml: no such task file (current directory: ${process.cwd()})`);
+      return true;
+    });
   });
 });

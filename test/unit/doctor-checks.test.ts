@@ -109,15 +109,37 @@ describe('flow doctor checks', () => {
     assert.match(result.detail, /local provider offers cpu/);
   });
 
-  test('credentials: local needs none; mithril needs MITHRIL_API_KEY, which is never printed', () => {
-    assert.equal(checkProviderCredentials('local', {}).status, 'pass');
-    const missing = checkProviderCredentials('mithril', {});
+  test('credentials: local needs none; mithril needs an API key, which is never printed', () => {
+    const settings = (env: NodeJS.ProcessEnv) => loadSettings({ env: { FLOW_HOME: home, ...env } });
+    assert.equal(checkProviderCredentials(settings({})).status, 'pass');
+    const missing = checkProviderCredentials(settings({ FLOW_PROVIDER: 'mithril' }));
     assert.equal(missing.status, 'fail');
     assert.match(missing.detail, /MITHRIL_API_KEY is not set/);
     const secret = 'fkey_supersecret_123';
-    const present = checkProviderCredentials('mithril', { MITHRIL_API_KEY: secret });
+    const present = checkProviderCredentials(settings({ MITHRIL_API_KEY: secret }), 'env:MITHRIL_API_KEY');
     assert.equal(present.status, 'pass');
+    assert.match(present.detail, /from MITHRIL_API_KEY/);
     assert.ok(!JSON.stringify(present).includes(secret));
+  });
+
+  test('credentials: an API key in config.yaml counts, as `config show` lists it (Python style api_key too)', async () => {
+    const secret = 'fkey_fromconfig_456789';
+    for (const text of [`provider: mithril\nmithril:\n  apiKey: ${secret}\n`, `provider: mithril\napi_key: ${secret}\n`]) {
+      const configured = tempFlowHome('flow-doctor-key-');
+      try {
+        writeFileSync(flowPaths(configured.home).configFile, text);
+        const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: configured.home, PATH: emptyPath };
+        for (const name of ['TEMPORAL_ADDRESS', 'FLOW_PROVIDER', 'MITHRIL_API_KEY']) delete env[name];
+        const results = await runDoctorChecks({ env });
+        checkBubblewrap(process.env); // restore the probe cache (the run above probed with an empty PATH)
+        const credentials = results.find((r) => r.name === 'credentials')!;
+        assert.equal(credentials.status, 'pass', credentials.detail);
+        assert.equal(credentials.detail, `provider mithril: API key set (from ${flowPaths(configured.home).configFile})`);
+        assert.ok(!JSON.stringify(results).includes(secret), 'the key is never printed');
+      } finally {
+        configured.cleanup();
+      }
+    }
   });
 
   test('no daemon: the daemon check warns with how to start it, and the server checks are skipped', async () => {

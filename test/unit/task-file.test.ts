@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { providerWarnings } from '../../src/config/provider-notes';
 import { TaskConfig } from '../../src/config/task-config-api';
-import { mergeOverrides, parseTaskFile, parseTaskFileConfig } from '../../src/config/task-file';
+import { looksLikeTaskFile, mergeOverrides, parseTaskFile, parseTaskFileConfig, readTaskFile } from '../../src/config/task-file';
 import { PYTHON_README_SAMPLE, pythonTaskYaml } from '../helpers/python-task-yaml';
 import { catchValidation } from '../helpers/validation-error';
 
@@ -92,6 +92,21 @@ describe('task files: errors name the file, line and field', () => {
     const error = catchValidation(() => parseTaskFileConfig(file, mergeOverrides(file.config, { instanceType: 'a1000' })));
     assert.equal(error.message, "Unknown instance type 'a1000'");
     assert.equal(error.field, 'instanceType');
+  });
+});
+
+describe('task files: which arguments name one', () => {
+  test('a single word ending in .yaml or .yml names a task file, existing or not', () => {
+    assert.equal(looksLikeTaskFile('missing.yaml'), true);
+    assert.equal(looksLikeTaskFile('jobs/missing.YML'), true);
+    assert.equal(looksLikeTaskFile('echo not-a-file.yaml'), false, 'a command that mentions a file stays a command');
+    assert.equal(looksLikeTaskFile('python train.py'), false);
+  });
+
+  test('a task file that does not exist: the error names it and the current directory', () => {
+    const error = catchValidation(() => readTaskFile('missing.yaml'));
+    assert.equal(error.message, `missing.yaml: no such task file (current directory: ${process.cwd()})`);
+    assert.match(error.suggestions.join('; '), /relative path starts at the current directory/);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { flowPaths } from '../../config/flow-home';
-import { action } from '../exit-codes';
+import { EXIT, action } from '../exit-codes';
 import { colors, printJson } from '../output';
 
 export function configureDaemonCommand(program: Command): void {
@@ -33,19 +33,25 @@ Examples:
     }));
   daemon
     .command('status')
-    .description('Is the daemon running, and where')
+    .description('Is the daemon running, and where (exit 0 when running, else 1)')
     .option('--json', 'print machine-readable output')
     .action(action(async (flags: { json?: boolean }) => {
       const { loadSettings, daemonStatus } = await daemonModules();
       const home = loadSettings().home;
       const { health, state } = daemonStatus(home);
-      if (flags.json) return printJson({ health, home, ...(state ?? {}) });
+      // Scripts can test it: `flow daemon status >/dev/null || flow daemon start`.
+      const code = health === 'running' ? EXIT.ok : EXIT.failure;
+      if (flags.json) {
+        printJson({ health, home, ...(state ?? {}) });
+        return code;
+      }
       const c = colors(process.stdout);
       const paint = health === 'running' ? c.green : health === 'starting' ? c.yellow : c.gray;
       process.stdout.write(`${paint(health)}  FLOW_HOME=${home}\n`);
       if (state && health !== 'stopped') {
         process.stdout.write(`  temporal  ${state.address} (pid ${state.serverPid ?? '-'})\n  ui        http://127.0.0.1:${state.uiPort}\n  worker    pid ${state.workerPid ?? '-'}\n  logs      ${flowPaths(home).daemonDir}\n`);
       }
+      return code;
     }));
 }
 

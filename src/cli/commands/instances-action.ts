@@ -43,5 +43,12 @@ export async function instancesAction(flags: { provider?: string; json?: boolean
   const text = table(['INSTANCE TYPE', 'GPUS', 'GPU MEMORY', 'PRICE/H', 'REGION', 'AVAILABLE'], rows, (cell, column) =>
     column === 0 && cell.endsWith(' (default)') ? c.bold(cell) : cell,
   );
-  process.stdout.write(`${text}\n${c.dim(`Provider ${provider.name}. Without -i, tasks use ${defaultType}.`)}\n`);
+  process.stdout.write(`${text}\n${c.dim(`Provider ${provider.name}. Without -i, tasks use ${defaultType}. ${availableNote(provider.name)}`)}\n`);
+}
+
+/** What the AVAILABLE column counts (a local task with -n 3 runs 3 ranks of an offer that says 1). */
+function availableNote(provider: string): string {
+  return provider === 'local'
+    ? 'AVAILABLE counts machines: provider local is this one, and it runs every rank of a task (-n N) on it.'
+    : 'AVAILABLE: how many instances of each type the provider can start now.';
 }

@@ -6,6 +6,7 @@ import { followTaskLog } from '../../logs/follow-task';
 import { mergeLines } from '../../logs/merge-lines';
 import { EXIT } from '../exit-codes';
 import { colors, printJson, statusColor } from '../output';
+import { exitWhenFlushed, writeOut } from '../process-exit';
 import { createRunProgress } from '../run-progress';
 import { watchStatus } from '../status-watcher';
 import { configFromFlags, type RunFlags } from '../task-flags';
@@ -41,7 +42,7 @@ export async function runAction(target: string, flags: RunCommandFlags): Promise
   process.once('SIGINT', () => {
     progress.stop();
     say(`\nDetached; ${taskId} keeps running.\n  follow: flow logs ${taskId} -f\n  cancel: flow cancel ${taskId}`);
-    process.exit(EXIT.interrupted);
+    void exitWhenFlushed(EXIT.interrupted);
   });
 
   // Transitions along the way; the final status is printed once, below, with its reason.
@@ -55,7 +56,7 @@ export async function runAction(target: string, flags: RunCommandFlags): Promise
       const streams = ranks.map((rank) => followTaskLog(backend.logs, taskId, rank, { ended }));
       for await (const { source, line } of mergeLines(streams)) {
         progress.beforeOutput();
-        process.stdout.write(numInstances > 1 ? `[rank ${source}] ${line}\n` : `${line}\n`);
+        await writeOut(numInstances > 1 ? `[rank ${source}] ${line}\n` : `${line}\n`);
       }
     }
     const outcome = await ended;

@@ -5,6 +5,7 @@ import { readPipelineFile } from '../../config/pipeline-file';
 import { followTaskLog } from '../../logs/follow-task';
 import { openBackend, type TaskBackend } from '../backend';
 import { EXIT } from '../exit-codes';
+import { exitWhenFlushed } from '../process-exit';
 import { colors, printJson, statusColor } from '../output';
 import type { RunCommandFlags } from './run-action';
 
@@ -38,7 +39,7 @@ async function followPipeline(backend: TaskBackend, pipelineId: string, config: 
   say(c.dim(`Pipeline ${pipelineId} submitted: ${config.steps.map((step) => step.name).join(', ')}`));
   process.once('SIGINT', () => {
     process.stderr.write(`\nDetached; ${pipelineId} keeps running.\n  status: flow status ${pipelineId}\n  cancel: flow cancel ${pipelineId}\n`);
-    process.exit(EXIT.interrupted);
+    void exitWhenFlushed(EXIT.interrupted);
   });
   const ended = backend.wait(pipelineId);
   ended.catch(() => undefined);

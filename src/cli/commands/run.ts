@@ -15,7 +15,7 @@ export function configureRunCommand(program: Command): void {
     .option('--secret <KEY=VALUE>', 'secret env variable, redacted in logs (repeatable)', collect, [])
     .option('-v, --volume <NAME[:PATH]>', 'volume to mount, default path /volumes/NAME (repeatable)', collect, [])
     .option('--max-price <USD>', 'maximum price per instance-hour')
-    .option('--max-run-time <duration>', 'stop the task after this long, e.g. 90s, 30m, 2h')
+    .option('--max-run-time <duration>', 'stop the task after this long, e.g. 90s, 30m, 2h; 0 = no limit (the default)')
     .option('--image <image>', 'container image (not supported by the local provider yet)')
     .option('--provider <name>', 'local | ssh | mithril')
     .option('--name <name>', 'task name (the id gets a random suffix)')

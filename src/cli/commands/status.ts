@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../domain/errors';
-import { TASK_STATUSES, type TaskState, type TaskStatus } from '../../domain/task-status';
+import { TASK_STATUSES, isTerminal, type TaskState, type TaskStatus } from '../../domain/task-status';
 import type { TaskSummary } from '../../client/flow';
 import { action } from '../exit-codes';
 import { age, colors, printJson, statusColor, table } from '../output';
@@ -40,13 +40,16 @@ async function statusAction(taskArg: string | undefined, flags: { status?: strin
       process.stdout.write(`${describeTask(state)}\n`);
       return;
     }
-    const tasks = await backend.list({
+    // One more than the limit says whether there are more, without counting them all.
+    const found = await backend.list({
       status: flags.status as TaskStatus | undefined,
-      limit,
+      limit: limit + 1,
       activeOrSince: flags.all || flags.status ? undefined : new Date(Date.now() - RECENT_MS),
     });
+    const tasks = found.slice(0, limit);
     if (flags.json) return printJson(tasks);
     process.stdout.write(`${listTasks(tasks, Boolean(flags.all || flags.status))}\n`);
+    if (found.length > limit) process.stderr.write(`${colors(process.stderr).dim(`More tasks match than the ${limit} shown; use --limit ${limit * 2} to see more.`)}\n`);
   } finally {
     await backend.close();
   }
@@ -74,6 +77,7 @@ function listTasks(tasks: TaskSummary[], filtered: boolean): string {
 function describeTask(state: TaskState): string {
   const c = colors(process.stdout);
   const reason = state.reason && state.reason !== 'exit' ? ` (${state.reason})` : '';
+  const ended = state.endedAt !== undefined || isTerminal(state.status);
   return [
     `${c.bold(state.taskId)}  ${statusColor(state.status, c)(state.status)}${reason}`,
     `  provider       ${state.provider}`,
@@ -84,7 +88,7 @@ function describeTask(state: TaskState): string {
         `  step ${step.name.padEnd(10)}${step.status.padEnd(10)} ${step.taskId}${step.dependsOn.length ? `  after ${step.dependsOn.join(', ')}` : ''}${step.message ? `  (${step.message})` : ''}`,
     ),
     `  exit code      ${state.exitCode ?? '-'}`,
-    `  cost           $${state.costSoFarUsd.toFixed(2)} so far ($${state.pricePerHour.toFixed(2)}/h per instance)`,
+    `  cost           $${state.costSoFarUsd.toFixed(2)}${ended ? '' : ' so far'} ($${state.pricePerHour.toFixed(2)}/h per instance)`,
     ...(state.message ? [`  message        ${state.message}`] : []),
     '  events',
     ...state.events.map((event) => `    ${event.at}  ${event.status}${event.reason ? `  ${event.reason}` : ''}`),
