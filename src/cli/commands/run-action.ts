@@ -46,7 +46,7 @@ export async function runAction(target: string, flags: RunCommandFlags): Promise
   });
 
   // Transitions along the way; the final status is printed once, below, with its reason.
-  const stopWatching = watchStatus(backend, taskId, (status) => !isTerminal(status) && progress.status(status));
+  const stopWatching = watchStatus(backend, taskId, (status, waitingReason) => !isTerminal(status) && progress.status(status, waitingReason));
   const ended = backend.wait(taskId);
   ended.catch(() => undefined); // handled below, after the log is drained
   try {

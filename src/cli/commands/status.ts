@@ -68,8 +68,12 @@ function listTasks(tasks: TaskSummary[], filtered: boolean): string {
     String(t.numInstances),
     age(t.createdAt),
     t.pricePerHour === undefined ? '-' : `$${t.pricePerHour.toFixed(2)}`,
+    // Last, unpadded: why a pending task waits.
+    t.waitingReason === undefined ? '' : `waiting: ${t.waitingReason}`,
   ]);
-  return table(['TASK', 'NAME', 'STATUS', 'INSTANCE', 'NODES', 'AGE', 'COST/H'], rows, (cell, column) =>
+  const waiting = rows.some((row) => row[7] !== '');
+  const headers = ['TASK', 'NAME', 'STATUS', 'INSTANCE', 'NODES', 'AGE', 'COST/H', ...(waiting ? ['NOTE'] : [])];
+  return table(headers, waiting ? rows : rows.map((row) => row.slice(0, 7)), (cell, column) =>
     column === 2 ? statusColor(cell as TaskStatus, c)(cell) : cell,
   );
 }
@@ -82,6 +86,7 @@ function describeTask(state: TaskState): string {
     `${c.bold(state.taskId)}  ${statusColor(state.status, c)(state.status)}${reason}`,
     `  provider       ${state.provider}`,
     `  instance type  ${state.instanceType}`,
+    ...(state.waitingReason ? [`  waiting        ${state.waitingReason}`] : []),
     ...state.nodes.map((node) => `  node ${node.rank}         ${node.phase}  ${node.instanceId ?? '-'}  ${node.address ?? ''}`),
     ...(state.steps ?? []).map(
       (step) =>
