@@ -33,6 +33,8 @@ import {
   selectGpuIndices,
 } from '../../src/providers/local';
 import type { GpuInfo } from '../../src/providers/local';
+import { commandShell } from '../../src/providers/local/supervisor';
+import { findOnPath } from '../../src/providers/local/which';
 import { waitFor } from '../helpers/wait-for';
 
 // ---------------------------------------------------------------------------------------------
@@ -341,7 +343,17 @@ describe('provision and isReady', () => {
 });
 
 describe('startCommand and exit codes', () => {
-  test('a string command runs via sh; stdout and stderr interleave in output.log; exit 7 → exitCode 7', async () => {
+  test('a string command runs via bash when there is one (bash syntax works), else /bin/sh', async () => {
+    const { state, out } = await run(provider(tempHome()), { command: 'V=abcdefgh; echo "${V:0:5}"; [[ -n "$BASH_VERSION" ]] && echo bash' });
+    assert.equal(state.exitCode, 0, out);
+    assert.equal(out, 'abcde\nbash\n');
+    assert.equal(commandShell({ PATH: '/usr/bin:/bin' }), findOnPath('bash', { PATH: '/usr/bin:/bin' }));
+    // Where no bash is found, the command still runs, under /bin/sh.
+    const noBash = tempDir('flow-nobash-');
+    assert.equal(commandShell({ PATH: noBash }), '/bin/sh');
+  });
+
+  test('a string command runs via the shell; stdout and stderr interleave in output.log; exit 7 → exitCode 7', async () => {
     const home = tempHome();
     const { instance, state, out } = await run(provider(home), { command: 'echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 7' });
     assert.deepEqual(state, { state: 'exited', exitCode: 7 });
@@ -405,6 +417,14 @@ describe('startCommand and exit codes', () => {
     } finally {
       delete process.env.FLOW_TEST_SHOULD_NOT_LEAK;
     }
+  });
+
+  test('PYTHONUNBUFFERED=1 by default, so Python output arrives as it is printed; the task\'s own value wins', async () => {
+    const p = provider(tempHome());
+    const command = 'echo "PYTHONUNBUFFERED=${PYTHONUNBUFFERED-unset}"';
+    assert.equal((await run(p, { command })).out, 'PYTHONUNBUFFERED=1\n');
+    assert.equal((await run(p, { command, env: { PYTHONUNBUFFERED: '' } })).out, 'PYTHONUNBUFFERED=\n');
+    assert.equal((await run(p, { command, env: { PYTHONUNBUFFERED: '0' } })).out, 'PYTHONUNBUFFERED=0\n');
   });
 
   test('working dir: workingDir, else codeDir, else <instance>/work; a missing one is a ValidationError naming workingDir', async () => {

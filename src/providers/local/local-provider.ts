@@ -20,7 +20,7 @@ import {
 import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
 import { pidAlive, pollUntil, processTreeAlive, readCmdline, signalProcessTree } from './processes';
-import { launchSupervisor, supervisorScript } from './supervisor';
+import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import {
   bubblewrapArgs,
   ensureVolumeDirs,
@@ -209,6 +209,7 @@ export class LocalProvider implements Provider {
       paths,
       workDir: hostWorkDir,
       command: spec.command,
+      shell: commandShell({ PATH: `${env.PATH ?? ''}:/usr/bin:/bin` }),
       sandbox: sandboxed && isolation.mode === 'bubblewrap' ? { bwrap: isolation.bwrap, args: bubblewrapArgs(mounts, workDir) } : undefined,
     });
     writeFileAtomic(paths.supervisorScript, script, 0o700);
