@@ -23,7 +23,7 @@ import { pidAlive, pollUntil, processTreeAlive, readCmdline, signalProcessTree }
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import {
   bubblewrapArgs,
-  ensureVolumeDirs,
+  ensureVolumes,
   hostPathFor,
   linkVolumes,
   prepareMountPoints,
@@ -151,7 +151,7 @@ export class LocalProvider implements Provider {
     const instanceId = localInstanceId(spec);
     const paths = instancePaths(this.home, instanceId);
     mkdirSync(paths.dir, { recursive: true });
-    ensureVolumeDirs(volumeMounts(this.home, spec.volumes));
+    ensureVolumes(this.home, volumeMounts(this.home, spec.volumes));
     const record = createInstanceRecord(paths, {
       provider: 'local',
       instanceId,
@@ -182,7 +182,7 @@ export class LocalProvider implements Provider {
     if (existsSync(paths.launchMarker)) return;
 
     const mounts = volumeMounts(this.home, spec.volumes);
-    ensureVolumeDirs(mounts);
+    ensureVolumes(this.home, mounts);
     const isolation = this.isolation();
     const sandboxed = isolation.mode === 'bubblewrap' && mounts.length > 0;
     if (sandboxed) prepareMountPoints(mounts);

@@ -1,31 +1,36 @@
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { flowPaths } from '../../config/flow-home';
 import { ProviderError, volumeMountPath } from '../../domain';
 import type { VolumeSpec } from '../../domain';
+import { createVolumeFolder, volumeDir } from './volume-meta';
 import { findOnPath } from './which';
 
 /** A volume as the local provider uses it: a folder on this machine shown at a mount path. */
 export interface VolumeMount {
   name: string;
+  /** The size a task asks for; recorded only when the task creates the volume. */
+  sizeGb: number;
   /** <home>/volumes/<name>; kept after the task. */
   hostDir: string;
   /** Where the command sees it, e.g. /volumes/<name>. */
   mountPath: string;
 }
 
-export function volumeDir(home: string, name: string): string {
-  return join(flowPaths(home).volumes, name);
-}
+export { volumeDir };
 
 export function volumeMounts(home: string, volumes: readonly VolumeSpec[]): VolumeMount[] {
-  return volumes.map((volume) => ({ name: volume.name, hostDir: volumeDir(home, volume.name), mountPath: resolve(volumeMountPath(volume)) }));
+  return volumes.map((volume) => ({
+    name: volume.name,
+    sizeGb: volume.sizeGb,
+    hostDir: volumeDir(home, volume.name),
+    mountPath: resolve(volumeMountPath(volume)),
+  }));
 }
 
-/** Creates each volume folder that is missing. */
-export function ensureVolumeDirs(mounts: readonly VolumeMount[]): void {
-  for (const mount of mounts) mkdirSync(mount.hostDir, { recursive: true });
+/** Creates each volume that is missing, recording the size asked for; existing ones stay as they are. */
+export function ensureVolumes(home: string, mounts: readonly VolumeMount[]): void {
+  for (const mount of mounts) createVolumeFolder(home, mount.name, mount.sizeGb);
 }
 
 /** "my-data" → "FLOW_VOLUME_MY_DATA". */
