@@ -21,16 +21,9 @@ import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
 import { pidAlive, pollUntil, processTreeAlive, readCmdline, signalProcessTree } from './processes';
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
-import {
-  bubblewrapArgs,
-  ensureVolumes,
-  hostPathFor,
-  linkVolumes,
-  prepareMountPoints,
-  probeBubblewrap,
-  volumeEnv,
-  volumeMounts,
-} from './volumes';
+import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
+import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
+import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
 
 export interface LocalProviderOptions {
   /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
@@ -185,8 +178,7 @@ export class LocalProvider implements Provider {
     ensureVolumes(this.home, mounts);
     const isolation = this.isolation();
     const sandboxed = isolation.mode === 'bubblewrap' && mounts.length > 0;
-    if (sandboxed) prepareMountPoints(mounts);
-    else linkVolumes(mounts);
+    if (!sandboxed) await makeHostMountPoints(this.home, paths.dir, { links: mounts });
 
     const workDir = spec.workingDir ?? spec.codeDir ?? paths.work;
     if (workDir === paths.work) mkdirSync(paths.work, { recursive: true });
@@ -204,13 +196,15 @@ export class LocalProvider implements Provider {
       secrets: spec.secrets,
       provided: { ...volumeEnv(mounts), ...gpuEnvironment(gpuIndices) },
     });
+    const sandbox = sandboxed ? bubblewrapSandbox(mounts, workDir, hostWorkDir) : undefined;
+    if (sandbox) await makeHostMountPoints(this.home, paths.dir, { folders: sandbox.hostMountPoints });
     const script = supervisorScript({
       instanceId: instance.instanceId,
       paths,
       workDir: hostWorkDir,
       command: spec.command,
       shell: commandShell({ PATH: `${env.PATH ?? ''}:/usr/bin:/bin` }),
-      sandbox: sandboxed && isolation.mode === 'bubblewrap' ? { bwrap: isolation.bwrap, args: bubblewrapArgs(mounts, workDir) } : undefined,
+      sandbox: sandbox && isolation.mode === 'bubblewrap' ? { bwrap: isolation.bwrap, args: sandbox.args } : undefined,
     });
     writeFileAtomic(paths.supervisorScript, script, 0o700);
 
@@ -303,8 +297,21 @@ export class LocalProvider implements Provider {
     const paths = this.instancePaths(instance);
     if (!isDirectory(paths.dir)) return;
     await this.stopCommand(instance, TERMINATE_GRACE_MS);
+    await removeHostMountPoints(this.home, paths.dir, (instanceId) => this.holdsMountPoints(instanceId));
     if (readInstanceRecord(paths)?.terminated === true) return;
     updateInstanceRecord(paths, (record) => ({ ...record, terminated: true, terminatedAt: new Date().toISOString() }));
+  }
+
+  /** Whether an instance may still need its host mount points: not terminated and its command not ended. */
+  private async holdsMountPoints(instanceId: string): Promise<boolean> {
+    let record;
+    try {
+      record = readInstanceRecord(instancePaths(this.home, instanceId));
+    } catch {
+      return false; // not an instance folder
+    }
+    if (record === undefined || record.terminated) return false;
+    return (await this.commandState({ provider: 'local', instanceId, address: record.address })).state !== 'exited';
   }
 
   /** SIGTERM the tree, SIGKILL what is left after graceMs; resolves once nothing of it lives. */
