@@ -81,17 +81,20 @@ export async function makeHostMountPoints(
   await withLinksLock(home, () => {
     // Recorded first: from now on no other instance's terminate removes these mount points.
     writeFileAtomic(usagePath(instanceDir), `${JSON.stringify([...links, ...folders].map((mount) => mount.mountPath))}\n`);
-    const made: MountPointRecord[] = [];
+    // Each record is written as soon as its mount point is made, so a later failure leaves none unrecorded.
+    const record = (mount: VolumeMount, kind: MountPointRecord['kind'], createdDirs: string[]) => {
+      const made: MountPointRecord = { mountPath: mount.mountPath, hostDir: mount.hostDir, kind, createdDirs };
+      mkdirSync(linksDir(home), { recursive: true });
+      writeFileAtomic(recordPath(home, mount.mountPath), `${JSON.stringify(made)}\n`);
+    };
     for (const mount of links) {
       const createdDirs = linkVolume(mount);
-      if (createdDirs !== undefined) made.push({ mountPath: mount.mountPath, hostDir: mount.hostDir, kind: 'link', createdDirs });
+      if (createdDirs !== undefined) record(mount, 'link', createdDirs);
     }
     for (const mount of folders) {
       const createdDirs = foldersBetween(makeFolder(mount), mount.mountPath);
-      if (createdDirs.length > 0) made.push({ mountPath: mount.mountPath, hostDir: mount.hostDir, kind: 'folder', createdDirs });
+      if (createdDirs.length > 0) record(mount, 'folder', createdDirs);
     }
-    if (made.length > 0) mkdirSync(linksDir(home), { recursive: true });
-    for (const record of made) writeFileAtomic(recordPath(home, record.mountPath), `${JSON.stringify(record)}\n`);
   });
 }
 
