@@ -16,8 +16,8 @@ import type { VolumeMount } from './volumes';
  * the sandbox shows as it is (so files written there are kept): there an empty folder is made.
  *
  * So that a task leaves nothing behind, Flow records what it made (the link or folder, and the
- * parent folders made for it) in <home>/volumes/.links/<key>.json, and which instances use each
- * mount path in <instance dir>/mount-links.json. When an instance is terminated and no other live
+ * parent folders made for it) in <home>/volumes/.mount-points/<key>.json, and which instances use each
+ * mount path in <instance dir>/mount-points.json. When an instance is terminated and no other live
  * instance uses a mount path, what Flow made there is removed: a link only while it still points at
  * the volume, folders only when empty. One lock per home keeps a mount point from being removed
  * while another task starts using it.
@@ -33,16 +33,16 @@ interface MountPointRecord {
 
 const LOCK_WAIT_MS = 10_000;
 
-function linksDir(home: string): string {
-  return join(volumesRoot(home), '.links');
+function recordsDir(home: string): string {
+  return join(volumesRoot(home), '.mount-points');
 }
 
 function recordPath(home: string, mountPath: string): string {
-  return join(linksDir(home), `${createHash('sha256').update(mountPath).digest('hex').slice(0, 24)}.json`);
+  return join(recordsDir(home), `${createHash('sha256').update(mountPath).digest('hex').slice(0, 24)}.json`);
 }
 
 function usagePath(instanceDir: string): string {
-  return join(instanceDir, 'mount-links.json');
+  return join(instanceDir, 'mount-points.json');
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -53,11 +53,11 @@ function readJson<T>(path: string): T | undefined {
   }
 }
 
-async function withLinksLock<T>(home: string, body: () => Promise<T> | T): Promise<T> {
-  const path = join(linksDir(home), 'lock');
+async function withMountPointsLock<T>(home: string, body: () => Promise<T> | T): Promise<T> {
+  const path = join(recordsDir(home), 'lock');
   let release: (() => void) | undefined;
   if (!(await pollUntil(() => (release = tryLock(path)) !== undefined, LOCK_WAIT_MS, 10))) {
-    throw new ProviderError(`Timed out waiting for ${path} (volume links are being changed by another process)`, { retryable: true });
+    throw new ProviderError(`Timed out waiting for ${path} (volume mount points are being changed by another process)`, { retryable: true });
   }
   try {
     return await body();
@@ -78,13 +78,13 @@ export async function makeHostMountPoints(
   const links = points.links ?? [];
   const folders = points.folders ?? [];
   if (links.length === 0 && folders.length === 0) return;
-  await withLinksLock(home, () => {
+  await withMountPointsLock(home, () => {
     // Recorded first: from now on no other instance's terminate removes these mount points.
     writeFileAtomic(usagePath(instanceDir), `${JSON.stringify([...links, ...folders].map((mount) => mount.mountPath))}\n`);
     // Each record is written as soon as its mount point is made, so a later failure leaves none unrecorded.
     const record = (mount: VolumeMount, kind: MountPointRecord['kind'], createdDirs: string[]) => {
       const made: MountPointRecord = { mountPath: mount.mountPath, hostDir: mount.hostDir, kind, createdDirs };
-      mkdirSync(linksDir(home), { recursive: true });
+      mkdirSync(recordsDir(home), { recursive: true });
       writeFileAtomic(recordPath(home, mount.mountPath), `${JSON.stringify(made)}\n`);
     };
     for (const mount of links) {
@@ -193,7 +193,7 @@ async function pathsInUse(instanceDir: string, isLive: (instanceId: string) => P
 export async function removeHostMountPoints(home: string, instanceDir: string, isLive: (instanceId: string) => Promise<boolean>): Promise<void> {
   const used = readJson<string[]>(usagePath(instanceDir));
   if (!Array.isArray(used)) return;
-  await withLinksLock(home, async () => {
+  await withMountPointsLock(home, async () => {
     const inUse = await pathsInUse(instanceDir, isLive);
     for (const mountPath of used) {
       if (inUse.has(mountPath)) continue; // the last user removes it
