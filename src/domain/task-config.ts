@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { closestNames } from './closest';
 import { ValidationError } from './errors';
+import { MAX_EXEC_STRING_BYTES, MAX_EXEC_TOTAL_BYTES, execStringBytes, kibText } from './exec-limits';
 import { parseInstanceType } from './instance-types';
+import { reservedMountPathReason } from './mount-path-rules';
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -17,11 +19,19 @@ const EnvSchema = z.record(
   z.union([z.string(), z.number(), z.boolean()]).transform(String),
 );
 
-export const VolumeSpecSchema = z.strictObject({
-  name: z.string().min(3).max(64).regex(VOLUME_NAME_PATTERN, 'use lower-case letters, digits and dashes, e.g. "datasets"'),
-  sizeGb: z.number().int().min(1).max(15000).default(1),
-  mountPath: z.string().startsWith('/', 'must be an absolute path').optional(),
-});
+export const VolumeSpecSchema = z
+  .strictObject({
+    name: z.string().min(3).max(64).regex(VOLUME_NAME_PATTERN, 'use lower-case letters, digits and dashes, e.g. "datasets"'),
+    sizeGb: z.number().int().min(1).max(15000).default(1),
+    mountPath: z.string().startsWith('/', 'must be an absolute path').optional(),
+  })
+  .superRefine((volume, ctx) => {
+    if (volume.mountPath === undefined || !volume.mountPath.startsWith('/')) return;
+    const reason = reservedMountPathReason(volume.mountPath);
+    if (reason === undefined) return;
+    const suggestion = `Leave mountPath unset to mount it at /volumes/${volume.name}, or use a folder of its own such as /data`;
+    ctx.addIssue({ code: 'custom', path: ['mountPath'], message: reason, params: { suggestion } });
+  });
 export type VolumeSpec = z.infer<typeof VolumeSpecSchema>;
 
 export const RetryPolicySchema = z.strictObject({
@@ -72,7 +82,40 @@ export const TaskConfigSchema = z
     for (const key of Object.keys(config.secrets)) {
       if (key in config.env) ctx.addIssue({ code: 'custom', path: ['secrets', key], message: `'${key}' is in both env and secrets; keep it in secrets only` });
     }
+    checkExecLimits(config, ctx);
   });
+
+const BIG_DATA_HINT = 'Pass large data in a file instead (e.g. on a volume) and give the command its path';
+
+/**
+ * env, secrets and the command reach the process through exec, which refuses (E2BIG) a string of
+ * MAX_EXEC_STRING_BYTES or more and a total beyond ARG_MAX. Sizes are named, values never (secrets).
+ */
+function checkExecLimits(config: { command: string | string[]; env: Record<string, string>; secrets: Record<string, string> }, ctx: z.RefinementCtx): void {
+  let total = 0;
+  const tooLong = (path: PropertyKey[], what: string, bytes: number) => {
+    if (bytes <= MAX_EXEC_STRING_BYTES) return;
+    const message = `${what} is ${kibText(bytes)}; Linux passes at most ${kibText(MAX_EXEC_STRING_BYTES)} per variable or argument (MAX_ARG_STRLEN)`;
+    ctx.addIssue({ code: 'custom', path, message, params: { suggestion: BIG_DATA_HINT } });
+  };
+  for (const field of ['env', 'secrets'] as const) {
+    for (const [key, value] of Object.entries(config[field])) {
+      const bytes = execStringBytes(`${key}=${value}`);
+      total += bytes;
+      tooLong([field, key], `${key}=VALUE`, bytes);
+    }
+  }
+  const words = typeof config.command === 'string' ? [config.command] : config.command;
+  words.forEach((word, index) => {
+    const bytes = execStringBytes(word);
+    total += bytes;
+    tooLong(typeof config.command === 'string' ? ['command'] : ['command', index], 'the command', bytes);
+  });
+  if (total > MAX_EXEC_TOTAL_BYTES) {
+    const message = `env, secrets and the command take ${kibText(total)} together; Flow allows ${kibText(MAX_EXEC_TOTAL_BYTES)} so the process fits within Linux's ARG_MAX`;
+    ctx.addIssue({ code: 'custom', path: ['env'], message, params: { suggestion: BIG_DATA_HINT } });
+  }
+}
 
 /** A validated TaskConfig with defaults applied. */
 export type TaskConfig = z.infer<typeof TaskConfigSchema>;
@@ -135,7 +178,9 @@ export function toValidationError(
     const field = pathText(issue.path);
     firstField ??= field;
     lines.push(`${describe(issue.path)}: ${issue.message}`);
-    const hint = FIELD_HINTS[String(issue.path[0])];
+    // A custom issue may carry its own fix; otherwise the field's general hint.
+    const own = issue.code === 'custom' ? (issue.params as { suggestion?: unknown } | undefined)?.suggestion : undefined;
+    const hint = typeof own === 'string' ? own : FIELD_HINTS[String(issue.path[0])];
     if (hint && !suggestions.includes(hint)) suggestions.push(hint);
   }
   // A located single issue reads like a compiler error: "task.yaml:7: instance_type: ...".

@@ -1,7 +1,7 @@
 /** A volume as `flow volumes list` and `flow.volumes.list()` report it. Plain JSON-friendly data. */
 export interface VolumeInfo {
   name: string;
-  /** Recorded quota in GB (set on create; 1 for a volume a task created on first use). */
+  /** Recorded quota in GB: set by `flow volumes create` or by the task that created the volume; 1 when none was recorded. */
   sizeGb: number;
   /** Where the data lives on the provider's machine, e.g. <FLOW_HOME>/volumes/<name>. */
   path: string;

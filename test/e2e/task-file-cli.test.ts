@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
 import { stopDaemon } from '../../src/daemon/daemon-control';
+import type { VolumeInfo } from '../../src/domain';
 import { runCli, type CliResult } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { pythonTaskYaml } from '../helpers/python-task-yaml';
@@ -31,6 +32,14 @@ describe('flow run task.yaml (compiled CLI, real daemon)', { timeout: 240_000 },
     assert.match(result.stderr, /Warning: image: 'nvidia\/cuda:12\.1\.0-runtime-ubuntu22\.04' ignored: provider local runs the command on this machine/);
     // The volume is a folder under FLOW_HOME, shown at the file's mount_path.
     assert.equal(readFileSync(join(flowPaths(home).volumes, 'training-data', 'checkpoint.txt'), 'utf8'), 'epoch 1 done\n');
+    assert.equal(existsSync(mountPath), false, 'the mount point is not left in the folder');
+    // The task created the volume with the file's size_gb: 5, as `flow volumes create --size 5` would.
+    const volumes = await flow('volumes', 'list', '--json');
+    assert.equal(volumes.code, 0, volumes.stderr);
+    assert.deepEqual(
+      (JSON.parse(volumes.stdout) as VolumeInfo[]).map((volume) => [volume.name, volume.sizeGb]),
+      [['training-data', 5]],
+    );
   });
 
   test('an invalid task file exits 2 naming the field and its line; nothing runs', async () => {

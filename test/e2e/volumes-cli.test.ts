@@ -1,23 +1,30 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
-import type { InstanceRef, NodeSpec, VolumeInfo } from '../../src/domain';
-import { LocalProvider, localOffers } from '../../src/providers/local';
+import { stopDaemon } from '../../src/daemon/daemon-control';
+import type { VolumeInfo } from '../../src/domain';
 import { runCli, type CliResult } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { waitFor } from '../helpers/wait-for';
 
-/** Runs the compiled `flow` (stdin not a TTY) with a deadline; no Temporal server is involved. */
+/** Runs the compiled `flow` (stdin not a TTY) with a deadline. Only the in-use test starts the daemon. */
 function flow(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliResult> {
   return runCli(args, { env, timeoutMs });
 }
 
-describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 120_000 }, () => {
+describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () => {
   const { home, cleanup } = tempFlowHome('flow-volumes-cli-');
   const env = testEnv(home);
-  after(cleanup);
+  // Outside FLOW_HOME: the sandbox shows a folder above a mount point as it was at the start.
+  const releaseDir = mkdtempSync(join(tmpdir(), 'flow-volumes-release-'));
+  after(async () => {
+    await stopDaemon(home);
+    cleanup();
+    rmSync(releaseDir, { recursive: true, force: true });
+  });
 
   test('create → list --json → delete --yes → list is empty', async () => {
     const created = await flow(['volumes', 'create', 'datasets', '--size', '10'], env);
@@ -109,35 +116,34 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 120_000 }, () =
     assert.ok(existsSync(join(flowPaths(home).volumes, 'keep-me')));
   });
 
-  test('delete of a volume a running task uses exits 2 naming the task', async () => {
-    assert.equal((await flow(['volumes', 'create', 'in-use'], env)).code, 0);
-    const provider = new LocalProvider({ home, gpus: [], bubblewrap: 'off' });
-    const spec: NodeSpec = {
-      taskId: `cli-vol-${process.pid}`,
-      rank: 0,
-      attempt: 0,
-      command: 'sleep 30',
-      env: {},
-      secrets: {},
-      volumes: [{ name: 'in-use', sizeGb: 1, mountPath: join(home, 'mnt', 'in-use') }],
-      instanceType: 'cpu',
-    };
-    let instance: InstanceRef | undefined;
-    try {
-      instance = await provider.provision(spec, localOffers([])[0]!);
-      await provider.startCommand(instance, spec);
-      const started = instance;
-      await waitFor(async () => (await provider.commandState(started)).state === 'running', { message: 'sleep 30 to run' });
-      const result = await flow(['volumes', 'delete', 'in-use', '--yes'], env);
-      assert.equal(result.code, 2, result.stderr);
-      assert.match(result.stderr, new RegExp(`in use by running task ${spec.taskId}`));
-      assert.match(result.stderr, new RegExp(`flow cancel ${spec.taskId}`));
-      assert.ok(existsSync(join(flowPaths(home).volumes, 'in-use')));
-      const listed = JSON.parse((await flow(['volumes', 'list', '--json'], env)).stdout) as VolumeInfo[];
-      assert.deepEqual(listed.find((v) => v.name === 'in-use')?.attachedTo, [spec.taskId]);
-    } finally {
-      if (instance) await provider.stopCommand(instance, 0);
-    }
+  test('delete of a volume a task running through the daemon uses exits 2 naming the task; it works once the task ends', async () => {
+    const release = join(releaseDir, 'release-in-use');
+    const mountPath = join(home, 'mnt', 'in-use');
+    const hold = `echo holding; while [ ! -e ${release} ]; do sleep 0.05; done; echo released`;
+    const started = await flow(['run', '-d', '--name', 'vol-user', '-v', `in-use:${mountPath}`, hold], env, 120_000);
+    assert.equal(started.code, 0, started.stderr);
+    const taskId = started.stdout.trim();
+    assert.match(taskId, /^vol-user-[0-9a-f]+/);
+    const listJson = async () => JSON.parse((await flow(['volumes', 'list', '--json'], env)).stdout) as VolumeInfo[];
+    await waitFor(async () => (await listJson()).find((v) => v.name === 'in-use')?.attachedTo.includes(taskId), {
+      timeoutMs: 60_000,
+      message: `volume in-use to be attached to ${taskId}`,
+    });
+
+    const refused = await flow(['volumes', 'delete', 'in-use', '--yes'], env);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`in use by running task ${taskId}`));
+    assert.match(refused.stderr, new RegExp(`flow cancel ${taskId}`));
+    assert.ok(existsSync(join(flowPaths(home).volumes, 'in-use')), 'the refused volume is kept');
+
+    writeFileSync(release, '');
+    await waitFor(async () => JSON.parse((await flow(['status', taskId, '--json'], env)).stdout).status === 'completed', {
+      timeoutMs: 60_000,
+      message: `${taskId} to complete`,
+    });
+    const deleted = await flow(['volumes', 'delete', 'in-use', '--yes'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(existsSync(join(flowPaths(home).volumes, 'in-use')), false);
   });
 
   test('a provider without volume support exits 2 saying so', async () => {

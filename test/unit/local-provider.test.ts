@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  accessSync,
   chmodSync,
+  constants,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -14,13 +16,15 @@ import {
   rmdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
 import { ProviderError, ValidationError } from '../../src/domain/errors';
 import type { InstanceRef, NodeSpec, Offer } from '../../src/domain';
 import type { CommandState } from '../../src/providers/provider';
@@ -33,6 +37,8 @@ import {
   selectGpuIndices,
 } from '../../src/providers/local';
 import type { GpuInfo } from '../../src/providers/local';
+import { commandShell } from '../../src/providers/local/supervisor';
+import { findOnPath } from '../../src/providers/local/which';
 import { waitFor } from '../helpers/wait-for';
 
 // ---------------------------------------------------------------------------------------------
@@ -41,10 +47,12 @@ import { waitFor } from '../helpers/wait-for';
 const homes: string[] = [];
 const started: Array<{ provider: LocalProvider; instance: InstanceRef }> = [];
 const mountPathsToRemove: string[] = [];
+const topLevelsToRemove: string[] = [];
 
 after(async () => {
   for (const { provider, instance } of started) await provider.stopCommand(instance, 0).catch(() => undefined);
   for (const path of mountPathsToRemove) removeMountPath(path);
+  for (const path of topLevelsToRemove) rmSync(path, { recursive: true, force: true });
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
@@ -181,13 +189,29 @@ function removeMountPath(path: string): void {
   }
 }
 
-function canCreateVolumesRoot(): boolean {
+/** Whether this user may create entries at / (the symlink fallback needs it for paths like /volumes). */
+function canWriteRoot(): boolean {
   try {
-    mkdirSync('/volumes', { recursive: true });
+    accessSync('/', constants.W_OK);
     return true;
   } catch {
     return false;
   }
+}
+
+/** A folder at / that does not exist, removed after the tests should a test leave it behind. */
+function uniqueTopLevel(): string {
+  const path = `/flowtest-${process.pid}-${randomBytes(4).toString('hex')}`;
+  topLevelsToRemove.push(path);
+  return path;
+}
+
+/** What a test needs and lacks: skipped on a developer's machine, a failure on CI (which installs it). */
+function requireOrSkip(t: TestContext, available: boolean, reason: string): boolean {
+  if (available) return true;
+  if (process.env.CI) assert.fail(`${reason}, but CI must provide it`);
+  t.skip(reason);
+  return false;
 }
 
 function fakeGpus(count: number, name: string, memoryGb: number, model: string): GpuInfo[] {
@@ -341,7 +365,17 @@ describe('provision and isReady', () => {
 });
 
 describe('startCommand and exit codes', () => {
-  test('a string command runs via sh; stdout and stderr interleave in output.log; exit 7 → exitCode 7', async () => {
+  test('a string command runs via bash when there is one (bash syntax works), else /bin/sh', async () => {
+    const { state, out } = await run(provider(tempHome()), { command: 'V=abcdefgh; echo "${V:0:5}"; [[ -n "$BASH_VERSION" ]] && echo bash' });
+    assert.equal(state.exitCode, 0, out);
+    assert.equal(out, 'abcde\nbash\n');
+    assert.equal(commandShell({ PATH: '/usr/bin:/bin' }), findOnPath('bash', { PATH: '/usr/bin:/bin' }));
+    // Where no bash is found, the command still runs, under /bin/sh.
+    const noBash = tempDir('flow-nobash-');
+    assert.equal(commandShell({ PATH: noBash }), '/bin/sh');
+  });
+
+  test('a string command runs via the shell; stdout and stderr interleave in output.log; exit 7 → exitCode 7', async () => {
     const home = tempHome();
     const { instance, state, out } = await run(provider(home), { command: 'echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 7' });
     assert.deepEqual(state, { state: 'exited', exitCode: 7 });
@@ -407,6 +441,14 @@ describe('startCommand and exit codes', () => {
     }
   });
 
+  test('PYTHONUNBUFFERED=1 by default, so Python output arrives as it is printed; the task\'s own value wins', async () => {
+    const p = provider(tempHome());
+    const command = 'echo "PYTHONUNBUFFERED=${PYTHONUNBUFFERED-unset}"';
+    assert.equal((await run(p, { command })).out, 'PYTHONUNBUFFERED=1\n');
+    assert.equal((await run(p, { command, env: { PYTHONUNBUFFERED: '' } })).out, 'PYTHONUNBUFFERED=\n');
+    assert.equal((await run(p, { command, env: { PYTHONUNBUFFERED: '0' } })).out, 'PYTHONUNBUFFERED=0\n');
+  });
+
   test('working dir: workingDir, else codeDir, else <instance>/work; a missing one is a ValidationError naming workingDir', async () => {
     const home = tempHome();
     const p = provider(home);
@@ -436,11 +478,14 @@ describe('startCommand and exit codes', () => {
 });
 
 describe('volumes', () => {
+  /** Fills a volume folder before the task runs, so the test can tell the command saw it. */
+  function seedVolume(home: string, name: string, text: string): void {
+    mkdirSync(join(home, 'volumes', name), { recursive: true });
+    writeFileSync(join(home, 'volumes', name, 'in.txt'), `${text}\n`);
+  }
+
   test('symlink fallback: a file written by one task into /volumes/<name> is read by a second task', async (t) => {
-    if (!canCreateVolumesRoot()) {
-      t.skip('cannot create /volumes here');
-      return;
-    }
+    if (!requireOrSkip(t, canWriteRoot(), 'cannot create folders at / here')) return;
     const home = tempHome();
     const p = provider(home, { bubblewrap: 'off' });
     assert.match(p.capabilities.volumeIsolation ?? '', /^symlink fallback: /);
@@ -458,6 +503,66 @@ describe('volumes', () => {
     assert.equal(readFileSync(join(home, 'volumes', name, 'note.txt'), 'utf8'), 'hello-from-a\n');
   });
 
+  test('symlink fallback: terminate removes the links and the folders made for them; the command saw the volumes', async (t) => {
+    if (!requireOrSkip(t, canWriteRoot(), 'cannot create folders at / here')) return;
+    const home = tempHome();
+    const p = provider(home, { bubblewrap: 'off' });
+    const top = uniqueTopLevel();
+    const [deep, plain] = [uniqueVolumeName(), uniqueVolumeName()];
+    seedVolume(home, deep, 'in-deep');
+    seedVolume(home, plain, 'in-plain');
+    const volumesRootExisted = existsSync('/volumes');
+    mountPathsToRemove.push(`/volumes/${plain}`);
+    const volumes = [
+      { name: deep, sizeGb: 1, mountPath: `${top}/nested/data` },
+      { name: plain, sizeGb: 1 },
+    ];
+    const { instance, state, out } = await run(p, { command: `cat ${top}/nested/data/in.txt /volumes/${plain}/in.txt`, volumes });
+    assert.equal(state.exitCode, 0, out);
+    assert.equal(out, 'in-deep\nin-plain\n');
+    assert.equal(readlinkSync(`${top}/nested/data`), join(home, 'volumes', deep), 'the link lives as long as the instance');
+
+    await p.terminate(instance);
+    assert.equal(existsSync(top), false, `${top} is left on the host`);
+    assert.equal(existsSync(`/volumes/${plain}`), false, `/volumes/${plain} is left on the host`);
+    assert.equal(existsSync('/volumes'), volumesRootExisted, '/volumes is as it was');
+    assert.equal(readFileSync(join(home, 'volumes', deep, 'in.txt'), 'utf8'), 'in-deep\n', 'the volume itself is kept');
+    await p.terminate(instance); // idempotent
+  });
+
+  test('symlink fallback: a link two tasks share stays until the last one ends; a link changed meanwhile is left alone', async (t) => {
+    if (!requireOrSkip(t, canWriteRoot(), 'cannot create folders at / here')) return;
+    const home = tempHome();
+    const p = provider(home, { bubblewrap: 'off' });
+    const top = uniqueTopLevel();
+    const name = uniqueVolumeName();
+    seedVolume(home, name, 'shared');
+    const volumes = [{ name, sizeGb: 1, mountPath: `${top}/data` }];
+    const release = join(tempDir('flow-release-'), 'go');
+    const hold = `while [ ! -e ${release} ]; do sleep 0.02; done; cat ${top}/data/in.txt`;
+    const first = await start(p, makeSpec({ command: hold, volumes }));
+    const second = await start(p, makeSpec({ command: hold, volumes }));
+    await runningPid(p, first);
+    await runningPid(p, second);
+
+    await p.terminate(first);
+    assert.equal(readlinkSync(`${top}/data`), join(home, 'volumes', name), 'the second task still uses the link');
+    writeFileSync(release, '');
+    assert.equal((await waitExited(p, second)).exitCode, 0);
+    assert.equal(await output(p, second), 'shared\n');
+    await p.terminate(second);
+    assert.equal(existsSync(top), false, `${top} is left on the host`);
+
+    // Someone pointed the link elsewhere while the task ran: not Flow's to remove.
+    const third = await start(p, makeSpec({ command: 'true', volumes }));
+    await waitExited(p, third);
+    const elsewhere = tempDir('flow-elsewhere-');
+    unlinkSync(`${top}/data`);
+    symlinkSync(elsewhere, `${top}/data`);
+    await p.terminate(third);
+    assert.equal(readlinkSync(`${top}/data`), elsewhere);
+  });
+
   test('symlink fallback refuses a mount path that exists and is something else, suggesting bubblewrap', async () => {
     const p = provider(tempHome(), { bubblewrap: 'off' });
     const occupied = tempDir('flow-occupied-');
@@ -472,32 +577,63 @@ describe('volumes', () => {
     assert.deepEqual(await p.commandState(instance), { state: 'not_started' });
   });
 
-  test('bubblewrap: the volume is mounted at /volumes/<name> for the command only', async (t) => {
-    if (!probeBubblewrap().available) {
-      t.skip('bubblewrap is not usable here');
-      return;
-    }
-    if (!canCreateVolumesRoot()) {
-      t.skip('cannot create /volumes here');
-      return;
-    }
+  test('bubblewrap: volumes are mounted for the command only; nothing is created on the host, even under existing folders', async (t) => {
+    if (!requireOrSkip(t, probeBubblewrap().available, 'bubblewrap is not usable here')) return;
     const home = tempHome();
     const p = new LocalProvider({ home, gpus: [], bubblewrap: 'auto' });
     assert.equal(p.capabilities.volumeIsolation, 'bubblewrap');
-    const name = uniqueVolumeName();
-    const mountPath = `/volumes/${name}`;
-    mountPathsToRemove.push(mountPath);
-    const volumes = [{ name, sizeGb: 1 }];
+    const top = uniqueTopLevel(); // its parent is / itself
+    const existing = tempDir('flow-mirror-'); // an existing host folder, the mount path two levels below it
+    writeFileSync(join(existing, 'sibling.txt'), 'sibling\n');
+    mkdirSync(join(existing, 'kept'));
+    const mntPath = `/mnt/flowtest-${randomBytes(4).toString('hex')}/data`;
+    const names = [uniqueVolumeName(), uniqueVolumeName(), uniqueVolumeName(), uniqueVolumeName()];
+    topLevelsToRemove.push(dirname(mntPath), `/volumes/${names[2]}`); // only should a run of old code leave them
+    names.forEach((name, i) => seedVolume(home, name, `in-${i}`));
+    mkdirSync(join(home, 'volumes', names[0]!, 'work'));
+    const mountPaths = [`${top}/data`, join(existing, 'nested', 'ckpt'), `/volumes/${names[2]}`, mntPath];
+    const volumes = names.map((name, i) => (i === 2 ? { name, sizeGb: 1 } : { name, sizeGb: 1, mountPath: mountPaths[i] }));
+    const hostState = () => [existsSync(top), existsSync(join(existing, 'nested')), existsSync(mountPaths[2]!), existsSync(dirname(mntPath))];
 
-    const writer = await run(p, { command: `echo hello-from-a > ${mountPath}/note.txt`, volumes });
-    assert.equal(writer.state.exitCode, 0, writer.out);
-    const reader = await run(p, { command: `cat ${mountPath}/note.txt; exit 7`, volumes });
-    assert.equal(reader.out, 'hello-from-a\n');
-    assert.equal(reader.state.exitCode, 7, 'exit codes pass through bwrap');
-    assert.equal(readFileSync(join(home, 'volumes', name, 'note.txt'), 'utf8'), 'hello-from-a\n');
-    assert.deepEqual(readdirSync(mountPath), [], 'on the host the mount path is just an empty mount point');
+    const command = [
+      ...mountPaths.map((path, i) => `cat ${path}/in.txt && echo out-${i} > ${path}/out.txt`),
+      `cat ${existing}/sibling.txt`,
+      `echo kept > ${existing}/kept/file.txt`,
+      'pwd',
+      'exit 7',
+    ].join('; ');
+    const { instance, state, out } = await run(p, { command, volumes, workingDir: `${top}/data/work` });
+    assert.equal(out, `in-0\nin-1\nin-2\nin-3\nsibling\n${top}/data/work\n`);
+    assert.equal(state.exitCode, 7, 'exit codes pass through bwrap');
+    names.forEach((name, i) => assert.equal(readFileSync(join(home, 'volumes', name, 'out.txt'), 'utf8'), `out-${i}\n`));
+    assert.equal(readFileSync(join(existing, 'kept', 'file.txt'), 'utf8'), 'kept\n', 'what is already there stays the host\'s own');
+    assert.deepEqual(hostState(), [false, false, false, false], 'no mount point is left on the host');
+    assert.deepEqual(readdirSync(existing).sort(), ['kept', 'sibling.txt']);
+    await p.terminate(instance);
+    assert.deepEqual(hostState(), [false, false, false, false]);
+
     const killed = await run(p, { command: 'kill -TERM $$', volumes });
     assert.equal(killed.state.exitCode, 143, 'signals pass through bwrap as 128+signal');
+  });
+
+  test('bubblewrap: below the working directory the mount point is a folder for the run only; files written there are kept', async (t) => {
+    if (!requireOrSkip(t, probeBubblewrap().available, 'bubblewrap is not usable here')) return;
+    const home = tempHome();
+    const p = new LocalProvider({ home, gpus: [], bubblewrap: 'auto' });
+    const workDir = tempDir('flow-workdir-');
+    const name = uniqueVolumeName();
+    seedVolume(home, name, 'in-workdir');
+    const volumes = [{ name, sizeGb: 1, mountPath: join(workDir, 'data', 'set') }];
+    const release = join(tempDir('flow-release-'), 'go');
+    const command = `cat data/set/in.txt; echo result > result.txt; while [ ! -e ${release} ]; do sleep 0.02; done`;
+    const instance = await start(p, makeSpec({ command, volumes, workingDir: workDir }));
+    await waitOutput(p, instance, 'in-workdir\n');
+    assert.ok(statSync(join(workDir, 'data', 'set')).isDirectory(), 'the mount point exists while the command runs');
+    writeFileSync(release, '');
+    assert.equal((await waitExited(p, instance)).exitCode, 0);
+    await p.terminate(instance);
+    assert.deepEqual(readdirSync(workDir), ['result.txt'], 'the mount point and its parent are gone; the command\'s file is kept');
+    assert.equal(readFileSync(join(workDir, 'result.txt'), 'utf8'), 'result\n');
   });
 });
 

@@ -66,7 +66,7 @@ describe('local volumes: create, list, delete', () => {
     assert.ok(!Number.isNaN(Date.parse(datasets.createdAt)));
   });
 
-  test('a volume a task made on first use (no meta file) lists with 1 GB', async () => {
+  test('a volume folder without a meta file (made before sizes were recorded) lists with 1 GB', async () => {
     const home = freshHome();
     mkdirSync(join(flowPaths(home).volumes, 'from-a-task'), { recursive: true });
     const [volume] = await listVolumes(home);
@@ -252,6 +252,40 @@ describe('local volumes used by a running task', () => {
     } finally {
       if (instance) await provider.stopCommand(instance, 0);
     }
+  });
+});
+
+describe('volumes a task creates on first use', () => {
+  test('record the size the task asks for; an existing volume keeps its recorded size', async () => {
+    const home = freshHome();
+    const provider = new LocalProvider({ home, gpus: [], bubblewrap: 'off' });
+    await createVolume(home, { name: 'made-by-cli', sizeGb: 10 });
+    const spec: NodeSpec = {
+      taskId: `volsize-${process.pid}`,
+      rank: 0,
+      attempt: 0,
+      command: 'true',
+      env: {},
+      secrets: {},
+      volumes: [
+        { name: 'sized-five', sizeGb: 5 },
+        { name: 'default-size', sizeGb: 1 },
+        { name: 'made-by-cli', sizeGb: 3 },
+      ],
+      instanceType: 'cpu',
+    };
+    await provider.provision(spec, localOffers([])[0]!);
+    const sizes = () => listVolumes(home).then((volumes) => Object.fromEntries(volumes.map((v) => [v.name, v.sizeGb])));
+    assert.deepEqual(await sizes(), { 'default-size': 1, 'made-by-cli': 10, 'sized-five': 5 });
+    const meta = JSON.parse(readFileSync(join(flowPaths(home).volumes, '.meta', 'sized-five.json'), 'utf8'));
+    assert.equal(meta.sizeGb, 5);
+    assert.ok(!Number.isNaN(Date.parse(meta.createdAt)));
+
+    // A later task asking for another size changes nothing: the size is the one first recorded.
+    await provider.provision({ ...spec, taskId: `${spec.taskId}-again`, volumes: [{ name: 'sized-five', sizeGb: 50 }] }, localOffers([])[0]!);
+    assert.deepEqual(await sizes(), { 'default-size': 1, 'made-by-cli': 10, 'sized-five': 5 });
+    // And creating it by name now is refused as a duplicate, as for any existing volume.
+    await rejectsWith(createVolume(home, { name: 'sized-five', sizeGb: 5 }), ValidationError);
   });
 });
 

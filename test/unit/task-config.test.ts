@@ -127,6 +127,48 @@ describe('parseTaskConfig', () => {
     assert.equal(parseTaskConfig({ command: 'x', volumes: [{ name: 'data' }] }).volumes[0]?.sizeGb, 1);
   });
 
+  test('a volume mount path over a system folder is refused naming volumes.N.mountPath, suggesting /volumes/<name> or /data', () => {
+    const refused = ['/', '/etc', '/etc/', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/boot', '/var', '/run', '/tmp', '/root', '/home', '/proc', '/proc/1', '/sys/fs', '/dev', '/dev/shm', '/data/../etc', '//usr'];
+    for (const mountPath of refused) {
+      const error = catchValidation(() => parseTaskConfig({ command: 'x', volumes: [{ name: 'ok-vol' }, { name: 'data', mountPath }] }));
+      assert.equal(error.field, 'volumes.1.mountPath', mountPath);
+      assert.match(error.message, /volumes\.1\.mountPath: /, mountPath);
+      assert.ok(error.suggestions.some((s) => s.includes('/volumes/data') && s.includes('/data')), `${mountPath}: ${JSON.stringify(error.suggestions)}`);
+    }
+    // The same rule for a Python-style task file (mount_path) and for a folder below an ordinary one.
+    assert.equal(catchValidation(() => parseTaskConfig({ command: 'x', volumes: [{ name: 'data', mount_path: '/proc/self' }] })).field, 'volumes.0.mountPath');
+    for (const mountPath of ['/data', '/volumes/data', '/checkpoints', '/mnt/data', '/home/me/data', '/tmp/flow-x/data', '/workspace', '/devices', '/etcetera']) {
+      assert.equal(parseTaskConfig({ command: 'x', volumes: [{ name: 'data', mountPath }] }).volumes[0]?.mountPath, mountPath);
+    }
+  });
+
+  test('an environment too big for exec is refused before submission, naming the field and the limit, never the value', () => {
+    const secret = `s3cr3t-${'x'.repeat(200 * 1024)}`;
+    const big = catchValidation(() => parseTaskConfig({ command: 'x', env: { SMALL: 'a', BIG: 'v'.repeat(500 * 1024) } }));
+    assert.equal(big.field, 'env.BIG');
+    assert.match(big.message, /env\.BIG: .*128 KiB/);
+    assert.ok(big.message.length < 1000, 'the value is not printed');
+
+    const hidden = catchValidation(() => parseTaskConfig({ command: 'x', secrets: { TOKEN: secret } }));
+    assert.equal(hidden.field, 'secrets.TOKEN');
+    assert.ok(!hidden.message.includes('s3cr3t') && !hidden.suggestions.join(' ').includes('s3cr3t'), 'a secret value never appears');
+
+    // Each variable under the per-string limit, but together over the stated total.
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`PART_${i}`, 'p'.repeat(100 * 1024)]));
+    const total = catchValidation(() => parseTaskConfig({ command: 'x', env: many }));
+    assert.equal(total.field, 'env');
+    assert.match(total.message, /1 MiB/);
+
+    // The command is an exec argument too.
+    assert.equal(catchValidation(() => parseTaskConfig({ command: `echo ${'c'.repeat(200 * 1024)}` })).field, 'command');
+    assert.equal(catchValidation(() => parseTaskConfig({ command: ['echo', 'c'.repeat(200 * 1024)] })).field, 'command.1');
+
+    // Exactly at the limits is fine: KEY=VALUE plus its NUL is 128 KiB at most.
+    const atLimit = 'v'.repeat(128 * 1024 - 'OK='.length - 1);
+    assert.equal(parseTaskConfig({ command: 'x', env: { OK: atLimit } }).env.OK, atLimit);
+    assert.equal(catchValidation(() => parseTaskConfig({ command: 'x', env: { OK: `${atLimit}v` } })).field, 'env.OK');
+  });
+
   test('a secret that is also in env is rejected', () => {
     const error = catchValidation(() => parseTaskConfig({ command: 'x', env: { TOKEN: 'a' }, secrets: { TOKEN: 'b' } }));
     assert.equal(error.field, 'secrets.TOKEN');

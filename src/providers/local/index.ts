@@ -6,6 +6,8 @@ export { groupGpus, localDefaultInstanceType, localGpuSpec, localOffers, offered
 export type { GpuGroup } from './offers';
 export { localInstanceId, instancePaths } from './instance-files';
 export type { LocalInstancePaths, LocalInstanceRecord } from './instance-files';
-export { bubblewrapArgs, probeBubblewrap, volumeDir, volumeEnvName } from './volumes';
-export type { BubblewrapProbe, VolumeMount } from './volumes';
+export { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
+export type { BubblewrapProbe, BubblewrapSandbox } from './bubblewrap';
+export { volumeDir, volumeEnvName } from './volumes';
+export type { VolumeMount } from './volumes';
 export { shellQuote, supervisorScript } from './supervisor';

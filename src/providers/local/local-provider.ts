@@ -20,17 +20,10 @@ import {
 import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
 import { pidAlive, pollUntil, processTreeAlive, readCmdline, signalProcessTree } from './processes';
-import { launchSupervisor, supervisorScript } from './supervisor';
-import {
-  bubblewrapArgs,
-  ensureVolumeDirs,
-  hostPathFor,
-  linkVolumes,
-  prepareMountPoints,
-  probeBubblewrap,
-  volumeEnv,
-  volumeMounts,
-} from './volumes';
+import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
+import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
+import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
+import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
 
 export interface LocalProviderOptions {
   /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
@@ -151,7 +144,7 @@ export class LocalProvider implements Provider {
     const instanceId = localInstanceId(spec);
     const paths = instancePaths(this.home, instanceId);
     mkdirSync(paths.dir, { recursive: true });
-    ensureVolumeDirs(volumeMounts(this.home, spec.volumes));
+    ensureVolumes(this.home, volumeMounts(this.home, spec.volumes));
     const record = createInstanceRecord(paths, {
       provider: 'local',
       instanceId,
@@ -182,11 +175,10 @@ export class LocalProvider implements Provider {
     if (existsSync(paths.launchMarker)) return;
 
     const mounts = volumeMounts(this.home, spec.volumes);
-    ensureVolumeDirs(mounts);
+    ensureVolumes(this.home, mounts);
     const isolation = this.isolation();
     const sandboxed = isolation.mode === 'bubblewrap' && mounts.length > 0;
-    if (sandboxed) prepareMountPoints(mounts);
-    else linkVolumes(mounts);
+    if (!sandboxed) await makeHostMountPoints(this.home, paths.dir, { links: mounts });
 
     const workDir = spec.workingDir ?? spec.codeDir ?? paths.work;
     if (workDir === paths.work) mkdirSync(paths.work, { recursive: true });
@@ -204,12 +196,15 @@ export class LocalProvider implements Provider {
       secrets: spec.secrets,
       provided: { ...volumeEnv(mounts), ...gpuEnvironment(gpuIndices) },
     });
+    const sandbox = sandboxed ? bubblewrapSandbox(mounts, workDir, hostWorkDir) : undefined;
+    if (sandbox) await makeHostMountPoints(this.home, paths.dir, { folders: sandbox.hostMountPoints });
     const script = supervisorScript({
       instanceId: instance.instanceId,
       paths,
       workDir: hostWorkDir,
       command: spec.command,
-      sandbox: sandboxed && isolation.mode === 'bubblewrap' ? { bwrap: isolation.bwrap, args: bubblewrapArgs(mounts, workDir) } : undefined,
+      shell: commandShell({ PATH: `${env.PATH ?? ''}:/usr/bin:/bin` }),
+      sandbox: sandbox && isolation.mode === 'bubblewrap' ? { bwrap: isolation.bwrap, args: sandbox.args } : undefined,
     });
     writeFileAtomic(paths.supervisorScript, script, 0o700);
 
@@ -302,8 +297,21 @@ export class LocalProvider implements Provider {
     const paths = this.instancePaths(instance);
     if (!isDirectory(paths.dir)) return;
     await this.stopCommand(instance, TERMINATE_GRACE_MS);
+    await removeHostMountPoints(this.home, paths.dir, (instanceId) => this.holdsMountPoints(instanceId));
     if (readInstanceRecord(paths)?.terminated === true) return;
     updateInstanceRecord(paths, (record) => ({ ...record, terminated: true, terminatedAt: new Date().toISOString() }));
+  }
+
+  /** Whether an instance may still need its host mount points: not terminated and its command not ended. */
+  private async holdsMountPoints(instanceId: string): Promise<boolean> {
+    let record;
+    try {
+      record = readInstanceRecord(instancePaths(this.home, instanceId));
+    } catch {
+      return false; // not an instance folder
+    }
+    if (record === undefined || record.terminated) return false;
+    return (await this.commandState({ provider: 'local', instanceId, address: record.address })).state !== 'exited';
   }
 
   /** SIGTERM the tree, SIGKILL what is left after graceMs; resolves once nothing of it lives. */

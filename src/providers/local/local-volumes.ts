@@ -1,51 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { flowPaths } from '../../config/flow-home';
 import { ResourceNotFoundError, ValidationError, VolumeSpecSchema, closestNames } from '../../domain';
 import type { VolumeCreateSpec, VolumeInfo } from '../../domain';
-import { instancePaths, readInstanceRecord, writeFileAtomic } from './instance-files';
+import { instancePaths, readInstanceRecord } from './instance-files';
 import { LocalProvider } from './local-provider';
-import { volumeDir, volumeEnvName } from './volumes';
+import { DEFAULT_VOLUME_SIZE_GB, createVolumeFolder, readVolumeMeta, volumeDir, volumeMetaPath, volumesRoot } from './volume-meta';
+import type { VolumeMeta } from './volume-meta';
+import { volumeEnvName } from './volumes';
 
 /**
- * Volumes of the local provider, managed without a task: a volume is the folder
- * <home>/volumes/<name>; its recorded quota and creation time sit in <home>/volumes/.meta/<name>.json.
- * A volume a task created on first use (`flow run -v NAME`) has no meta file and lists with 1 GB.
+ * Volumes of the local provider, managed without a task (see volume-meta.ts for how one is stored).
  */
 
 /** The usage walk stops after this many entries per volume (usedBytes is then a lower bound). */
 export const USAGE_ENTRY_LIMIT = 100_000;
 
-const DEFAULT_SIZE_GB = 1;
-const META_DIR = '.meta';
 /** A folder being deleted is first renamed to this prefix, so it vanishes from listings at once. */
 const DELETING_PREFIX = '.deleting-';
-
-interface VolumeMeta {
-  name: string;
-  sizeGb: number;
-  createdAt: string;
-}
-
-function volumesRoot(home: string): string {
-  return flowPaths(home).volumes;
-}
-
-function metaPath(home: string, name: string): string {
-  return join(volumesRoot(home), META_DIR, `${name}.json`);
-}
-
-function readMeta(home: string, name: string): Partial<VolumeMeta> {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(metaPath(home, name), 'utf8'));
-    return parsed !== null && typeof parsed === 'object' ? (parsed as Partial<VolumeMeta>) : {};
-  } catch {
-    return {}; // none (a volume a task made), or unreadable: defaults apply
-  }
-}
 
 /** Names of the volume folders under <home>/volumes, sorted (bookkeeping entries start with "."). */
 function volumeNames(home: string): string[] {
@@ -191,11 +166,11 @@ function createdAtOf(path: string, meta: Partial<VolumeMeta>): string {
 
 async function volumeInfo(home: string, name: string, users: Map<string, string[]>): Promise<VolumeInfo> {
   const path = volumeDir(home, name);
-  const meta = readMeta(home, name);
+  const meta = readVolumeMeta(home, name);
   const usage = await folderUsage(path);
   return {
     name,
-    sizeGb: typeof meta.sizeGb === 'number' && meta.sizeGb > 0 ? meta.sizeGb : DEFAULT_SIZE_GB,
+    sizeGb: typeof meta.sizeGb === 'number' && meta.sizeGb > 0 ? meta.sizeGb : DEFAULT_VOLUME_SIZE_GB,
     path,
     createdAt: createdAtOf(path, meta),
     usedBytes: usage.bytes,
@@ -241,7 +216,7 @@ const SIZE_RULE = 'Give the size as a whole number of GB from 1 to 15000, e.g. -
 /** Validates a create request with VolumeSpecSchema; the ValidationError names `name` or `sizeGb`. */
 export function parseVolumeCreateSpec(input: VolumeCreateSpec): { name: string; sizeGb: number } {
   const raw = input !== null && typeof input === 'object' ? input : ({} as Partial<VolumeCreateSpec>);
-  const result = VolumeSpecSchema.safeParse({ name: raw.name, sizeGb: raw.sizeGb ?? DEFAULT_SIZE_GB });
+  const result = VolumeSpecSchema.safeParse({ name: raw.name, sizeGb: raw.sizeGb ?? DEFAULT_VOLUME_SIZE_GB });
   if (result.success) return { name: result.data.name, sizeGb: result.data.sizeGb };
   const lines: string[] = [];
   const suggestions: string[] = [];
@@ -268,26 +243,14 @@ export function parseVolumeCreateSpec(input: VolumeCreateSpec): { name: string; 
 /** Creates an empty volume and records its quota. ValidationError for bad input or a name in use. */
 export async function createVolume(home: string, spec: VolumeCreateSpec): Promise<VolumeInfo> {
   const { name, sizeGb } = parseVolumeCreateSpec(spec);
-  const path = volumeDir(home, name);
-  mkdirSync(volumesRoot(home), { recursive: true });
-  try {
-    mkdirSync(path); // atomic: of two concurrent creates, one wins
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const meta = createVolumeFolder(home, name, sizeGb);
+  if (meta === undefined) {
     throw new ValidationError(`Volume '${name}' already exists`, {
       field: 'name',
       suggestions: ['See the volumes there are with: flow volumes list', `Use it as it is (flow run ... -v ${name}), or pick another name`],
     });
   }
-  const meta: VolumeMeta = { name, sizeGb, createdAt: new Date().toISOString() };
-  try {
-    mkdirSync(dirname(metaPath(home, name)), { recursive: true });
-    writeFileAtomic(metaPath(home, name), `${JSON.stringify(meta, null, 2)}\n`);
-  } catch (error) {
-    rmSync(path, { recursive: true, force: true });
-    throw error;
-  }
-  return { name, sizeGb, path, createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [] };
+  return { name, sizeGb, path: volumeDir(home, name), createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [] };
 }
 
 /** Why a volume is not deleted: running tasks use it. Names each task and how to stop it. */
@@ -322,6 +285,6 @@ export async function deleteVolume(home: string, name: string, options: DeleteVo
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(name, volumeNames(home));
     throw error;
   }
-  await rm(metaPath(home, name), { force: true });
+  await rm(volumeMetaPath(home, name), { force: true });
   await rm(doomed, { recursive: true, force: true });
 }

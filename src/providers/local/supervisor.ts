@@ -19,16 +19,23 @@ export function shellJoin(words: readonly string[]): string {
   return words.map(shellQuote).join(' ');
 }
 
-/** How the user's command is run: a string through `/bin/sh -c`, an argv exactly as given. */
+/** The shell for a string command: bash found on PATH (as the Python SDK runs it), else /bin/sh. */
+export function commandShell(env: { PATH?: string }): string {
+  return findOnPath('bash', env) ?? '/bin/sh';
+}
+
+/** How the user's command is run: a string through `<shell> -c`, an argv exactly as given. */
 export interface CommandLaunch {
   command: string | readonly string[];
+  /** The shell for a string command (see commandShell); /bin/sh when not given. */
+  shell?: string;
   /** bwrap binary and its arguments up to "--", when the command runs in a sandbox. */
   sandbox?: { bwrap: string; args: readonly string[] };
 }
 
 /** The shell text that runs the command (without redirections). */
 export function commandLine(launch: CommandLaunch): string {
-  const argv = typeof launch.command === 'string' ? ['/bin/sh', '-c', launch.command] : [...launch.command];
+  const argv = typeof launch.command === 'string' ? [launch.shell ?? '/bin/sh', '-c', launch.command] : [...launch.command];
   if (launch.sandbox) return shellJoin([launch.sandbox.bwrap, ...launch.sandbox.args, ...argv]);
   // An argv runs in a subshell that execs it, so builtins like "exit" cannot reach the supervisor.
   if (typeof launch.command === 'string') return shellJoin(argv);
