@@ -577,13 +577,13 @@ describe('volumes', () => {
     assert.deepEqual(await p.commandState(instance), { state: 'not_started' });
   });
 
-  test('bubblewrap: volumes are mounted for the command only; nothing is created on the host, even under existing folders', async (t) => {
+  test('bubblewrap: volumes are mounted for the command; nothing is left on the host, and files written next to a mount point reach it', async (t) => {
     if (!requireOrSkip(t, probeBubblewrap().available, 'bubblewrap is not usable here')) return;
     const home = tempHome();
     const p = new LocalProvider({ home, gpus: [], bubblewrap: 'auto' });
     assert.equal(p.capabilities.volumeIsolation, 'bubblewrap');
     const top = uniqueTopLevel(); // its parent is / itself
-    const existing = tempDir('flow-mirror-'); // an existing host folder, the mount path two levels below it
+    const existing = tempDir('flow-existing-'); // an existing host folder, the mount path two levels below it
     writeFileSync(join(existing, 'sibling.txt'), 'sibling\n');
     mkdirSync(join(existing, 'kept'));
     const mntPath = `/mnt/flowtest-${randomBytes(4).toString('hex')}/data`;
@@ -599,6 +599,7 @@ describe('volumes', () => {
       ...mountPaths.map((path, i) => `cat ${path}/in.txt && echo out-${i} > ${path}/out.txt`),
       `cat ${existing}/sibling.txt`,
       `echo kept > ${existing}/kept/file.txt`,
+      `echo beside > ${existing}/beside.txt`,
       'pwd',
       'exit 7',
     ].join('; ');
@@ -607,10 +608,11 @@ describe('volumes', () => {
     assert.equal(state.exitCode, 7, 'exit codes pass through bwrap');
     names.forEach((name, i) => assert.equal(readFileSync(join(home, 'volumes', name, 'out.txt'), 'utf8'), `out-${i}\n`));
     assert.equal(readFileSync(join(existing, 'kept', 'file.txt'), 'utf8'), 'kept\n', 'what is already there stays the host\'s own');
-    assert.deepEqual(hostState(), [false, false, false, false], 'no mount point is left on the host');
-    assert.deepEqual(readdirSync(existing).sort(), ['kept', 'sibling.txt']);
+    assert.equal(readFileSync(join(existing, 'beside.txt'), 'utf8'), 'beside\n', 'a file written next to a mount point reaches the host');
+    assert.equal(existsSync(top), false, 'a mount point under / itself is made in the sandbox only');
     await p.terminate(instance);
-    assert.deepEqual(hostState(), [false, false, false, false]);
+    assert.deepEqual(hostState(), [false, false, false, false], 'no mount point is left on the host');
+    assert.deepEqual(readdirSync(existing).sort(), ['beside.txt', 'kept', 'sibling.txt']);
 
     const killed = await run(p, { command: 'kill -TERM $$', volumes });
     assert.equal(killed.state.exitCode, 143, 'signals pass through bwrap as 128+signal');

@@ -9,12 +9,11 @@ import { findOnPath } from './which';
 /**
  * The bubblewrap sandbox of a local command. Its root is bwrap's own tmpfs, into which every entry
  * of the host's / is bound back (symlinks such as /bin -> usr/bin are recreated as symlinks), so the
- * command sees the host as it is. A volume's mount point is then created on a tmpfs, never on the
- * host: directly on the root tmpfs when its parent is missing on the host (e.g. /data), or, when its
- * parent is an existing host folder (/mnt for /mnt/data), on a tmpfs laid over that folder whose
- * entries are bound back the same way ("mirrored"). Files the command writes into a mirrored folder
- * itself, next to the mount point, stay in the sandbox; inside its entries they reach the host.
- * The working directory is the exception (see bubblewrapSandbox).
+ * command sees the host as it is. A mount point whose nearest existing folder is / itself (e.g.
+ * /data, /volumes/x) is then made on that tmpfs, never on the host. One below an existing host
+ * folder (/mnt/data when /mnt exists) is made on the host for the run and removed when the task
+ * ends: laying a tmpfs over that folder instead would silently keep files the command writes
+ * next to the mount point from reaching the host.
  */
 
 /** Arguments that show `dir` (a host folder) as it is: each entry bound back, symlinks recreated. */
@@ -63,15 +62,10 @@ function resolveOnHost(path: string): { resolved: string; existing: string } {
   }
 }
 
-/** bwrap's default mode for a tmpfs; other modes (e.g. /tmp's 1777) are passed with --perms. */
-const TMPFS_DEFAULT_MODE = 0o755;
-
 export interface BubblewrapSandbox {
   /** bwrap arguments up to and including "--". */
   args: string[];
-  /** Host folders shown through a tmpfs with their entries bound back (see the top of this file). */
-  mirrored: string[];
-  /** Mounts whose mount point must be made on the host before the command starts (below its working dir). */
+  /** Mounts whose mount point must be made on the host for the run (below an existing host folder). */
   hostMountPoints: VolumeMount[];
 }
 
@@ -84,16 +78,12 @@ function realPath(path: string): string | undefined {
 }
 
 /**
- * The sandbox for a command with volumes: the root, the mirrors that keep mount points off the
- * host, then each volume bound at its mount path (outer mount paths first), and the working dir.
- * The command's working directory (`hostWorkDir`, as on the host) is never mirrored: files the
- * command writes there must stay. A mount point whose nearest existing folder is that directory is
- * made on the host instead, by the caller (hostMountPoints), and removed after the task.
+ * The sandbox for a command with volumes: the root (see the top of this file), then each volume
+ * bound at its mount path (outer mount paths first), and the working dir. Mount points below an
+ * existing host folder are returned for the caller to make on the host (and remove afterwards).
  */
-export function bubblewrapSandbox(mounts: readonly VolumeMount[], workDir: string, hostWorkDir: string): BubblewrapSandbox {
-  const keep = realPath(hostWorkDir);
+export function bubblewrapSandbox(mounts: readonly VolumeMount[], workDir: string): BubblewrapSandbox {
   const ordered = [...mounts].sort((a, b) => depth(a.mountPath) - depth(b.mountPath));
-  const mirrors = new Map<string, VolumeMount>();
   const binds: Array<{ mount: VolumeMount; target: string }> = [];
   const hostMountPoints: VolumeMount[] = [];
   for (const mount of ordered) {
@@ -103,26 +93,12 @@ export function bubblewrapSandbox(mounts: readonly VolumeMount[], workDir: strin
     if (ordered.some((other) => isBelow(mount.mountPath, other.mountPath))) continue;
     if (resolved === existing || existing === '/') continue; // exists already, or made on the root tmpfs
     if (!statSync(existing).isDirectory()) throw mountPathError(mount, `${existing} is a file, not a folder`);
-    if (existing === keep) hostMountPoints.push(mount);
-    else if (!mirrors.has(existing)) mirrors.set(existing, mount);
+    hostMountPoints.push(mount);
   }
-
   const args = sandboxRootArgs();
-  // Shallow mirrors first: a deeper one lies on an entry that the shallower one bound back.
-  const mirrored = [...mirrors.keys()].sort((a, b) => depth(a) - depth(b));
-  for (const folder of mirrored) {
-    const mode = statSync(folder).mode & 0o7777;
-    if (mode !== TMPFS_DEFAULT_MODE) args.push('--perms', mode.toString(8).padStart(4, '0'));
-    args.push('--tmpfs', folder);
-    try {
-      args.push(...entryArgs(folder));
-    } catch (error) {
-      throw mountPathError(mirrors.get(folder)!, (error as Error).message, error);
-    }
-  }
   for (const { mount, target } of binds) args.push('--bind', mount.hostDir, target);
   args.push('--chdir', workDir, '--');
-  return { args, mirrored, hostMountPoints };
+  return { args, hostMountPoints };
 }
 
 export type BubblewrapProbe = { available: true; path: string } | { available: false; reason: string };

@@ -196,7 +196,7 @@ export class LocalProvider implements Provider {
       secrets: spec.secrets,
       provided: { ...volumeEnv(mounts), ...gpuEnvironment(gpuIndices) },
     });
-    const sandbox = sandboxed ? bubblewrapSandbox(mounts, workDir, hostWorkDir) : undefined;
+    const sandbox = sandboxed ? bubblewrapSandbox(mounts, workDir) : undefined;
     if (sandbox) await makeHostMountPoints(this.home, paths.dir, { folders: sandbox.hostMountPoints });
     const script = supervisorScript({
       instanceId: instance.instanceId,
