@@ -46,6 +46,27 @@ describe('flow run pipeline.yaml', { timeout: 240_000 }, () => {
     assert.match(result.stderr, /● pipeline completed/);
   });
 
+  test('a file in the shape of flow.pipeline({...}) (name, volumes, steps at the top) runs as a pipeline', async () => {
+    const path = file(
+      'flat.yaml',
+      `name: cli-flat
+volumes:
+  - name: cli-flat-data
+steps:
+  - name: prepare
+    command: echo "$GREETING rows" > /volumes/cli-flat-data/data.txt
+    env: {GREETING: hello}
+  - name: train
+    depends_on: prepare
+    command: cat /volumes/cli-flat-data/data.txt
+`,
+    );
+    const result = await flow('run', path);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^\[train\] hello rows$/m);
+    assert.match(result.stderr, /● pipeline completed/);
+  });
+
   test('a failing step: exit with its code, the dependants skipped, the step named', async () => {
     const path = file('fail.yaml', 'pipeline:\n  steps:\n    - {name: a, command: "exit 4"}\n    - {name: b, command: "echo never"}\n');
     const result = await flow('run', path);
@@ -59,7 +80,7 @@ describe('flow run pipeline.yaml', { timeout: 240_000 }, () => {
     const cycle = file('cycle.yaml', 'pipeline:\n  steps:\n    - {name: a, command: "true", depends_on: b}\n    - {name: b, command: "true", depends_on: a}\n');
     const result = await flow('run', cycle);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /cycle\.yaml: Invalid pipeline: steps: depends_on forms a cycle: a → b → a/);
+    assert.match(result.stderr, /cycle\.yaml:2: pipeline\.steps: depends_on forms a cycle: a → b → a/);
     const ok = file('ok.yaml', 'pipeline:\n  steps:\n    - {name: a, command: "true"}\n');
     const flagged = await flow('run', ok, '-i', 'a100');
     assert.equal(flagged.code, 2);
