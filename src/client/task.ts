@@ -1,16 +1,20 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
-import { followTaskLog } from '../logs/follow-task';
+import { ValidationError, type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import type { LogStore } from '../logs/log-store';
+import { followPipelineLines, pipelineLines, type PipelineLogSource } from '../logs/pipeline-logs';
+import { followSelected, selectLines } from '../logs/select-lines';
 import { FlowStatusKey, describeQuery, stopSignal } from '../workflows/definitions';
 import { fromTemporalError } from './errors';
+import { LogLines } from './log-lines';
 import { endpointsOf, shellCommandOf, type Endpoint, type ShellCommand } from './task-access';
 
 export interface LogOptions {
-  /** Only the last N lines (default: all). */
+  /** Only the last N lines (default: all); of each step, for a pipeline. */
   tail?: number;
-  /** Rank to read; default 0. */
+  /** Rank to read; default 0. Not for a pipeline (read a step's task instead). */
   node?: number;
+  /** Keep yielding new lines until the task ends. */
+  follow?: boolean;
 }
 
 const FAILED_LOG_LINES = 20;
@@ -107,21 +111,39 @@ export class Task {
     }
   }
 
-  /** Output so far (`{ follow: true }` streams it until the task ends). */
-  logs(options: LogOptions & { follow: true }): AsyncIterable<string>;
-  logs(options?: LogOptions & { follow?: false }): Promise<string>;
-  logs(options: LogOptions & { follow?: boolean } = {}): AsyncIterable<string> | Promise<string> {
-    const rank = options.node ?? 0;
-    if (options.follow) return this.followLogs(rank, options.tail);
-    return (async () => {
-      if (options.tail !== undefined) return (await this.logStore.tail(this.taskId, rank, options.tail)).join('\n');
-      const { data } = await this.logStore.read(this.taskId, rank);
-      return data.toString('utf8').replace(/\n$/, '');
-    })();
+  /**
+   * The output as lines: `for await (const line of task.logs())`, or `await task.logs().text()`.
+   * `{ follow: true }` keeps yielding new lines until the task ends. A pipeline's output is
+   * every step's, lines prefixed `[step] ` (step by step; live as steps start when following).
+   */
+  logs(options: LogOptions = {}): LogLines {
+    return new LogLines(() => this.logLines(options));
   }
 
-  private followLogs(rank: number, tail?: number): AsyncGenerator<string> {
-    return followTaskLog(this.logStore, this.taskId, rank, { ended: this.handle.result(), tail });
+  private async *logLines(options: LogOptions): AsyncGenerator<string> {
+    const selection = { tail: options.tail };
+    const execution = await this.mapped(() => this.handle.describe());
+    if (execution.type === 'pipelineWorkflow') {
+      if (options.node !== undefined) {
+        throw new ValidationError(`node: ${this.taskId} is a pipeline; each step is a task of its own`, {
+          field: 'node',
+          suggestions: [`Read a step's rank with: flow.task('${this.taskId}-<step>').logs({ node: ${options.node} })`],
+        });
+      }
+      const source = this.pipelineLogSource();
+      if (options.follow) yield* followPipelineLines(source, this.taskId, { ended: this.handle.result(), selection });
+      else yield* pipelineLines(source, await this.describe(), selection);
+      return;
+    }
+    const rank = options.node ?? 0;
+    if (options.follow) yield* followSelected(this.logStore, this.taskId, rank, this.handle.result(), selection);
+    else yield* selectLines(this.logStore, this.taskId, rank, selection);
+  }
+
+  /** The pipeline's steps are tasks of their own, read through handles like this one. */
+  private pipelineLogSource(): PipelineLogSource {
+    const task = (taskId: string) => (taskId === this.taskId ? this : new Task(this.client, this.logStore, taskId, this.home));
+    return { logs: this.logStore, describe: (taskId) => task(taskId).describe(), wait: (taskId) => task(taskId).wait() };
   }
 
   /** Throws TaskNotFoundError unless the task exists. */

@@ -10,19 +10,23 @@ const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 
 /** A consumer's code: everything it touches must type-check against the published .d.ts files. */
 const CONSUMER_SOURCE = `
-import { Flow, Task, TaskFailedError, TaskConfig, type LogOptions, type TaskOutcome, type TaskState, type TaskSummary } from 'flow-sdk';
+import { Flow, Task, TaskFailedError, TaskConfig, type LogLines, type LogOptions, type TaskOutcome, type TaskState, type TaskSummary } from 'flow-sdk';
 
 export async function main(): Promise<number> {
   const flow = await Flow.connect({ onProgress: (message: string) => console.error(message) });
   const task: Task = await flow.run('python train.py', { instanceType: 'cpu', env: { BATCH: '64' } });
   const options: LogOptions = { tail: 10 };
   for await (const line of task.logs({ ...options, follow: true })) console.log(line.toUpperCase());
+  for await (const line of task.logs()) console.log(line.length);
+  const lines: LogLines = task.logs({ tail: 5 });
+  const text: string = await lines.text();
+  const stopped: TaskOutcome = await task.stop('enough');
   const state: TaskState = await task.describe();
   const listed: TaskSummary[] = await flow.listTasks({ status: 'running' });
   const config = TaskConfig.parse({ command: 'echo hi' });
   try {
     const outcome: TaskOutcome = await task.wait();
-    return (outcome.exitCode ?? 0) + state.nodes.length + listed.length + config.numInstances;
+    return (outcome.exitCode ?? 0) + state.nodes.length + listed.length + config.numInstances + text.length + (stopped.exitCode ?? 0);
   } catch (error) {
     if (error instanceof TaskFailedError) return error.exitCode ?? 1;
     throw error;
