@@ -1,5 +1,5 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { ValidationError, type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { TaskFailedError, ValidationError, type EndReason, type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import type { LogStore } from '../logs/log-store';
 import { followPipelineLines, pipelineLines, type PipelineLogSource } from '../logs/pipeline-logs';
 import { followSelected, selectLines } from '../logs/select-lines';
@@ -95,19 +95,36 @@ export class Task {
     return this.mapped(() => this.handle.result() as Promise<TaskOutcome>);
   }
 
-  /** Asks the task to stop, then waits until teardown has run. */
+  /**
+   * Asks the task to stop, then waits until teardown has run. A task that has already ended, or
+   * ends before the signal lands, is left as it was: stop() returns its outcome, whatever it was
+   * (a failure too, as status 'failed' with its exit code, reason and message; never thrown).
+   */
   async stop(reason?: string): Promise<TaskOutcome> {
     await this.mapped(async () => {
       const description = await this.handle.describe();
       if (description.status.name !== 'RUNNING') return;
-      await this.handle.signal(stopSignal, { reason });
+      try {
+        await this.handle.signal(stopSignal, { reason });
+      } catch (error) {
+        // It ended between the look and the signal: a closed workflow takes no signal.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
     });
+    return this.outcome();
+  }
+
+  /** How the task ended, as a TaskOutcome however it ended (once it has). */
+  private async outcome(): Promise<TaskOutcome> {
     try {
       return await this.wait();
     } catch (error) {
-      const status = await this.status();
-      if (status === 'failed') throw error;
-      return { taskId: this.taskId, status, exitCode: null, reason: 'stopped' };
+      if (!(error instanceof TaskFailedError)) throw error;
+      // Failed, or cancelled through Temporal rather than stopped; the task's state has its reason.
+      const [execution, state] = await Promise.all([this.mapped(() => this.handle.describe()), this.describe().catch(() => undefined)]);
+      const status: TaskStatus = execution.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+      const fallback: EndReason = status === 'cancelled' ? 'stopped' : error.exitCode === null ? 'error' : 'exit';
+      return { taskId: this.taskId, status, exitCode: error.exitCode, reason: state?.reason ?? fallback, message: error.message };
     }
   }
 
