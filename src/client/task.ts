@@ -139,8 +139,7 @@ export class Task {
 
   private async *logLines(options: LogOptions): AsyncGenerator<string> {
     const selection = { tail: options.tail };
-    const execution = await this.mapped(() => this.handle.describe());
-    if (execution.type === 'pipelineWorkflow') {
+    if (await this.isPipeline()) {
       if (options.node !== undefined) {
         throw new ValidationError(`node: ${this.taskId} is a pipeline; each step is a task of its own`, {
           field: 'node',
@@ -155,6 +154,12 @@ export class Task {
     const rank = options.node ?? 0;
     if (options.follow) yield* followSelected(this.logStore, this.taskId, rank, this.handle.result(), selection);
     else yield* selectLines(this.logStore, this.taskId, rank, selection);
+  }
+
+  /** A pipeline has no output of its own: a task that has some is read without asking the server. */
+  private async isPipeline(): Promise<boolean> {
+    if ((await this.logStore.ranks(this.taskId)).length > 0) return false;
+    return (await this.mapped(() => this.handle.describe())).type === 'pipelineWorkflow';
   }
 
   /** The pipeline's steps are tasks of their own, read through handles like this one. */

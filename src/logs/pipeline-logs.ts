@@ -20,7 +20,8 @@ export interface PipelineLogSource {
 
 const POLL_MS = 250;
 
-export function stepPrefix(step: string, rank: number, numInstances: number): string {
+/** `[step] `, or `[step rank N] ` for a rank of a multi-node step. */
+function stepPrefix(step: string, rank: number, numInstances: number): string {
   return numInstances > 1 ? `[${step} rank ${rank}] ` : `[${step}] `;
 }
 

@@ -37,6 +37,7 @@ export async function* selectLines(logs: LogStore, taskId: string, rank: number,
 
 /** selectLines up to now, then every new line that `keep` accepts, until `ended` settles. */
 export async function* followSelected(logs: LogStore, taskId: string, rank: number, ended: Promise<unknown>, selection: LineSelection): AsyncGenerator<string> {
+  ended.catch(() => undefined); // a failed task ends the follow like any other end
   const end = await logs.size(taskId, rank);
   yield* selectLines(logs, taskId, rank, selection, end);
   for await (const line of followTaskLog(logs, taskId, rank, { ended, fromOffset: end })) if (!selection.keep || selection.keep(line)) yield line;
