@@ -54,7 +54,7 @@ export async function invokeResult<T>(task: Task): Promise<T> {
   } catch (error) {
     failed = error;
   }
-  const lines = (await task.logs()).split('\n');
+  const lines = (await task.logs().text()).split('\n');
   const marker = lines.reverse().find((line) => line.startsWith(`${RESULT_MARKER} `) || line.startsWith(`${ERROR_MARKER} `));
   if (marker?.startsWith(`${ERROR_MARKER} `)) throw new RemoteFunctionError(task.taskId, decode<RemoteErrorInfo>(marker.slice(ERROR_MARKER.length + 1)));
   if (failed !== undefined) throw failed;

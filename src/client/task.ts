@@ -1,17 +1,21 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
-import { followTaskLog } from '../logs/follow-task';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { TaskFailedError, ValidationError, type EndReason, type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import type { LogStore } from '../logs/log-store';
+import { followPipelineLines, pipelineLines, type PipelineLogSource } from '../logs/pipeline-logs';
+import { followSelected, selectLines } from '../logs/select-lines';
 import { stopSignal } from '../workflows/definitions';
 import { progressOf, readTaskState } from './read-task-state';
 import { fromTemporalError } from './errors';
+import { LogLines } from './log-lines';
 import { endpointsOf, shellCommandOf, type Endpoint, type ShellCommand } from './task-access';
 
 export interface LogOptions {
-  /** Only the last N lines (default: all). */
+  /** Only the last N lines (default: all); of each step, for a pipeline. */
   tail?: number;
-  /** Rank to read; default 0. */
+  /** Rank to read; default 0. Not for a pipeline (read a step's task instead). */
   node?: number;
+  /** Keep yielding new lines until the task ends. */
+  follow?: boolean;
 }
 
 const FAILED_LOG_LINES = 20;
@@ -101,37 +105,77 @@ export class Task {
     return this.mapped(() => this.handle.result() as Promise<TaskOutcome>);
   }
 
-  /** Asks the task to stop, then waits until teardown has run. */
+  /**
+   * Asks the task to stop, then waits until teardown has run. A task that has already ended, or
+   * ends before the signal lands, is left as it was: stop() returns its outcome, whatever it was
+   * (a failure too, as status 'failed' with its exit code, reason and message; never thrown).
+   */
   async stop(reason?: string): Promise<TaskOutcome> {
     await this.mapped(async () => {
       const description = await this.handle.describe();
       if (description.status.name !== 'RUNNING') return;
-      await this.handle.signal(stopSignal, { reason });
+      try {
+        await this.handle.signal(stopSignal, { reason });
+      } catch (error) {
+        // It ended between the look and the signal: a closed workflow takes no signal.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
     });
+    return this.outcome();
+  }
+
+  /** How the task ended, as a TaskOutcome however it ended (once it has). */
+  private async outcome(): Promise<TaskOutcome> {
     try {
       return await this.wait();
     } catch (error) {
-      const status = await this.status();
-      if (status === 'failed') throw error;
-      return { taskId: this.taskId, status, exitCode: null, reason: 'stopped' };
+      if (!(error instanceof TaskFailedError)) throw error;
+      // Failed, or cancelled through Temporal rather than stopped; the task's state has its reason.
+      const [execution, state] = await Promise.all([this.mapped(() => this.handle.describe()), this.describe().catch(() => undefined)]);
+      const status: TaskStatus = execution.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+      const fallback: EndReason = status === 'cancelled' ? 'stopped' : error.exitCode === null ? 'error' : 'exit';
+      return { taskId: this.taskId, status, exitCode: error.exitCode, reason: state?.reason ?? fallback, message: error.message };
     }
   }
 
-  /** Output so far (`{ follow: true }` streams it until the task ends). */
-  logs(options: LogOptions & { follow: true }): AsyncIterable<string>;
-  logs(options?: LogOptions & { follow?: false }): Promise<string>;
-  logs(options: LogOptions & { follow?: boolean } = {}): AsyncIterable<string> | Promise<string> {
-    const rank = options.node ?? 0;
-    if (options.follow) return this.followLogs(rank, options.tail);
-    return (async () => {
-      if (options.tail !== undefined) return (await this.logStore.tail(this.taskId, rank, options.tail)).join('\n');
-      const { data } = await this.logStore.read(this.taskId, rank);
-      return data.toString('utf8').replace(/\n$/, '');
-    })();
+  /**
+   * The output as lines: `for await (const line of task.logs())`, or `await task.logs().text()`.
+   * `{ follow: true }` keeps yielding new lines until the task ends. A pipeline's output is
+   * every step's, lines prefixed `[step] ` (step by step; live as steps start when following).
+   */
+  logs(options: LogOptions = {}): LogLines {
+    return new LogLines(() => this.logLines(options));
   }
 
-  private followLogs(rank: number, tail?: number): AsyncGenerator<string> {
-    return followTaskLog(this.logStore, this.taskId, rank, { ended: this.handle.result(), tail });
+  private async *logLines(options: LogOptions): AsyncGenerator<string> {
+    const selection = { tail: options.tail };
+    if (await this.isPipeline()) {
+      if (options.node !== undefined) {
+        throw new ValidationError(`node: ${this.taskId} is a pipeline; each step is a task of its own`, {
+          field: 'node',
+          suggestions: [`Read a step's rank with: flow.task('${this.taskId}-<step>').logs({ node: ${options.node} })`],
+        });
+      }
+      const source = this.pipelineLogSource();
+      if (options.follow) yield* followPipelineLines(source, this.taskId, { ended: this.handle.result(), selection });
+      else yield* pipelineLines(source, await this.describe(), selection);
+      return;
+    }
+    const rank = options.node ?? 0;
+    if (options.follow) yield* followSelected(this.logStore, this.taskId, rank, this.handle.result(), selection);
+    else yield* selectLines(this.logStore, this.taskId, rank, selection);
+  }
+
+  /** A pipeline has no output of its own: a task that has some is read without asking the server. */
+  private async isPipeline(): Promise<boolean> {
+    if ((await this.logStore.ranks(this.taskId)).length > 0) return false;
+    return (await this.mapped(() => this.handle.describe())).type === 'pipelineWorkflow';
+  }
+
+  /** The pipeline's steps are tasks of their own, read through handles like this one. */
+  private pipelineLogSource(): PipelineLogSource {
+    const task = (taskId: string) => (taskId === this.taskId ? this : new Task(this.client, this.logStore, taskId, this.home));
+    return { logs: this.logStore, describe: (taskId) => task(taskId).describe(), wait: (taskId) => task(taskId).wait() };
   }
 
   /** Throws TaskNotFoundError unless the task exists. */

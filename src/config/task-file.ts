@@ -114,20 +114,34 @@ function withoutNulls(raw: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Parses a task file from text; `path` is only used in messages. */
-export function parseTaskFile(text: string, path: string): TaskFile {
+/** A parsed YAML file that can say where a field is written. */
+export interface LocatedYaml {
+  /** The document as plain data. */
+  raw: unknown;
+  /** "file.yaml:7: instance_type" for a camelCase field path; `snake` spells segments the file lacks. */
+  label(path: readonly PropertyKey[], snake: boolean): string;
+}
+
+/** Parses YAML keeping source positions (task and pipeline files); syntax errors name the line. */
+export function parseLocatedYaml(text: string, path: string): LocatedYaml {
   const yaml = require('yaml') as YamlModule; // lazy: keeps CLI start-up fast
   const lineCounter = new yaml.LineCounter();
   const doc = yaml.parseDocument(text, { keepSourceTokens: true, lineCounter });
   if (doc.errors.length > 0) throw syntaxError(path, doc);
-  const raw = doc.toJS() as unknown;
+  return { raw: doc.toJS() as unknown, label: (fieldPath, snake) => labelAt(yaml, doc, lineCounter, path, fieldPath, snake) };
+}
+
+/** Parses a task file from text; `path` is only used in messages. */
+export function parseTaskFile(text: string, path: string): TaskFile {
+  const located = parseLocatedYaml(text, path);
+  const raw = located.raw;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ValidationError(`${path}: a task file must be a YAML mapping of TaskConfig fields`, {
       suggestions: ['Start from: name: train\\ncommand: python train.py\\ninstance_type: a100'],
     });
   }
   const snake = Object.keys(raw).some((key) => key.includes('_'));
-  const label = (fieldPath: readonly PropertyKey[]) => labelAt(yaml, doc, lineCounter, path, fieldPath, snake);
+  const label = (fieldPath: readonly PropertyKey[]) => located.label(fieldPath, snake);
   // Python-only fields are matched by their written keys; a camelCase path finds them too.
   const resolved = resolvePythonFields(withoutNulls(raw as Record<string, unknown>), (rawPath) => label(rawPath.map((s) => (typeof s === 'string' ? camelKey(s) : s))));
   return { path, config: normalizeConfigKeys(resolved.config), warnings: resolved.warnings, snakeCase: snake, label };

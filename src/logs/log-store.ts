@@ -112,8 +112,11 @@ export class LogStore {
     return readAt(this.path(taskId, rank), offset, maxBytes);
   }
 
-  /** The last `lines` lines (without '\n'), reading backwards in chunks so big logs are not read whole. */
-  async tail(taskId: string, rank: number, lines: number): Promise<string[]> {
+  /**
+   * The last `lines` lines (without '\n') before offset `upTo` (default: the end of the file), reading
+   * backwards in chunks so big logs are not read whole.
+   */
+  async tail(taskId: string, rank: number, lines: number, upTo?: number): Promise<string[]> {
     const file = this.path(taskId, rank);
     if (!(lines > 0)) return [];
     let handle: fsp.FileHandle;
@@ -124,8 +127,8 @@ export class LogStore {
       throw error;
     }
     try {
-      const size = (await handle.stat()).size;
-      if (size === 0) return [];
+      const size = Math.min((await handle.stat()).size, upTo ?? Infinity);
+      if (!(size > 0)) return [];
       const chunks: Buffer[] = [];
       let position = size;
       let newlines = 0;

@@ -45,8 +45,11 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.equal((await flow('status', "bad'quote")).code, 2);
   });
 
-  test('logs --grep keeps matching lines; a bad pattern exits 2', async () => {
+  test('logs --grep keeps matching lines, before --tail counts them; a bad pattern exits 2', async () => {
     assert.equal((await flow('logs', doneId, '--grep', '^beta-')).stdout, 'beta-1\nbeta-2\n');
+    // The last 2 matching lines, not the matches among the last 2 lines (gamma, beta-2).
+    assert.equal((await flow('logs', doneId, '--tail', '2', '--grep', '^beta-')).stdout, 'beta-1\nbeta-2\n');
+    assert.equal((await flow('logs', doneId, '--tail', '2', '--grep', '^beta-', '-f')).stdout, 'beta-1\nbeta-2\n');
     const bad = await flow('logs', doneId, '--grep', '(');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /grep: '\(' is not a valid regular expression/);

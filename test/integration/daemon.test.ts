@@ -27,8 +27,8 @@ describe('the embedded daemon', { timeout: 240_000 }, () => {
       assert.notEqual(stateA.serverPid, stateB.serverPid);
       const [taskA, taskB] = await Promise.all([a.flow.run('echo from-a'), b.flow.run('echo from-b')]);
       await Promise.all([taskA.wait(), taskB.wait()]);
-      assert.equal(await taskA.logs(), 'from-a');
-      assert.equal(await taskB.logs(), 'from-b');
+      assert.equal(await taskA.logs().text(), 'from-a');
+      assert.equal(await taskB.logs().text(), 'from-b');
       // Each home only knows its own task.
       assert.deepEqual((await a.flow.listTasks()).map((t) => t.taskId), [taskA.taskId]);
       await assert.rejects(b.flow.getTask(taskA.taskId), { name: 'TaskNotFoundError' });

@@ -24,7 +24,7 @@ describe('durability: crashes and restarts do not lose or repeat work', { timeou
   test('worker killed with SIGKILL mid-task: the task completes, the command launched once, no line lost or repeated', async () => {
     const launches = join(scratch, 'launches.txt');
     const task = await h.flow.run(`echo launched >> ${launches}; for i in $(seq 1 60); do echo line-$i; sleep 0.05; done`);
-    await waitFor(async () => (await task.logs()).includes('line-5'), { message: 'output flowing' });
+    await waitFor(async () => (await task.logs().text()).includes('line-5'), { message: 'output flowing' });
 
     const before = daemonStatus(h.home).state!;
     process.kill(before.workerPid!, 'SIGKILL');
@@ -38,14 +38,14 @@ describe('durability: crashes and restarts do not lose or repeat work', { timeou
     const outcome = await task.wait();
     assert.equal(outcome.status, 'completed');
     assert.equal(readFileSync(launches, 'utf8'), 'launched\n', 'the command was launched exactly once');
-    const lines = (await task.logs()).split('\n');
+    const lines = (await task.logs().text()).split('\n');
     assert.deepEqual(lines, Array.from({ length: 60 }, (_, i) => `line-${i + 1}`));
   });
 
   test('dev server stopped and restarted on its SQLite file: a task running across it completes with its history', async () => {
     const release = join(scratch, 'release');
     const task = await h.flow.run(`echo before-restart; while [ ! -e ${release} ]; do sleep 0.05; done; echo after-restart`);
-    await waitFor(async () => (await task.logs()).includes('before-restart'), { message: 'command running' });
+    await waitFor(async () => (await task.logs().text()).includes('before-restart'), { message: 'command running' });
     const oldServer = daemonStatus(h.home).state!.serverPid;
 
     await h.flow.close();
@@ -63,6 +63,6 @@ describe('durability: crashes and restarts do not lose or repeat work', { timeou
     assert.equal(outcome.status, 'completed');
     const described = await resumed.describe();
     assert.deepEqual(described.events.map((e) => e.status), ['pending', 'provisioning', 'running', 'completed']);
-    assert.deepEqual((await resumed.logs()).split('\n'), ['before-restart', 'after-restart']);
+    assert.deepEqual((await resumed.logs().text()).split('\n'), ['before-restart', 'after-restart']);
   });
 });

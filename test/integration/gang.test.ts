@@ -24,7 +24,7 @@ describe('multi-node gangs on the local provider', { timeout: 240_000 }, () => {
     const task = await h.flow.run(PRINT_VARS, { numInstances: 4 });
     const outcome = await task.wait();
     assert.equal(outcome.status, 'completed');
-    const lines = await Promise.all([0, 1, 2, 3].map(async (node) => (await task.logs({ node })).trim()));
+    const lines = await Promise.all([0, 1, 2, 3].map(async (node) => (await task.logs({ node }).text()).trim()));
     for (const [rank, line] of lines.entries()) {
       assert.equal(line, `rank=${rank} nodes=4 main=127.0.0.1 ips=127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1 master=127.0.0.1:29500 node_rank=${rank} world=4 gpus=0`);
     }
@@ -88,6 +88,6 @@ describe('a gang held at its barrier', { timeout: 120_000 }, () => {
       const record = JSON.parse(readFileSync(join(h.home, 'instances', node.instanceId!, 'instance.json'), 'utf8')) as { terminated: boolean };
       assert.equal(record.terminated, true, `rank ${node.rank} instance released`);
     }
-    assert.equal(await task.logs({ node: 0 }), '', 'the command never ran');
+    assert.equal(await task.logs({ node: 0 }).text(), '', 'the command never ran');
   });
 });

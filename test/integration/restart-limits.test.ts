@@ -43,7 +43,7 @@ describe('restart policy', { timeout: 180_000 }, () => {
       ],
     );
     assert.equal(
-      await task.logs(),
+      await task.logs().text(),
       'attempt 1\n[flow] restart 1 of 2 after command exited with code 1\nattempt 2\n[flow] restart 2 of 2 after command exited with code 1\nattempt 3',
     );
     const instances = readdirSync(join(h.home, 'instances')).filter((id) => id.startsWith(`local-${task.taskId}-`));
@@ -64,7 +64,7 @@ describe('restart policy', { timeout: 180_000 }, () => {
     const task = await h.flow.run(command, { numInstances: 2, retry: { onError: true, maxRestarts: 1, backoff: 0 } });
     const outcome = await task.wait();
     assert.equal(outcome.status, 'completed');
-    assert.match(await task.logs({ node: 1 }), /attempt 1\n\[flow\] restart 1 of 1 after rank 1 exited with code 1\nattempt 2$/);
+    assert.match(await task.logs({ node: 1 }).text(), /attempt 1\n\[flow\] restart 1 of 1 after rank 1 exited with code 1\nattempt 2$/);
   });
 });
 

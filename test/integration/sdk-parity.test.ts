@@ -47,9 +47,9 @@ describe('SDK parity: flow.run(task.yaml), costPerHour, endpoints, shellCommand'
 
     await waitFor(async () => (await task.status()) === 'running', { timeoutMs: 60_000, message: 'task running' });
     for (const node of [0, 1]) {
-      await waitFor(async () => (await task.logs({ node })).includes('rank='), { timeoutMs: 30_000, message: `rank ${node} logged` });
+      await waitFor(async () => (await task.logs({ node }).text()).includes('rank='), { timeoutMs: 30_000, message: `rank ${node} logged` });
       // The file's env, with the override winning key by key.
-      assert.equal((await task.logs({ node })).trim(), `rank=${node} batch=256 lr=0.01`);
+      assert.equal((await task.logs({ node }).text()).trim(), `rank=${node} batch=256 lr=0.01`);
     }
 
     assert.equal(await task.costPerHour(), 3); // $1.5 per instance-hour × 2 nodes
@@ -77,7 +77,7 @@ describe('SDK parity: flow.run(task.yaml), costPerHour, endpoints, shellCommand'
     assert.match(taskId, /^py-style-/);
     const task = h.flow.task(taskId);
     await task.wait();
-    assert.equal(await task.logs(), 'from-python-file');
+    assert.equal(await task.logs().text(), 'from-python-file');
     assert.equal(await task.costPerHour(), 1.5);
     assert.deepEqual(await task.endpoints(), []);
     assert.equal(warnings.length, 1);
@@ -98,7 +98,7 @@ describe('SDK parity: flow.run(task.yaml), costPerHour, endpoints, shellCommand'
     assert.equal(await task.status(), 'completed');
     // A string that mentions a .yaml file is a command; one that names a missing file is refused.
     const command = await h.flow.run('echo not-a-file.yaml', { wait: true });
-    assert.equal(await command.logs(), 'not-a-file.yaml');
+    assert.equal(await command.logs().text(), 'not-a-file.yaml');
     await assert.rejects(h.flow.run('missing.yaml'), (error: unknown) => {
       assert.ok(error instanceof ValidationError, String(error));
       assert.equal(error.message, `missing.yaml: no such task file (current directory: ${process.cwd()})`);

@@ -20,7 +20,7 @@ describe('task lifecycle on the local provider (real Temporal dev server)', { ti
     const task = await h.flow.run('echo to-stdout; echo to-stderr >&2; echo "task=$FLOW_TASK_ID rank=$FLOW_NODE_RANK nodes=$FLOW_NUM_NODES main=$FLOW_MAIN_IP"');
     const outcome = await task.wait();
     assert.deepEqual([outcome.status, outcome.exitCode, outcome.reason], ['completed', 0, 'exit']);
-    const logs = await task.logs();
+    const logs = await task.logs().text();
     assert.match(logs, /to-stdout/);
     assert.match(logs, /to-stderr/);
     assert.match(logs, new RegExp(`task=${task.taskId} rank=0 nodes=1 main=127.0.0.1`));
@@ -48,7 +48,7 @@ describe('task lifecycle on the local provider (real Temporal dev server)', { ti
 
   test('cancel mid-run: the whole process group is gone, teardown ran, status cancelled', async () => {
     const task = await h.flow.run('echo started; sleep 300 & sleep 300');
-    await waitFor(async () => (await task.logs()).includes('started'), { message: 'command started' });
+    await waitFor(async () => (await task.logs().text()).includes('started'), { message: 'command started' });
     const { nodes } = await task.describe();
     const instanceDir = join(h.home, 'instances', nodes[0]!.instanceId!);
     const pgid = Number(readFileSync(join(instanceDir, 'pid'), 'utf8'));
@@ -78,11 +78,11 @@ describe('task lifecycle on the local provider (real Temporal dev server)', { ti
       const volumes = [{ name }];
       const writer = await h.flow.run(`echo payload-$$ > /volumes/${name}/data.txt && cat /volumes/${name}/data.txt`, { volumes });
       await writer.wait();
-      const written = (await writer.logs()).trim();
+      const written = (await writer.logs().text()).trim();
       assert.match(written, /^payload-\d+$/);
       const reader = await h.flow.run(`cat /volumes/${name}/data.txt`, { volumes });
       await reader.wait();
-      assert.equal((await reader.logs()).trim(), written);
+      assert.equal((await reader.logs().text()).trim(), written);
       assert.equal(readFileSync(join(h.home, 'volumes', name, 'data.txt'), 'utf8').trim(), written);
     } finally {
       // bubblewrap leaves an empty mount point (or the fallback a symlink) on the host.
@@ -104,7 +104,7 @@ describe('task lifecycle on the local provider (real Temporal dev server)', { ti
     const secret = 'hf_s3cr3t-value-42';
     const task = await h.flow.run('echo "token=$HF_TOKEN"; echo "len=${#HF_TOKEN}"', { secrets: { HF_TOKEN: secret } });
     await task.wait();
-    const logs = await task.logs();
+    const logs = await task.logs().text();
     assert.equal(logs, `token=${'*'.repeat(secret.length)}\nlen=${secret.length}`);
     assert.ok(!readFileSync(join(h.home, 'logs', task.taskId, '0.log'), 'utf8').includes(secret));
   });

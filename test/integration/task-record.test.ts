@@ -59,7 +59,7 @@ describe("a task's record: identity, outcome, cost and status stay true", { time
     const failure = await rejectionOf(second.wait(), 'the second run');
     assert.ok(failure instanceof TaskFailedError, String(failure));
     assert.equal(failure.exitCode, 3);
-    const logs = await second.logs();
+    const logs = await second.logs().text();
     assert.match(logs, /SECOND/);
     assert.doesNotMatch(logs, /FIRST/, "the first run's log is not the second run's");
     assert.notEqual((await second.describe()).nodes[0]!.instanceId, firstInstance);

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { isPipelineFile, readPipelineFile } from '../../src/config/pipeline-file';
 import { ValidationError, parsePipelineConfig } from '../../src/domain';
+import { catchValidation } from '../helpers/validation-error';
 
-function errorOf(input: unknown): ValidationError {
-  try {
-    parsePipelineConfig(input);
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, String(error));
-    return error;
-  }
-  assert.fail('expected a ValidationError');
-}
+const errorOf = (input: unknown): ValidationError => catchValidation(() => parsePipelineConfig(input));
 
 describe('parsePipelineConfig', () => {
   test('without depends_on the steps run in order; snake_case and shared volumes are accepted', () => {
@@ -45,5 +42,64 @@ describe('parsePipelineConfig', () => {
     assert.equal(errorOf({ steps: [] }).field, 'steps');
     assert.equal(errorOf({ steps: [{ name: 'Bad Name', command: 'true' }] }).field, 'steps.0.name');
     assert.equal(errorOf({ name: 'p', stepz: [] }).field, 'stepz');
+  });
+});
+
+describe('pipeline files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flow-pipeline-file-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, lines: string[]) => {
+    const path = join(dir, name);
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return path;
+  };
+  const body = [
+    'name: llm',
+    'volumes:',
+    '  - name: data',
+    '    size_gb: 5',
+    'steps:',
+    '  - name: prepare',
+    '    command: python prep.py',
+    '    env: {SPLIT: train}',
+    '  - name: train',
+    '    depends_on: prepare',
+    '    command: python train.py',
+  ];
+
+  test('the shape of flow.pipeline({...}) (name, volumes, steps at the top) reads like the pipeline: wrapper', () => {
+    const flat = file('flat.yaml', body);
+    const wrapped = file('wrapped.yaml', ['pipeline:', ...body.map((line) => `  ${line}`)]);
+    assert.ok(isPipelineFile(flat), 'a top-level steps list makes a pipeline file');
+    assert.ok(isPipelineFile(wrapped));
+    const fromFlat = readPipelineFile(flat);
+    assert.deepEqual(fromFlat.config, readPipelineFile(wrapped).config);
+    assert.equal(fromFlat.config.name, 'llm');
+    assert.deepEqual(fromFlat.config.steps.map((step) => [step.name, step.dependsOn]), [['prepare', []], ['train', ['prepare']]]);
+    assert.deepEqual(fromFlat.config.steps[1]!.config.volumes, [{ name: 'data', sizeGb: 5 }]);
+    assert.deepEqual(fromFlat.config.steps[0]!.config.env, { SPLIT: 'train' });
+    assert.deepEqual(parsePipelineConfig(fromFlat.raw), fromFlat.config, 'raw is what the daemon API takes');
+  });
+
+  test('errors name the file, the line and the field as the file spells it, in both shapes', () => {
+    const unknownStep = body.map((line) => line.replace('depends_on: prepare', 'depends_on: prep'));
+    const flat = catchValidation(() => readPipelineFile(file('dep.yaml', unknownStep)));
+    assert.equal(flat.message, `${join(dir, 'dep.yaml')}:10: steps[1].depends_on: unknown step 'prep'`);
+    assert.equal(flat.field, 'steps.train.dependsOn');
+    const wrapped = catchValidation(() => readPipelineFile(file('dep-wrapped.yaml', ['pipeline:', ...unknownStep.map((line) => `  ${line}`)])));
+    assert.equal(wrapped.message, `${join(dir, 'dep-wrapped.yaml')}:11: pipeline.steps[1].depends_on: unknown step 'prep'`);
+
+    const typo = catchValidation(() => readPipelineFile(file('typo.yaml', [...body, '    instance_typ: a100'])));
+    assert.equal(typo.message, `${join(dir, 'typo.yaml')}:12: steps[1].instance_typ: unknown field`);
+    assert.ok(typo.suggestions.includes("Did you mean 'instance_type' instead of 'instance_typ'?"), typo.suggestions.join('; '));
+
+    const volume = catchValidation(() => readPipelineFile(file('volume.yaml', body.map((line) => line.replace('size_gb: 5', 'size_gb: 0')))));
+    assert.ok(volume.message.startsWith(`${join(dir, 'volume.yaml')}:4: volumes[0].size_gb: `), volume.message);
+
+    const camel = catchValidation(() => readPipelineFile(file('camel.yaml', ['steps:', '  - {name: a, command: "true", dependsOn: b}'])));
+    assert.equal(camel.message, `${join(dir, 'camel.yaml')}:2: steps[0].dependsOn: unknown step 'b'`);
+
+    const extra = catchValidation(() => readPipelineFile(file('extra.yaml', ['pipeline:', '  steps: [{name: a, command: "true"}]', 'steps: []'])));
+    assert.ok(extra.message.startsWith(`${join(dir, 'extra.yaml')}:3: steps: unknown top-level field next to 'pipeline'`), extra.message);
   });
 });

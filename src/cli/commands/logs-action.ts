@@ -1,7 +1,9 @@
 // The body of `flow logs`, loaded only when it runs (keeps `flow --help` fast).
 import { ValidationError } from '../../domain/errors';
-import { followTaskLog } from '../../logs/follow-task';
+import type { TaskState } from '../../domain/task-status';
 import { mergeLines } from '../../logs/merge-lines';
+import { followPipelineLines, pipelineLines } from '../../logs/pipeline-logs';
+import { followSelected, selectLines, type LineSelection } from '../../logs/select-lines';
 import { openBackend, type TaskBackend } from '../backend';
 import { checkNodeRank, wholeNumber } from '../node-flag';
 import { parseSince } from '../since';
@@ -14,8 +16,8 @@ export interface LogsFlags {
   node?: string;
 }
 
-function lineFilter(pattern: string | undefined): (line: string) => boolean {
-  if (pattern === undefined) return () => true;
+function lineFilter(pattern: string | undefined): ((line: string) => boolean) | undefined {
+  if (pattern === undefined) return undefined;
   try {
     const regex = new RegExp(pattern);
     return (line) => regex.test(line);
@@ -24,36 +26,8 @@ function lineFilter(pattern: string | undefined): (line: string) => boolean {
   }
 }
 
-interface Selection {
-  tail?: number;
-  sinceMs?: number;
-  keep: (line: string) => boolean;
-}
-
-/** One rank's lines as they are now: since a time, the last N, or all (grep applied). */
-async function* rankLines(backend: TaskBackend, taskId: string, rank: number, { tail, sinceMs, keep }: Selection): AsyncGenerator<string> {
-  if (tail !== undefined && sinceMs === undefined) {
-    for (const line of await backend.logs.tail(taskId, rank, tail)) if (keep(line)) yield line;
-    return;
-  }
-  const fromOffset = sinceMs === undefined ? 0 : await backend.logs.offsetSince(taskId, rank, sinceMs);
-  const kept: string[] = [];
-  for await (const line of followTaskLog(backend.logs, taskId, rank, { ended: Promise.resolve(), fromOffset })) {
-    if (!keep(line)) continue;
-    if (tail === undefined) yield line;
-    else if (kept.push(line) > tail) kept.shift();
-  }
-  yield* kept;
-}
-
-/** New lines of one rank until the task ends, after its last `tail` lines or from `since`. */
-async function followRank(backend: TaskBackend, taskId: string, rank: number, ended: Promise<unknown>, { tail, sinceMs }: Selection) {
-  const fromOffset = sinceMs === undefined ? 0 : await backend.logs.offsetSince(taskId, rank, sinceMs);
-  return followTaskLog(backend.logs, taskId, rank, { ended, tail, fromOffset });
-}
-
 export async function logsAction(taskArg: string, flags: LogsFlags): Promise<void> {
-  const selection: Selection = {
+  const selection: LineSelection = {
     tail: flags.tail === undefined ? undefined : wholeNumber(flags.tail, 'tail'),
     sinceMs: flags.since === undefined ? undefined : parseSince(flags.since, Date.now()),
     keep: lineFilter(flags.grep),
@@ -65,25 +39,43 @@ export async function logsAction(taskArg: string, flags: LogsFlags): Promise<voi
   const backend = await openBackend();
   try {
     const taskId = await backend.resolve(taskArg);
-    // Rank 0 exists in every task; anything else needs the task's node count.
-    const numInstances = node === 0 ? 1 : (await backend.describe(taskId)).numInstances;
-    if (node !== undefined) checkNodeRank(taskId, numInstances, node);
+    const state = await backend.describe(taskId);
+    if (state.steps) return await pipelineLogs(backend, state, node, flags.follow === true, selection);
+    if (node !== undefined) checkNodeRank(taskId, state.numInstances, node);
     // One rank: plain lines. Every rank of a gang: lines prefixed "[rank N]".
-    const ranks = node !== undefined ? [node] : Array.from({ length: numInstances }, (_, rank) => rank);
+    const ranks = node !== undefined ? [node] : Array.from({ length: state.numInstances }, (_, rank) => rank);
     const prefix = (rank: number) => (ranks.length > 1 ? `[rank ${rank}] ` : '');
     if (flags.follow) {
       const ended = backend.wait(taskId);
       ended.catch(() => undefined);
-      const streams = await Promise.all(ranks.map((rank) => followRank(backend, taskId, rank, ended, selection)));
-      for await (const { source, line } of mergeLines(streams)) if (selection.keep(line)) process.stdout.write(`${prefix(ranks[source]!)}${line}\n`);
-    } else if (ranks.length === 1 && selection.tail === undefined && selection.sinceMs === undefined && flags.grep === undefined) {
+      const streams = ranks.map((rank) => followSelected(backend.logs, taskId, rank, ended, selection));
+      for await (const { source, line } of mergeLines(streams)) process.stdout.write(`${prefix(ranks[source]!)}${line}\n`);
+    } else if (ranks.length === 1 && selection.tail === undefined && selection.sinceMs === undefined && selection.keep === undefined) {
       await streamWholeLog(backend, taskId, ranks[0]!);
     } else {
-      for (const rank of ranks) for await (const line of rankLines(backend, taskId, rank, selection)) process.stdout.write(`${prefix(rank)}${line}\n`);
+      for (const rank of ranks) for await (const line of selectLines(backend.logs, taskId, rank, selection)) process.stdout.write(`${prefix(rank)}${line}\n`);
     }
   } finally {
     await backend.close();
   }
+}
+
+/** Every step's output, lines prefixed [step]: step by step, or live until the pipeline ends. */
+async function pipelineLogs(backend: TaskBackend, state: TaskState, node: number | undefined, follow: boolean, selection: LineSelection): Promise<void> {
+  if (node !== undefined) {
+    const step = state.steps?.[0]?.taskId ?? `${state.taskId}-<step>`;
+    throw new ValidationError(`node: ${state.taskId} is a pipeline; --node picks a rank of one task, and each step is a task of its own`, {
+      field: 'node',
+      suggestions: [`Read one step's rank with: flow logs ${step} --node ${node}`],
+    });
+  }
+  let lines: AsyncIterable<string>;
+  if (follow) {
+    const ended = backend.wait(state.taskId);
+    ended.catch(() => undefined);
+    lines = followPipelineLines(backend, state.taskId, { ended, selection });
+  } else lines = pipelineLines(backend, state, selection);
+  for await (const line of lines) process.stdout.write(`${line}\n`);
 }
 
 /** Copies the whole log to stdout in chunks, so a large log never sits in memory at once. */

@@ -5,12 +5,12 @@ import type { LogsFlags } from './logs-action';
 export function configureLogsCommand(program: Command): void {
   program
     .command('logs')
-    .description("Print a task's output (stdout and stderr, in order)")
-    .argument('<task>', 'task id, or a unique prefix of one')
-    .option('-f, --follow', 'keep printing new output until the task ends')
-    .option('--tail <n>', 'only the last N lines')
+    .description("Print a task's output (stdout and stderr, in order); a pipeline's: every step's, lines prefixed [step]")
+    .argument('<task>', 'task or pipeline id, or a unique prefix of one')
+    .option('-f, --follow', 'keep printing new output until the task ends (a pipeline: from every step as it starts)')
+    .option('--tail <n>', 'only the last N lines (of each rank, or each step of a pipeline)')
     .option('--since <when>', 'only output written since then: 30s, 10m, 2h, 1d or an ISO time')
-    .option('--grep <regex>', 'only lines matching this regular expression')
+    .option('--grep <regex>', 'only lines matching this regular expression (before --tail counts them)')
     .option('--node <rank>', 'only this rank of a multi-node task (default: every rank, lines prefixed [rank N])')
     .addHelpText('after', `
 Examples:
@@ -18,6 +18,7 @@ Examples:
   flow logs echo-3f -f --tail 100
   flow logs train-9c --grep 'loss|error'
   flow logs train-9c --since 10m
-  flow logs train-9c --node 2 -f`)
+  flow logs train-9c --node 2 -f
+  flow logs llm-4b1c2d -f                    (a pipeline: [prepare] ..., [train] ...)`)
     .action(action(async (task: string, flags: LogsFlags) => (await import('./logs-action')).logsAction(task, flags)));
 }

@@ -1,15 +1,14 @@
 // `flow run pipeline.yaml`: submits the pipeline, then (attached) shows each step's status and
 // output, prefixed with the step's name, until the pipeline ends.
-import { TaskFailedError, ValidationError, type PipelineConfig, type PipelineStepState } from '../../domain';
+import { TaskFailedError, ValidationError, type PipelineConfig, type PipelineStepState, type TaskState } from '../../domain';
 import { readPipelineFile } from '../../config/pipeline-file';
-import { followTaskLog } from '../../logs/follow-task';
+import { followPipelineLines } from '../../logs/pipeline-logs';
 import { openBackend, type TaskBackend } from '../backend';
 import { EXIT } from '../exit-codes';
 import { exitWhenFlushed } from '../process-exit';
 import { colors, printJson, statusColor } from '../output';
 import type { RunCommandFlags } from './run-action';
 
-const POLL_MS = 250;
 /** Flags that describe one task; a pipeline sets them per step in its file. */
 const TASK_FLAGS = ['instanceType', 'nodes', 'maxPrice', 'maxRunTime', 'image', 'provider', 'name', 'workdir'] as const;
 
@@ -43,30 +42,11 @@ async function followPipeline(backend: TaskBackend, pipelineId: string, config: 
   });
   const ended = backend.wait(pipelineId);
   ended.catch(() => undefined);
-  let done = false;
-  void ended.finally(() => (done = true)).catch(() => undefined);
 
-  // Each step's output is followed from the moment it starts, lines tagged with the step name.
+  // Each step's status as it changes; its output (lines tagged [step]) from the moment it starts.
   const shown = new Map<string, PipelineStepState['status']>();
-  const followed = new Set<string>();
-  const followers: Array<Promise<void>> = [];
-  const follow = (step: PipelineStepState) => {
-    const stepEnded = backend.wait(step.taskId);
-    stepEnded.catch(() => undefined);
-    followers.push(
-      (async () => {
-        for await (const line of followTaskLog(backend.logs, step.taskId, 0, { ended: stepEnded })) if (!flags.json) process.stdout.write(`[${step.name}] ${line}\n`);
-      })(),
-    );
-  };
-  const showSteps = async () => {
-    const steps = (await backend.describe(pipelineId).catch(() => undefined))?.steps ?? [];
-    for (const step of steps) {
-      // A step has a task (and output) from 'pending' on; waiting and skipped ones never ran.
-      if (!['waiting', 'skipped'].includes(step.status) && !followed.has(step.name)) {
-        followed.add(step.name);
-        follow(step);
-      }
+  const showSteps = (state: TaskState) => {
+    for (const step of state.steps ?? []) {
       const first = !shown.has(step.name);
       if (shown.get(step.name) === step.status) continue;
       shown.set(step.name, step.status);
@@ -75,12 +55,7 @@ async function followPipeline(backend: TaskBackend, pipelineId: string, config: 
       say(color(`● ${step.name} ${step.status}${step.message ? ` (${step.message})` : ''}`));
     }
   };
-  while (!done) {
-    await showSteps();
-    await Promise.race([ended.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
-  }
-  await showSteps(); // the last transitions, after the final poll
-  await Promise.all(followers);
+  for await (const line of followPipelineLines(backend, pipelineId, { ended, onState: showSteps })) if (!flags.json) process.stdout.write(`${line}\n`);
   try {
     const outcome = await ended;
     if (flags.json) printJson(outcome);
