@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { age } from '../../src/cli/output';
 import { stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli, type CliResult } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
 describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () => {
@@ -56,9 +58,12 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
   });
 
   test('logs --since takes a time or a duration; a bad one exits 2', async () => {
-    const id = (await flow('run', '-d', 'echo early; sleep 1; echo late')).stdout.trim();
+    const release = join(home, 'release-since');
+    const id = (await flow('run', '-d', `echo early; ${untilFileExists(release)}; echo late`)).stdout.trim();
     await waitFor(async () => (await flow('logs', id)).stdout.includes('early'), { timeoutMs: 30_000, message: 'early logged' });
+    // After `early` was logged, and before `late` can be: the command waits for the release file.
     const between = new Date().toISOString();
+    writeFileSync(release, '');
     await waitFor(async () => (await json('status', id)).status === 'completed', { timeoutMs: 30_000, message: 'completed' });
     assert.equal((await flow('logs', id, '--since', between)).stdout, 'late\n');
     assert.equal((await flow('logs', id, '--since', '1h')).stdout, 'early\nlate\n');
@@ -84,11 +89,20 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
   });
 
   test('status lists recent tasks with nodes and cost columns, filters by status', async () => {
+    // The table's age comes from the listing's createdAt (the server's start time).
+    const { createdAt } = ((await json('status')) as Array<{ taskId: string; createdAt: string }>).find((t) => t.taskId === doneId)!;
+    const asked = Date.now();
     const listed = await flow('status');
+    const answered = Date.now();
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout.split('\n')[0]!, /^TASK\s+NAME\s+STATUS\s+INSTANCE\s+NODES\s+AGE\s+COST\/H$/);
     const row = listed.stdout.split('\n').find((line) => line.startsWith(doneId))!;
-    assert.match(row, /grep-me\s+completed\s+cpu\s+1\s+\d+s\s+\$0\.00/);
+    const shownAge = /grep-me\s+completed\s+cpu\s+1\s+(\S+)\s+\$0\.00/.exec(row)?.[1];
+    // The age as of some moment during the call, however long the machine made it take.
+    const possibleAges = new Set<string>();
+    for (let at = asked; at < answered; at += 250) possibleAges.add(age(new Date(createdAt), at));
+    possibleAges.add(age(new Date(createdAt), answered));
+    assert.ok(shownAge !== undefined && possibleAges.has(shownAge), `${row} (expected an age among ${[...possibleAges].join(', ')})`);
     const completed = (await json('status', '--status', 'completed', '--all')) as Array<{ status: string }>;
     assert.ok(completed.length >= 1 && completed.every((t) => t.status === 'completed'));
     assert.equal((await flow('status', '--status', 'done')).code, 2);

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
 import { daemonStatus, stopDaemon } from '../../src/daemon/daemon-control';
+import { freePort } from '../../src/daemon/free-port';
 import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { recordingModules, TEMPORAL_CLIENT_MODULE } from '../helpers/loaded-modules';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
 describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
@@ -53,11 +56,25 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
     assert.equal(tail.stdout.split('\n')[0], 'detached-start');
   });
 
-  test('flow logs -f streams until the task ends', async () => {
-    const started = await runCli(['run', '-d', 'for i in 1 2 3; do echo tick-$i; sleep 0.2; done'], { env });
-    const followed = await runCli(['logs', started.stdout.trim(), '-f'], { env });
-    assert.equal(followed.code, 0, followed.stderr);
-    assert.equal(followed.stdout, 'tick-1\ntick-2\ntick-3\n');
+  test('flow logs -f streams lines while the task runs and exits when it ends', async () => {
+    const release = join(home, 'release-follow');
+    const started = await runCli(['run', '-d', `echo tick-1; ${untilFileExists(release)}; echo tick-2; echo tick-3`], { env });
+    assert.equal(started.code, 0, started.stderr);
+    const child = spawnCli(['logs', started.stdout.trim(), '-f'], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      // The task is held until -f has printed its first line: what follows can only arrive live.
+      await waitFor(() => stdout === 'tick-1\n', { timeoutMs: 30_000, message: 'flow logs -f printed the first line' });
+      writeFileSync(release, '');
+      assert.equal(await exited, 0, stderr);
+      assert.equal(stdout, 'tick-1\ntick-2\ntick-3\n');
+    } finally {
+      child.kill();
+    }
   });
 
   test('Ctrl-C while attached detaches: exit 130, the task keeps running', async () => {
@@ -78,21 +95,55 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
     assert.equal((await runCli(['cancel', taskId], { env })).code, 0);
   });
 
-  test('with TEMPORAL_ADDRESS set, the CLI talks to that Temporal server through the SDK', async () => {
-    const { address, apiSocket } = daemonStatus(home).state!;
-    assert.ok(apiSocket, 'the embedded daemon serves the local API');
-    const sdkEnv = { ...env, TEMPORAL_ADDRESS: address };
-    const result = await runCli(['run', 'echo via-sdk'], { env: sdkEnv });
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, 'via-sdk\n');
-    const listed = JSON.parse((await runCli(['status', '--json'], { env: sdkEnv })).stdout) as Array<{ status: string }>;
-    assert.ok(listed.length >= 1 && listed.every((t) => typeof t.status === 'string'));
-    assert.equal((await runCli(['status', 'nope-000000'], { env: sdkEnv })).code, 3);
+  test('with TEMPORAL_ADDRESS set, the CLI goes to that server through the SDK, not to the embedded daemon', async () => {
+    assert.ok(daemonStatus(home).state?.apiSocket, 'the embedded daemon serves the local API');
+    // Nothing listens there: a CLI that used the embedded daemon instead would run the task.
+    const dead = `127.0.0.1:${await freePort()}`;
+    const traced = recordingModules({ ...env, TEMPORAL_ADDRESS: dead }, home);
+    const result = await runCli(['run', 'echo must-not-run'], { env: traced.env });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, new RegExp(`Cannot reach Temporal at ${dead}`));
+    assert.match(result.stderr, /TEMPORAL_ADDRESS/);
+    // The SDK path loads the Temporal client (the check below relies on seeing that).
+    const [modules] = [...traced.loaded().values()];
+    assert.ok(modules?.some((path) => TEMPORAL_CLIENT_MODULE.test(path)), 'the Temporal client was loaded');
+  });
+
+  test('on the daemon path the CLI never loads the Temporal client: run, logs, status', async () => {
+    const traced = recordingModules(env, home);
+    const run = await runCli(['run', '--name', 'traced', 'echo traced'], { env: traced.env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'traced\n');
+    const taskId = /Task (traced-\S+) submitted/.exec(run.stderr)?.[1];
+    assert.ok(taskId, run.stderr);
+    assert.equal((await runCli(['logs', taskId], { env: traced.env })).stdout, 'traced\n');
+    assert.equal(JSON.parse((await runCli(['status', taskId, '--json'], { env: traced.env })).stdout).status, 'completed');
+    assert.equal((await runCli(['status'], { env: traced.env })).code, 0);
+
+    const loaded = traced.loaded();
+    assert.equal(loaded.size, 4, 'one record per CLI call, and no other node process started');
+    for (const [pid, modules] of loaded) {
+      assert.ok(modules.some((path) => path.endsWith(join('dist', 'src', 'cli', 'main.js'))), `process ${pid} is the CLI`);
+      assert.deepEqual(modules.filter((path) => TEMPORAL_CLIENT_MODULE.test(path)), [], `process ${pid} loaded the Temporal client`);
+    }
+  });
+
+  test('the daemon\'s API socket is reachable by this user only', () => {
+    const { apiSocket } = daemonStatus(home).state!;
+    assert.ok(apiSocket);
+    const socket = statSync(apiSocket);
+    assert.ok(socket.isSocket());
+    assert.equal(socket.uid, process.getuid!());
+    assert.equal((socket.mode & 0o777).toString(8), '600', 'socket mode');
+    const folder = statSync(dirname(apiSocket));
+    assert.equal(folder.uid, process.getuid!());
+    assert.equal((folder.mode & 0o077).toString(8), '0', 'its folder lets no one else in (nor swap the socket)');
   });
 
   test('an attached run keeps waiting across a daemon restart', async () => {
     const release = join(home, 'release-attached');
-    const child = spawnCli(['run', `echo waiting; while [ ! -e ${release} ]; do sleep 0.05; done; echo released`], { env });
+    const child = spawnCli(['run', `echo waiting; ${untilFileExists(release)}; echo released`], { env });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -7,6 +7,7 @@ import { daemonStatus, stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli, type CliResult } from '../helpers/cli';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { localMachine } from '../helpers/local-gpus';
 import { waitFor } from '../helpers/wait-for';
 
 /** Runs the compiled `flow` with a deadline. */
@@ -26,7 +27,8 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
     plain.cleanup();
   });
 
-  test('instances --json lists cpu, free, marked as the default on a machine without GPUs', async () => {
+  test('instances --json lists cpu (free) and this machine\'s GPU shapes, with its default marked once', async () => {
+    const machine = await localMachine(env);
     const result = await runOps(['instances', '--json'], env);
     assert.equal(result.code, 0, result.stderr);
     const offers = JSON.parse(result.stdout) as Array<{ instanceType: string; pricePerHour: number; region: string; default: boolean; spec: { gpuCount: number } }>;
@@ -34,17 +36,19 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
     assert.ok(cpu, result.stdout);
     assert.equal(cpu.pricePerHour, 0);
     assert.equal(cpu.region, 'local');
-    assert.equal(offers.filter((offer) => offer.default).length, 1);
-    if (offers.every((offer) => offer.spec.gpuCount === 0)) assert.equal(cpu.default, true);
+    assert.deepEqual(offers.map((offer) => [offer.instanceType, offer.spec.gpuCount]), machine.offers.map((offer) => [offer.instanceType, offer.spec.gpuCount]));
+    assert.deepEqual(offers.filter((offer) => offer.default).map((offer) => offer.instanceType), [machine.defaultInstanceType]);
   });
 
-  test('instances prints a table with the header and a free cpu row', async () => {
+  test('instances prints a table with the header and a free cpu row, the default marked', async () => {
+    const { defaultInstanceType } = await localMachine(env);
     const result = await runOps(['instances'], env);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.split('\n');
     assert.match(lines[0]!, /^INSTANCE TYPE\s+GPUS\s+GPU MEMORY\s+PRICE\/H\s+REGION\s+AVAILABLE$/);
-    assert.ok(lines.some((line) => /^cpu( \(default\))?\s+0\s+-\s+free\s+local\s+1$/.test(line)), result.stdout);
-    assert.match(result.stdout, /\(default\)/);
+    const cpuRow = defaultInstanceType === 'cpu' ? /^cpu \(default\)\s+0\s+-\s+free\s+local\s+1$/ : /^cpu\s+0\s+-\s+free\s+local\s+1$/;
+    assert.ok(lines.some((line) => cpuRow.test(line)), result.stdout);
+    assert.ok(lines.some((line) => line.startsWith(`${defaultInstanceType} (default)`)), result.stdout);
     // AVAILABLE 1 with -n 3 running 3 ranks: the footnote says what the count means here.
     assert.match(result.stdout, /AVAILABLE counts machines: provider local is this one, and it runs every rank of a task \(-n N\) on it\./);
   });

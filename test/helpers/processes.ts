@@ -34,3 +34,14 @@ export function processesMatching(...parts: string[]): number[] {
   }
   return found;
 }
+
+/** Live members of process group `pgid` that run `program` (the first word of their command line). */
+export function groupMembersRunning(pgid: number, program: string): number[] {
+  return liveGroupMembers(pgid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === program;
+    } catch {
+      return false; // it ended while we looked
+    }
+  });
+}

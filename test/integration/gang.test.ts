@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TaskFailedError } from '../../src/domain/errors';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { commandProcessGroup, instanceRecord } from '../helpers/instances';
+import { localMachine } from '../helpers/local-gpus';
 import { liveGroupMembers, processesMatching } from '../helpers/processes';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 import { rejectionOf } from '../helpers/rejection';
 
@@ -13,20 +17,25 @@ const PRINT_VARS =
 
 describe('multi-node gangs on the local provider', { timeout: 240_000 }, () => {
   let h: FlowHarness;
+  let scratch: string;
   before(async () => {
     h = await startFlow('flow-gang-');
+    scratch = mkdtempSync(join(tmpdir(), 'flow-gang-scratch-'));
   });
   after(async () => {
     await h?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   test('4 ranks start together, each with its own rank and the same main IP', async () => {
+    // Without -i every rank gets the machine's default: all its GPUs, or cpu (0) without any.
+    const { defaultGpuCount } = await localMachine(h.env);
     const task = await h.flow.run(PRINT_VARS, { numInstances: 4 });
     const outcome = await task.wait();
     assert.equal(outcome.status, 'completed');
     const lines = await Promise.all([0, 1, 2, 3].map(async (node) => (await task.logs({ node }).text()).trim()));
     for (const [rank, line] of lines.entries()) {
-      assert.equal(line, `rank=${rank} nodes=4 main=127.0.0.1 ips=127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1 master=127.0.0.1:29500 node_rank=${rank} world=4 gpus=0`);
+      assert.equal(line, `rank=${rank} nodes=4 main=127.0.0.1 ips=127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1 master=127.0.0.1:29500 node_rank=${rank} world=4 gpus=${defaultGpuCount}`);
     }
     const state = await task.describe();
     assert.deepEqual(state.nodes.map((node) => [node.rank, node.phase, node.exitCode]), [0, 1, 2, 3].map((rank) => [rank, 'terminated', 0]));
@@ -35,7 +44,12 @@ describe('multi-node gangs on the local provider', { timeout: 240_000 }, () => {
 
   test('rank 2 exits 3: the task fails naming rank 2 and code 3, every other rank is stopped', async () => {
     const marker = `gang-fail-${process.pid}`;
-    const task = await h.flow.run(`if [ "$FLOW_NODE_RANK" = 2 ]; then sleep 1; exit 3; fi; exec sh -c 'sleep 300' ${marker}`, { numInstances: 4 });
+    const up = (rank: number | string) => join(scratch, `up-${rank}`);
+    // Rank 2 fails only once every other rank runs, so each of them has something to stop.
+    const command =
+      `if [ "$FLOW_NODE_RANK" = 2 ]; then ${[0, 1, 3].map((rank) => untilFileExists(up(rank))).join('; ')}; exit 3; fi; ` +
+      `touch ${up('$FLOW_NODE_RANK')}; exec sh -c 'sleep 300' ${marker}`;
+    const task = await h.flow.run(command, { numInstances: 4 });
     const error = await rejectionOf(task.wait(), 'the task');
     assert.ok(error instanceof TaskFailedError, String(error));
     assert.match(error.message, /rank 2 exited with code 3/);
@@ -44,8 +58,7 @@ describe('multi-node gangs on the local provider', { timeout: 240_000 }, () => {
     assert.equal(state.status, 'failed');
     for (const node of state.nodes) {
       assert.equal(node.phase, 'terminated', `rank ${node.rank}`);
-      const pgid = Number(readFileSync(join(h.home, 'instances', node.instanceId!, 'pid'), 'utf8'));
-      assert.deepEqual(liveGroupMembers(pgid), [], `rank ${node.rank} left processes`);
+      assert.deepEqual(liveGroupMembers(commandProcessGroup(h.home, node.instanceId!)), [], `rank ${node.rank} left processes`);
     }
     assert.deepEqual(processesMatching(marker), []);
   });
@@ -58,8 +71,7 @@ describe('multi-node gangs on the local provider', { timeout: 240_000 }, () => {
     const state = await task.describe();
     assert.deepEqual(state.nodes.map((node) => node.phase), ['terminated', 'terminated', 'terminated']);
     for (const node of state.nodes) {
-      const pgid = Number(readFileSync(join(h.home, 'instances', node.instanceId!, 'pid'), 'utf8'));
-      assert.deepEqual(liveGroupMembers(pgid), [], `rank ${node.rank} left processes`);
+      assert.deepEqual(liveGroupMembers(commandProcessGroup(h.home, node.instanceId!)), [], `rank ${node.rank} left processes`);
     }
   });
 });
@@ -67,8 +79,9 @@ describe('multi-node gangs on the local provider', { timeout: 240_000 }, () => {
 describe('a gang held at its barrier', { timeout: 120_000 }, () => {
   let h: FlowHarness;
   before(async () => {
-    // Rank r boots r × 60 s after provisioning: rank 0 waits at the barrier for the others.
-    h = await startFlow('flow-gang-barrier-', { FLOW_LOCAL_BOOT_DELAY_MS: '60000' });
+    // Rank r boots r × 10 min after provisioning: rank 0 waits at the barrier for the others
+    // far longer than this test can take, however loaded the machine is.
+    h = await startFlow('flow-gang-barrier-', { FLOW_LOCAL_BOOT_DELAY_MS: '600000' });
   });
   after(async () => {
     await h?.stop();
@@ -85,8 +98,7 @@ describe('a gang held at its barrier', { timeout: 120_000 }, () => {
     const state = await task.describe();
     for (const node of state.nodes) {
       assert.equal(node.phase, 'terminated', `rank ${node.rank}`);
-      const record = JSON.parse(readFileSync(join(h.home, 'instances', node.instanceId!, 'instance.json'), 'utf8')) as { terminated: boolean };
-      assert.equal(record.terminated, true, `rank ${node.rank} instance released`);
+      assert.equal(instanceRecord(h.home, node.instanceId!).terminated, true, `rank ${node.rank} instance released`);
     }
     assert.equal(await task.logs({ node: 0 }).text(), '', 'the command never ran');
   });

@@ -8,7 +8,15 @@ import {
   type InstanceSpec,
 } from '../../src/domain/instance-types';
 import { closestNames } from '../../src/domain/closest';
+import type { ValidationError } from '../../src/domain/errors';
 import { catchValidation } from '../helpers/validation-error';
+
+/** The "Did you mean: ...?" suggestion of an error; fails the test when there is none. */
+function didYouMeanOf(error: ValidationError): string {
+  const didYouMean = error.suggestions.find((s) => s.startsWith('Did you mean'));
+  assert.ok(didYouMean, `no "did you mean" in ${JSON.stringify(error.suggestions)}`);
+  return didYouMean;
+}
 
 describe('parseInstanceType', () => {
   const cases: Array<[string, Partial<InstanceSpec>]> = [
@@ -63,15 +71,14 @@ describe('parseInstanceType', () => {
     assert.equal(error.field, 'instanceType');
     assert.equal(error.code, 'VALIDATION');
     assert.match(error.message, /a1000/);
-    const didYouMean = error.suggestions.find((s) => s.startsWith('Did you mean'));
-    assert.ok(didYouMean, `no "did you mean" in ${JSON.stringify(error.suggestions)}`);
-    assert.match(didYouMean, /\ba100\b/);
+    assert.match(didYouMeanOf(error), /\ba100\b/);
   });
 
   test('suggestions name each candidate once', () => {
     const error = catchValidation(() => parseInstanceType('a1000'));
-    const didYouMean = error.suggestions.find((s) => s.startsWith('Did you mean')) ?? '';
+    const didYouMean = didYouMeanOf(error);
     const names = didYouMean.replace(/^Did you mean: /, '').replace(/\?$/, '').split(', ');
+    assert.ok(names.length >= 2 && names.every((name) => /^\S+$/.test(name)), didYouMean);
     assert.equal(new Set(names).size, names.length, didYouMean);
   });
 
