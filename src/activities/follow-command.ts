@@ -29,7 +29,13 @@ const MAX_POLL_MS = 250;
  * Resumes from the LogStore's size (equal to source bytes consumed), so a retry after a crash
  * neither loses nor duplicates a line. Heartbeats the offset, which also carries cancellation.
  */
-export async function followCommand(provider: Provider, logs: LogStore, input: FollowInput): Promise<{ exitCode: number | null }> {
+/** How a command ended: its exit code, and whether a stop reached it first (else it ended on its own). */
+export interface CommandEnd {
+  exitCode: number | null;
+  stopped: boolean;
+}
+
+export async function followCommand(provider: Provider, logs: LogStore, input: FollowInput): Promise<CommandEnd> {
   const context = Context.current();
   const { instance, taskId, rank, secrets } = input;
 
@@ -42,7 +48,7 @@ export async function followCommand(provider: Provider, logs: LogStore, input: F
       let copied;
       do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
       while (copied.appended > 0);
-      return { exitCode: state.exitCode };
+      return { exitCode: state.exitCode, stopped: state.stopped === true };
     }
     const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
     context.heartbeat({ offset });

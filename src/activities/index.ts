@@ -4,7 +4,7 @@ import type { LogStore } from '../logs/log-store';
 import { claimLogRun } from '../logs/run-claim';
 import type { Provider } from '../providers/provider';
 import { awaitOffer, type AwaitOfferInput } from './await-offer';
-import { followCommand, outputReader, type FollowInput } from './follow-command';
+import { followCommand, outputReader, type CommandEnd, type FollowInput } from './follow-command';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { mapErrors } from './to-application-failure';
 
@@ -55,7 +55,7 @@ export function createActivities({ providers, logs }: ActivityDeps) {
     startCommand: mapErrors(async (input: { instance: InstanceRef; spec: NodeSpec }): Promise<void> =>
       providers.get(input.instance.provider).startCommand(input.instance, input.spec)),
 
-    followCommand: mapErrors(async (input: FollowInput): Promise<{ exitCode: number | null }> => {
+    followCommand: mapErrors(async (input: FollowInput): Promise<CommandEnd> => {
       await claimLogs(input);
       return followCommand(providers.get(input.instance.provider), logs, input);
     }),
@@ -77,8 +77,11 @@ export function createActivities({ providers, logs }: ActivityDeps) {
       return logs.size(input.taskId, input.rank);
     }),
 
-    /** Stops the command, keeps every byte it wrote, releases the instance. */
-    teardownInstance: mapErrors(async (input: FollowInput): Promise<{ exitCode: number | null }> => {
+    /**
+     * Stops the command, keeps every byte it wrote, releases the instance. Says how the command
+     * ended: on its own (before this stop reached it) or stopped; exitCode null if it never ran.
+     */
+    teardownInstance: mapErrors(async (input: FollowInput): Promise<CommandEnd> => {
       await claimLogs(input);
       const provider = providers.get(input.instance.provider);
       await provider.stopCommand(input.instance, STOP_GRACE_MS);
@@ -88,7 +91,7 @@ export function createActivities({ providers, logs }: ActivityDeps) {
       while (copied.appended > 0);
       const state = await provider.commandState(input.instance);
       await provider.terminate(input.instance);
-      return { exitCode: state.state === 'exited' ? state.exitCode : null };
+      return state.state === 'exited' ? { exitCode: state.exitCode, stopped: state.stopped === true } : { exitCode: null, stopped: true };
     }),
   };
 }

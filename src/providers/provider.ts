@@ -14,7 +14,13 @@ export interface ProviderCapabilities {
 export type CommandState =
   | { state: 'not_started' }
   | { state: 'running'; pid?: number }
-  | { state: 'exited'; exitCode: number | null; signal?: string };
+  | {
+      state: 'exited';
+      exitCode: number | null;
+      signal?: string;
+      /** True when a stop (stopCommand) reached the command before it ended on its own. */
+      stopped?: boolean;
+    };
 
 /**
  * The one port every compute backend implements. Every method is idempotent for the same

@@ -32,8 +32,6 @@ export interface GangRun {
   body: CancellationScope;
   /** Called once, when every rank runs its command. */
   onAllRunning: () => void;
-  /** Called once the gang's outcome is decided: every command exited, or a rank failed. */
-  onOutcomeKnown: () => void;
 }
 
 /**
@@ -41,19 +39,13 @@ export interface GangRun {
  * rank is ready, then start together with rank 0's address as the main IP. The first rank to
  * fail (non-zero exit or a failed step) cancels the others. Resolves once every rank has ended.
  */
-export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
+export async function runGang(run: GangRun): Promise<{ failed?: GangFailure; endedOnTheirOwn: boolean }> {
   const { nodes, state, body } = run;
   const total = nodes.length;
   const addresses: Array<string | undefined> = new Array(total).fill(undefined);
   const running = new Set<number>();
-  const exited = new Set<number>();
+  const endedOnItsOwn = new Set<number>();
   let failed: GangFailure | undefined;
-  let outcomeKnown = false;
-  const outcomeDecided = () => {
-    if (outcomeKnown) return;
-    outcomeKnown = true;
-    run.onOutcomeKnown();
-  };
 
   setHandler(nodeUpdateSignal, (update: NodeState) => {
     const node = state.nodes[update.rank];
@@ -64,22 +56,17 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
       running.add(update.rank);
       if (running.size === total) run.onAllRunning();
     }
-    if ((update.phase === 'exited' || update.phase === 'terminated') && update.exitCode !== undefined && update.exitCode !== null) {
-      exited.add(update.rank);
-      if (update.exitCode !== 0) outcomeDecided();
-      if (exited.size === total) outcomeDecided();
-    }
   });
 
   const fail = (failure: GangFailure) => {
     if (failed !== undefined || body.consideredCancelled) return;
     failed = failure;
-    outcomeDecided();
     body.cancel();
   };
   const onResult = (result: NodeResult) => {
     const node = state.nodes[result.rank];
     if (node) node.exitCode = result.exitCode;
+    if (result.endedOnItsOwn) endedOnItsOwn.add(result.rank);
     if (result.failure) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank}: ${result.failure.message}`, failure: result.failure });
     else if (result.exitCode !== 0) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank} exited with code ${result.exitCode ?? 'unknown (killed)'}` });
   };
@@ -121,6 +108,8 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure }> {
       await CancellationScope.nonCancellable(() => settled);
     }
   });
-  return failed ? { failed } : {};
+  // The gang's own outcome (not a stop's): every command ended by itself, or the failing rank's did.
+  const ownOutcome = failed ? failed.rank !== undefined && failed.failure === undefined && endedOnItsOwn.has(failed.rank) : endedOnItsOwn.size === total;
+  return failed ? { failed, endedOnTheirOwn: ownOutcome } : { endedOnTheirOwn: ownOutcome };
 }
 

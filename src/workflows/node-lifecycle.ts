@@ -26,6 +26,11 @@ export interface NodeResult {
   /** Set when a step failed (not when the command exited non-zero). */
   failure?: FailureInfo;
   cancelled: boolean;
+  /**
+   * The command ran and ended by itself, before any stop reached it (the provider says so). Its
+   * exit code is then the outcome, even if a stop came later, e.g. during teardown.
+   */
+  endedOnItsOwn: boolean;
 }
 
 export interface NodeRun {
@@ -57,6 +62,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   let cancelled = false;
+  let endedOnItsOwn = false;
   let logBase = 0;
   try {
     exitCode = await body.run(async () => {
@@ -86,11 +92,11 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
       phase('starting');
       await steps.startCommand({ instance, spec });
       phase('running');
-      const { exitCode: code } = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
-      // The command has ended: from here on a stop cannot change the outcome.
-      node.exitCode = code;
+      const end = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
+      endedOnItsOwn = !end.stopped;
+      node.exitCode = end.exitCode;
       phase('exited');
-      return code;
+      return end.exitCode;
     });
   } catch (error) {
     if (isCancellation(error)) cancelled = true;
@@ -99,11 +105,14 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
     await CancellationScope.nonCancellable(async () => {
       if (instance === undefined) return;
       const result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
+      // A stop that raced the command's own end (the follower was cancelled first): the provider
+      // knows whether the command had already ended by itself.
+      if (exitCode === null && failure === undefined && !result.stopped && result.exitCode !== null) endedOnItsOwn = true;
       exitCode ??= result.exitCode;
       node.exitCode = exitCode;
       phase('terminated');
     });
   }
   node.exitCode = exitCode;
-  return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled };
+  return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled, endedOnItsOwn };
 }

@@ -3,7 +3,7 @@ import type { NodePhase, NodeState } from '../domain/task-status';
 import { nodeUpdateSignal, startNodeSignal, type GangView } from './definitions';
 import { runNode, type NodeInput, type NodeResult } from './node-lifecycle';
 
-const REPORTED_PHASES: readonly NodePhase[] = ['ready', 'running', 'exited', 'terminated'];
+const REPORTED_PHASES: readonly NodePhase[] = ['ready', 'running', 'terminated'];
 
 /**
  * One rank of a multi-node task, a child of taskWorkflow (`<task>-rank-<r>`). It reports each
@@ -36,9 +36,8 @@ export async function nodeWorkflow(input: NodeInput): Promise<NodeResult> {
     input,
     node,
     body: new CancellationScope(),
-    // Only the phases the parent acts on (barrier, running, commands ended, torn down): each
-    // signal is a server round trip, and a gang of 16 must start in well under 2 s. The parent
-    // marks every rank provisioning itself.
+    // Only the phases the parent acts on: each signal is a server round trip, and a gang of 16
+    // must start in well under 2 s. The parent marks every rank provisioning itself.
     onChange: (state) => REPORTED_PHASES.includes(state.phase) && report(state),
     barrier: async () => {
       await condition(() => gang !== undefined);

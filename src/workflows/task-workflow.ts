@@ -17,8 +17,8 @@ const MAX_REPORT_MS = 30 * 60_000;
 /**
  * One task: select an offer, then run its node inline (one instance) or a gang of child
  * nodeWorkflows (numInstances > 1); every instance is torn down whatever happens. Stop and
- * maxRunTimeHours cancel the body, never a teardown; once the command has ended, a stop
- * changes nothing but prevents a restart.
+ * maxRunTimeHours cancel the body, never a teardown. A command that ended by itself before a
+ * stop reached it (the provider tells) keeps its outcome; the stop only prevents a restart.
  */
 export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const { config, taskId } = input;
@@ -29,20 +29,15 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const state = initialState(input, config.instanceType ?? (config.minGpuMemoryGb ? `>=${config.minGpuMemoryGb}GB` : 'default'));
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
+  let stopMessage: string | undefined;
   let bodyDone = false;
-  // This attempt's command has ended (or a rank failed): its outcome is decided.
-  let outcomeKnown = false;
-  let noRestart = false;
+  // The last attempt's commands ended by themselves: their exit codes are the outcome.
+  let endedOnItsOwn = false;
 
   const requestStop = (request: StopRequest, reason: EndReason = 'stopped') => {
     if (bodyDone || stopReason !== undefined) return;
-    if (outcomeKnown) {
-      // Too late to stop this attempt: keep its outcome, but start no other.
-      noRestart = true;
-      return;
-    }
     stopReason = reason;
-    state.message = request.reason;
+    stopMessage = request.reason;
     body.cancel();
   };
   // Read-only: clients add the cost so far themselves (a query's clock is the last workflow task's).
@@ -106,9 +101,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
 
     for (let attempt = 0; ; attempt++) {
       const note = attempt === 0 ? undefined : state.events.at(-1)?.reason;
-      outcomeKnown = false;
-      ({ exitCode, failure } = await runAttempt(nodeInputs(input, offer, runKey, attempt, note)));
-      if (stopReason !== undefined || noRestart || (failure === undefined && exitCode === 0)) break;
+      ({ exitCode, failure, endedOnItsOwn } = await runAttempt(nodeInputs(input, offer, runKey, attempt, note)));
+      if (stopReason !== undefined || (failure === undefined && exitCode === 0)) break;
       const restart = attempt + 1;
       if (!config.retry?.onError || restart > config.retry.maxRestarts) break;
       // Each restart is an event; a fresh instance per rank, the same volumes.
@@ -127,44 +121,36 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     for (const limit of limits) limit.cancel();
   }
 
-  async function runAttempt(nodes: NodeInput[]): Promise<{ exitCode: number | null; failure?: FailureInfo }> {
+  type AttemptResult = { exitCode: number | null; failure?: FailureInfo; endedOnItsOwn: boolean };
+  async function runAttempt(nodes: NodeInput[]): Promise<AttemptResult> {
     if (nodes.length === 1) {
       const result = await runNode({
         input: nodes[0]!,
         node: state.nodes[0]!,
         body,
         barrier: async (instance) => ({ mainIp: instance.address, nodeIps: [instance.address] }),
-        onChange: (node) => {
-          if (node.phase === 'running') markRunning();
-          if (node.phase === 'exited') outcomeKnown = true;
-        },
+        onChange: (node) => node.phase === 'running' && markRunning(),
       });
-      if (result.cancelled) stopReason ??= 'stopped';
-      return { exitCode: result.exitCode, failure: result.failure };
+      if (result.cancelled && !result.endedOnItsOwn) stopReason ??= 'stopped';
+      return { exitCode: result.exitCode, failure: result.failure, endedOnItsOwn: result.endedOnItsOwn };
     }
     // Its own scope per attempt: a failed rank cancels this attempt's ranks, not the task (a
     // restart may follow); a stop cancels the task's body and so this scope too.
-    const { failed } = await body.run(() =>
-      runGang({
-        nodes,
-        state,
-        body: new CancellationScope(),
-        onAllRunning: markRunning,
-        onOutcomeKnown: () => {
-          outcomeKnown = true;
-        },
-      }),
-    );
-    if (!failed) return { exitCode: stopReason === undefined ? 0 : null };
+    const { failed, endedOnTheirOwn } = await body.run(() => runGang({ nodes, state, body: new CancellationScope(), onAllRunning: markRunning }));
+    if (!failed) return { exitCode: endedOnTheirOwn ? 0 : null, endedOnItsOwn: endedOnTheirOwn };
     state.message = failed.message;
-    return { exitCode: failed.exitCode, failure: failed.failure ?? (failed.rank === undefined ? { message: failed.message, suggestions: [] } : undefined) };
+    const failure = failed.failure ?? (failed.rank === undefined ? { message: failed.message, suggestions: [] } : undefined);
+    return { exitCode: failed.exitCode, failure, endedOnItsOwn: endedOnTheirOwn };
   }
 
   state.exitCode = exitCode;
+  // A stop that came after the commands had ended by themselves changes nothing.
+  if (endedOnItsOwn && stopReason !== 'max_pending') stopReason = undefined;
   if (stopReason === 'max_pending') {
-    failure = { type: 'TaskFailedError', message: state.message ?? 'no instance became available in time', suggestions: ['Raise maxPricePerHour or maxPendingHours, or pick another instance type: flow instances'] };
+    failure = { type: 'TaskFailedError', message: stopMessage ?? 'no instance became available in time', suggestions: ['Raise maxPricePerHour or maxPendingHours, or pick another instance type: flow instances'] };
   } else if (stopReason !== undefined) {
     state.reason = stopReason;
+    state.message = stopMessage;
     setStatus(state, 'cancelled', stopReason);
     finishState(state);
     return { taskId, status: 'cancelled', exitCode, reason: stopReason, message: state.message };

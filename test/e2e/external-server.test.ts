@@ -59,7 +59,7 @@ describe('flow worker, the SDK and the CLI against an external Temporal server (
       const task = await flow.run('echo via-sdk; echo "rank=$FLOW_NODE_RANK"');
       const outcome = await task.wait();
       assert.equal(outcome.status, 'completed');
-      assert.equal(await task.logs(), 'via-sdk\nrank=0');
+      assert.equal(await task.logs().text(), 'via-sdk\nrank=0');
       assert.deepEqual((await task.describe()).events.map((event) => event.status), ['pending', 'provisioning', 'running', 'completed']);
     } finally {
       await flow.close();

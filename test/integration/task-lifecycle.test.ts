@@ -159,7 +159,7 @@ describe('task lifecycle on the local provider (real Temporal dev server)', { ti
     // The shell assembles the printed line, so the command (which is in history) never holds it.
     const task = await h.flow.run(`printf '%s-%s\\n' log-marker ${marker}; echo "secret=$API_SECRET"`, { secrets: { API_SECRET: secret } });
     await task.wait();
-    assert.equal(await task.logs(), `log-marker-${marker}\nsecret=${'*'.repeat(secret.length)}`);
+    assert.equal(await task.logs().text(), `log-marker-${marker}\nsecret=${'*'.repeat(secret.length)}`);
     const history = await h.flow.client.workflow.getHandle(task.taskId).fetchHistory();
     const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
     assert.ok(encoded.includes(`log-marker ${marker}`), 'the command is found in the encoded history, so a printed line would be too');

@@ -75,6 +75,14 @@ describe("a task's record: identity, outcome, cost and status stay true", { time
     assert.equal((await task.describe()).nodes[0]?.phase, 'terminated');
   });
 
+  test('a command ended by a stop is never taken for one that ended on its own (limits firing on several tasks at once)', async () => {
+    // Each limit's teardown kills a command while its follower is still watching it; the
+    // follower's result must not make the task look like it exited by itself (code 143).
+    const tasks = await Promise.all(Array.from({ length: 6 }, () => h.flow.run('echo running; sleep 300', { maxRunTimeHours: 1 / 3600 })));
+    const outcomes = await Promise.all(tasks.map((task) => task.wait().then((o) => `${o.status}/${o.reason}`, (e: Error) => `threw: ${e.message}`)));
+    assert.deepEqual(outcomes, tasks.map(() => 'cancelled/max_run_time'));
+  });
+
   test('the cost of a running task grows in describe(); the query itself only reads', async () => {
     const release = join(scratch, 'release-cost');
     const task = await h.flow.run(`echo started; while [ ! -e ${release} ]; do sleep 0.05; done`);

@@ -378,7 +378,7 @@ describe('startCommand and exit codes', () => {
   test('a string command runs via the shell; stdout and stderr interleave in output.log; exit 7 → exitCode 7', async () => {
     const home = tempHome();
     const { instance, state, out } = await run(provider(home), { command: 'echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 7' });
-    assert.deepEqual(state, { state: 'exited', exitCode: 7 });
+    assert.deepEqual(state, { state: 'exited', exitCode: 7, stopped: false });
     assert.equal(out, 'out1\nerr1\nout2\nerr2\n');
     assert.equal(readFileSync(join(home, 'instances', instance.instanceId, 'exit_code'), 'utf8').trim(), '7');
   });
@@ -406,7 +406,7 @@ describe('startCommand and exit codes', () => {
     await waitExited(p, instance);
     await p.startCommand(instance, spec);
     assert.equal(await output(p, instance), 'ran\n');
-    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 0 });
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 0, stopped: false });
 
     // A worker that crashed right after creating the marker: nobody launches again.
     const crashed = makeSpec({ command: 'echo should-not-run' });
@@ -652,7 +652,7 @@ describe('commandState and readOutput', () => {
     assert.equal(Number(readFileSync(join(home, 'instances', instance.instanceId, 'pid'), 'utf8')), pid);
     assert.ok(existsSync(join(home, 'instances', instance.instanceId, 'started_at')));
     writeFileSync(join(home, 'instances', instance.instanceId, 'work', 'go'), '');
-    assert.deepEqual(await waitExited(p, instance), { state: 'exited', exitCode: 3 });
+    assert.deepEqual(await waitExited(p, instance), { state: 'exited', exitCode: 3, stopped: false });
   });
 
   test('a launch in progress (marker, no pid yet) is running; one stuck past the launch timeout is lost', async () => {
@@ -664,7 +664,7 @@ describe('commandState and readOutput', () => {
     assert.deepEqual(await p.commandState(instance), { state: 'running' });
     const longAgo = new Date(Date.now() - 10 * 60_000);
     utimesSync(marker, longAgo, longAgo);
-    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: null, signal: 'lost' });
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: null, signal: 'lost', stopped: false });
   });
 
   test('a supervisor killed without writing exit_code is reported lost', async () => {
@@ -673,7 +673,7 @@ describe('commandState and readOutput', () => {
     const pid = await runningPid(p, instance);
     process.kill(pid, 'SIGKILL');
     const state = await waitExited(p, instance);
-    assert.deepEqual(state, { state: 'exited', exitCode: null, signal: 'lost' });
+    assert.deepEqual(state, { state: 'exited', exitCode: null, signal: 'lost', stopped: false });
     await p.stopCommand(instance, 1000); // the orphaned sleep
     assertGroupGone(pid);
   });
@@ -692,6 +692,18 @@ describe('commandState and readOutput', () => {
 });
 
 describe('stopCommand and terminate', () => {
+  test('a command that ended on its own is not marked stopped by a later stop; its background children still end', async () => {
+    const home = tempHome();
+    const p = provider(home);
+    const instance = await start(p, makeSpec({ command: 'sleep 300 & echo done' }));
+    assert.deepEqual(await waitExited(p, instance), { state: 'exited', exitCode: 0, stopped: false });
+    const pgid = Number(readFileSync(join(home, 'instances', instance.instanceId, 'pid'), 'utf8'));
+    await waitFor(() => liveMembers(pgid).length > 0 || undefined, { message: 'the background sleep outlives the command' });
+    await p.stopCommand(instance, 5000);
+    assertGroupGone(pgid);
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 0, stopped: false });
+  });
+
   test('stopCommand ends the whole process group, background children included', async () => {
     const p = provider(tempHome());
     const instance = await start(p, makeSpec({ command: 'sleep 300 & echo started; sleep 300' }));
@@ -702,9 +714,9 @@ describe('stopCommand and terminate', () => {
     await p.stopCommand(instance, 5000);
     assert.ok(Date.now() - before < 5000, 'SIGTERM was enough; no wait for the grace period');
     assertGroupGone(pgid);
-    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143 });
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143, stopped: true });
     await p.stopCommand(instance, 5000); // idempotent
-    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143 });
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143, stopped: true });
   });
 
   test('stopCommand also ends processes of the session that moved to their own group (e.g. timeout)', async () => {
@@ -728,7 +740,7 @@ describe('stopCommand and terminate', () => {
     await p.stopCommand(instance, 300);
     assert.ok(Date.now() - before >= 300, 'waited out the grace period first');
     assertGroupGone(pgid);
-    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 137 });
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 137, stopped: true });
   });
 
   test('a command that handles SIGTERM keeps its own exit code', async () => {
@@ -736,7 +748,7 @@ describe('stopCommand and terminate', () => {
     const instance = await start(p, makeSpec({ command: 'trap "echo got-term; exit 3" TERM; echo started; while :; do sleep 0.05; done' }));
     await waitOutput(p, instance, 'started');
     await p.stopCommand(instance, 5000);
-    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 3 });
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 3, stopped: true });
     assert.match(await output(p, instance), /got-term/);
   });
 
@@ -749,7 +761,7 @@ describe('stopCommand and terminate', () => {
     await p.stopCommand(instance, 100);
     assert.deepEqual(await p.commandState(instance), { state: 'not_started' });
     await p.startCommand(instance, spec);
-    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143 });
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143, stopped: true });
     assert.equal(await output(p, instance), '');
   });
 
@@ -799,7 +811,7 @@ describe('restart durability', () => {
     await p.startCommand(instance, spec);
     await waitOutput(p, instance, 'started');
     writeFileSync(join(home, 'instances', instance.instanceId, 'work', 'go'), '');
-    assert.deepEqual(await waitExited(p, instance), { state: 'exited', exitCode: 5 });
+    assert.deepEqual(await waitExited(p, instance), { state: 'exited', exitCode: 5, stopped: false });
     assert.equal(await output(p, instance), 'started\ndone\n', 'launched exactly once');
   });
 
@@ -816,9 +828,9 @@ describe('restart durability', () => {
     await waitFor(() => existsSync(join(dir, 'exit_code')), { message: 'exit_code on disk' });
 
     const second = provider(home);
-    assert.deepEqual(await second.commandState(instance), { state: 'exited', exitCode: 5 });
+    assert.deepEqual(await second.commandState(instance), { state: 'exited', exitCode: 5, stopped: false });
     await second.startCommand(instance, spec);
-    assert.deepEqual(await second.commandState(instance), { state: 'exited', exitCode: 5 });
+    assert.deepEqual(await second.commandState(instance), { state: 'exited', exitCode: 5, stopped: false });
     assert.equal(await output(second, instance), 'started\n', 'not relaunched');
   });
 });

@@ -229,7 +229,7 @@ export class LocalProvider implements Provider {
     const paths = this.instancePaths(instance);
     if (!existsSync(paths.launchMarker)) return { state: 'not_started' };
     const exitCode = readIntFile(paths.exitCode);
-    if (exitCode !== undefined) return { state: 'exited', exitCode };
+    if (exitCode !== undefined) return { state: 'exited', exitCode, stopped: existsSync(paths.stopRequested) };
     const pid = readIntFile(paths.pid);
     if (pid === undefined) {
       // Launch in progress, unless it has been "in progress" for too long.
@@ -239,8 +239,8 @@ export class LocalProvider implements Provider {
     }
     // The supervisor may have written exit_code and exited between our two reads.
     const late = readIntFile(paths.exitCode);
-    if (late !== undefined) return { state: 'exited', exitCode: late };
-    return { state: 'exited', exitCode: null, signal: 'lost' };
+    if (late !== undefined) return { state: 'exited', exitCode: late, stopped: existsSync(paths.stopRequested) };
+    return { state: 'exited', exitCode: null, signal: 'lost', stopped: existsSync(paths.stopRequested) };
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
@@ -272,8 +272,10 @@ export class LocalProvider implements Provider {
   async stopCommand(instance: InstanceRef, graceMs: number): Promise<void> {
     const paths = this.instancePaths(instance);
     if (!isDirectory(paths.dir)) return;
-    // Seen by a supervisor that has not started the command yet, and by a later startCommand.
-    createExclusive(paths.stopRequested, '');
+    // Seen by a supervisor that has not started the command yet, and by a later startCommand; it
+    // also tells that a stop reached the command (commandState's `stopped`), so none is left
+    // once the command has ended on its own (its background children are still stopped below).
+    if (!existsSync(paths.exitCode)) createExclusive(paths.stopRequested, '');
     if (!existsSync(paths.launchMarker)) return;
 
     let pid = readIntFile(paths.pid);
