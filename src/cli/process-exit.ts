@@ -25,7 +25,7 @@ export function exitWhenFlushed(code: number): Promise<never> {
 }
 
 /** Writes to stdout; resolves when the stream can take more, so a slow reader slows the writer instead of filling memory. */
-export function writeOut(text: string): Promise<void> {
+export function writeOut(text: string | Uint8Array): Promise<void> {
   const stream = process.stdout;
   if (stream.write(text) || stream.destroyed) return Promise.resolve();
   return new Promise((resolve) => {

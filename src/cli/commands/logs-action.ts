@@ -1,5 +1,6 @@
 // The body of `flow logs`, loaded only when it runs (keeps `flow --help` fast).
 import { ValidationError } from '../../domain/errors';
+import { writeOut } from '../process-exit';
 import type { TaskState } from '../../domain/task-status';
 import { mergeLines } from '../../logs/merge-lines';
 import { followPipelineLines, pipelineLines } from '../../logs/pipeline-logs';
@@ -49,11 +50,11 @@ export async function logsAction(taskArg: string, flags: LogsFlags): Promise<voi
       const ended = backend.wait(taskId);
       ended.catch(() => undefined);
       const streams = ranks.map((rank) => followSelected(backend.logs, taskId, rank, ended, selection));
-      for await (const { source, line } of mergeLines(streams)) process.stdout.write(`${prefix(ranks[source]!)}${line}\n`);
+      for await (const { source, line } of mergeLines(streams)) await writeOut(`${prefix(ranks[source]!)}${line}\n`);
     } else if (ranks.length === 1 && selection.tail === undefined && selection.sinceMs === undefined && selection.keep === undefined) {
       await streamWholeLog(backend, taskId, ranks[0]!);
     } else {
-      for (const rank of ranks) for await (const line of selectLines(backend.logs, taskId, rank, selection)) process.stdout.write(`${prefix(rank)}${line}\n`);
+      for (const rank of ranks) for await (const line of selectLines(backend.logs, taskId, rank, selection)) await writeOut(`${prefix(rank)}${line}\n`);
     }
   } finally {
     await backend.close();
@@ -75,7 +76,7 @@ async function pipelineLogs(backend: TaskBackend, state: TaskState, node: number
     ended.catch(() => undefined);
     lines = followPipelineLines(backend, state.taskId, { ended, selection });
   } else lines = pipelineLines(backend, state, selection);
-  for await (const line of lines) process.stdout.write(`${line}\n`);
+  for await (const line of lines) await writeOut(`${line}\n`);
 }
 
 /** Copies the whole log to stdout in chunks, so a large log never sits in memory at once. */
@@ -85,9 +86,10 @@ async function streamWholeLog(backend: TaskBackend, taskId: string, rank: number
   for (;;) {
     const { data, nextOffset } = await backend.logs.read(taskId, rank, offset);
     if (data.length === 0) break;
-    process.stdout.write(data);
+    // A slow reader slows the copy instead of the whole log piling up in memory.
+    await writeOut(data);
     last = data[data.length - 1]!;
     offset = nextOffset;
   }
-  if (last !== 0x0a) process.stdout.write('\n');
+  if (last !== 0x0a) await writeOut('\n');
 }

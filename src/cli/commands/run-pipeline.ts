@@ -5,7 +5,7 @@ import { readPipelineFile } from '../../config/pipeline-file';
 import { followPipelineLines } from '../../logs/pipeline-logs';
 import { openBackend, type TaskBackend } from '../backend';
 import { EXIT } from '../exit-codes';
-import { exitWhenFlushed } from '../process-exit';
+import { exitWhenFlushed, writeOut } from '../process-exit';
 import { colors, printJson, statusColor } from '../output';
 import type { RunCommandFlags } from './run-action';
 
@@ -55,7 +55,7 @@ async function followPipeline(backend: TaskBackend, pipelineId: string, config: 
       say(color(`● ${step.name} ${step.status}${step.message ? ` (${step.message})` : ''}`));
     }
   };
-  for await (const line of followPipelineLines(backend, pipelineId, { ended, onState: showSteps })) if (!flags.json) process.stdout.write(`${line}\n`);
+  for await (const line of followPipelineLines(backend, pipelineId, { ended, onState: showSteps })) if (!flags.json) await writeOut(`${line}\n`);
   try {
     const outcome = await ended;
     if (flags.json) printJson(outcome);
