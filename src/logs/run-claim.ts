@@ -17,11 +17,11 @@ async function readRun(taskDir: string): Promise<string | undefined> {
   }
 }
 
-async function hasEntries(dir: string): Promise<boolean> {
+async function entries(dir: string): Promise<string[]> {
   try {
-    return (await fsp.readdir(dir)).length > 0;
+    return await fsp.readdir(dir);
   } catch (error) {
-    if (isCode(error, 'ENOENT')) return false;
+    if (isCode(error, 'ENOENT')) return [];
     throw error;
   }
 }
@@ -29,14 +29,17 @@ async function hasEntries(dir: string): Promise<boolean> {
 /**
  * Makes `<logs>/<taskId>` the log folder of workflow run `runKey`. A task id reused by another
  * run (a Temporal start that bypassed Flow's duplicate check) finds the old run's logs: they are
- * moved aside to `<taskId>.run-<key>` so the new run neither resumes from nor shows them.
- * Idempotent and safe for the ranks of one run claiming at once.
+ * moved aside to `<taskId>.run-<key>-<time>` so the new run neither resumes from nor shows them.
+ * Idempotent, and safe for the ranks of one run claiming at once: a run writes its `run` file
+ * before any log, so logs without one (read after the listing) belong to a run from before runs
+ * were recorded.
  */
 export async function claimLogRun(taskDir: string, runKey: string): Promise<void> {
   for (let tries = 0; tries < 5; tries += 1) {
+    const listed = await entries(taskDir);
     const current = await readRun(taskDir);
     if (current === runKey) return;
-    if (current === undefined && !(await hasEntries(taskDir))) {
+    if (current === undefined && !listed.some((name) => name !== RUN_FILE)) {
       await fsp.mkdir(taskDir, { recursive: true, mode: DIR_MODE });
       try {
         await fsp.writeFile(join(taskDir, RUN_FILE), `${runKey}\n`, { flag: 'wx', mode: 0o600 });
@@ -46,7 +49,7 @@ export async function claimLogRun(taskDir: string, runKey: string): Promise<void
         continue; // another rank claimed it first: look again
       }
     }
-    // Logs of another run (or of one from before runs were recorded): keep them, out of the way.
+    // Another run's logs, or logs from before runs were recorded: keep them, out of the way.
     try {
       await fsp.rename(taskDir, `${taskDir}.run-${current ?? 'unknown'}-${Date.now()}`);
     } catch (error) {
