@@ -6,6 +6,7 @@ import { stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { waitFor } from '../helpers/wait-for';
+import { untilFileExists } from '../helpers/release-file';
 
 const LINES = 200_000;
 /** What `seq 1 200000` prints: about 1.3 MB, far more than a pipe holds (64 KB). */
@@ -72,7 +73,7 @@ describe('CLI output into pipes: complete for slow readers, a quiet exit for clo
   test('a reader that closes the pipe early (as `| head -1` does) ends flow logs -f quietly with exit 0', async () => {
     // The task keeps running, so only the closed pipe can end the follower.
     const release = join(home, 'release-held');
-    const held = await flow('run', '-d', '--name', 'held', `seq 1 ${LINES}; while [ ! -e ${release} ]; do sleep 0.1; done`);
+    const held = await flow('run', '-d', '--name', 'held', `seq 1 ${LINES}; ${untilFileExists(release)}`);
     assert.equal(held.code, 0, held.stderr);
     const heldId = held.stdout.trim();
     try {

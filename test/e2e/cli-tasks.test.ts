@@ -119,7 +119,7 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
 
   test('status TASK: "cost $X so far" while the task is active, "cost $X" once it ended', async () => {
     const release = join(home, 'release-cost');
-    const id = (await flow('run', '-d', `while [ ! -e ${release} ]; do sleep 0.05; done`)).stdout.trim();
+    const id = (await flow('run', '-d', `${untilFileExists(release)}`)).stdout.trim();
     try {
       await waitFor(async () => (await json('status', id)).status === 'running', { timeoutMs: 30_000, message: 'running' });
       assert.match((await flow('status', id)).stdout, /^ {2}cost +\$0\.00 so far \(\$0\.00\/h per instance\)$/m);

@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { stopDaemon } from '../../src/daemon/daemon-control';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
 describe('flow run pipeline.yaml', { timeout: 240_000 }, () => {
@@ -74,7 +75,7 @@ steps:
       `name: cli-logs
 steps:
   - name: first
-    command: "echo one; echo err-1; while [ ! -e ${release} ]; do sleep 0.05; done; echo two"
+    command: "echo one; echo err-1; ${untilFileExists(release)}; echo two"
   - name: second
     command: "echo err-2; echo three"
 `,

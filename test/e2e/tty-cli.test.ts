@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { ANSI_COLOR, runCliInPty, stripAnsi } from '../helpers/pty';
 import { waitFor } from '../helpers/wait-for';
+import { untilFileExists } from '../helpers/release-file';
 
 // The same CLI as a user sees it in a terminal: colours, spinner, and the same exit codes.
 describe('flow on a pseudo-terminal', { timeout: 240_000 }, () => {
@@ -38,7 +39,7 @@ describe('flow on a pseudo-terminal', { timeout: 240_000 }, () => {
   test('run: a silent command keeps a status line on stderr, wiped before its next output line', async () => {
     const release = join(home, 'release-silent');
     let seen = '';
-    const running = pty(['run', `echo first; while [ ! -e ${release} ]; do sleep 0.05; done; echo after-silence`], colourEnv, (soFar) => (seen = soFar));
+    const running = pty(['run', `echo first; ${untilFileExists(release)}; echo after-silence`], colourEnv, (soFar) => (seen = soFar));
     try {
       await waitFor(() => /running \S+ · last output \d+s ago/.test(stripAnsi(seen)), { timeoutMs: 60_000, message: 'status line while silent' });
     } finally {

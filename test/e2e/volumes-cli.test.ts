@@ -9,6 +9,7 @@ import type { VolumeInfo } from '../../src/domain';
 import { runCli, type CliResult } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { waitFor } from '../helpers/wait-for';
+import { untilFileExists } from '../helpers/release-file';
 
 /** Runs the compiled `flow` (stdin not a TTY) with a deadline. Only the in-use test starts the daemon. */
 function flow(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliResult> {
@@ -119,7 +120,7 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
   test('delete of a volume a task running through the daemon uses exits 2 naming the task; it works once the task ends', async () => {
     const release = join(releaseDir, 'release-in-use');
     const mountPath = join(home, 'mnt', 'in-use');
-    const hold = `echo holding; while [ ! -e ${release} ]; do sleep 0.05; done; echo released`;
+    const hold = `echo holding; ${untilFileExists(release)}; echo released`;
     const started = await flow(['run', '-d', '--name', 'vol-user', '-v', `in-use:${mountPath}`, hold], env, 120_000);
     assert.equal(started.code, 0, started.stderr);
     const taskId = started.stdout.trim();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TaskFailedError, ValidationError } from '../../src/domain/errors';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 import { rejectionOf } from '../helpers/rejection';
 
@@ -47,7 +48,7 @@ describe('pipelines', { timeout: 240_000 }, () => {
     const release = join(h.home, 'release-pipeline-logs');
     const task = await h.flow
       .pipeline([
-        { name: 'first', command: `echo one; while [ ! -e ${release} ]; do sleep 0.05; done; echo two` },
+        { name: 'first', command: `echo one; ${untilFileExists(release)}; echo two` },
         { name: 'second', command: 'echo three' },
       ])
       .run();

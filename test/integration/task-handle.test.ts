@@ -7,6 +7,7 @@ import { Task } from '../../src/client/task';
 import { flowPaths } from '../../src/config/flow-home';
 import { LogStore } from '../../src/logs/log-store';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
 /**
@@ -44,7 +45,7 @@ describe('the Task handle: logs() and stop()', { timeout: 240_000 }, () => {
 
   test('logs({ follow: true }) yields lines written after it began, and ends with the task', async () => {
     const release = join(h.home, 'release-follow');
-    const task = await h.flow.run(`echo before; while [ ! -e ${release} ]; do sleep 0.05; done; echo after`);
+    const task = await h.flow.run(`echo before; ${untilFileExists(release)}; echo after`);
     const seen: string[] = [];
     const following = (async () => {
       for await (const line of task.logs({ follow: true })) seen.push(line);

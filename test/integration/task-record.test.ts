@@ -11,6 +11,7 @@ import { parseTaskConfig, TaskFailedError, type TaskInput } from '../../src/doma
 import { CONTROL_TASK_QUEUE, describeQuery, stopSignal } from '../../src/workflows/definitions';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { rejectionOf } from '../helpers/rejection';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
 /** A client whose handles refuse queries: reading through it proves no history was replayed. */
@@ -85,7 +86,7 @@ describe("a task's record: identity, outcome, cost and status stay true", { time
 
   test('the cost of a running task grows in describe(); the query itself only reads', async () => {
     const release = join(scratch, 'release-cost');
-    const task = await h.flow.run(`echo started; while [ ! -e ${release} ]; do sleep 0.05; done`);
+    const task = await h.flow.run(`echo started; ${untilFileExists(release)}`);
     await waitFor(async () => (await task.describe()).status === 'running', { message: 'task running' });
     const live = await waitFor(async () => {
       const state = await task.describe();

@@ -39,6 +39,7 @@ import {
 import type { GpuInfo } from '../../src/providers/local';
 import { commandShell } from '../../src/providers/local/supervisor';
 import { findOnPath } from '../../src/providers/local/which';
+import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
 // ---------------------------------------------------------------------------------------------
@@ -539,7 +540,7 @@ describe('volumes', () => {
     seedVolume(home, name, 'shared');
     const volumes = [{ name, sizeGb: 1, mountPath: `${top}/data` }];
     const release = join(tempDir('flow-release-'), 'go');
-    const hold = `while [ ! -e ${release} ]; do sleep 0.02; done; cat ${top}/data/in.txt`;
+    const hold = `${untilFileExists(release)}; cat ${top}/data/in.txt`;
     const first = await start(p, makeSpec({ command: hold, volumes }));
     const second = await start(p, makeSpec({ command: hold, volumes }));
     await runningPid(p, first);
@@ -627,7 +628,7 @@ describe('volumes', () => {
     seedVolume(home, name, 'in-workdir');
     const volumes = [{ name, sizeGb: 1, mountPath: join(workDir, 'data', 'set') }];
     const release = join(tempDir('flow-release-'), 'go');
-    const command = `cat data/set/in.txt; echo result > result.txt; while [ ! -e ${release} ]; do sleep 0.02; done`;
+    const command = `cat data/set/in.txt; echo result > result.txt; ${untilFileExists(release)}`;
     const instance = await start(p, makeSpec({ command, volumes, workingDir: workDir }));
     await waitOutput(p, instance, 'in-workdir\n');
     assert.ok(statSync(join(workDir, 'data', 'set')).isDirectory(), 'the mount point exists while the command runs');
