@@ -28,7 +28,8 @@ import {
   MEMO_KEYS,
 } from '../workflows/definitions';
 import { openConnection } from './connection';
-import { OPEN_CLAUSE, statusClause, taskStatusOf } from './execution-status';
+import { OPEN_CLAUSE, statusClause } from './execution-status';
+import { progressOf } from './read-task-state';
 import { preflightTask } from './preflight';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
@@ -76,8 +77,6 @@ export interface SubmitOptions {
   /** Resolved by the caller (e.g. the CLI, from its own env and config); default: resolved now, here. */
   settings?: SubmissionSettings;
 }
-
-
 
 export interface ListTasksOptions {
   status?: TaskStatus | TaskStatus[];
@@ -192,17 +191,15 @@ export class Flow {
     const tasks: TaskSummary[] = [];
     for await (const execution of this.client.workflow.list({ query: listQuery(options), pageSize: Math.min(limit, 1000) })) {
       const attributes = execution.typedSearchAttributes;
-      const memo = (execution.memo ?? {}) as { numInstances?: number; pricePerHour?: number; waitingReason?: string };
-      const status = taskStatusOf(execution.status.name, attributes.get(FlowStatusKey) as TaskStatus | undefined);
+      const memo = (execution.memo ?? {}) as { numInstances?: number; pricePerHour?: number };
       tasks.push({
         taskId: execution.workflowId,
         name: attributes.get(FlowTaskNameKey) ?? execution.workflowId,
-        status,
+        ...progressOf(execution),
         instanceType: attributes.get(FlowInstanceTypeKey) ?? '',
         provider: attributes.get(FlowProviderKey) ?? '',
         numInstances: memo.numInstances ?? 1,
         pricePerHour: memo.pricePerHour,
-        ...(status === 'pending' && typeof memo.waitingReason === 'string' ? { waitingReason: memo.waitingReason } : {}),
         createdAt: execution.startTime,
         endedAt: execution.closeTime,
       });

@@ -1,4 +1,4 @@
-import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { costSoFar, type TaskState, type TaskStatus } from '../domain';
 import { FlowInstanceTypeKey, FlowProviderKey, FlowStatusKey, FlowTaskNameKey, MEMO_KEYS, describeQuery } from '../workflows/definitions';
 import { forcedEndNote, taskStatusOf } from './execution-status';
@@ -8,10 +8,10 @@ const FORCED_END_QUERY_MS = 3000;
 
 type Memo = Partial<Record<(typeof MEMO_KEYS)[keyof typeof MEMO_KEYS], unknown>>;
 
-/** The status and the waiting reason from one describe (search attributes + memo): no replay. */
-export function progressOf(description: WorkflowExecutionDescription): { status: TaskStatus; waitingReason?: string } {
-  const status = taskStatusOf(description.status.name, description.typedSearchAttributes.get(FlowStatusKey) as TaskStatus | undefined);
-  const waiting = (description.memo as Memo | undefined)?.[MEMO_KEYS.waitingReason];
+/** The status and the waiting reason from an execution's record (search attributes + memo): no replay. */
+export function progressOf(execution: Pick<WorkflowExecutionInfo, 'status' | 'typedSearchAttributes' | 'memo'>): { status: TaskStatus; waitingReason?: string } {
+  const status = taskStatusOf(execution.status.name, execution.typedSearchAttributes.get(FlowStatusKey) as TaskStatus | undefined);
+  const waiting = (execution.memo as Memo | undefined)?.[MEMO_KEYS.waitingReason];
   return typeof waiting === 'string' && status === 'pending' ? { status, waitingReason: waiting } : { status };
 }
 

@@ -3,14 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { z } from 'zod';
 import type { Flow, SubmitOptions } from '../client/flow';
 import { resolveTaskId } from '../client/resolve-task-id';
-import { FlowError, ProviderNameSchema, TASK_STATUSES, ValidationError, errorToJson, type TaskStatus } from '../domain';
+import { FlowError, ProviderNameSchema, ProviderSettingsSchema, TASK_STATUSES, ValidationError, errorToJson, type TaskStatus } from '../domain';
 import { API_ROUTES } from './api-protocol';
 
 const MAX_BODY_BYTES = 1 << 20;
 
 const SubmissionSettingsSchema = z.strictObject({
   provider: ProviderNameSchema,
-  providerSettings: z.strictObject({ localPricePerHour: z.number().min(0).optional() }),
+  providerSettings: ProviderSettingsSchema,
 });
 
 function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {

@@ -1,5 +1,5 @@
 import type { InstanceSpec } from './instance-types';
-import type { ProviderName, TaskConfig, VolumeSpec } from './task-config';
+import type { ProviderName, ProviderSettings, TaskConfig, VolumeSpec } from './task-config';
 
 /** One purchasable (or local) machine shape with its price. */
 export interface Offer {
@@ -40,12 +40,6 @@ export interface NodeSpec {
   codeDir?: string;
   volumes: VolumeSpec[];
   instanceType: string;
-}
-
-/** Provider settings resolved at submission (never credentials): they travel with the task. */
-export interface ProviderSettings {
-  /** USD per instance-hour on local offers (FLOW_LOCAL_PRICE_PER_HOUR / config.yaml local.price_per_hour). */
-  localPricePerHour?: number;
 }
 
 /** What the workflow is started with. */

@@ -13,6 +13,13 @@ export const PROVIDER_NAMES = ['local', 'ssh', 'mithril'] as const;
 export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
 export type ProviderName = z.infer<typeof ProviderNameSchema>;
 
+/** Provider settings resolved at submission (never credentials): they travel with the task. */
+export const ProviderSettingsSchema = z.strictObject({
+  /** USD per instance-hour on local offers (FLOW_LOCAL_PRICE_PER_HOUR / config.yaml local.price_per_hour). */
+  localPricePerHour: z.number().min(0).optional(),
+});
+export type ProviderSettings = z.infer<typeof ProviderSettingsSchema>;
+
 const EnvSchema = z.record(
   z.string().regex(ENV_KEY_PATTERN, 'must be a shell variable name like MY_VAR'),
   // YAML writes `BATCH: 32`; the process sees strings either way.

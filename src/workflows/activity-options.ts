@@ -142,8 +142,6 @@ export function stepsFor(provider: string) {
   };
 }
 
-export type NodeSteps = ReturnType<typeof stepsFor>;
-
 /** How often a waiting task asks its provider for offers. */
 export function offerPollMs(provider: string): number {
   return provider === 'local' ? 2000 : 30_000;

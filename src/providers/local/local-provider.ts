@@ -228,8 +228,10 @@ export class LocalProvider implements Provider {
   async commandState(instance: InstanceRef): Promise<CommandState> {
     const paths = this.instancePaths(instance);
     if (!existsSync(paths.launchMarker)) return { state: 'not_started' };
+    // `stopped`: a stop reached the command before it ended on its own (see stopCommand).
+    const exited = (exitCode: number | null, signal?: string): CommandState => ({ state: 'exited', exitCode, ...(signal ? { signal } : {}), stopped: existsSync(paths.stopRequested) });
     const exitCode = readIntFile(paths.exitCode);
-    if (exitCode !== undefined) return { state: 'exited', exitCode, stopped: existsSync(paths.stopRequested) };
+    if (exitCode !== undefined) return exited(exitCode);
     const pid = readIntFile(paths.pid);
     if (pid === undefined) {
       // Launch in progress, unless it has been "in progress" for too long.
@@ -239,8 +241,7 @@ export class LocalProvider implements Provider {
     }
     // The supervisor may have written exit_code and exited between our two reads.
     const late = readIntFile(paths.exitCode);
-    if (late !== undefined) return { state: 'exited', exitCode: late, stopped: existsSync(paths.stopRequested) };
-    return { state: 'exited', exitCode: null, signal: 'lost', stopped: existsSync(paths.stopRequested) };
+    return late !== undefined ? exited(late) : exited(null, 'lost');
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
