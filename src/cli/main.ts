@@ -11,10 +11,12 @@ import { configureSshCommand } from './commands/ssh';
 import { configureStatusCommand } from './commands/status';
 import { configureVolumesCommand } from './commands/volumes';
 import { configureWorkerCommand } from './commands/worker';
-import { EXIT } from './exit-codes';
+import { EXIT, reportError } from './exit-codes';
 import { exitWhenFlushed, handleClosedOutput } from './process-exit';
 
 handleClosedOutput();
+// A script's `kill` (SIGTERM) ends any command with 143, as in the Python CLI, after output is flushed.
+process.once('SIGTERM', () => void exitWhenFlushed(EXIT.terminated));
 
 // Command modules import the heavy SDK parts lazily, so `flow --help` stays fast.
 const program = new Command()
@@ -43,9 +45,8 @@ program.parseAsync(process.argv).then(
   (error: unknown) => {
     if (error instanceof CommanderError) {
       // Help and version exit 0; usage errors (unknown option, missing argument) are invalid input.
-      return exitWhenFlushed(error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput);
+      return exitWhenFlushed(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
     }
-    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return exitWhenFlushed(EXIT.failure);
+    return exitWhenFlushed(reportError(error));
   },
 );

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import type { FlowSettings } from '../config/load-config';
 import { ensureDaemon } from '../daemon/daemon-control';
-import { DaemonError } from '../domain';
+import { TransientError } from '../domain';
 
 export interface OpenedConnection {
   connection: Connection;
@@ -35,10 +35,11 @@ export async function openConnection(settings: FlowSettings, options: { onProgre
       });
       return { connection, namespace: temporal.namespace, embedded: false };
     } catch (error) {
-      throw new DaemonError(`Cannot reach Temporal at ${temporal.address}: ${(error as Error).message}`, [
-        'Check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TLS settings',
-        'Unset TEMPORAL_ADDRESS to use the embedded local server',
-      ]);
+      // Transient (exit 6): the server may be restarting; a script may retry.
+      throw new TransientError(`Cannot reach Temporal at ${temporal.address}: ${(error as Error).message}`, {
+        cause: error,
+        suggestions: ['Check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TLS settings', 'Unset TEMPORAL_ADDRESS to use the embedded local server'],
+      });
     }
   }
   const state = await ensureDaemon(settings.home, { ...options, temporalBin: settings.temporalBin });

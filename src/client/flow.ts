@@ -6,6 +6,7 @@ import { providerWarnings } from '../config/provider-notes';
 import { looksLikeTaskFile, mergeOverrides, parseTaskFileConfig, readTaskFile } from '../config/task-file';
 import {
   defaultTaskName,
+  searchableInstanceType,
   parsePipelineConfig,
   parseTaskConfig,
   type PipelineInput,
@@ -265,7 +266,7 @@ export function taskStartOptions(input: TaskInput) {
     typedSearchAttributes: [
       { key: FlowStatusKey, value: 'pending' },
       { key: FlowTaskNameKey, value: input.name },
-      { key: FlowInstanceTypeKey, value: input.config.instanceType ?? 'default' },
+      { key: FlowInstanceTypeKey, value: searchableInstanceType(input.config) },
       { key: FlowProviderKey, value: input.provider },
     ],
   };

@@ -13,7 +13,10 @@ export type ErrorCode =
   | 'PRICE_LIMIT'
   | 'PROVIDER'
   | 'TASK_FAILED'
-  | 'DAEMON';
+  | 'DAEMON'
+  | 'DENIED'
+  | 'TRANSIENT'
+  | 'NAME_CONFLICT';
 
 export class FlowError extends Error {
   readonly code: ErrorCode;
@@ -71,6 +74,32 @@ export class AuthenticationError extends FlowError {
   }
 }
 
+/** Authenticated, but not allowed (HTTP 403, a project without access). */
+export class AuthorizationError extends FlowError {
+  constructor(message: string, suggestions: string[] = []) {
+    super('DENIED', message, { suggestions });
+  }
+}
+
+/** The network, a timeout, a rate limit or a server error: the same call may succeed later. */
+export class TransientError extends FlowError {
+  constructor(message: string, options: { suggestions?: string[]; cause?: unknown } = {}) {
+    super('TRANSIENT', message, { ...options, retryable: true });
+  }
+}
+
+/** A task name used as the task id (uniqueName: false) that a live task already has. */
+export class NameConflictError extends FlowError {
+  /** The live task holding the name. */
+  readonly taskId: string;
+  constructor(taskId: string, suggestions: string[] = []) {
+    super('NAME_CONFLICT', `Task name '${taskId}' is already in use by a live task (${taskId})`, {
+      suggestions: suggestions.length > 0 ? suggestions : [`Choose another name, set unique_name: true (the id gets a -<6 hex> suffix), or cancel it first: flow cancel ${taskId}`],
+    });
+    this.taskId = taskId;
+  }
+}
+
 export class NoCapacityError extends FlowError {
   constructor(message: string, suggestions: string[] = []) {
     super('NO_CAPACITY', message, { suggestions, retryable: true });
@@ -114,6 +143,8 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'ResourceNotFoundError',
   'TaskNotFoundError',
   'AuthenticationError',
+  'AuthorizationError',
+  'NameConflictError',
   'InsufficientQuotaError',
   'TaskFailedError',
 ] as const;
@@ -129,6 +160,10 @@ export function errorFromType(type: string | null | undefined, message: string, 
       return new InsufficientQuotaError(message, suggestions);
     case 'AuthenticationError':
       return new AuthenticationError(message, suggestions);
+    case 'AuthorizationError':
+      return new AuthorizationError(message, suggestions);
+    case 'TransientError':
+      return new TransientError(message, { suggestions });
     case 'NoCapacityError':
       return new NoCapacityError(message, suggestions);
     case 'PriceLimitError':
@@ -155,7 +190,7 @@ export function errorToJson(error: unknown): ErrorJson {
   if (!(error instanceof FlowError)) return { type: 'Error', message: error instanceof Error ? error.message : String(error) };
   const json: ErrorJson = { type: error.name, message: error.message, suggestions: error.suggestions };
   if (error instanceof ValidationError) json.field = error.field;
-  if (error instanceof TaskNotFoundError) json.taskId = error.taskId;
+  if (error instanceof TaskNotFoundError || error instanceof NameConflictError) json.taskId = error.taskId;
   if (error instanceof TaskFailedError) Object.assign(json, { taskId: error.taskId, exitCode: error.exitCode, lastLogs: error.lastLogs });
   return json;
 }
@@ -170,6 +205,8 @@ export function errorFromJson(json: ErrorJson): Error {
       return new TaskFailedError(json.taskId ?? '', json.message, json.exitCode ?? null, json.lastLogs ?? []);
     case 'DaemonError':
       return new DaemonError(json.message, json.suggestions);
+    case 'NameConflictError':
+      return new NameConflictError(json.taskId ?? '', json.suggestions);
     default:
       return errorFromType(json.type, json.message, json.suggestions) ?? new Error(json.message);
   }

@@ -7,3 +7,4 @@ export { closestNames } from './closest';
 export * from './volume-info';
 export * from './pipeline-config';
 export * from './provider-availability';
+export * from './instance-choice';

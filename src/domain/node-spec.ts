@@ -10,6 +10,9 @@ export interface Offer {
   region: string;
   /** How many instances of this shape can be had now. */
   available: number;
+  /** CPU cores and memory of one instance (for minCpus / minMemoryGb). */
+  cpus: number;
+  memoryGb: number;
 }
 
 /** An instance a provider handed us for one rank of one task. */

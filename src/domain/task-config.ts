@@ -31,6 +31,13 @@ export const VolumeSpecSchema = z
     name: z.string().min(3).max(64).regex(VOLUME_NAME_PATTERN, 'use lower-case letters, digits and dashes, e.g. "datasets"'),
     sizeGb: z.number().int().min(1).max(15000).default(1),
     mountPath: z.string().startsWith('/', 'must be an absolute path').optional(),
+    /** Recorded with the volume (block or file, as Mithril sells them); local volumes are folders either way. */
+    interface: z.enum(['block', 'file']).optional(),
+    /**
+     * false: the volume must exist already (a missing one is refused before submission). Unset
+     * (Flow's default): a missing volume is created at sizeGb.
+     */
+    createIfMissing: z.boolean().optional(),
   })
   .superRefine((volume, ctx) => {
     if (volume.mountPath === undefined || !volume.mountPath.startsWith('/')) return;
@@ -51,6 +58,27 @@ export const RetryPolicySchema = z.strictObject({
 });
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
+/**
+ * How provider calls (provisioning, starting) are retried, as the Python SDK's `retries`; not
+ * restarts of a failed command (that is `retry`). Times in seconds.
+ */
+export const ProviderRetriesSchema = z
+  .strictObject({
+    maxRetries: z.number().int().min(0).max(10).default(3),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+    initialDelay: z.number().min(0.1).max(300).default(1),
+    maxDelay: z.number().min(1).max(3600).optional(),
+  })
+  .superRefine((retries, ctx) => {
+    if (retries.maxDelay !== undefined && retries.maxDelay < retries.initialDelay) {
+      ctx.addIssue({ code: 'custom', path: ['maxDelay'], message: `must be at least initialDelay (${retries.initialDelay})` });
+    }
+  });
+export type ProviderRetries = z.infer<typeof ProviderRetriesSchema>;
+
+const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const instanceTypeName = z.string().trim().min(1, 'must not be empty');
+
 export const TaskConfigSchema = z
   .strictObject({
     name: z.string().min(1, 'must not be empty').max(48).regex(NAME_PATTERN, 'start with a letter or digit; then letters, digits, ".", "_" or "-"').optional(),
@@ -58,8 +86,16 @@ export const TaskConfigSchema = z
       z.string().trim().min(1, 'must not be empty'),
       z.array(z.string()).min(1, 'must have at least one element'),
     ]),
-    instanceType: z.string().trim().min(1, 'must not be empty').optional(),
+    /** One type, or alternatives tried in order: the first one the provider offers wins. */
+    instanceType: z.union([instanceTypeName, z.array(instanceTypeName).min(1, 'must list at least one instance type')]).optional(),
     minGpuMemoryGb: z.number().int().min(1).max(640).optional(),
+    /** Host requirements: offers with fewer CPUs or less memory are skipped. */
+    minCpus: z.number().int().min(1).optional(),
+    minMemoryGb: z.number().int().min(1).optional(),
+    /** The same key submits once: a second submission returns the first task. */
+    idempotencyKey: z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'use 1 to 128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit').optional(),
+    /** false: the name is the task id (no -<6 hex> suffix); a live task of that name is a conflict. */
+    uniqueName: z.boolean().default(true),
     numInstances: z.number().int().min(1).max(100).default(1),
     image: z.string().min(1).optional(),
     env: EnvSchema.default({}),
@@ -75,6 +111,11 @@ export const TaskConfigSchema = z
     maxTotalCostUsd: z.number().positive().optional(),
     maxPendingHours: z.number().positive().optional(),
     retry: RetryPolicySchema.optional(),
+    retries: ProviderRetriesSchema.optional(),
+    /** Recorded with the task; providers with price tiers derive a limit price from it. */
+    priority: z.enum(['low', 'med', 'high']).default('med'),
+    /** The folder whose code a task runs (default: where it was submitted from); `~` is expanded. */
+    codeRoot: z.string().min(1).optional(),
     provider: ProviderNameSchema.optional(),
   })
   .superRefine((config, ctx) => {
@@ -202,7 +243,7 @@ export function camelKey(key: string): string {
 }
 
 const NESTED_OBJECT_LISTS = new Set(['volumes']);
-const NESTED_OBJECTS = new Set(['retry']);
+const NESTED_OBJECTS = new Set(['retry', 'retries']);
 /** Fields whose keys are user data (variable names) and must not be renamed. */
 const VERBATIM = new Set(['env', 'secrets']);
 
@@ -227,17 +268,18 @@ export function parseTaskConfig(input: unknown, locator?: FieldLocator): TaskCon
   const result = TaskConfigSchema.safeParse(normalized);
   if (!result.success) throw toValidationError(result.error, TASK_CONFIG_FIELDS, 'task config', locator);
   const config = result.data;
-  if (config.instanceType !== undefined) checkInstanceType(config.instanceType, locator);
+  if (typeof config.instanceType === 'string') checkInstanceType(config.instanceType, ['instanceType'], locator);
+  else config.instanceType?.forEach((name, index) => checkInstanceType(name, ['instanceType', index], locator));
   // 0 means "no limit", as in the Python SDK.
   if (config.maxRunTimeHours === 0) delete config.maxRunTimeHours;
   return config;
 }
 
-function checkInstanceType(instanceType: string, locator?: FieldLocator): void {
+function checkInstanceType(instanceType: string, path: PropertyKey[], locator?: FieldLocator): void {
   try {
     parseInstanceType(instanceType);
   } catch (error) {
-    const label = error instanceof ValidationError ? locator?.label(['instanceType']) : undefined;
+    const label = error instanceof ValidationError ? locator?.label(path) : undefined;
     if (label === undefined) throw error;
     const { message, field, suggestions } = error as ValidationError;
     throw new ValidationError(`${label}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`, { field, suggestions });

@@ -1,6 +1,7 @@
 import {
   ResourceNotFoundError,
   instanceMatches,
+  instanceTypeChoices,
   parseInstanceType,
   totalGpuMemoryGb,
   type Offer,
@@ -8,53 +9,101 @@ import {
 import type { Provider } from './provider';
 
 export interface SelectOfferInput {
-  instanceType?: string;
+  /** One type, or alternatives in order of preference. */
+  instanceType?: string | string[];
   minGpuMemoryGb?: number;
+  minCpus?: number;
+  minMemoryGb?: number;
+  region?: string;
   maxPricePerHour?: number;
 }
 
 /** An offer to take now, or why the task must keep waiting (e.g. nothing under its price cap). */
 export type OfferChoice = { offer: Offer } | { waiting: string; suggestions: string[] };
 
+/** One alternative the task accepts and the provider's offers of that shape. */
+interface Alternative {
+  wanted: string;
+  candidates: Offer[];
+}
+
 function describeOffers(offers: Offer[]): string {
   return offers.map((o) => (o.pricePerHour > 0 ? `${o.instanceType} ($${o.pricePerHour.toFixed(2)}/h)` : o.instanceType)).join(', ');
 }
 
-/**
- * The provider's offers of the requested shape, whatever their price. Throws
- * ResourceNotFoundError (listing what is offered) when the provider has no such shape at all.
- */
-export async function matchingOffers(provider: Provider, input: SelectOfferInput): Promise<{ wanted: string; candidates: Offer[] }> {
-  const offers = await provider.listOffers();
-  let candidates: Offer[];
-  let wanted: string;
+/** What the host (CPUs, memory) and region requirements add to a description: " with ≥ 8 CPUs". */
+function hostText(input: SelectOfferInput): string {
+  const parts = [
+    input.minCpus === undefined ? undefined : `${input.minCpus} CPUs`,
+    input.minMemoryGb === undefined ? undefined : `${input.minMemoryGb} GB of memory`,
+  ].filter(Boolean);
+  const host = parts.length === 0 ? '' : ` with at least ${parts.join(' and ')}`;
+  return input.region === undefined ? host : `${host} in ${input.region}`;
+}
+
+/** Offers that meet the host and region requirements. */
+function hostOffers(provider: Provider, offers: Offer[], input: SelectOfferInput): Offer[] {
+  return offers.filter(
+    (o) =>
+      (input.minCpus === undefined || o.cpus >= input.minCpus) &&
+      (input.minMemoryGb === undefined || o.memoryGb >= input.minMemoryGb) &&
+      // A provider in one place (local) has no regions to choose from; the task's region is ignored there.
+      (input.region === undefined || !provider.capabilities.regions || o.region === input.region),
+  );
+}
+
+/** The alternatives in order of preference, each with its matching offers (maybe none). */
+async function alternatives(provider: Provider, offers: Offer[], input: SelectOfferInput): Promise<Alternative[]> {
+  const fit = hostOffers(provider, offers, input);
+  const host = hostText(input);
   if (input.minGpuMemoryGb !== undefined) {
-    wanted = `at least ${input.minGpuMemoryGb} GB of GPU memory`;
-    candidates = offers.filter((o) => totalGpuMemoryGb(o.spec) >= input.minGpuMemoryGb!);
-  } else {
-    const requested = parseInstanceType(input.instanceType ?? (await provider.defaultInstanceType()));
-    wanted = requested.name;
-    candidates = offers.filter((o) => instanceMatches(requested, o.spec));
+    return [{ wanted: `at least ${input.minGpuMemoryGb} GB of GPU memory${host}`, candidates: fit.filter((o) => totalGpuMemoryGb(o.spec) >= input.minGpuMemoryGb!) }];
   }
-  if (candidates.length === 0) {
+  const choices = instanceTypeChoices(input);
+  if (choices.length === 0) {
+    // Host requirements alone: any shape that meets them, else the provider's default shape.
+    if (input.minCpus !== undefined || input.minMemoryGb !== undefined) return [{ wanted: `an instance${host}`, candidates: fit }];
+    choices.push(await provider.defaultInstanceType());
+  }
+  return choices.map((choice) => {
+    const requested = parseInstanceType(choice);
+    return { wanted: `${requested.name}${host}`, candidates: fit.filter((o) => instanceMatches(requested, o.spec)) };
+  });
+}
+
+/**
+ * The provider's offers for each accepted alternative that it has at all, whatever their price.
+ * Throws ResourceNotFoundError (listing what is offered) when it has none of them.
+ */
+export async function matchingOffers(provider: Provider, input: SelectOfferInput): Promise<Alternative[]> {
+  const offers = await provider.listOffers();
+  const all = await alternatives(provider, offers, input);
+  const offered = all.filter((alternative) => alternative.candidates.length > 0);
+  if (offered.length === 0) {
+    const wanted = all.map((alternative) => alternative.wanted).join(', nor ');
     throw new ResourceNotFoundError(`Provider '${provider.name}' has no instance with ${wanted}`, [
-      `Available here: ${describeOffers(offers) || 'none'}`,
+      `Available here: ${describeOffers(offers) || 'none'}${offers.length > 0 ? ` (${offers[0]!.cpus} CPUs, ${offers[0]!.memoryGb} GB of memory)` : ''}`,
       offers.length > 0 ? `Run with e.g. -i ${offers[0]!.instanceType}, or leave -i out for the default` : 'Check the provider setup with: flow doctor',
     ]);
   }
-  return { wanted, candidates };
+  return offered;
 }
 
-/** The cheapest offer that matches the request and the price cap, or why there is none yet. */
+/**
+ * The cheapest offer under the price cap of the first alternative that has one, or why there
+ * is none yet (every alternative offered is above the cap).
+ */
 export async function chooseOffer(provider: Provider, input: SelectOfferInput): Promise<OfferChoice> {
-  const { wanted, candidates } = await matchingOffers(provider, input);
-  const affordable = candidates
-    .filter((o) => input.maxPricePerHour === undefined || o.pricePerHour <= input.maxPricePerHour)
-    .sort((a, b) => a.pricePerHour - b.pricePerHour);
-  if (affordable.length > 0) return { offer: affordable[0]! };
-  const cheapest = Math.min(...candidates.map((o) => o.pricePerHour));
+  const offered = await matchingOffers(provider, input);
+  for (const { candidates } of offered) {
+    const affordable = candidates
+      .filter((o) => input.maxPricePerHour === undefined || o.pricePerHour <= input.maxPricePerHour)
+      .sort((a, b) => a.pricePerHour - b.pricePerHour);
+    if (affordable.length > 0) return { offer: affordable[0]! };
+  }
+  const cheapest = Math.min(...offered.flatMap(({ candidates }) => candidates.map((o) => o.pricePerHour)));
   return {
-    waiting: `no ${wanted} under $${input.maxPricePerHour!.toFixed(2)}/h (cheapest now $${cheapest.toFixed(2)}/h)`,
-    suggestions: [`Raise the cap with --max-price ${cheapest.toFixed(2)}`],
+    waiting: `no ${offered.map(({ wanted }) => wanted).join(' or ')} under $${input.maxPricePerHour!.toFixed(2)}/h (cheapest now $${cheapest.toFixed(2)}/h)`,
+    suggestions: [`Raise the cap with --max-price-per-hour ${cheapest.toFixed(2)}`],
   };
 }

@@ -6,6 +6,8 @@ export interface ProviderCapabilities {
   volumes: boolean;
   shell: boolean;
   images: boolean;
+  /** Whether offers differ by region (a task's `region` narrows them); false: one place, region ignored. */
+  regions: boolean;
   /** Human note on how volumes are made visible (e.g. bubblewrap, or the fallback). */
   volumeIsolation?: string;
 }

@@ -11,6 +11,7 @@ import {
 import type { TaskInput } from '../domain/node-spec';
 import type { PipelineStepState, TaskOutcome, TaskState } from '../domain/task-status';
 import type { ProviderName } from '../domain/task-config';
+import { searchableInstanceType } from '../domain/instance-choice';
 import { FlowInstanceTypeKey, FlowProviderKey, FlowStatusKey, FlowTaskNameKey, describeQuery, stopSignal } from './definitions';
 import { failureInfo } from './failure-info';
 import { finishState, setStatus } from './task-state';
@@ -79,7 +80,7 @@ export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<Ta
       typedSearchAttributes: [
         { key: FlowStatusKey, value: 'pending' },
         { key: FlowTaskNameKey, value: task.name },
-        { key: FlowInstanceTypeKey, value: task.config.instanceType ?? 'default' },
+        { key: FlowInstanceTypeKey, value: searchableInstanceType(task.config) },
         { key: FlowProviderKey, value: task.provider },
       ],
     });

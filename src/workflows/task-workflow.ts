@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancellationScope, isCancellation, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NodeSpec, Offer, TaskInput } from '../domain/node-spec';
+import { instanceTypeLabel } from '../domain/instance-choice';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
 import { offerPollMs, stepsFor } from './activity-options';
 import { FlowInstanceTypeKey, MEMO_KEYS, describeQuery, stopSignal, type StopRequest } from './definitions';
@@ -26,7 +27,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   // The first run's id names this run's instances and logs; a reused task id gets fresh ones.
   // Its last 8 hex digits: run ids may be UUIDv7, whose leading digits are a timestamp.
   const runKey = workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-8);
-  const state = initialState(input, config.instanceType ?? (config.minGpuMemoryGb ? `>=${config.minGpuMemoryGb}GB` : 'default'));
+  const state = initialState(input, instanceTypeLabel(config));
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
   let stopMessage: string | undefined;
@@ -76,6 +77,9 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       providerSettings: input.providerSettings,
       instanceType: config.instanceType,
       minGpuMemoryGb: config.minGpuMemoryGb,
+      minCpus: config.minCpus,
+      minMemoryGb: config.minMemoryGb,
+      region: config.region,
       maxPricePerHour: config.maxPricePerHour,
     };
     let choice = await steps.selectOffer(request);

@@ -42,7 +42,7 @@ describe('CLI output into pipes: complete for slow readers, a quiet exit for clo
   const flow = (...args: string[]) => runCli(args, { env, timeoutMs: 90_000 });
   let bigId: string;
   before(async () => {
-    const started = await flow('run', '-d', '--name', 'big', `seq 1 ${LINES}`);
+    const started = await flow('run', '--detach', '--name', 'big', `seq 1 ${LINES}`);
     assert.equal(started.code, 0, started.stderr);
     bigId = started.stdout.trim();
     await waitFor(async () => JSON.parse((await flow('status', bigId, '--json')).stdout).status === 'completed', {
@@ -73,7 +73,7 @@ describe('CLI output into pipes: complete for slow readers, a quiet exit for clo
   test('a reader that closes the pipe early (as `| head -1` does) ends flow logs -f quietly with exit 0', async () => {
     // The task keeps running, so only the closed pipe can end the follower.
     const release = join(home, 'release-held');
-    const held = await flow('run', '-d', '--name', 'held', `seq 1 ${LINES}; ${untilFileExists(release)}`);
+    const held = await flow('run', '--detach', '--name', 'held', `seq 1 ${LINES}; ${untilFileExists(release)}`);
     assert.equal(held.code, 0, held.stderr);
     const heldId = held.stdout.trim();
     try {

@@ -37,14 +37,14 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.equal((await flow('logs', prefix, '--tail', '1')).stdout, 'beta-2\n');
   });
 
-  test('an ambiguous prefix exits 2 listing the matches; an unknown one exits 3', async () => {
-    const ids = await Promise.all([1, 2].map(async () => (await flow('run', '-d', '--name', 'twin', 'true')).stdout.trim()));
+  test('an ambiguous prefix exits 3 listing the matches; an unknown one exits 4', async () => {
+    const ids = await Promise.all([1, 2].map(async () => (await flow('run', '--detach', '--name', 'twin', 'true')).stdout.trim()));
     const ambiguous = await flow('status', 'twin-');
-    assert.equal(ambiguous.code, 2, ambiguous.stderr);
+    assert.equal(ambiguous.code, 3, ambiguous.stderr);
     for (const id of ids) assert.match(ambiguous.stderr, new RegExp(id));
     assert.match(ambiguous.stderr, /Give more characters/);
-    assert.equal((await flow('logs', 'zzz-nothing')).code, 3);
-    assert.equal((await flow('status', "bad'quote")).code, 2);
+    assert.equal((await flow('logs', 'zzz-nothing')).code, 4);
+    assert.equal((await flow('status', "bad'quote")).code, 3);
   });
 
   test('logs --grep keeps matching lines, before --tail counts them; a bad pattern exits 2', async () => {
@@ -53,13 +53,13 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.equal((await flow('logs', doneId, '--tail', '2', '--grep', '^beta-')).stdout, 'beta-1\nbeta-2\n');
     assert.equal((await flow('logs', doneId, '--tail', '2', '--grep', '^beta-', '-f')).stdout, 'beta-1\nbeta-2\n');
     const bad = await flow('logs', doneId, '--grep', '(');
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 3);
     assert.match(bad.stderr, /grep: '\(' is not a valid regular expression/);
   });
 
   test('logs --since takes a time or a duration; a bad one exits 2', async () => {
     const release = join(home, 'release-since');
-    const id = (await flow('run', '-d', `echo early; ${untilFileExists(release)}; echo late`)).stdout.trim();
+    const id = (await flow('run', '--detach', `echo early; ${untilFileExists(release)}; echo late`)).stdout.trim();
     await waitFor(async () => (await flow('logs', id)).stdout.includes('early'), { timeoutMs: 30_000, message: 'early logged' });
     // After `early` was logged, and before `late` can be: the command waits for the release file.
     const between = new Date().toISOString();
@@ -69,12 +69,12 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.equal((await flow('logs', id, '--since', '1h')).stdout, 'early\nlate\n');
     assert.equal((await flow('logs', id, '--since', '1h', '--tail', '1')).stdout, 'late\n');
     const bad = await flow('logs', id, '--since', 'yesterday');
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 3);
     assert.match(bad.stderr, /since: 'yesterday' is neither a duration nor a date/);
   });
 
   test('a 2-node run prefixes each line with its rank; logs --node picks one rank', async () => {
-    const run = await flow('run', '-n', '2', '--name', 'pair', 'echo "hi $FLOW_NODE_RANK"');
+    const run = await flow('run', '-N', '2', '--name', 'pair', 'echo "hi $FLOW_NODE_RANK"');
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.stdout.trim().split('\n').sort(), ['[rank 0] hi 0', '[rank 1] hi 1']);
     const { taskId: id } = await waitFor(async () => (await json('status')).find((t: { name: string }) => t.name === 'pair'), {
@@ -84,7 +84,7 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.equal((await flow('logs', id)).stdout, '[rank 0] hi 0\n[rank 1] hi 1\n');
     assert.equal((await flow('logs', id, '--node', '1')).stdout, 'hi 1\n');
     const bad = await flow('logs', id, '--node', '5');
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 3);
     assert.match(bad.stderr, /has 2 nodes; use --node 0\.\.1/);
   });
 
@@ -105,7 +105,7 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.ok(shownAge !== undefined && possibleAges.has(shownAge), `${row} (expected an age among ${[...possibleAges].join(', ')})`);
     const completed = (await json('status', '--status', 'completed', '--all')) as Array<{ status: string }>;
     assert.ok(completed.length >= 1 && completed.every((t) => t.status === 'completed'));
-    assert.equal((await flow('status', '--status', 'done')).code, 2);
+    assert.equal((await flow('status', '--status', 'done')).code, 3);
   });
 
   test('status says when more tasks match than --limit shows', async () => {
@@ -119,7 +119,7 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
 
   test('status TASK: "cost $X so far" while the task is active, "cost $X" once it ended', async () => {
     const release = join(home, 'release-cost');
-    const id = (await flow('run', '-d', `${untilFileExists(release)}`)).stdout.trim();
+    const id = (await flow('run', '--detach', `${untilFileExists(release)}`)).stdout.trim();
     try {
       await waitFor(async () => (await json('status', id)).status === 'running', { timeoutMs: 30_000, message: 'running' });
       assert.match((await flow('status', id)).stdout, /^ {2}cost +\$0\.00 so far \(\$0\.00\/h per instance\)$/m);
@@ -130,28 +130,28 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     assert.match((await flow('status', id)).stdout, /^ {2}cost +\$0\.00 \(\$0\.00\/h per instance\)$/m);
   });
 
-  test('cancel takes several ids: the known ones are cancelled, an unknown one makes it exit 3', async () => {
-    const a = (await flow('run', '-d', 'sleep 300')).stdout.trim();
-    const b = (await flow('run', '-d', 'sleep 300')).stdout.trim();
+  test('cancel takes several ids: the known ones are cancelled, an unknown one makes it exit 4', async () => {
+    const a = (await flow('run', '--detach', 'sleep 300')).stdout.trim();
+    const b = (await flow('run', '--detach', 'sleep 300')).stdout.trim();
     await waitFor(async () => (await json('status', a)).status === 'running' && (await json('status', b)).status === 'running', { timeoutMs: 30_000, message: 'both running' });
     const result = await flow('cancel', a, b, 'nope-000000');
-    assert.equal(result.code, 3, result.stderr);
+    assert.equal(result.code, 4, result.stderr);
     assert.match(result.stdout, new RegExp(`${a}\\s+cancelled`));
     assert.match(result.stdout, new RegExp(`${b}\\s+cancelled`));
     assert.match(result.stderr, /nope-000000/);
   });
 
   test('cancel --all needs --yes without a TTY, then stops every active task', async () => {
-    const id = (await flow('run', '-d', 'sleep 300')).stdout.trim();
+    const id = (await flow('run', '--detach', 'sleep 300')).stdout.trim();
     await waitFor(async () => (await json('status', id)).status === 'running', { timeoutMs: 30_000, message: 'running' });
     const refused = await flow('cancel', '--all');
-    assert.equal(refused.code, 2);
+    assert.equal(refused.code, 3);
     assert.match(refused.stderr, /--yes/);
     assert.equal((await json('status', id)).status, 'running', 'nothing was cancelled');
     const confirmed = await flow('cancel', '--all', '--yes');
     assert.equal(confirmed.code, 0, confirmed.stderr);
     assert.match(confirmed.stdout, new RegExp(`${id}\\s+cancelled`));
     assert.deepEqual(await json('status', '--status', 'running'), []);
-    assert.equal((await flow('cancel')).code, 2, 'no ids and no --all is invalid');
+    assert.equal((await flow('cancel')).code, 3, 'no ids and no --all is invalid');
   });
 });

@@ -33,7 +33,7 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
   });
 
   test('-d prints the id; status, logs and cancel work on it', async () => {
-    const started = await runCli(['run', '-d', 'echo detached-start; sleep 300'], { env });
+    const started = await runCli(['run', '--detach', 'echo detached-start; sleep 300'], { env });
     assert.equal(started.code, 0, started.stderr);
     const taskId = started.stdout.trim();
     assert.match(taskId, /^echo-[0-9a-f]{6}$/);
@@ -58,7 +58,7 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
 
   test('flow logs -f streams lines while the task runs and exits when it ends', async () => {
     const release = join(home, 'release-follow');
-    const started = await runCli(['run', '-d', `echo tick-1; ${untilFileExists(release)}; echo tick-2; echo tick-3`], { env });
+    const started = await runCli(['run', '--detach', `echo tick-1; ${untilFileExists(release)}; echo tick-2; echo tick-3`], { env });
     assert.equal(started.code, 0, started.stderr);
     const child = spawnCli(['logs', started.stdout.trim(), '-f'], { env });
     let stdout = '';
@@ -156,10 +156,10 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
     assert.equal(stdout, 'waiting\nreleased\n');
   });
 
-  test('unknown task → exit 3 with a hint', async () => {
+  test('unknown task → exit 4 with a hint', async () => {
     for (const args of [['status', 'nope-000000'], ['logs', 'nope-000000'], ['cancel', 'nope-000000']]) {
       const result = await runCli(args, { env });
-      assert.equal(result.code, 3, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.code, 4, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /Task 'nope-000000' was not found/);
     }
   });
@@ -189,7 +189,7 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
   const cases: Array<{ label: string; args: () => string[]; field: RegExp; hint: RegExp }> = [
     { label: 'unknown instance type', args: () => ['run', '-i', 'a1000', 'true'], field: /instance type 'a1000'/, hint: /Did you mean: a100/ },
     { label: 'unknown field in a task file', args: () => ['run', taskFile], field: /task\.yaml:3: instance_typ: unknown field/, hint: /instance_type/ },
-    { label: 'numInstances 0', args: () => ['run', '-n', '0', 'true'], field: /numInstances/, hint: /1 to 100/ },
+    { label: 'numInstances 0', args: () => ['run', '-N', '0', 'true'], field: /numInstances/, hint: /1 to 100/ },
     { label: 'empty name', args: () => ['run', '--name', '', 'true'], field: /name: must not be empty/, hint: /train-llama/ },
     { label: '-e without =', args: () => ['run', '-e', 'NOEQUALS', 'true'], field: /env: '-e NOEQUALS' must look like KEY=VALUE/, hint: /BATCH_SIZE=32/ },
     { label: 'bad duration', args: () => ['run', '--max-run-time', 'soon', 'true'], field: /maxRunTimeHours/, hint: /90s, 30m, 2h/ },
@@ -199,7 +199,7 @@ describe('flow CLI rejects bad input with exit 2 and submits nothing', { timeout
   for (const { label, args, field, hint } of cases) {
     test(label, async () => {
       const result = await runCli(args(), { env });
-      assert.equal(result.code, 2, `${label}: ${result.stderr}`);
+      assert.equal(result.code, 3, `${label}: ${result.stderr}`);
       assert.match(result.stderr, field);
       assert.match(result.stderr, hint);
       assert.equal(result.stdout, '');

@@ -162,24 +162,24 @@ describe('flow init', { timeout: 120_000 }, () => {
     const configFile = join(home, 'config.yaml');
 
     const badProvider = await runCli(['init', '--provider', 'lokal', '--non-interactive'], { env });
-    assert.equal(badProvider.code, 2, badProvider.stderr);
+    assert.equal(badProvider.code, 3, badProvider.stderr);
     assert.match(badProvider.stderr, /provider 'lokal'/);
     assert.match(badProvider.stderr, /Did you mean 'local'\?/);
     assert.equal(existsSync(configFile), false);
 
     const noKey = await runCli(['init', '--provider', 'mithril', '--project', 'p', '--non-interactive'], { env });
-    assert.equal(noKey.code, 2, noKey.stderr);
+    assert.equal(noKey.code, 3, noKey.stderr);
     assert.match(noKey.stderr, /mithril\.apiKey/);
     assert.match(noKey.stderr, /--api-key/);
     assert.match(noKey.stderr, /MITHRIL_API_KEY/);
     assert.equal(existsSync(configFile), false);
 
     const emptyKey = await runCli(['init', '--api-key', '  ', '--non-interactive'], { env });
-    assert.equal(emptyKey.code, 2, emptyKey.stderr);
+    assert.equal(emptyKey.code, 3, emptyKey.stderr);
     assert.match(emptyKey.stderr, /--api-key must not be empty/);
 
     const badUrl = await runCli(['init', '--provider', 'mithril', '--api-key', KEY, '--api-url', 'ftp://x', '--non-interactive'], { env });
-    assert.equal(badUrl.code, 2, badUrl.stderr);
+    assert.equal(badUrl.code, 3, badUrl.stderr);
     assert.match(badUrl.stderr, /mithril\.apiUrl/);
     assert.match(badUrl.stderr, new RegExp(configFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), 'the error names the real file, not a temporary one');
     assert.ok(!badUrl.stderr.includes(KEY));
@@ -189,7 +189,7 @@ describe('flow init', { timeout: 120_000 }, () => {
     mkdirSync(home, { recursive: true });
     writeFileSync(configFile, 'provider: local\n', { mode: 0o600 });
     const stillBad = await runCli(['init', '--provider', 'mithril', '--non-interactive'], { env });
-    assert.equal(stillBad.code, 2);
+    assert.equal(stillBad.code, 3);
     assert.equal(readFileSync(configFile, 'utf8'), 'provider: local\n');
   });
 

@@ -53,12 +53,12 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
     assert.match(result.stdout, /AVAILABLE counts machines: provider local is this one, and it runs every rank of a task \(-n N\) on it\./);
   });
 
-  test('instances for a provider not supported yet → exit 2; an unknown provider name → exit 2', async () => {
+  test('instances for a provider not supported yet → exit 3; an unknown provider name → exit 3', async () => {
     const mithril = await runOps(['instances', '--provider', 'mithril'], env);
-    assert.equal(mithril.code, 2, mithril.stderr);
+    assert.equal(mithril.code, 3, mithril.stderr);
     assert.match(mithril.stderr, /not supported yet/);
     const typo = await runOps(['instances', '--provider', 'aws'], env);
-    assert.equal(typo.code, 2, typo.stderr);
+    assert.equal(typo.code, 3, typo.stderr);
     assert.match(typo.stderr, /provider/);
   });
 
@@ -125,15 +125,15 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
       assert.match(withCommand.stderr, /not supported by provider local/);
     });
 
-    test('ssh --node beyond the task\'s nodes → exit 2', async () => {
+    test('ssh --node beyond the task\'s nodes → exit 3', async () => {
       const result = await runOps(['ssh', taskId, '--node', '3'], harness.env);
-      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, /has 1 node/);
     });
 
-    test('ssh on an unknown task → exit 3', async () => {
+    test('ssh on an unknown task → exit 4', async () => {
       const result = await runOps(['ssh', 'nope-000000'], harness.env);
-      assert.equal(result.code, 3, result.stderr);
+      assert.equal(result.code, 4, result.stderr);
       assert.match(result.stderr, /Task 'nope-000000' was not found/);
     });
   });

@@ -80,7 +80,7 @@ steps:
     command: "echo err-2; echo three"
 `,
     );
-    const detached = await flow('run', path, '-d');
+    const detached = await flow('run', path, '--detach');
     assert.equal(detached.code, 0, detached.stderr);
     const id = detached.stdout.trim();
     let follower: ReturnType<typeof spawnCli> | undefined;
@@ -103,7 +103,7 @@ steps:
     assert.equal((await flow('logs', id, '--tail', '1')).stdout, '[first] two\n[second] three\n');
     assert.equal((await flow('logs', id, '--grep', '^err-')).stdout, '[first] err-1\n[second] err-2\n');
     const node = await flow('logs', id, '--node', '0');
-    assert.equal(node.code, 2, node.stderr);
+    assert.equal(node.code, 3, node.stderr);
     assert.match(node.stderr, /is a pipeline; --node picks a rank of one task/);
     assert.match(node.stderr, new RegExp(`flow logs ${id}-first --node 0`));
   });
@@ -117,16 +117,16 @@ steps:
     assert.doesNotMatch(result.stdout, /never/);
   });
 
-  test('invalid pipelines exit 2 naming the field; task flags are refused', async () => {
+  test('invalid pipelines exit 3 naming the field; task flags are refused', async () => {
     const cycle = file('cycle.yaml', 'pipeline:\n  steps:\n    - {name: a, command: "true", depends_on: b}\n    - {name: b, command: "true", depends_on: a}\n');
     const result = await flow('run', cycle);
-    assert.equal(result.code, 2);
+    assert.equal(result.code, 3);
     assert.match(result.stderr, /cycle\.yaml:2: pipeline\.steps: depends_on forms a cycle: a → b → a/);
     const ok = file('ok.yaml', 'pipeline:\n  steps:\n    - {name: a, command: "true"}\n');
     const flagged = await flow('run', ok, '-i', 'a100');
-    assert.equal(flagged.code, 2);
+    assert.equal(flagged.code, 3);
     assert.match(flagged.stderr, /instanceType: task flags do not apply to a pipeline file/);
-    const detached = await flow('run', ok, '-d');
+    const detached = await flow('run', ok, '--detach');
     assert.equal(detached.code, 0, detached.stderr);
     const pipelineId = detached.stdout.trim();
     assert.match(pipelineId, /^pipeline-[0-9a-f]{6}$/);

@@ -32,7 +32,7 @@ describe('what a submission is checked and resolved against', { timeout: 300_000
     cleanup();
   });
 
-  test('what is known before submission is refused before submission (exit 2, nothing listed)', async () => {
+  test('what is known before submission is refused before submission (exit 3, nothing listed)', async () => {
     const offered: Array<{ instanceType: string }> = JSON.parse((await flow(['instances', '--json'])).stdout);
     const missing = ['8xb200', '8xh100', '8xa100'].find((type) => !offered.some((offer) => offer.instanceType === type))!;
     const cases: Array<[string[], RegExp]> = [
@@ -42,7 +42,7 @@ describe('what a submission is checked and resolved against', { timeout: 300_000
     ];
     for (const [args, message] of cases) {
       const result = await flow(args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.code, 3, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stderr, /Task \S+ submitted/);
     }
@@ -53,7 +53,7 @@ describe('what a submission is checked and resolved against', { timeout: 300_000
     configYaml('provider: mithril\n');
     try {
       const refused = await flow(['run', 'echo x']);
-      assert.equal(refused.code, 2, refused.stderr);
+      assert.equal(refused.code, 3, refused.stderr);
       assert.match(refused.stderr, /provider: 'mithril'/);
     } finally {
       configYaml('provider: local\n');
@@ -62,7 +62,7 @@ describe('what a submission is checked and resolved against', { timeout: 300_000
     assert.equal(back.code, 0, back.stderr);
     assert.equal(back.stdout, 'back-on-local\n');
     const byEnv = await flow(['run', 'echo x'], { FLOW_PROVIDER: 'mithril' });
-    assert.equal(byEnv.code, 2, byEnv.stderr);
+    assert.equal(byEnv.code, 3, byEnv.stderr);
   });
 
   test("a task waits with its reason, priced by the submitter's settings; instances shows that price", async () => {

@@ -45,14 +45,14 @@ describe('flow run task.yaml (compiled CLI, real daemon)', { timeout: 240_000 },
   test('an invalid task file exits 2 naming the field and its line; nothing runs', async () => {
     writeFileSync(join(dir, 'bad.yaml'), ['name: bad-type', 'command: echo should-not-run', 'instance_type: a1000', ''].join('\n'));
     const bad = await flow('run', 'bad.yaml');
-    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(bad.code, 3, bad.stderr);
     assert.equal(bad.stdout, '');
     assert.match(bad.stderr, /^Error: bad\.yaml:3: instance_type: unknown instance type 'a1000'$/m);
     assert.match(bad.stderr, /Did you mean: a100/);
 
     writeFileSync(join(dir, 'broken.yaml'), 'name: broken\ncommand: echo\nenv:\n  A: 1\n   B: 2\n');
     const broken = await flow('run', 'broken.yaml');
-    assert.equal(broken.code, 2, broken.stderr);
+    assert.equal(broken.code, 3, broken.stderr);
     assert.match(broken.stderr, /^Error: broken\.yaml:\d+:\d+: not valid YAML: /m);
 
     const status = await flow('status', '--all', '--json');
@@ -72,7 +72,7 @@ describe('flow run task.yaml (compiled CLI, real daemon)', { timeout: 240_000 },
 
     // A bad flag value is named plainly, not blamed on the file's line.
     const badFlag = await flow('run', 'override.yaml', '-i', 'b9000');
-    assert.equal(badFlag.code, 2, badFlag.stderr);
+    assert.equal(badFlag.code, 3, badFlag.stderr);
     assert.match(badFlag.stderr, /^Error: Unknown instance type 'b9000'$/m);
   });
 });

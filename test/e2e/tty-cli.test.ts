@@ -18,7 +18,7 @@ describe('flow on a pseudo-terminal', { timeout: 240_000 }, () => {
   let taskId: string;
 
   before(async () => {
-    const done = await runCli(['run', '-d', '--name', 'tty-task', 'echo tty-line'], { env: colourEnv });
+    const done = await runCli(['run', '--detach', '--name', 'tty-task', 'echo tty-line'], { env: colourEnv });
     assert.equal(done.code, 0, done.stderr);
     taskId = done.stdout.trim();
   });

@@ -73,20 +73,20 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
 
   test('a bad name exits 2 naming the field and a fix', async () => {
     const result = await flow(['volumes', 'create', 'My_Data'], env);
-    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /Error: Invalid volume: name: 'My_Data' is not a valid volume name/);
     assert.match(result.stderr, /Try: flow volumes create my-data/);
     assert.equal(existsSync(join(flowPaths(home).volumes, 'My_Data')), false);
 
     const json = await flow(['volumes', 'create', 'x', '--json'], env);
-    assert.equal(json.code, 2, json.stderr);
+    assert.equal(json.code, 3, json.stderr);
     assert.equal(JSON.parse(json.stdout).error.type, 'ValidationError');
   });
 
   test('a bad size exits 2', async () => {
     for (const size of ['0', 'ten', '15001', '1.5']) {
       const result = await flow(['volumes', 'create', 'sized-vol', '--size', size], env);
-      assert.equal(result.code, 2, `${size}: ${result.stderr}`);
+      assert.equal(result.code, 3, `${size}: ${result.stderr}`);
       assert.match(result.stderr, /sizeGb/);
     }
     assert.equal(existsSync(join(flowPaths(home).volumes, 'sized-vol')), false);
@@ -95,7 +95,7 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
   test('creating a volume twice exits 2 pointing at flow volumes list', async () => {
     assert.equal((await flow(['volumes', 'create', 'dup-vol'], env)).code, 0);
     const again = await flow(['volumes', 'create', 'dup-vol'], env);
-    assert.equal(again.code, 2, again.stderr);
+    assert.equal(again.code, 3, again.stderr);
     assert.match(again.stderr, /Volume 'dup-vol' already exists/);
     assert.match(again.stderr, /flow volumes list/);
   });
@@ -103,7 +103,7 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
   test('deleting a missing volume exits 3 with "Did you mean"', async () => {
     assert.equal((await flow(['volumes', 'create', 'checkpoints'], env)).code, 0);
     const result = await flow(['volumes', 'delete', 'checkpoint', '--yes'], env);
-    assert.equal(result.code, 3, result.stderr);
+    assert.equal(result.code, 4, result.stderr);
     assert.match(result.stderr, /Volume 'checkpoint' was not found/);
     assert.match(result.stderr, /Did you mean 'checkpoints'\?/);
   });
@@ -111,7 +111,7 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
   test('delete without --yes and no TTY exits 2 with a hint, and keeps the data', async () => {
     assert.equal((await flow(['volumes', 'create', 'keep-me'], env)).code, 0);
     const result = await flow(['volumes', 'delete', 'keep-me'], env);
-    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /confirm with --yes/);
     assert.match(result.stderr, /flow volumes delete keep-me --yes/);
     assert.ok(existsSync(join(flowPaths(home).volumes, 'keep-me')));
@@ -121,7 +121,7 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
     const release = join(releaseDir, 'release-in-use');
     const mountPath = join(home, 'mnt', 'in-use');
     const hold = `echo holding; ${untilFileExists(release)}; echo released`;
-    const started = await flow(['run', '-d', '--name', 'vol-user', '-v', `in-use:${mountPath}`, hold], env, 120_000);
+    const started = await flow(['run', '--detach', '--name', 'vol-user', '-v', `in-use:${mountPath}`, hold], env, 120_000);
     assert.equal(started.code, 0, started.stderr);
     const taskId = started.stdout.trim();
     assert.match(taskId, /^vol-user-[0-9a-f]+/);
@@ -132,7 +132,7 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
     });
 
     const refused = await flow(['volumes', 'delete', 'in-use', '--yes'], env);
-    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, new RegExp(`in use by running task ${taskId}`));
     assert.match(refused.stderr, new RegExp(`flow cancel ${taskId}`));
     assert.ok(existsSync(join(flowPaths(home).volumes, 'in-use')), 'the refused volume is kept');
@@ -149,7 +149,7 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
 
   test('a provider without volume support exits 2 saying so', async () => {
     const result = await flow(['volumes', 'list'], { ...env, FLOW_PROVIDER: 'ssh' });
-    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /volumes: not supported yet by provider ssh/);
   });
 

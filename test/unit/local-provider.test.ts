@@ -21,7 +21,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -298,8 +298,10 @@ describe('offers', () => {
     const p = provider(tempHome(), { gpus: [] });
     const offers = await p.listOffers();
     assert.deepEqual(offers, [
-      { instanceType: 'cpu', spec: { name: 'cpu', gpuModel: null, gpuCount: 0, gpuMemoryGb: 0 }, pricePerHour: 0, region: 'local', available: 1 },
+      { ...CPU_OFFER, instanceType: 'cpu', spec: { name: 'cpu', gpuModel: null, gpuCount: 0, gpuMemoryGb: 0 }, pricePerHour: 0, region: 'local', available: 1 },
     ]);
+    // Every local shape has this machine's CPUs and memory (for minCpus / minMemoryGb).
+    assert.deepEqual([offers[0]!.cpus, offers[0]!.memoryGb], [availableParallelism(), Math.floor(totalmem() / 2 ** 30)]);
     assert.equal(await p.defaultInstanceType(), 'cpu');
   });
 

@@ -101,7 +101,7 @@ export class LocalProvider implements Provider {
   }
 
   get capabilities(): ProviderCapabilities {
-    return { multiNode: true, volumes: true, shell: false, images: false, volumeIsolation: this.isolation().description };
+    return { multiNode: true, volumes: true, shell: false, images: false, regions: false, volumeIsolation: this.isolation().description };
   }
 
   /** Bubblewrap when it works here (probed once), else symlinks at the mount paths. */

@@ -1,3 +1,4 @@
+import { availableParallelism, totalmem } from 'node:os';
 import { CPU_INSTANCE, GPU_MEMORY_GB, instanceMatches, parseInstanceType, ValidationError } from '../../domain';
 import type { InstanceSpec, Offer } from '../../domain';
 import type { GpuInfo } from './gpu-discovery';
@@ -47,26 +48,36 @@ interface LocalShape {
   indices: number[];
 }
 
-function localShapes(gpus: readonly GpuInfo[], pricePerHour = 0): LocalShape[] {
-  const shapes: LocalShape[] = [{ offer: offerFor(CPU_INSTANCE, pricePerHour), indices: [] }];
+/** This machine's CPU cores and memory: every local shape shares them. */
+export interface LocalHost {
+  cpus: number;
+  memoryGb: number;
+}
+
+export function thisHost(): LocalHost {
+  return { cpus: availableParallelism(), memoryGb: Math.floor(totalmem() / 2 ** 30) };
+}
+
+function localShapes(gpus: readonly GpuInfo[], pricePerHour = 0, host: LocalHost = thisHost()): LocalShape[] {
+  const shapes: LocalShape[] = [{ offer: offerFor(CPU_INSTANCE, pricePerHour, host), indices: [] }];
   for (const group of groupGpus(gpus)) {
     for (const count of offeredGpuCounts(group.indices.length)) {
-      shapes.push({ offer: offerFor(localGpuSpec(group.model, count, group.memoryGb), pricePerHour), indices: group.indices.slice(0, count) });
+      shapes.push({ offer: offerFor(localGpuSpec(group.model, count, group.memoryGb), pricePerHour, host), indices: group.indices.slice(0, count) });
     }
   }
   return shapes;
 }
 
-function offerFor(spec: InstanceSpec, pricePerHour: number): Offer {
-  return { instanceType: spec.name, spec, pricePerHour, region: 'local', available: 1 };
+function offerFor(spec: InstanceSpec, pricePerHour: number, host: LocalHost): Offer {
+  return { instanceType: spec.name, spec, pricePerHour, region: 'local', available: 1, cpus: host.cpus, memoryGb: host.memoryGb };
 }
 
 /**
  * What this machine offers: always "cpu", plus kx<model> for its GPUs. Free unless a price is
  * configured (FLOW_LOCAL_PRICE_PER_HOUR), which makes price and cost limits testable here.
  */
-export function localOffers(gpus: readonly GpuInfo[], pricePerHour = 0): Offer[] {
-  return localShapes(gpus, pricePerHour)
+export function localOffers(gpus: readonly GpuInfo[], pricePerHour = 0, host: LocalHost = thisHost()): Offer[] {
+  return localShapes(gpus, pricePerHour, host)
     .map((shape) => shape.offer)
     .sort((a, b) => a.spec.gpuCount - b.spec.gpuCount);
 }
