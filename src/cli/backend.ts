@@ -11,7 +11,8 @@ import { colors } from './output';
 
 /** What the CLI needs from Flow; served by the daemon's local API or by the SDK directly. */
 export interface TaskBackend {
-  submit(config: TaskConfigInput): Promise<string>;
+  /** forceNew: a new task even when config.idempotencyKey already named one. */
+  submit(config: TaskConfigInput, options?: { forceNew?: boolean }): Promise<string>;
   /** A pipeline mapping (as in pipeline.yaml, already checked by the caller); returns its id. */
   submitPipeline(pipeline: unknown): Promise<string>;
   /** Full id from an id or a unique prefix; TaskNotFoundError / ambiguous ValidationError. */
@@ -34,7 +35,7 @@ const RECONNECT_DEADLINE_MS = 120_000;
 function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSettings, reconnect: () => Promise<DaemonApi | undefined>): TaskBackend {
   let api = initial;
   return {
-    submit: (config) => api.submit(config, process.cwd(), settings),
+    submit: (config, options) => api.submit(config, process.cwd(), settings, options),
     submitPipeline: (pipeline) => api.submitPipeline(pipeline, process.cwd(), settings),
     resolve: (idOrPrefix) => api.resolve(idOrPrefix),
     /** Survives a daemon restart: the task goes on, so reconnect and keep waiting. */
@@ -62,7 +63,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSett
 
 function sdkBackend(flow: Flow, logs: LogStore, settings: SubmissionSettings): TaskBackend {
   return {
-    submit: (config) => flow.submit(config, {}, { settings }),
+    submit: (config, options) => flow.submit(config, {}, { settings, forceNew: options?.forceNew }),
     submitPipeline: (pipeline) => flow.pipeline(pipeline as never, { settings }).submit(),
     resolve: async (idOrPrefix) => (await import('../client/resolve-task-id')).resolveTaskId(flow.client, idOrPrefix),
     wait: (taskId) => flow.task(taskId).wait(),

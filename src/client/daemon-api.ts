@@ -36,8 +36,8 @@ export class DaemonApi {
     });
   }
 
-  async submit(config: TaskConfigInput, codeDir: string, settings: SubmissionSettings): Promise<string> {
-    return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir, settings })).taskId;
+  async submit(config: TaskConfigInput, codeDir: string, settings: SubmissionSettings, options: { forceNew?: boolean } = {}): Promise<string> {
+    return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir, settings, forceNew: options.forceNew })).taskId;
   }
 
   async submitPipeline(pipeline: unknown, codeDir: string, settings: SubmissionSettings): Promise<string> {

@@ -77,6 +77,8 @@ export interface SubmitOptions {
   codeDir?: string;
   /** Resolved by the caller (e.g. the CLI, from its own env and config); default: resolved now, here. */
   settings?: SubmissionSettings;
+  /** Submit a new task even when the config's idempotencyKey already named one (`--force-new`). */
+  forceNew?: boolean;
 }
 
 export interface ListTasksOptions {

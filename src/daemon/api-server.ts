@@ -52,10 +52,11 @@ function httpStatusFor(error: unknown): number {
  */
 function submitOptions(body: Record<string, unknown>): SubmitOptions {
   const codeDir = typeof body.codeDir === 'string' ? body.codeDir : undefined;
-  if (body.settings === undefined) return { codeDir };
+  const forceNew = body.forceNew === true ? true : undefined;
+  if (body.settings === undefined) return { codeDir, forceNew };
   const parsed = SubmissionSettingsSchema.safeParse(body.settings);
   if (!parsed.success) throw new ValidationError(`settings: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { field: 'settings' });
-  return { codeDir, settings: parsed.data };
+  return { codeDir, forceNew, settings: parsed.data };
 }
 
 /** Routes one request to the Flow facade; every answer is JSON, errors as { error }. */
