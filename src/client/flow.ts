@@ -34,7 +34,8 @@ import { progressOf } from './read-task-state';
 import { preflightTask } from './preflight';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
-import { startWithFreshId } from './task-id';
+import { resolveCodeDir } from './code-dir';
+import { startNamed, startOnceForKey, startWithFreshId } from './task-id';
 import { Volumes } from './volumes';
 
 export interface ConnectOptions {
@@ -134,7 +135,7 @@ export class Flow {
   /** Refuses, before anything is submitted, a task that could not run as given (see preflight). */
   async preflight(config: TaskConfig, settings: SubmissionSettings, step?: string): Promise<void> {
     this.registry ??= createProviderRegistry({ home: this.settings.home });
-    await preflightTask(config, { provider: config.provider ?? settings.provider, settings: settings.providerSettings, registry: this.registry }, step);
+    await preflightTask(config, { provider: config.provider ?? settings.provider, settings: settings.providerSettings, registry: this.registry, home: this.settings.home }, step);
   }
 
   /**
@@ -151,10 +152,15 @@ export class Flow {
     await this.preflight(parsed, settings);
     for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
-    return startWithFreshId(name, (taskId) => {
-      const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: options.codeDir ?? process.cwd(), providerSettings: settings.providerSettings };
+    const codeDir = resolveCodeDir(parsed, options.codeDir ?? process.cwd());
+    const start = (taskId: string) => {
+      const input: TaskInput = { taskId, name, provider, config: parsed, codeDir, providerSettings: settings.providerSettings };
       return this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', taskStartOptions(input));
-    });
+    };
+    // The same idempotency key returns the task it started; a name used as the id is taken while its task lives.
+    if (parsed.idempotencyKey !== undefined && !options.forceNew) return startOnceForKey(this.client, name, parsed.idempotencyKey, start);
+    if (!parsed.uniqueName) return startNamed(name, start);
+    return startWithFreshId(name, start);
   }
 
   /** One config from a command, a task file or an object, plus overrides; errors name the field (and file line). */
@@ -261,10 +267,14 @@ export function taskStartOptions(input: TaskInput) {
   return {
     taskQueue: CONTROL_TASK_QUEUE,
     workflowId: input.taskId,
-    // A task id names one task forever: never a second run under a finished task's id.
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    // A task id names one task forever (never a second run under a finished task's id), except
+    // a name used as the id (uniqueName: false), which is free again once its task has ended.
+    workflowIdReusePolicy: input.taskId === input.name && !input.config.uniqueName ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     args: [input] as [TaskInput],
-    memo: { [MEMO_KEYS.numInstances]: input.config.numInstances },
+    memo: {
+      [MEMO_KEYS.numInstances]: input.config.numInstances,
+      ...(input.config.idempotencyKey === undefined ? {} : { [MEMO_KEYS.idempotencyKey]: input.config.idempotencyKey }),
+    },
     typedSearchAttributes: [
       { key: FlowStatusKey, value: 'pending' },
       { key: FlowTaskNameKey, value: input.name },

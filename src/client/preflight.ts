@@ -6,7 +6,9 @@
  */
 import { statSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
-import { FlowError, ValidationError, assertProviderAvailable, volumeMountPath, type ProviderName, type ProviderSettings, type TaskConfig } from '../domain';
+import { FlowError, ResourceNotFoundError, ValidationError, assertProviderAvailable, volumeMountPath, type ProviderName, type ProviderSettings, type TaskConfig } from '../domain';
+import { volumeDir } from '../providers/local/volume-meta';
+import { missingVolume } from '../providers/local/volumes';
 import { matchingOffers } from '../providers/offer-choice';
 import type { ProviderRegistry } from '../providers/registry';
 
@@ -34,6 +36,16 @@ function checkWorkingDir(config: TaskConfig, label: string): void {
   });
 }
 
+/** A volume the task says must exist (createIfMissing: false) exists: else not found (exit 4), nothing submitted. */
+function checkVolumesExist(config: TaskConfig, provider: ProviderName, home: string, label: string): void {
+  if (provider !== 'local') return;
+  config.volumes.forEach((volume, index) => {
+    if (volume.createIfMissing !== false || isDirectory(volumeDir(home, volume.name))) return;
+    const missing = missingVolume(volume.name);
+    throw new ResourceNotFoundError(`${label}volumes[${index}]: ${missing.message}; nothing was submitted`, missing.suggestions);
+  });
+}
+
 /** The instance type (or GPU memory) must be one the provider offers, at any price. */
 async function checkOffered(config: TaskConfig, registry: ProviderRegistry, provider: ProviderName, settings: ProviderSettings, label: string): Promise<void> {
   try {
@@ -51,11 +63,12 @@ async function checkOffered(config: TaskConfig, registry: ProviderRegistry, prov
  */
 export async function preflightTask(
   config: TaskConfig,
-  target: { provider: ProviderName; settings: ProviderSettings; registry: ProviderRegistry },
+  target: { provider: ProviderName; settings: ProviderSettings; registry: ProviderRegistry; home: string },
   step?: string,
 ): Promise<void> {
   const label = step === undefined ? '' : `step '${step}': `;
   assertProviderAvailable(target.provider);
   checkWorkingDir(config, label);
+  checkVolumesExist(config, target.provider, target.home, label);
   await checkOffered(config, target.registry, target.provider, target.settings, label);
 }

@@ -13,6 +13,8 @@ export interface VolumeInfo {
   usedBytesPartial: boolean;
   /** Ids of the running tasks whose command uses this volume. */
   attachedTo: string[];
+  /** block or file, when the creator said (recorded only). */
+  interface?: 'block' | 'file';
 }
 
 /** What `flow volumes create` / `flow.volumes.create()` take. */
@@ -21,4 +23,6 @@ export interface VolumeCreateSpec {
   name: string;
   /** Quota in GB, 1 to 15000 (default 1). */
   sizeGb?: number;
+  /** block or file (recorded only). */
+  interface?: 'block' | 'file';
 }

@@ -1,6 +1,7 @@
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { FlowActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { ProviderRetries } from '../domain/task-config';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE } from './definitions';
 
 /*
@@ -115,8 +116,27 @@ function localFirst<A, R>(local: (input: A) => Promise<R>, queued: (input: A) =>
 /** How long the local provider's readiness check waits before handing over to the heartbeating wait. */
 const LOCAL_READY_WAIT_MS = 2000;
 
-/** The steps of a node and of offer selection, for one provider. */
-export function stepsFor(provider: string) {
+/**
+ * A task's own `retries` (the Python SDK's policy for provider calls): provisioning and starting
+ * are regular activities retried exactly so, on the server: attempts = maxRetries + 1.
+ */
+function providerCalls(retries: ProviderRetries) {
+  return proxyActivities<FlowActivities>({
+    taskQueue: CONTROL_TASK_QUEUE,
+    startToCloseTimeout: '2m',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      maximumAttempts: retries.maxRetries + 1,
+      initialInterval: retries.initialDelay * 1000,
+      backoffCoefficient: retries.backoffCoefficient,
+      ...(retries.maxDelay === undefined ? {} : { maximumInterval: retries.maxDelay * 1000 }),
+      nonRetryableErrorTypes,
+    },
+  });
+}
+
+/** The steps of a node and of offer selection, for one provider (and the task's provider-call retries, if it sets them). */
+export function stepsFor(provider: string, retries?: ProviderRetries) {
   const steps = {
     selectOffer: offers.selectOffer,
     awaitOffer: offerWait.awaitOffer,
@@ -127,17 +147,20 @@ export function stepsFor(provider: string) {
     followCommand: follow.followCommand,
     teardownInstance: teardown.teardownInstance,
   };
+  const calls = retries === undefined ? undefined : providerCalls(retries);
+  if (calls) Object.assign(steps, { provisionInstance: calls.provisionInstance, startCommand: calls.startCommand });
   if (provider !== 'local') return steps;
   return {
     ...steps,
     selectOffer: localFirst(localQuick.selectOffer, steps.selectOffer),
     beginAttemptLog: localFirst(localQuick.beginAttemptLog, steps.beginAttemptLog),
-    provisionInstance: localFirst(localQuick.provisionInstance, steps.provisionInstance),
+    // With the task's own retries, exactly its policy: no quick local attempts first.
+    provisionInstance: calls ? steps.provisionInstance : localFirst(localQuick.provisionInstance, steps.provisionInstance),
     awaitInstanceReady: localFirst(
       (input: Parameters<FlowActivities['awaitInstanceReady']>[0]) => localOnce.awaitInstanceReady({ ...input, maxWaitMs: LOCAL_READY_WAIT_MS }),
       steps.awaitInstanceReady,
     ),
-    startCommand: localFirst(localQuick.startCommand, steps.startCommand),
+    startCommand: calls ? steps.startCommand : localFirst(localQuick.startCommand, steps.startCommand),
     teardownInstance: localFirst(localTeardown.teardownInstance, steps.teardownInstance),
   };
 }

@@ -24,6 +24,8 @@ export const MEMO_KEYS = {
   waitingReason: 'waitingReason',
   /** The TaskState as the task ended. */
   finalState: 'finalState',
+  /** The config's idempotencyKey (set at start): tells a key's task from a hash collision. */
+  idempotencyKey: 'idempotencyKey',
 } as const;
 
 export interface StopRequest {

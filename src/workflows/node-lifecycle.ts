@@ -1,7 +1,7 @@
 import { CancelledFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
 import type { NodePhase, NodeState } from '../domain/task-status';
-import type { ProviderName } from '../domain/task-config';
+import type { ProviderName, ProviderRetries } from '../domain/task-config';
 import { stepsFor } from './activity-options';
 import type { GangView } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
@@ -18,6 +18,8 @@ export interface NodeInput {
   spec: NodeSpec;
   /** For a restart (spec.attempt > 0): the line noted in the rank's log before its new output. */
   restartNote?: string;
+  /** The task's retry policy for provider calls (provision, start), when it sets one. */
+  retries?: ProviderRetries;
 }
 
 export interface NodeResult {
@@ -50,7 +52,7 @@ export interface NodeRun {
  */
 export async function runNode(run: NodeRun): Promise<NodeResult> {
   const { input, node, body } = run;
-  const steps = stepsFor(input.provider);
+  const steps = stepsFor(input.provider, input.retries);
   const runKey = input.spec.runKey;
   const secrets = Object.values(input.spec.secrets);
   const spec: NodeSpec = { ...input.spec };

@@ -194,6 +194,16 @@ function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: num
       volumes: config.volumes,
       instanceType: offer.instanceType,
     };
-    return { taskId: input.taskId, name: input.name, provider: input.provider, rank, numNodes: config.numInstances, offer, spec, ...(restartNote ? { restartNote } : {}) };
+    return {
+      taskId: input.taskId,
+      name: input.name,
+      provider: input.provider,
+      rank,
+      numNodes: config.numInstances,
+      offer,
+      spec,
+      ...(restartNote ? { restartNote } : {}),
+      ...(config.retries ? { retries: config.retries } : {}),
+    };
   });
 }

@@ -176,6 +176,7 @@ async function volumeInfo(home: string, name: string, users: Map<string, string[
     usedBytes: usage.bytes,
     usedBytesPartial: usage.partial,
     attachedTo: users.get(name) ?? [],
+    ...(meta.interface === 'block' || meta.interface === 'file' ? { interface: meta.interface } : {}),
   };
 }
 
@@ -243,14 +244,17 @@ export function parseVolumeCreateSpec(input: VolumeCreateSpec): { name: string; 
 /** Creates an empty volume and records its quota. ValidationError for bad input or a name in use. */
 export async function createVolume(home: string, spec: VolumeCreateSpec): Promise<VolumeInfo> {
   const { name, sizeGb } = parseVolumeCreateSpec(spec);
-  const meta = createVolumeFolder(home, name, sizeGb);
+  if (spec.interface !== undefined && spec.interface !== 'block' && spec.interface !== 'file') {
+    throw new ValidationError(`interface: '${String(spec.interface)}' is not a volume interface`, { field: 'interface', suggestions: ['Use block or file'] });
+  }
+  const meta = createVolumeFolder(home, name, sizeGb, spec.interface);
   if (meta === undefined) {
     throw new ValidationError(`Volume '${name}' already exists`, {
       field: 'name',
       suggestions: ['See the volumes there are with: flow volumes list', `Use it as it is (flow run ... -v ${name}), or pick another name`],
     });
   }
-  return { name, sizeGb, path: volumeDir(home, name), createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [] };
+  return { name, sizeGb, path: volumeDir(home, name), createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [], ...(meta.interface ? { interface: meta.interface } : {}) };
 }
 
 /** Why a volume is not deleted: running tasks use it. Names each task and how to stop it. */

@@ -16,6 +16,8 @@ export interface VolumeMeta {
   name: string;
   sizeGb: number;
   createdAt: string;
+  /** block or file, as the creator asked (recorded only; a local volume is a folder either way). */
+  interface?: 'block' | 'file';
 }
 
 export function volumesRoot(home: string): string {
@@ -44,7 +46,7 @@ export function readVolumeMeta(home: string, name: string): Partial<VolumeMeta> 
  * Creates the volume folder and records its size, unless the folder exists: then it is left as it
  * is and undefined is returned. Of two concurrent calls for one name exactly one creates it.
  */
-export function createVolumeFolder(home: string, name: string, sizeGb: number): VolumeMeta | undefined {
+export function createVolumeFolder(home: string, name: string, sizeGb: number, iface?: 'block' | 'file'): VolumeMeta | undefined {
   const path = volumeDir(home, name);
   mkdirSync(volumesRoot(home), { recursive: true });
   try {
@@ -53,7 +55,7 @@ export function createVolumeFolder(home: string, name: string, sizeGb: number): 
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw error;
   }
-  const meta: VolumeMeta = { name, sizeGb, createdAt: new Date().toISOString() };
+  const meta: VolumeMeta = { name, sizeGb, createdAt: new Date().toISOString(), ...(iface === undefined ? {} : { interface: iface }) };
   try {
     mkdirSync(dirname(volumeMetaPath(home, name)), { recursive: true });
     writeFileAtomic(volumeMetaPath(home, name), `${JSON.stringify(meta, null, 2)}\n`);

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { volumeMountPath } from '../../domain';
+import { ResourceNotFoundError, volumeMountPath } from '../../domain';
 import type { VolumeSpec } from '../../domain';
 import { createVolumeFolder, volumeDir } from './volume-meta';
 
@@ -16,6 +17,10 @@ export interface VolumeMount {
   hostDir: string;
   /** Where the command sees it, e.g. /volumes/<name>. */
   mountPath: string;
+  /** Recorded when the task creates the volume. */
+  interface?: 'block' | 'file';
+  /** false: the volume must exist; it is never created here. */
+  createIfMissing?: boolean;
 }
 
 export { volumeDir };
@@ -26,12 +31,29 @@ export function volumeMounts(home: string, volumes: readonly VolumeSpec[]): Volu
     sizeGb: volume.sizeGb,
     hostDir: volumeDir(home, volume.name),
     mountPath: resolve(volumeMountPath(volume)),
+    interface: volume.interface,
+    createIfMissing: volume.createIfMissing,
   }));
 }
 
 /** Creates each volume that is missing, recording the size asked for; existing ones stay as they are. */
 export function ensureVolumes(home: string, mounts: readonly VolumeMount[]): void {
-  for (const mount of mounts) createVolumeFolder(home, mount.name, mount.sizeGb);
+  for (const mount of mounts) {
+    if (mount.createIfMissing === false) {
+      // Checked before submission too; here it may have been deleted since.
+      if (!existsSync(mount.hostDir)) throw missingVolume(mount.name);
+      continue;
+    }
+    createVolumeFolder(home, mount.name, mount.sizeGb, mount.interface);
+  }
+}
+
+/** A volume the task says must exist (createIfMissing: false) but does not. */
+export function missingVolume(name: string): ResourceNotFoundError {
+  return new ResourceNotFoundError(`Volume '${name}' does not exist and the task says create_if_missing: false`, [
+    `Create it first: flow volumes create ${name} --size 10`,
+    'Or set create_if_missing: true (createIfMissing) to create it when the task starts',
+  ]);
 }
 
 /** "my-data" → "FLOW_VOLUME_MY_DATA". */
