@@ -88,6 +88,16 @@ async function main(): Promise<void> {
     await ended(late);
     await save('task-late-stop', late.taskId);
 
+    // flow-compute 3.28 fields: instance-type alternatives, host requirements, the task's own provider-call retries.
+    const chosen = await run('echo chosen', { instanceType: ['8xh100', 'cpu'], minCpus: 1, retries: { maxRetries: 1 } });
+    await ended(chosen);
+    await save('task-alternatives-retries', chosen.taskId);
+
+    const gangRetries = await run('echo rank $FLOW_NODE_RANK', { numInstances: 2, retries: { maxRetries: 2, initialDelay: 0.5 } });
+    await ended(gangRetries);
+    await save('gang-retries', gangRetries.taskId);
+    await save('gang-retries-rank-0', `${gangRetries.taskId}-rank-0`);
+
     const gang = await run('echo rank $FLOW_NODE_RANK', { numInstances: 2 });
     await ended(gang);
     await save('gang-completed', gang.taskId);
