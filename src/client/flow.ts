@@ -92,6 +92,8 @@ export interface ListTasksOptions {
 export type RunOptions = Partial<TaskConfigInput> & {
   /** Block until the task ends (throws TaskFailedError if it fails). */
   wait?: boolean;
+  /** A new task even when idempotencyKey already named one. */
+  forceNew?: boolean;
 };
 
 /** The SDK entry point: `const flow = await Flow.connect(); await flow.run("python train.py")`. */
@@ -181,8 +183,8 @@ export class Flow {
    * submit() takes: `flow.run('task.yaml', { env: { BATCH: '64' } })`.
    */
   async run(command: string | TaskConfigInput, options: RunOptions = {}): Promise<Task> {
-    const { wait, ...overrides } = options;
-    const task = this.task(await this.submit(command, overrides));
+    const { wait, forceNew, ...overrides } = options;
+    const task = this.task(await this.submit(command, overrides, { forceNew }));
     if (wait) await task.wait();
     return task;
   }
