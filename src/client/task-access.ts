@@ -1,5 +1,5 @@
 /**
- * How to reach a task's nodes, from its describe() state: URLs for its ports, and the shell
+ * How to reach a task's nodes, from its describe() state: addresses and URLs for its ports, and the shell
  * command where its provider has one. Pure, so the CLI can say the same things.
  */
 import type { TaskState } from '../domain';
@@ -11,17 +11,21 @@ const LOCAL_HOST = '127.0.0.1';
 export interface Endpoint {
   node: number;
   port: number;
+  /** `host:port` as people read it: `localhost:8080` on local (as the Python CLI shows it). */
+  address: string;
+  /** `http://<host>:<port>`; on local 127.0.0.1, which a server bound to IPv4 answers on every system. */
   url: string;
 }
 
-/** `http://<host>:<port>` for every port of the config on every node with an address. */
+/** Every port of the config on every node with an address. */
 export function endpointsOf(state: TaskState): Endpoint[] {
   const endpoints: Endpoint[] = [];
   for (const node of state.nodes) {
     const host = state.provider === 'local' ? LOCAL_HOST : node.address;
     if (!host) continue; // not provisioned yet
-    const shown = host.includes(':') ? `[${host}]` : host; // IPv6 literal
-    for (const port of state.ports ?? []) endpoints.push({ node: node.rank, port, url: `http://${shown}:${port}` });
+    const literal = host.includes(':') ? `[${host}]` : host; // IPv6 literal
+    const named = state.provider === 'local' ? 'localhost' : literal;
+    for (const port of state.ports ?? []) endpoints.push({ node: node.rank, port, address: `${named}:${port}`, url: `http://${literal}:${port}` });
   }
   return endpoints;
 }

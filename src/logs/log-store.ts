@@ -207,6 +207,27 @@ export class LogStore {
     return this.size(taskId, rank);
   }
 
+  /**
+   * The rank's time index from byte `fromByte` of it on: when each append landed, in order
+   * (`logs --json` gives each line its time from it), and where to read on next time. Whole
+   * index lines only; none for a log written without an index.
+   */
+  async appendTimes(taskId: string, rank: number, fromByte = 0): Promise<{ entries: Array<{ atMs: number; offset: number }>; nextByte: number }> {
+    const file = this.timesPath(taskId, rank);
+    const entries: Array<{ atMs: number; offset: number }> = [];
+    let position = fromByte;
+    for (;;) {
+      const { data } = await readAt(file, position, DEFAULT_READ_BYTES);
+      const whole = data.lastIndexOf(NEWLINE) + 1;
+      if (whole === 0) return { entries, nextByte: position };
+      for (const line of data.subarray(0, whole).toString('utf8').split('\n')) {
+        const [atMs, offset] = line.split(' ').map(Number);
+        if (atMs !== undefined && offset !== undefined && Number.isFinite(atMs) && Number.isFinite(offset)) entries.push({ atMs, offset });
+      }
+      position += whole;
+    }
+  }
+
   /** `<rank>.times`: one "epochMs offset" line per append, so `logs --since` can find where to start. */
   private timesPath(taskId: string, rank: number): string {
     return join(this.taskDir(taskId), `${rank}.times`);

@@ -103,9 +103,9 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     for (let at = asked; at < answered; at += 250) possibleAges.add(age(new Date(createdAt), at));
     possibleAges.add(age(new Date(createdAt), answered));
     assert.ok(shownAge !== undefined && possibleAges.has(shownAge), `${row} (expected an age among ${[...possibleAges].join(', ')})`);
-    const completed = (await json('status', '--status', 'completed', '--all')) as Array<{ status: string }>;
+    const completed = (await json('status', '--state', 'completed', '--all')) as Array<{ status: string }>;
     assert.ok(completed.length >= 1 && completed.every((t) => t.status === 'completed'));
-    assert.equal((await flow('status', '--status', 'done')).code, 3);
+    assert.equal((await flow('status', '--state', 'done')).code, 3);
   });
 
   test('status says when more tasks match than --limit shows', async () => {
@@ -151,7 +151,7 @@ describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () =
     const confirmed = await flow('cancel', '--all', '--yes');
     assert.equal(confirmed.code, 0, confirmed.stderr);
     assert.match(confirmed.stdout, new RegExp(`${id}\\s+cancelled`));
-    assert.deepEqual(await json('status', '--status', 'running'), []);
+    assert.deepEqual(await json('status', '--state', 'running'), []);
     assert.equal((await flow('cancel')).code, 3, 'no ids and no --all is invalid');
   });
 });

@@ -54,10 +54,10 @@ describe('SDK parity: flow.run(task.yaml), costPerHour, endpoints, shellCommand'
 
     assert.equal(await task.costPerHour(), 3); // $1.5 per instance-hour × 2 nodes
     assert.deepEqual(await task.endpoints(), [
-      { node: 0, port: 8080, url: 'http://127.0.0.1:8080' },
-      { node: 0, port: 8888, url: 'http://127.0.0.1:8888' },
-      { node: 1, port: 8080, url: 'http://127.0.0.1:8080' },
-      { node: 1, port: 8888, url: 'http://127.0.0.1:8888' },
+      { node: 0, port: 8080, address: 'localhost:8080', url: 'http://127.0.0.1:8080' },
+      { node: 0, port: 8888, address: 'localhost:8888', url: 'http://127.0.0.1:8888' },
+      { node: 1, port: 8080, address: 'localhost:8080', url: 'http://127.0.0.1:8080' },
+      { node: 1, port: 8888, address: 'localhost:8888', url: 'http://127.0.0.1:8888' },
     ]);
     const shell = await task.shellCommand();
     assert.equal(shell.command, null);
