@@ -1,5 +1,5 @@
 import { loadSettings } from '../config/load-config';
-import { providerWarnings } from '../config/provider-notes';
+import { hasProviderNotes, providerWarnings } from '../config/provider-notes';
 import { looksLikeTaskFile, parseTaskFileConfig, readTaskFile, type TaskFile } from '../config/task-file';
 import { ValidationError, type TaskConfigInput } from '../domain';
 import { colors } from './output';
@@ -82,7 +82,7 @@ export function configFromFlags(target: string, flags: RunFlags): TaskConfigInpu
     parseTaskFileConfig(file, config);
     warn(file.warnings);
   }
-  if (typeof config.image === 'string') warn(providerWarnings(config, (config.provider as string | undefined) ?? loadSettings().provider));
+  if (hasProviderNotes(config)) warn(providerWarnings(config, (config.provider as string | undefined) ?? loadSettings().provider));
   return config as TaskConfigInput;
 }
 

@@ -1,11 +1,27 @@
 /**
  * Config a provider accepts but cannot honour, said once at submit time. The local provider runs
- * commands on this machine, so an image (the Python SDK always writes one) is ignored there,
- * as the Python SDK's own local provider does when Docker is missing.
+ * commands on this machine: an image (Python Flow files often have one) is ignored there, as the
+ * Python SDK's own local provider does when Docker is missing; so is a cloud region, since every
+ * local offer is in region "local".
  */
-export function providerWarnings(config: { image?: unknown }, provider: string): string[] {
-  if (provider === 'local' && typeof config.image === 'string' && config.image !== '') {
-    return [`image: '${config.image}' ignored: provider local runs the command on this machine, not in a container`];
+interface ProviderNoteFields {
+  image?: unknown;
+  region?: unknown;
+}
+
+/** Whether the config has anything providerWarnings may talk about (saves loading settings). */
+export function hasProviderNotes(config: ProviderNoteFields): boolean {
+  return typeof config.image === 'string' || typeof config.region === 'string';
+}
+
+export function providerWarnings(config: ProviderNoteFields, provider: string): string[] {
+  if (provider !== 'local') return [];
+  const warnings: string[] = [];
+  if (typeof config.image === 'string' && config.image !== '') {
+    warnings.push(`image: '${config.image}' ignored: provider local runs the command on this machine, not in a container`);
   }
-  return [];
+  if (typeof config.region === 'string' && config.region !== '' && config.region !== 'local') {
+    warnings.push(`region: provider local runs on this machine; region ${config.region} is ignored`);
+  }
+  return warnings;
 }

@@ -4,17 +4,24 @@
  * ```ts
  * const input = TaskConfig.fromYaml('task.yaml');        // snake_case or camelCase
  * const config = TaskConfig.parse({ ...input, numInstances: 2 });
- * writeFileSync('copy.yaml', TaskConfig.toYaml(config)); // snake_case, as Python writes it
+ * writeFileSync('copy.yaml', TaskConfig.toYaml(config)); // every field, read back unchanged
+ * writeFileSync('py.yaml', TaskConfig.toYaml(config, { style: 'snake' })); // for flow-compute 3.28
  * ```
  */
 import { parseTaskConfig, type TaskConfig as ValidTaskConfig, type TaskConfigInput } from '../domain';
-import { parseTaskFileConfig, readTaskFile, snakeKey } from './task-file';
+import { pythonTaskYaml } from './python-yaml';
+import { parseTaskFileConfig, readTaskFile } from './task-file';
 
 /** A validated TaskConfig with defaults applied (the same type the domain exports). */
 export type TaskConfig = ValidTaskConfig;
 
 export interface ToYamlOptions {
-  /** snake: the Python SDK's spelling (default); camel: the TypeScript field names. */
+  /**
+   * camel (default): Flow's field names and every field, so fromYaml reads back the same config.
+   * snake: a file for Python Flow (flow-compute 3.28), as its to_yaml writes one: only its fields,
+   * in its order and shapes; Flow-only settings (secrets by name, maxTotalCostUsd,
+   * maxPendingHours, retry, provider) are listed in a comment at the top instead.
+   */
   style?: 'snake' | 'camel';
 }
 
@@ -23,8 +30,8 @@ export interface FromYamlOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Nested objects whose keys are field names (renamed by style); env/secrets keys are user data. */
-const NESTED = new Set(['volumes', 'retry']);
+/** Nested objects whose keys are field names; env/secrets keys are user data. */
+const NESTED = new Set(['volumes', 'retry', 'retries']);
 
 function isEmpty(value: unknown): boolean {
   if (value === undefined) return true;
@@ -32,25 +39,23 @@ function isEmpty(value: unknown): boolean {
   return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
 }
 
-function renameKeys(value: Record<string, unknown>, rename: (key: string) => string): Record<string, unknown> {
+function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) if (item !== undefined) out[rename(key)] = item;
+  for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = item;
   return out;
 }
 
-function toPlain(config: Record<string, unknown>, style: 'snake' | 'camel'): Record<string, unknown> {
-  const rename = style === 'snake' ? snakeKey : (key: string) => key;
+/** Flow's own shape: camelCase, every field that is set. */
+function camelPlain(config: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     // Empty defaults (env: {}, volumes: []) add nothing; parsing brings them back.
     if (isEmpty(value)) continue;
-    let written = value;
-    if (NESTED.has(key)) {
-      written = Array.isArray(value)
-        ? value.map((item) => (item && typeof item === 'object' ? renameKeys(item as Record<string, unknown>, rename) : item))
-        : renameKeys(value as Record<string, unknown>, rename);
-    }
-    out[rename(key)] = written;
+    out[key] = !NESTED.has(key)
+      ? value
+      : Array.isArray(value)
+        ? value.map((item) => (item && typeof item === 'object' ? withoutUndefined(item as Record<string, unknown>) : item))
+        : withoutUndefined(value as Record<string, unknown>);
   }
   return out;
 }
@@ -73,10 +78,14 @@ export const TaskConfig = {
     return parseTaskConfig(input);
   },
 
-  /** A task file for this config; `fromYaml` reads it back to the same config. */
+  /**
+   * A task file for this config. Default (camel): `fromYaml` reads it back to the same config.
+   * `{ style: 'snake' }`: a file flow-compute 3.28's `TaskConfig.from_yaml` reads (see ToYamlOptions).
+   */
   toYaml(config: TaskConfigInput | TaskConfig, options: ToYamlOptions = {}): string {
+    const parsed = parseTaskConfig(config);
+    if (options.style === 'snake') return pythonTaskYaml(parsed);
     const yaml = require('yaml') as typeof import('yaml');
-    const plain = toPlain(parseTaskConfig(config) as unknown as Record<string, unknown>, options.style ?? 'snake');
-    return yaml.stringify(plain, { lineWidth: 0 });
+    return yaml.stringify(camelPlain(parsed as unknown as Record<string, unknown>), { lineWidth: 0 });
   },
 };

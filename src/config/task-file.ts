@@ -114,6 +114,15 @@ function withoutNulls(raw: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Whether field names are written in snake_case: at the top, in volume entries or in retry(ies). */
+function writesSnakeCase(raw: Record<string, unknown>): boolean {
+  const nested = Object.entries(raw).flatMap(([key, value]) => {
+    if (VERBATIM.has(camelKey(key)) || value === null || typeof value !== 'object') return [];
+    return Array.isArray(value) ? value.filter(isMapping) : [value as Record<string, unknown>];
+  });
+  return [raw, ...nested].some((mapping) => Object.keys(mapping).some((key) => key.includes('_')));
+}
+
 /** A parsed YAML file that can say where a field is written. */
 export interface LocatedYaml {
   /** The document as plain data. */
@@ -140,7 +149,7 @@ export function parseTaskFile(text: string, path: string): TaskFile {
       suggestions: ['Start from: name: train\\ncommand: python train.py\\ninstance_type: a100'],
     });
   }
-  const snake = Object.keys(raw).some((key) => key.includes('_'));
+  const snake = writesSnakeCase(raw as Record<string, unknown>);
   const label = (fieldPath: readonly PropertyKey[]) => located.label(fieldPath, snake);
   // Python-only fields are matched by their written keys; a camelCase path finds them too.
   const resolved = resolvePythonFields(withoutNulls(raw as Record<string, unknown>), (rawPath) => label(rawPath.map((s) => (typeof s === 'string' ? camelKey(s) : s))));

@@ -14,13 +14,22 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** The candidates nearest to `input`, best first; only reasonably close ones. */
+/**
+ * Whether `name` is close enough to `input` to be worth suggesting: a few edits for short names,
+ * about one edit per three letters for longer ones, and never more edits than the shorter word
+ * has letters (so "runtime_files" suggests nothing rather than "max_run_time_hours").
+ */
+function isClose(input: string, name: string, distance: number): boolean {
+  return distance <= Math.max(2, Math.floor(name.length / 3)) && distance < Math.min(input.length, name.length);
+}
+
+/** The candidates nearest to `input`, best first; only close ones. */
 export function closestNames(input: string, candidates: readonly string[], limit = 3): string[] {
   const needle = input.toLowerCase();
   // Callers often pass overlapping lists (e.g. well-known names plus table keys): suggest each name once.
   return [...new Set(candidates)]
     .map((name) => ({ name, distance: editDistance(needle, name.toLowerCase()) }))
-    .filter(({ name, distance }) => distance <= Math.max(2, Math.floor(name.length / 2)))
+    .filter(({ name, distance }) => isClose(needle, name, distance))
     .sort((x, y) => x.distance - y.distance || x.name.localeCompare(y.name))
     .slice(0, limit)
     .map(({ name }) => name);

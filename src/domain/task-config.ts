@@ -182,6 +182,19 @@ const FIELD_HINTS: Record<string, string> = {
   command: 'Give the command to run, e.g. flow run "python train.py"',
 };
 
+/** Keys of the TaskConfig objects inside a config, by the field that holds them (for "did you mean"). */
+const NESTED_FIELDS: Record<string, readonly string[]> = {
+  volumes: Object.keys(VolumeSpecSchema.shape),
+  retry: Object.keys(RetryPolicySchema.shape),
+  retries: Object.keys(ProviderRetriesSchema.shape),
+};
+
+/** The keys allowed where an unknown key was found: a volume entry, retry or retries. */
+function nestedFields(path: readonly PropertyKey[]): readonly string[] {
+  const holder = [...path].reverse().find((segment) => typeof segment === 'string');
+  return (typeof holder === 'string' && NESTED_FIELDS[holder]) || [];
+}
+
 function pathText(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || '(config)';
 }
@@ -218,7 +231,7 @@ export function toValidationError(
         const field = pathText([...issue.path, key]);
         firstField ??= field;
         lines.push(`${describe([...issue.path, key])}: unknown field`);
-        const near = closestNames(key, issue.path.length === 0 ? allowedFields : []);
+        const near = closestNames(key, issue.path.length === 0 ? allowedFields : nestedFields(issue.path));
         if (near.length > 0) suggestions.push(`Did you mean '${spell(near[0]!)}' instead of '${spell(key)}'?`);
       }
       continue;

@@ -5,9 +5,11 @@
  * pythonTaskYaml() has every field of the Python template (task_full.yaml: name, unique_name,
  * instance_type, num_instances, region, priority, image, working_dir, upload_code, command as a
  * `|` block, env, ports, max_price_per_hour, volumes, ssh_keys, max_run_time_hours,
- * terminate_on_exit, ...) with Python's defaults where it has them, so it reads like
- * TaskConfig.to_yaml() output. Two values are chosen for a CPU-only test machine: instance_type
+ * terminate_on_exit, ...) with Python's defaults where it has them, nulls and older keys
+ * (allow_docker_cache) included. Two values are chosen for a CPU-only test machine: instance_type
  * "cpu" (the README asks for 4xa100) and a volume mount path inside the test's temp folder.
+ * Files exactly as flow-compute 3.28's TaskConfig.to_yaml() writes them are the corpus in
+ * test/fixtures/python-3.28 (expectations in python-corpus.ts).
  */
 export const PYTHON_README_SAMPLE = `# config.yaml
 name: model-training

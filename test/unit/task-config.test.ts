@@ -39,6 +39,18 @@ describe('parseTaskConfig', () => {
     assert.ok(camel.suggestions.some((s) => s.includes('instanceType')));
   });
 
+  test('an unknown field far from every field gets no suggestion; a nested one is matched against its own fields', () => {
+    // runtime_files (Python Flow) once suggested max_run_time_hours: only close names are suggested now.
+    const far = catchValidation(() => parseTaskConfig({ command: 'x', runtime_files: { 'a.txt': 'x' } }));
+    assert.equal(far.field, 'runtimeFiles');
+    assert.deepEqual(far.suggestions, []);
+    const volume = catchValidation(() => parseTaskConfig({ command: 'x', volumes: [{ name: 'data', mountPth: '/data' }] }));
+    assert.equal(volume.field, 'volumes.0.mountPth');
+    assert.deepEqual(volume.suggestions, ["Did you mean 'mountPath' instead of 'mountPth'?"]);
+    const retries = catchValidation(() => parseTaskConfig({ command: 'x', retries: { maxRetry: 2 } }));
+    assert.deepEqual(retries.suggestions, ["Did you mean 'maxRetries' instead of 'maxRetry'?"]);
+  });
+
   test('numInstances: 0 names numInstances', () => {
     const error = catchValidation(() => parseTaskConfig({ command: 'x', numInstances: 0 }));
     assert.equal(error.field, 'numInstances');

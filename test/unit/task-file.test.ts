@@ -123,7 +123,7 @@ describe('task files: Python SDK compatibility', () => {
     assert.match(String(config.command), /^echo "training: batch=\$BATCH_SIZE lr=\$LEARNING_RATE"\n/);
     assert.deepEqual(config.env, { BATCH_SIZE: '256', LEARNING_RATE: '0.001' });
     assert.deepEqual(config.ports, [8080]);
-    assert.deepEqual(config.volumes, [{ name: 'training-data', sizeGb: 5, mountPath: '/tmp/flow-data' }]);
+    assert.deepEqual(config.volumes, [{ name: 'training-data', sizeGb: 5, interface: 'block', mountPath: '/tmp/flow-data' }]);
     assert.equal(config.maxPricePerHour, 20);
     assert.equal(config.maxRunTimeHours, 72);
     assert.deepEqual(config.sshKeys, ['my-ssh-key']);
@@ -141,14 +141,16 @@ describe('task files: Python SDK compatibility', () => {
     assert.deepEqual(file.warnings, []);
   });
 
-  test('Python-only fields set away from their defaults are ignored with a located warning', () => {
-    const text = ['command: echo', 'priority: high', 'unique_name: false', 'retries:', '  max_retries: 3', 'volumes:', '  - name: data', '    iops: 3000', ''].join('\n');
-    const { file } = check(text);
-    assert.equal(file.warnings.length, 4);
-    assert.match(file.warnings[0]!, /^task\.yaml:2: priority: ignored: /);
-    assert.match(file.warnings[1]!, /^task\.yaml:3: unique_name: ignored: /);
-    assert.match(file.warnings[2]!, /^task\.yaml:4: retries: ignored: /);
-    assert.match(file.warnings[3]!, /^task\.yaml:8: volumes\[0\]\.iops: ignored: /);
+  test('Python-only fields set away from their defaults are ignored with a located warning; native ones are not', () => {
+    const text = ['command: echo', 'priority: high', 'unique_name: false', 'placement: auto', 'retries:', '  max_retries: 3', '  jitter: 1', 'volumes:', '  - name: data', '    iops: 3000', ''].join('\n');
+    const { file, config } = check(text);
+    assert.equal(file.warnings.length, 3, file.warnings.join('\n'));
+    assert.match(file.warnings[0]!, /^task\.yaml:4: placement: ignored: /);
+    assert.match(file.warnings[1]!, /^task\.yaml:7: retries\.jitter: ignored: /);
+    assert.match(file.warnings[2]!, /^task\.yaml:10: volumes\[0\]\.iops: ignored: /);
+    assert.equal(config.priority, 'high');
+    assert.equal(config.uniqueName, false);
+    assert.deepEqual(config.retries, { maxRetries: 3, backoffCoefficient: 2, initialDelay: 1 });
   });
 
   test('Python-only fields that would change the task are refused, naming field and line', () => {
@@ -160,8 +162,11 @@ describe('task files: Python SDK compatibility', () => {
     assert.equal(byId.field, 'volumes.0.volumeId');
     const reserved = catchValidation(() => parseTaskFile('command: echo\nallocation_mode: reserved\n', 'task.yaml'));
     assert.match(reserved.message, /^task\.yaml:2: allocation_mode: reservations are not supported/);
-    const badPriority = catchValidation(() => parseTaskFile('command: echo\npriority: urgent\n', 'task.yaml'));
-    assert.match(badPriority.message, /^task\.yaml:2: priority: must be one of low, med, high/);
+    const badPlacement = catchValidation(() => parseTaskFile('command: echo\nplacement: everywhere\n', 'task.yaml'));
+    assert.match(badPlacement.message, /^task\.yaml:2: placement: must be one of mithril, auto/);
+    const badPriority = catchValidation(() => check('command: echo\npriority: urgent\n'));
+    assert.match(badPriority.message, /^task\.yaml:2: priority: /);
+    assert.equal(badPriority.field, 'priority');
   });
 
   test('a volume `target` is read as mount_path; `environment` as env', () => {
@@ -197,24 +202,42 @@ describe('TaskConfig.fromYaml / toYaml', () => {
     retry: { onError: true, maxRestarts: 2 },
   });
 
-  for (const style of ['snake', 'camel'] as const) {
-    test(`round trip in ${style} style`, () => {
-      const text = TaskConfig.toYaml(original, { style });
-      if (style === 'snake') {
-        assert.match(text, /^instance_type: 4xa100$/m);
-        assert.match(text, /^ {4}size_gb: 50$/m);
-        assert.match(text, /^ {2}lower_case: kept$/m); // env keys are data, never renamed
-        assert.match(text, /^command: \|/m);
-      } else {
-        assert.match(text, /^instanceType: 4xa100$/m);
-        assert.match(text, /^ {4}sizeGb: 50$/m);
-      }
-      const path = join(dir, `task-${style}.yaml`);
-      writeFileSync(path, text);
-      const input = TaskConfig.fromYaml(path, { onWarning: (message) => assert.fail(`unexpected warning: ${message}`) });
-      assert.deepEqual(TaskConfig.parse(input), original);
-    });
+  /** Writes `text` and reads it back with fromYaml; any warning fails the test. */
+  function readBack(text: string, name: string) {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return TaskConfig.parse(TaskConfig.fromYaml(path, { onWarning: (message) => assert.fail(`unexpected warning: ${message}`) }));
   }
+
+  test('round trip in camel style (the default): every field', () => {
+    const text = TaskConfig.toYaml(original);
+    assert.equal(text, TaskConfig.toYaml(original, { style: 'camel' }));
+    assert.match(text, /^instanceType: 4xa100$/m);
+    assert.match(text, /^ {4}sizeGb: 50$/m);
+    assert.match(text, /^ {2}HF_TOKEN: hf_x$/m);
+    assert.deepEqual(readBack(text, 'task-camel.yaml'), original);
+  });
+
+  test('snake style: the fields 3.28 has round-trip, volumes written whole; Flow-only ones are a comment', () => {
+    const text = TaskConfig.toYaml(original, { style: 'snake' });
+    assert.match(text, /^instance_type: 4xa100$/m);
+    assert.match(text, /^ {2}size_gb: 50$/m);
+    assert.match(text, /^ {2}lower_case: kept$/m); // env keys are data, never renamed
+    assert.match(text, /^command: \|/m);
+    assert.match(text, /^# {3}secrets: HF_TOKEN \(names only/m);
+    assert.ok(!text.includes('hf_x'), 'a secret value is never written');
+    const { secrets, retry, ...shared } = original;
+    void [secrets, retry];
+    assert.deepEqual(readBack(text, 'task-snake.yaml'), {
+      ...shared,
+      secrets: {},
+      // Several instances: 3.28 allows only file volumes there.
+      volumes: [
+        { name: 'datasets', sizeGb: 50, mountPath: '/data', interface: 'file', createIfMissing: true },
+        { name: 'ckpt', sizeGb: 1, mountPath: '/volumes/ckpt', interface: 'file', createIfMissing: true },
+      ],
+    });
+  });
 
   test('fromYaml validates and names the line; parse accepts snake_case keys', () => {
     const path = join(dir, 'bad.yaml');
@@ -226,11 +249,11 @@ describe('TaskConfig.fromYaml / toYaml', () => {
 
   test('fromYaml reports ignored fields through onWarning', () => {
     const path = join(dir, 'warn.yaml');
-    writeFileSync(path, 'command: echo\npriority: low\n');
+    writeFileSync(path, 'command: echo\nplacement: auto\n');
     const warnings: string[] = [];
     TaskConfig.fromYaml(path, { onWarning: (message) => warnings.push(message) });
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /:2: priority: ignored: /);
+    assert.match(warnings[0]!, /:2: placement: ignored: /);
   });
 
   test('overrides merge over a file: env key by key, other fields replaced', () => {
