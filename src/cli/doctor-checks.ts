@@ -209,7 +209,7 @@ export function checkProviderCredentials(settings: Pick<FlowSettings, 'provider'
             name,
             status: 'fail',
             detail: `provider mithril: no API key (MITHRIL_API_KEY is not set and ${flowPaths(settings.home).configFile} has none)`,
-            fix: 'Create an API key in the Mithril console, then run flow init or export MITHRIL_API_KEY=...',
+            fix: 'Create an API key in the Mithril console, then run flow setup or export MITHRIL_API_KEY=...',
           };
     default:
       return { name, status: 'warn', detail: `provider ${settings.provider}: no credential check yet` };

@@ -3,10 +3,12 @@ import { configureCancelCommand } from './commands/cancel';
 import { configureConfigCommand } from './commands/config';
 import { configureDaemonCommand } from './commands/daemon';
 import { configureDoctorCommand } from './commands/doctor';
+import { configureExampleCommand } from './commands/example';
 import { configureInitCommand } from './commands/init';
 import { configureInstancesCommand } from './commands/instances';
 import { configureLogsCommand } from './commands/logs';
 import { configureRunCommand } from './commands/run';
+import { configureSetupCommand } from './commands/setup';
 import { configureSshCommand } from './commands/ssh';
 import { configureStatusCommand } from './commands/status';
 import { configureVolumesCommand } from './commands/volumes';
@@ -26,7 +28,9 @@ const program = new Command()
   .showSuggestionAfterError(true)
   .exitOverride();
 
+configureSetupCommand(program);
 configureInitCommand(program);
+configureExampleCommand(program);
 configureRunCommand(program);
 configureStatusCommand(program);
 configureLogsCommand(program);

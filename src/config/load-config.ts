@@ -93,12 +93,12 @@ function readConfigFile(path: string): Record<string, unknown> {
     parsed = parseYaml(text);
   } catch (error) {
     throw new ValidationError(`${path} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
-      suggestions: [`Fix the file or recreate it with: flow init`],
+      suggestions: [`Fix the file or recreate it with: flow setup`],
     });
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isMapping(parsed)) {
-    throw new ValidationError(`${path} must hold a YAML mapping of settings`, { suggestions: ['Recreate it with: flow init'] });
+    throw new ValidationError(`${path} must hold a YAML mapping of settings`, { suggestions: ['Recreate it with: flow setup'] });
   }
   return normalizeFileSettings(parsed, path);
 }

@@ -1,9 +1,10 @@
-// Writes $FLOW_HOME/config.yaml for `flow init`: merges new values into the file, keeps the rest.
+// Writes $FLOW_HOME/config.yaml for `flow setup`: merges new values into the file, keeps the rest.
 import { chmodSync, closeSync, copyFileSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Document } from 'yaml';
 
-/** The values `flow init` sets; undefined leaves what the file has. */
+/** The values `flow setup` sets; undefined leaves what the file has. */
 export interface ConfigUpdate {
   provider?: string;
   mithril?: {
@@ -19,6 +20,8 @@ export interface WriteConfigResult {
   configFile: string;
   /** Where an unreadable old file was copied before being replaced. */
   backupFile?: string;
+  /** The file's new text (what a dry run would have written). */
+  text: string;
 }
 
 /** Owner-only: config.yaml may hold API keys. */
@@ -104,18 +107,27 @@ function writePrivateFile(path: string, text: string): void {
  * Merges `update` into config.yaml and replaces it atomically (temp file + rename), mode 0600.
  * `check` gets a Flow home holding the new file before it replaces the old one; when it throws,
  * nothing is written. An unreadable old file is copied to config.yaml.bak and replaced.
+ * `dryRun` checks the new text the same way and returns it without replacing anything.
  */
-export function writeConfig(configFile: string, update: ConfigUpdate, check: (candidateHome: string) => void = () => {}): WriteConfigResult {
+export function writeConfig(
+  configFile: string,
+  update: ConfigUpdate,
+  check: (candidateHome: string) => void = () => {},
+  options: { dryRun?: boolean } = {},
+): WriteConfigResult {
   const home = dirname(configFile);
-  mkdirSync(home, { recursive: true, mode: DIR_MODE });
+  // A dry run leaves no trace in the Flow home, not even the folder.
+  if (!options.dryRun) mkdirSync(home, { recursive: true, mode: DIR_MODE });
   const { document, unreadable } = readDocument(configFile);
   applyUpdate(document, update);
 
-  const candidateHome = mkdtempSync(join(home, '.init-'));
+  const candidateHome = mkdtempSync(join(options.dryRun ? tmpdir() : home, '.init-'));
   try {
     const candidate = join(candidateHome, 'config.yaml');
-    writePrivateFile(candidate, String(document));
+    const text = String(document);
+    writePrivateFile(candidate, text);
     check(candidateHome);
+    if (options.dryRun) return { configFile, text };
     let backupFile: string | undefined;
     if (unreadable) {
       backupFile = `${configFile}.bak`;
@@ -124,7 +136,7 @@ export function writeConfig(configFile: string, update: ConfigUpdate, check: (ca
     }
     // The rename replaces the old file, so a looser mode it had does not survive.
     renameSync(candidate, configFile);
-    return { configFile, backupFile };
+    return { configFile, backupFile, text };
   } finally {
     rmSync(candidateHome, { recursive: true, force: true });
   }

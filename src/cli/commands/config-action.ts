@@ -29,6 +29,6 @@ export async function showAction(flags: { json?: boolean }): Promise<void> {
   process.stdout.write(
     `${table(['SETTING', 'VALUE', 'SOURCE'], rows, (cell, column) => (column === 2 && cell === 'default' ? c.dim(cell) : cell))}\n`,
   );
-  process.stdout.write(`\nConfig file: ${configFile}${configFileExists ? '' : ' (not created yet: run flow init)'}\n`);
+  process.stdout.write(`\nConfig file: ${configFile}${configFileExists ? '' : ' (not created yet: run flow setup)'}\n`);
   process.stdout.write(`Precedence: arguments > environment variables > config.yaml > defaults\n`);
 }

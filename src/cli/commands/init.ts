@@ -1,30 +1,31 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { action } from '../exit-codes';
-import type { InitFlags } from './init-action';
+import type { InitTemplateFlags } from './init-template-action';
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** `flow init`: a commented task template, as 3.28 writes it (account setup is `flow setup`). */
 export function configureInitCommand(program: Command): void {
   program
     .command('init')
-    .description('Set up Flow: choose a provider and save its settings in $FLOW_HOME/config.yaml (mode 600)')
-    .option('--provider <name>', 'local, ssh or mithril (default: the current one, else mithril with --api-key, else local)')
-    .option('--api-key <key>', 'Mithril API key (never printed; MITHRIL_API_KEY in the environment also works, without init)')
-    .option('--project <name>', 'Mithril project')
-    .option('--region <name>', 'Mithril region')
-    .option('--api-url <url>', 'Mithril API URL (default https://api.mithril.ai)')
-    .option('--ssh-key <id>', 'Mithril SSH key id to add to instances (repeatable)', collect)
-    .option('--non-interactive', 'never prompt: use only the flags (the default when stdin is not a terminal)')
-    .option('--json', 'print the file written and the resulting settings as JSON (keys masked)')
+    .description('Create a task config file (a commented task.yaml template); account setup is flow setup')
+    .option('-o, --output <file>', 'write to FILE (default: print to stdout)')
+    .option('--force', 'overwrite an existing output file')
+    .option('-n, --name <name>', 'seed name (default: the current folder name, else my-task)')
+    .addOption(new Option('--no-unique', 'write unique_name: false (the name is the task id)').hideHelp())
+    .option('-i, --instance-type <type>', 'seed instance_type, e.g. 1xh100, 8xh100, cpu (default 8xh100)')
+    .option('--min-gpu-mem <GB>', 'seed min_gpu_memory_gb instead of an instance type (not with -i)')
+    .option('-c, --command <command>', 'seed command (default: echo "Hello from Flow!" and nvidia-smi)')
+    .option('--image <image>', 'seed image')
+    .option('--env <KEY=VALUE>', 'seed env vars (repeatable, comma-separated: A=1,B=2)', collect, [])
+    .option('--port <ports>', 'seed high ports: 8888,6006 or 3000-3002 (repeatable, >= 1024)', collect, [])
+    .option('--priority <level>', 'seed priority: low, med or high')
+    .option('-m, --max-price-per-hour <USD>', 'seed max_price_per_hour (USD)')
     .addHelpText('after', `
-On a terminal, flow init asks for what the flags do not give; Enter keeps the current value.
-Other keys already in config.yaml are kept.
-
 Examples:
-  flow init
-  flow init --provider local --non-interactive
-  flow init --provider mithril --api-key "$MITHRIL_API_KEY" --project my-project --region us-central1-b --non-interactive`)
-    .action(action(async (flags: InitFlags) => (await import('./init-action')).initAction(flags)));
+  flow init > task.yaml
+  flow init -o task.yaml && flow run task.yaml -i cpu
+  flow init -i 1xh100 --name my-train -c 'python train.py'
+  flow init --port 8888,6006 --env WANDB_KEY=abc,LR=0.001`)
+    .action(action(async (flags: InitTemplateFlags) => (await import('./init-template-action')).initTemplateAction(flags)));
 }

@@ -1,4 +1,4 @@
-// The body of `flow init`, loaded only when it runs (keeps `flow --help` fast).
+// The body of `flow setup`, loaded only when it runs (keeps `flow --help` fast).
 import { explainSettings, loadSettings, type ExplainedSetting } from '../../config/load-config';
 import { flowHome, flowPaths } from '../../config/flow-home';
 import { writeConfig, type ConfigUpdate } from '../../config/write-config';
@@ -6,9 +6,11 @@ import { ValidationError } from '../../domain';
 import { EXIT } from '../exit-codes';
 import { colors, printJson } from '../output';
 import { createPrompter, PromptAborted } from '../prompter';
-import { answersFromFlags, API_KEYS_PAGE, askAnswers, type CurrentValues, type InitFlags } from './init-answers';
+import { writeFileSync } from 'node:fs';
+import { answersFromFlags, API_KEYS_PAGE, askAnswers, type CurrentValues, type SetupFlags } from './setup-answers';
+import { maskedConfigText, resetConfig, showSettings } from './setup-show';
 
-export type { InitFlags } from './init-answers';
+export type { SetupFlags } from './setup-answers';
 
 /** What config.yaml sets now (keys masked); empty when there is no file or it cannot be read. */
 function currentValues(home: string): CurrentValues {
@@ -38,16 +40,38 @@ function checkCandidate(candidateHome: string, configFile: string, update: Confi
   if ((update.provider === 'mithril' || settings.provider === 'mithril') && settings.mithril.apiKey === undefined) {
     throw new ValidationError('mithril.apiKey is not set: provider mithril needs an API key', {
       field: 'mithril.apiKey',
-      suggestions: [`Pass --api-key (create one at ${API_KEYS_PAGE})`, 'Or set MITHRIL_API_KEY in the environment', 'Or run flow init on a terminal to be asked for it'],
+      suggestions: [`Pass --api-key (create one at ${API_KEYS_PAGE})`, 'Or set MITHRIL_API_KEY in the environment', 'Or run flow setup on a terminal to be asked for it'],
     });
   }
 }
 
-function isInteractive(flags: InitFlags): boolean {
-  return !flags.nonInteractive && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
+/** Flags that set a value (not --provider, which only picks what the prompts ask for). */
+function givesValues(flags: SetupFlags): boolean {
+  return [flags.apiKey, flags.project, flags.region, flags.apiUrl, flags.sshKey].some((value) => value !== undefined);
 }
 
-async function askOnTerminal(flags: InitFlags, current: CurrentValues, configFile: string): Promise<ConfigUpdate> {
+/** As 3.28: a terminal asks, unless the flags already say what to write (or --yes / --dry-run). */
+function isInteractive(flags: SetupFlags): boolean {
+  if (flags.yes || flags.nonInteractive || flags.dryRun || givesValues(flags)) return false;
+  return Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
+}
+
+function checkCombination(flags: SetupFlags): void {
+  if (flags.output !== undefined && !flags.dryRun) {
+    throw new ValidationError('--output writes the --dry-run preview: it needs --dry-run', {
+      field: 'output',
+      suggestions: ['flow setup --dry-run --output preview.yaml', 'Leave out --output to save the settings to config.yaml'],
+    });
+  }
+  if (flags.reset && flags.dryRun) {
+    throw new ValidationError('--reset and --dry-run cannot be combined: a dry run removes nothing', {
+      field: 'reset',
+      suggestions: ['Preview with flow setup --dry-run, then reset with flow setup --reset --yes'],
+    });
+  }
+}
+
+async function askOnTerminal(flags: SetupFlags, current: CurrentValues, configFile: string): Promise<ConfigUpdate> {
   const c = colors(process.stderr);
   process.stderr.write(`${c.bold('Flow setup')}: writes ${configFile}\n${c.dim('Enter keeps the value in [brackets]; Ctrl-C quits without writing.')}\n`);
   const prompter = createPrompter(process.stdin, process.stderr);
@@ -74,13 +98,44 @@ function printSummary(configFile: string, entries: ExplainedSetting[], backupFil
     const from = entry?.source.startsWith('env:') ? c.dim(`  (from ${entry.source.slice(4)} in the environment, which wins over config.yaml)`) : '';
     out.push(`  ${label.padEnd(9)} ${value}${from}`);
   }
-  out.push('', 'Next steps:', `  flow doctor              ${c.dim('check that Flow has what it needs')}`, `  flow run "echo hello"    ${c.dim('run a first task')}`);
+  out.push(
+    '',
+    'Next steps:',
+    `  flow doctor              ${c.dim('check that Flow has what it needs')}`,
+    `  flow run "echo hello"    ${c.dim('run a first task')}`,
+    `  flow example             ${c.dim('ready-to-run examples')}`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-export async function initAction(flags: InitFlags): Promise<number> {
+/** The settings as `flow setup` would write them, shown (keys masked) and optionally saved to --output; config.yaml untouched. */
+function dryRun(flags: SetupFlags, configFile: string, update: ConfigUpdate): number {
+  const { text } = writeConfig(configFile, update, (candidateHome) => checkCandidate(candidateHome, configFile, update), { dryRun: true });
+  const preview = maskedConfigText(text);
+  if (flags.output !== undefined) writeFileSync(flags.output, preview);
+  if (flags.json) {
+    printJson({ configFile, dryRun: true, output: flags.output ?? null, config: require('yaml').parse(preview) ?? {} });
+    return EXIT.ok;
+  }
+  process.stdout.write(preview);
+  const saved = flags.output === undefined ? '' : `; preview written to ${flags.output}`;
+  process.stderr.write(`Dry run: ${configFile} was not changed (keys masked above${saved})\n`);
+  return EXIT.ok;
+}
+
+export async function setupAction(flags: SetupFlags): Promise<number> {
+  if (flags.show) {
+    showSettings(flags.json);
+    return EXIT.ok;
+  }
+  checkCombination(flags);
   const home = flowHome();
   const configFile = flowPaths(home).configFile;
+  if (flags.reset) {
+    if (!(await resetConfig(configFile, Boolean(flags.yes || flags.nonInteractive)))) return EXIT.ok;
+    // As 3.28: a reset alone ends here, unless a person at a terminal goes on to set up afresh.
+    if (flags.provider === undefined && !givesValues(flags) && !isInteractive(flags)) return EXIT.ok;
+  }
   const current = currentValues(home);
   let update: ConfigUpdate;
   try {
@@ -90,6 +145,7 @@ export async function initAction(flags: InitFlags): Promise<number> {
     process.stderr.write('Aborted. Nothing written.\n');
     return EXIT.interrupted;
   }
+  if (flags.dryRun) return dryRun(flags, configFile, update);
   const { backupFile } = writeConfig(configFile, update, (candidateHome) => checkCandidate(candidateHome, configFile, update));
   const entries = explainSettings();
   if (flags.json) {

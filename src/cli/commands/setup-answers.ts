@@ -1,16 +1,22 @@
-// What `flow init` will write, from flags (scripts) or from prompts (a person at a terminal).
+// What `flow setup` will write, from flags (scripts) or from prompts (a person at a terminal).
 import type { ConfigUpdate } from '../../config/write-config';
 import { closestNames, PROVIDER_NAMES, ValidationError, type ProviderName } from '../../domain';
 import type { Prompter } from '../prompter';
 
-export interface InitFlags {
+export interface SetupFlags {
   provider?: string;
   apiKey?: string;
   project?: string;
   region?: string;
   apiUrl?: string;
   sshKey?: string[];
+  /** Never prompt (3.28's -y/--yes); `--non-interactive` is a hidden alias. */
+  yes?: boolean;
   nonInteractive?: boolean;
+  dryRun?: boolean;
+  output?: string;
+  show?: boolean;
+  reset?: boolean;
   json?: boolean;
 }
 
@@ -48,7 +54,7 @@ function defaultProvider(current: CurrentValues, apiKeyGiven: boolean): Provider
 }
 
 /** The flag values only (checked); also what answers the matching prompts in interactive mode. */
-function fromFlags(flags: InitFlags): ConfigUpdate {
+function fromFlags(flags: SetupFlags): ConfigUpdate {
   const sshKeys = flags.sshKey?.map((key) => flagText(key, 'mithril.sshKeys', '--ssh-key')!);
   return {
     provider: flags.provider === undefined ? undefined : parseProvider(flags.provider),
@@ -62,7 +68,7 @@ function fromFlags(flags: InitFlags): ConfigUpdate {
   };
 }
 
-export function answersFromFlags(flags: InitFlags, current: CurrentValues): ConfigUpdate {
+export function answersFromFlags(flags: SetupFlags, current: CurrentValues): ConfigUpdate {
   const update = fromFlags(flags);
   return { ...update, provider: update.provider ?? defaultProvider(current, update.mithril?.apiKey !== undefined) };
 }
@@ -84,7 +90,7 @@ function shown(value: unknown): string {
 }
 
 /** Prompts for what no flag gave; Enter keeps the value shown in brackets. */
-export async function askAnswers(flags: InitFlags, current: CurrentValues, prompter: Prompter, env: NodeJS.ProcessEnv, screen: NodeJS.WriteStream): Promise<ConfigUpdate> {
+export async function askAnswers(flags: SetupFlags, current: CurrentValues, prompter: Prompter, env: NodeJS.ProcessEnv, screen: NodeJS.WriteStream): Promise<ConfigUpdate> {
   const given = fromFlags(flags);
   const provider =
     given.provider ??
