@@ -31,6 +31,7 @@ import {
 import { openConnection } from './connection';
 import { OPEN_CLAUSE, statusClause } from './execution-status';
 import { progressOf } from './read-task-state';
+import type { TaskPlan } from './plan';
 import { preflightTask } from './preflight';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
@@ -154,6 +155,25 @@ export class Flow {
     return startWithFreshId(name, (taskId) => {
       const input: TaskInput = { taskId, name, provider, config: parsed, codeDir: options.codeDir ?? process.cwd(), providerSettings: settings.providerSettings };
       return this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', taskStartOptions(input));
+    });
+  }
+
+  /**
+   * What submit() would do now, without submitting: the same validation and preflight (a config
+   * submit() refuses is refused here the same way), then the offer and price the task would get
+   * (or why it would wait), its worst-case cost, volumes, ports and env keys. See client/plan.
+   */
+  async plan(config: TaskConfigInput | string, options: Pick<SubmitOptions, 'settings'> = {}): Promise<TaskPlan> {
+    const parsed = this.validate(config, {});
+    const settings = options.settings ?? this.submissionSettings();
+    const provider = parsed.provider ?? settings.provider;
+    await this.preflight(parsed, settings);
+    const { planTask } = await import('./plan');
+    return planTask(parsed, {
+      providerName: provider,
+      provider: this.registry!.get(provider, settings.providerSettings),
+      name: parsed.name ?? defaultTaskName(parsed.command),
+      warnings: providerWarnings(parsed, provider),
     });
   }
 
