@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Flow, ListTasksOptions, SubmissionSettings, TaskSummary } from '../client/flow';
 import { DaemonApi, DaemonUnreachableError } from '../client/daemon-api';
+import type { TaskPlan } from '../client/plan';
 import type { TaskProgress } from '../client/task';
 import { flowPaths } from '../config/flow-home';
 import { loadSettings, taskProviderSettings } from '../config/load-config';
@@ -13,6 +14,8 @@ import { colors } from './output';
 export interface TaskBackend {
   /** forceNew: a new task even when config.idempotencyKey already named one. */
   submit(config: TaskConfigInput, options?: { forceNew?: boolean }): Promise<string>;
+  /** What submit() would do now (offer, price, worst case), or its refusal; submits nothing. */
+  plan(config: TaskConfigInput): Promise<TaskPlan>;
   /** A pipeline mapping (as in pipeline.yaml, already checked by the caller); returns its id. */
   submitPipeline(pipeline: unknown): Promise<string>;
   /** Full id from an id or a unique prefix; TaskNotFoundError / ambiguous ValidationError. */
@@ -36,6 +39,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSett
   let api = initial;
   return {
     submit: (config, options) => api.submit(config, process.cwd(), settings, options),
+    plan: (config) => api.plan(config, settings),
     submitPipeline: (pipeline) => api.submitPipeline(pipeline, process.cwd(), settings),
     resolve: (idOrPrefix) => api.resolve(idOrPrefix),
     /** Survives a daemon restart: the task goes on, so reconnect and keep waiting. */
@@ -64,6 +68,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSett
 function sdkBackend(flow: Flow, logs: LogStore, settings: SubmissionSettings): TaskBackend {
   return {
     submit: (config, options) => flow.submit(config, {}, { settings, forceNew: options?.forceNew }),
+    plan: (config) => flow.plan(config, { settings }),
     submitPipeline: (pipeline) => flow.pipeline(pipeline as never, { settings }).submit(),
     resolve: async (idOrPrefix) => (await import('../client/resolve-task-id')).resolveTaskId(flow.client, idOrPrefix),
     wait: (taskId) => flow.task(taskId).wait(),

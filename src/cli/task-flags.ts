@@ -7,18 +7,53 @@ import { colors } from './output';
 // Task files are read in src/config/task-file (the SDK reads them too).
 export { loadTaskFile, looksLikeTaskFile } from '../config/task-file';
 
+/** `flow run` flags that describe the task (as commander names them). */
 export interface RunFlags {
   instanceType?: string;
+  numInstances?: string;
+  /** Hidden old spelling of --num-instances. */
   nodes?: string;
+  name?: string;
+  region?: string;
+  maxPricePerHour?: string;
+  /** Hidden old spelling of --max-price-per-hour. */
+  maxPrice?: string;
+  image?: string;
   env: string[];
   secret: string[];
   volume: string[];
-  maxPrice?: string;
+  mount: string[];
+  port: string[];
+  uploadCode?: boolean;
+  idempotencyKey?: string;
   maxRunTime?: string;
-  image?: string;
   provider?: string;
-  name?: string;
   workdir?: string;
+  unique?: boolean;
+  priority?: string;
+  sshKeys: string[];
+  codeRoot?: string;
+}
+
+/** What `flow run [CONFIG_FILE|COMMAND] [EXTRA_ARGS...]` names: a task file, a command, or both (the command replaces the file's). */
+export interface RunTarget {
+  file?: string;
+  command?: string;
+}
+
+/**
+ * As the Python CLI 3.28: the first word is a task file only if it ends in .yaml/.yml (and
+ * exists, or is one word); otherwise it and the extra words are joined into the command.
+ */
+export function runTarget(first: string | undefined, extra: string[]): RunTarget {
+  if (first === undefined) {
+    throw new ValidationError('flow run needs something to run: a command or a task file', {
+      field: 'command',
+      suggestions: ['e.g. flow run "python train.py" -i a100, or flow run task.yaml', 'Pass words that start with "-" after --: flow run -- ls -la'],
+    });
+  }
+  if (looksLikeTaskFile(first)) return { file: first, command: extra.length > 0 ? extra.join(' ') : undefined };
+  return { command: [first, ...extra].join(' ') };
 }
 
 /** "-e KEY=VALUE" pairs → record; names the flag and the bad item. */
@@ -55,39 +90,103 @@ function parseNumber(text: string, field: string, hint: string): number {
   return value;
 }
 
+/** "--port 8080" → 8080; ports below 1024 need root on the instance (3.28 refuses them too). */
+function parsePort(text: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(port >= 1024 && port <= 65535)) {
+    throw new ValidationError(`ports: '--port ${text}' must be a whole number from 1024 to 65535`, {
+      field: 'ports',
+      suggestions: ['Use an unprivileged port, e.g. --port 8080 (ports below 1024 need root)'],
+    });
+  }
+  return port;
+}
+
+type VolumeFlag = { name: string; mountPath?: string };
+
 /** "-v data" or "-v data:/mnt/data" → volume spec. */
-function parseVolume(text: string): { name: string; mountPath?: string } {
+function parseVolume(text: string): VolumeFlag {
   const at = text.indexOf(':');
   return at < 0 ? { name: text } : { name: text.slice(0, at), mountPath: text.slice(at + 1) };
 }
 
-/** Builds the config from a command or task file plus flags (flags win). Nothing is submitted here. */
-export function configFromFlags(target: string, flags: RunFlags): TaskConfigInput {
-  const file: TaskFile | undefined = looksLikeTaskFile(target) ? readTaskFile(target) : undefined;
-  const base: Record<string, unknown> = file ? file.config : { command: target };
+/** "--mount data" (at /volumes/data) or "--mount /mnt/data=data" (TARGET=NAME) → volume spec. */
+function parseMount(text: string): VolumeFlag {
+  const at = text.indexOf('=');
+  if (at < 0) return { name: text };
+  const [target, name] = [text.slice(0, at), text.slice(at + 1)];
+  if (!target.startsWith('/')) {
+    const swapped = name.startsWith('/') ? `--mount ${name}=${target}` : `--mount /volumes/${name}=${name}`;
+    throw new ValidationError(`volumes: '--mount ${text}': the target (before "=") must be an absolute path`, {
+      field: 'volumes',
+      suggestions: [`Write it as TARGET=NAME, e.g. ${swapped}`],
+    });
+  }
+  return { name, mountPath: target };
+}
+
+/** Flags name volumes to add; one the file also names is the flag's (its mount path wins). */
+function mergeVolumes(base: unknown, flags: VolumeFlag[]): unknown[] {
+  const fromFile = Array.isArray(base) ? (base as Array<Record<string, unknown>>) : [];
+  const merged = fromFile.map((volume) => {
+    const flag = flags.find((f) => f.name === volume.name);
+    return flag === undefined ? volume : { ...volume, ...(flag.mountPath === undefined ? {} : { mountPath: flag.mountPath }) };
+  });
+  const fileNames = new Set(fromFile.map((volume) => volume.name));
+  return [...merged, ...flags.filter((flag) => !fileNames.has(flag.name))];
+}
+
+/** The "what to run on" fields: `-i` replaces all of them, so a file's min_gpu_memory_gb never conflicts with it. */
+const INSTANCE_CHOICE_FIELDS = ['instanceType', 'minGpuMemoryGb', 'minCpus', 'minMemoryGb'] as const;
+
+/**
+ * Builds the config from a command or task file plus flags (flags the user typed win; env and
+ * secrets merge key by key). Nothing is submitted here. Warnings (fields accepted but not
+ * honoured) go to `onWarning` (default: stderr).
+ */
+export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (warning: string) => void = warn): TaskConfigInput {
+  const file: TaskFile | undefined = target.file === undefined ? undefined : readTaskFile(target.file);
+  const base: Record<string, unknown> = file ? file.config : {};
   const config: Record<string, unknown> = { ...base };
-  if (flags.instanceType !== undefined) config.instanceType = flags.instanceType;
-  if (flags.nodes !== undefined) config.numInstances = parseNumber(flags.nodes, 'numInstances', 'Use -n 1 to 100');
+  if (target.command !== undefined) config.command = target.command;
+  if (flags.instanceType !== undefined) {
+    for (const field of INSTANCE_CHOICE_FIELDS) delete config[field];
+    config.instanceType = flags.instanceType;
+  }
+  const nodes = flags.numInstances ?? flags.nodes;
+  if (nodes !== undefined) config.numInstances = parseNumber(nodes, 'numInstances', 'Use -N 1 to 100');
   if (flags.env.length > 0) config.env = { ...(base.env as object), ...parsePairs(flags.env, '-e', 'env') };
   if (flags.secret.length > 0) config.secrets = { ...(base.secrets as object), ...parsePairs(flags.secret, '--secret', 'secrets') };
-  if (flags.volume.length > 0) config.volumes = [...((base.volumes as unknown[]) ?? []), ...flags.volume.map(parseVolume)];
-  if (flags.maxPrice !== undefined) config.maxPricePerHour = parseNumber(flags.maxPrice, 'maxPricePerHour', 'Use dollars per hour, e.g. --max-price 2.5');
+  const volumes = [...flags.volume.map(parseVolume), ...flags.mount.map(parseMount)];
+  if (volumes.length > 0) config.volumes = mergeVolumes(base.volumes, volumes);
+  if (flags.port.length > 0) config.ports = [...new Set([...((base.ports as number[] | undefined) ?? []), ...flags.port.map(parsePort)])];
+  const maxPrice = flags.maxPricePerHour ?? flags.maxPrice;
+  if (maxPrice !== undefined) config.maxPricePerHour = parseNumber(maxPrice, 'maxPricePerHour', 'Use dollars per instance-hour, e.g. -m 2.5');
   if (flags.maxRunTime !== undefined) config.maxRunTimeHours = parseDurationHours(flags.maxRunTime, 'maxRunTimeHours');
-  if (flags.image !== undefined) config.image = flags.image;
-  if (flags.provider !== undefined) config.provider = flags.provider;
-  if (flags.name !== undefined) config.name = flags.name;
-  if (flags.workdir !== undefined) config.workingDir = flags.workdir;
+  if (flags.sshKeys.length > 0) config.sshKeys = flags.sshKeys;
+  const plain: Array<[keyof RunFlags, string]> = [
+    ['image', 'image'],
+    ['provider', 'provider'],
+    ['name', 'name'],
+    ['region', 'region'],
+    ['workdir', 'workingDir'],
+    ['uploadCode', 'uploadCode'],
+    ['idempotencyKey', 'idempotencyKey'],
+    ['unique', 'uniqueName'],
+    ['priority', 'priority'],
+    ['codeRoot', 'codeRoot'],
+  ];
+  for (const [flag, field] of plain) if (flags[flag] !== undefined) config[field] = flags[flag];
   if (file) {
     // Errors for fields the file sets point at its lines; flag values are named plainly.
     parseTaskFileConfig(file, config);
-    warn(file.warnings);
+    file.warnings.forEach((warning) => onWarning(warning));
   }
-  if (hasProviderNotes(config)) warn(providerWarnings(config, (config.provider as string | undefined) ?? loadSettings().provider));
+  if (hasProviderNotes(config)) providerWarnings(config, (config.provider as string | undefined) ?? loadSettings().provider).forEach((warning) => onWarning(warning));
   return config as TaskConfigInput;
 }
 
 /** Fields accepted but not honoured: said on stderr, the run goes on. */
-function warn(warnings: string[]): void {
-  const c = colors(process.stderr);
-  for (const warning of warnings) process.stderr.write(`${c.yellow('Warning:')} ${warning}\n`);
+function warn(warning: string): void {
+  process.stderr.write(`${colors(process.stderr).yellow('Warning:')} ${warning}\n`);
 }

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { DaemonError, errorFromJson, type ErrorJson, type TaskConfigInput, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import { API_ROUTES } from '../daemon/api-protocol';
 import type { ListTasksOptions, SubmissionSettings, TaskSummary } from './flow';
+import type { TaskPlan } from './plan';
 import type { TaskProgress } from './task';
 
 /** The socket could not be reached or the connection dropped (e.g. the daemon restarted). */
@@ -38,6 +39,18 @@ export class DaemonApi {
 
   async submit(config: TaskConfigInput, codeDir: string, settings: SubmissionSettings, options: { forceNew?: boolean } = {}): Promise<string> {
     return (await this.call<{ taskId: string }>('POST', API_ROUTES.tasks, { config, codeDir, settings, forceNew: options.forceNew })).taskId;
+  }
+
+  async plan(config: TaskConfigInput, settings: SubmissionSettings): Promise<TaskPlan> {
+    try {
+      return (await this.call<{ plan: TaskPlan }>('POST', API_ROUTES.plans, { config, settings })).plan;
+    } catch (error) {
+      // A daemon started by an older Flow lacks the route: say how to get a current one.
+      if (error instanceof Error && error.message.startsWith('no such API route')) {
+        throw new DaemonError('The running Flow daemon is older than this CLI (it cannot plan a task)', ['Restart it with: flow daemon stop (the next command starts it again; running tasks resume)']);
+      }
+      throw error;
+    }
   }
 
   async submitPipeline(pipeline: unknown, codeDir: string, settings: SubmissionSettings): Promise<string> {

@@ -31,6 +31,7 @@ import {
 import { openConnection } from './connection';
 import { OPEN_CLAUSE, statusClause } from './execution-status';
 import { progressOf } from './read-task-state';
+import type { TaskPlan } from './plan';
 import { preflightTask } from './preflight';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
@@ -163,6 +164,25 @@ export class Flow {
     if (parsed.idempotencyKey !== undefined && !options.forceNew) return startOnceForKey(this.client, name, parsed.idempotencyKey, start);
     if (!parsed.uniqueName) return startNamed(name, start);
     return startWithFreshId(name, start);
+  }
+
+  /**
+   * What submit() would do now, without submitting: the same validation and preflight (a config
+   * submit() refuses is refused here the same way), then the offer and price the task would get
+   * (or why it would wait), its worst-case cost, volumes, ports and env keys. See client/plan.
+   */
+  async plan(config: TaskConfigInput | string, options: Pick<SubmitOptions, 'settings'> = {}): Promise<TaskPlan> {
+    const parsed = this.validate(config, {});
+    const settings = options.settings ?? this.submissionSettings();
+    const provider = parsed.provider ?? settings.provider;
+    await this.preflight(parsed, settings);
+    const { planTask } = await import('./plan');
+    return planTask(parsed, {
+      providerName: provider,
+      provider: this.registry!.get(provider, settings.providerSettings),
+      name: parsed.name ?? defaultTaskName(parsed.command),
+      warnings: providerWarnings(parsed, provider),
+    });
   }
 
   /** One config from a command, a task file or an object, plus overrides; errors name the field (and file line). */

@@ -9,6 +9,8 @@ export const MAX_SOCKET_PATH = 100;
 
 export const API_ROUTES = {
   tasks: '/v1/tasks',
+  /** POST { config, settings } → { plan }: what submitting would do now; submits nothing (flow run -d). */
+  plans: '/v1/plans',
   /** POST { pipeline, codeDir } → { taskId } (the pipeline's id) */
   pipelines: '/v1/pipelines',
   /** ?task=<id or unique prefix> → { taskId } */

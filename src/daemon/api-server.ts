@@ -67,6 +67,10 @@ async function route(flow: Flow, request: IncomingMessage): Promise<unknown> {
     const { config, ...rest } = await readJson(request);
     return { taskId: await flow.submit(config as never, {}, submitOptions(rest)) };
   }
+  if (path === API_ROUTES.plans && request.method === 'POST') {
+    const { config, ...rest } = await readJson(request);
+    return { plan: await flow.plan(config as never, { settings: submitOptions(rest).settings }) };
+  }
   if (path === API_ROUTES.pipelines && request.method === 'POST') {
     const { pipeline, ...rest } = await readJson(request);
     return { taskId: await flow.pipeline(pipeline as never, submitOptions(rest)).submit() };

@@ -234,6 +234,6 @@ describe('flow CLI without a daemon', { timeout: 60_000 }, () => {
   test('run --help says that --max-run-time 0 means no limit', async () => {
     const help = await runCli(['run', '--help'], { env });
     assert.equal(help.code, 0, help.stderr);
-    assert.match(help.stdout, /--max-run-time <duration>\s+stop the task after this long, e\.g\. 90s, 30m, 2h;\s+0 = no limit/);
+    assert.match(help.stdout, /--max-run-time <duration>\s+stop the task after this long, e\.g\. 90s, 30m,\s+2h;\s+0 = no limit/);
   });
 });

@@ -52,8 +52,8 @@ async function runExample(name: string, flags: ExampleFlags): Promise<number> {
     writeFileSync(file, exampleYaml(name, { uniqueName: true }));
     const { runAction } = await import('./run-action');
     // Only what an example needs: flow run's defaults otherwise.
-    const runFlags = { env: [], secret: [], volume: [], json: flags.json, yes: flags.yes } as RunCommandFlags;
-    return await runAction(file, runFlags);
+    const runFlags: RunCommandFlags = { env: [], secret: [], volume: [], mount: [], port: [], sshKeys: [], json: flags.json, yes: flags.yes };
+    return await runAction(file, [], runFlags);
   } finally {
     removeFolder();
     process.removeListener('exit', removeFolder);

@@ -1,79 +1,80 @@
-import { TaskFailedError, assertProviderAvailable, isTerminal, parseTaskConfig } from '../../domain';
+import { ValidationError, assertProviderAvailable, parseTaskConfig } from '../../domain';
 import { loadSettings } from '../../config/load-config';
 import { isPipelineFile } from '../../config/pipeline-file';
 import { openBackend } from '../backend';
-import { followTaskLog } from '../../logs/follow-task';
-import { mergeLines } from '../../logs/merge-lines';
 import { EXIT } from '../exit-codes';
-import { colors, printJson, statusColor } from '../output';
-import { exitWhenFlushed, writeOut } from '../process-exit';
-import { createRunProgress } from '../run-progress';
-import { watchStatus } from '../status-watcher';
-import { configFromFlags, type RunFlags } from '../task-flags';
+import { printJson } from '../output';
+import { planText } from '../plan-output';
+import { confirmSpend } from '../spend-gate';
+import { configFromFlags, runTarget, type RunFlags } from '../task-flags';
+import { followRun, type WaitUntil } from './run-follow';
 
 export interface RunCommandFlags extends RunFlags {
+  waitUntil?: string;
   detach?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  forceNew?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
 
-/** Submits, then (attached) streams status and output until the end; returns the exit code. */
-export async function runAction(target: string, flags: RunCommandFlags): Promise<number> {
-  if (/\.ya?ml$/i.test(target) && isPipelineFile(target)) return (await import('./run-pipeline')).runPipelineAction(target, flags);
-  const config = configFromFlags(target, flags);
+const WAIT_UNTIL: readonly string[] = ['submitted', 'running', 'completed'];
+
+/** --wait-until (3.28 spells the end `terminal`; both are accepted), and --detach as `submitted`. */
+export function waitUntilOf(flags: Pick<RunCommandFlags, 'waitUntil' | 'detach'>): WaitUntil {
+  const given = flags.waitUntil === 'terminal' ? 'completed' : flags.waitUntil;
+  if (given !== undefined && !WAIT_UNTIL.includes(given)) {
+    throw new ValidationError(`--wait-until: '${flags.waitUntil}' is not one of ${WAIT_UNTIL.join(', ')}`, {
+      field: 'waitUntil',
+      suggestions: ['submitted prints the id at once (= --detach), running returns once it runs, completed follows it to the end (the default)'],
+    });
+  }
+  if (flags.detach && given !== undefined && given !== 'submitted') {
+    throw new ValidationError(`--detach means --wait-until submitted, not --wait-until ${flags.waitUntil}`, { field: 'waitUntil', suggestions: ['Give one of the two'] });
+  }
+  return flags.detach ? 'submitted' : ((given ?? 'completed') as WaitUntil);
+}
+
+/**
+ * `flow run [CONFIG_FILE|COMMAND] [EXTRA_ARGS...]`: a dry run prints the plan; otherwise the
+ * high-spend gate, the submission, then (unless --wait-until submitted) progress and output.
+ * Returns the exit code: attached, the task's own.
+ */
+export async function runAction(first: string | undefined, extra: string[], flags: RunCommandFlags): Promise<number> {
+  const waitUntil = waitUntilOf(flags);
+  const target = runTarget(first, extra);
+  if (target.file !== undefined && isPipelineFile(target.file)) {
+    return (await import('./run-pipeline')).runPipelineAction(target.file, flags, waitUntil, target.command);
+  }
+  // The dry run shows warnings in its plan rather than on stderr.
+  const warnings: string[] = [];
+  const config = configFromFlags(target, flags, flags.dryRun ? (warning) => warnings.push(warning) : undefined);
   // Invalid input stops here: nothing is submitted, no daemon started. (The daemon checks the
-  // rest — working folder, instance type offered — before it submits.)
+  // rest — working folder, instance type offered — before it plans or submits.)
   const { numInstances, provider } = parseTaskConfig(config);
   assertProviderAvailable(provider ?? loadSettings().provider);
   const backend = await openBackend();
-  const taskId = await backend.submit(config);
-  if (flags.detach) {
-    if (flags.json) printJson({ taskId });
-    else process.stdout.write(`${taskId}\n`);
-    await backend.close();
-    return EXIT.ok;
-  }
-  const c = colors(process.stderr, flags.json);
-  const say = (text: string) => !flags.json && process.stderr.write(`${text}\n`);
-  // --quiet keeps only the task's output and errors.
-  const note = (text: string) => !flags.quiet && say(text);
-  note(c.dim(`Task ${taskId} submitted`));
-  const progress = createRunProgress({ stream: process.stderr, quiet: flags.quiet, json: flags.json });
-  process.once('SIGINT', () => {
-    progress.stop();
-    say(`\nDetached; ${taskId} keeps running.\n  follow: flow logs ${taskId} -f\n  cancel: flow cancel ${taskId}`);
-    void exitWhenFlushed(EXIT.interrupted);
-  });
-
-  // Transitions along the way; the final status is printed once, below, with its reason.
-  const stopWatching = watchStatus(backend, taskId, (status, waitingReason) => !isTerminal(status) && progress.status(status, waitingReason));
-  const ended = backend.wait(taskId);
-  ended.catch(() => undefined); // handled below, after the log is drained
   try {
-    if (!flags.json) {
-      // A gang's ranks are followed together, each line prefixed with its rank.
-      const ranks = Array.from({ length: numInstances }, (_, rank) => rank);
-      const streams = ranks.map((rank) => followTaskLog(backend.logs, taskId, rank, { ended }));
-      for await (const { source, line } of mergeLines(streams)) {
-        progress.beforeOutput();
-        await writeOut(numInstances > 1 ? `[rank ${source}] ${line}\n` : `${line}\n`);
-      }
+    if (flags.dryRun) {
+      const plan = await backend.plan(config);
+      plan.warnings = [...new Set([...warnings, ...plan.warnings])];
+      if (flags.json) printJson(plan);
+      else process.stdout.write(planText(plan, process.stdout));
+      return EXIT.ok;
     }
-    const outcome = await ended;
-    stopWatching();
-    progress.stop();
-    if (flags.json) printJson(outcome);
-    const reason = outcome.reason === 'exit' ? '' : ` (${outcome.reason})`;
-    if (outcome.status === 'completed') note(statusColor(outcome.status, c)(`● ${outcome.status}${reason}`));
-    else say(statusColor(outcome.status, c)(`● ${outcome.status}${reason}`));
-    return outcome.status === 'completed' ? EXIT.ok : EXIT.failure;
-  } catch (error) {
-    stopWatching();
-    progress.stop();
-    if (!(error instanceof TaskFailedError)) throw error;
-    if (flags.json) printJson({ taskId, status: 'failed', exitCode: error.exitCode, message: error.message });
-    say(c.red(`● failed: ${error.message}`));
-    return error.exitCode !== null && error.exitCode > 0 && error.exitCode < 256 ? error.exitCode : EXIT.failure;
+    // -y skips the gate, and with it the plan's round trip.
+    if (!flags.yes && !(await confirmSpend(await backend.plan(config), false))) {
+      process.stderr.write('Not submitted.\n');
+      return EXIT.interrupted;
+    }
+    const taskId = await backend.submit(config, { forceNew: flags.forceNew });
+    if (waitUntil === 'submitted') {
+      if (flags.json) printJson({ taskId });
+      else process.stdout.write(`${taskId}\n`);
+      return EXIT.ok;
+    }
+    return await followRun(backend, taskId, numInstances, flags, waitUntil);
   } finally {
     await backend.close();
   }

@@ -8,20 +8,33 @@ import { EXIT } from '../exit-codes';
 import { exitWhenFlushed, writeOut } from '../process-exit';
 import { colors, printJson, statusColor } from '../output';
 import type { RunCommandFlags } from './run-action';
+import type { WaitUntil } from './run-follow';
 
 /** Flags that describe one task; a pipeline sets them per step in its file. */
-const TASK_FLAGS = ['instanceType', 'nodes', 'maxPrice', 'maxRunTime', 'image', 'provider', 'name', 'workdir'] as const;
+const TASK_FLAGS = [
+  'instanceType', 'numInstances', 'nodes', 'name', 'region', 'maxPricePerHour', 'maxPrice', 'maxRunTime', 'image', 'provider', 'workdir',
+  'uploadCode', 'idempotencyKey', 'forceNew', 'unique', 'priority', 'codeRoot',
+] as const;
+const TASK_LIST_FLAGS = ['env', 'secret', 'volume', 'mount', 'port', 'sshKeys'] as const;
 
-export async function runPipelineAction(path: string, flags: RunCommandFlags): Promise<number> {
-  const given = TASK_FLAGS.find((flag) => flags[flag] !== undefined) ?? (flags.env.length || flags.secret.length || flags.volume.length ? 'env/secret/volume' : undefined);
+export async function runPipelineAction(path: string, flags: RunCommandFlags, waitUntil: WaitUntil, command?: string): Promise<number> {
+  const given = TASK_FLAGS.find((flag) => flags[flag] !== undefined) ?? TASK_LIST_FLAGS.find((flag) => flags[flag].length > 0);
   if (given) {
     throw new ValidationError(`${given}: task flags do not apply to a pipeline file`, { field: given, suggestions: [`Set it per step in ${path}`] });
+  }
+  if (command !== undefined) {
+    throw new ValidationError(`command: '${command}' after a pipeline file: each step has its command in the file`, { field: 'command', suggestions: [`Set it per step in ${path}`] });
+  }
+  // A pipeline's plan would be its steps' plans; until then, refused rather than half done.
+  if (flags.dryRun || waitUntil === 'running') {
+    const flag = flags.dryRun ? '--dry-run' : '--wait-until running';
+    throw new ValidationError(`${flag}: not supported for a pipeline file yet`, { field: flags.dryRun ? 'dryRun' : 'waitUntil', suggestions: ['Run it attached, or with --detach'] });
   }
   const { config, raw } = readPipelineFile(path); // invalid input stops here: nothing submitted
   const backend = await openBackend();
   try {
     const pipelineId = await backend.submitPipeline(raw);
-    if (flags.detach) {
+    if (waitUntil === 'submitted') {
       if (flags.json) printJson({ taskId: pipelineId });
       else process.stdout.write(`${pipelineId}\n`);
       return EXIT.ok;
