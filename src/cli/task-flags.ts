@@ -3,12 +3,13 @@ import { hasProviderNotes, providerWarnings } from '../config/provider-notes';
 import { looksLikeTaskFile, parseTaskFileConfig, readTaskFile, type TaskFile } from '../config/task-file';
 import { ValidationError, type TaskConfigInput } from '../domain';
 import { colors } from './output';
+import { pythonRunFlagFields, type PythonRunFlags } from './python-run-flags';
 
 // Task files are read in src/config/task-file (the SDK reads them too).
 export { loadTaskFile, looksLikeTaskFile } from '../config/task-file';
 
 /** `flow run` flags that describe the task (as commander names them). */
-export interface RunFlags {
+export interface RunFlags extends PythonRunFlags {
   instanceType?: string;
   numInstances?: string;
   /** Hidden old spelling of --num-instances. */
@@ -177,11 +178,15 @@ export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (
     ['codeRoot', 'codeRoot'],
   ];
   for (const [flag, field] of plain) if (flags[flag] !== undefined) config[field] = flags[flag];
+  // 3.28's flags for Python-only fields: the verdicts of a task file, naming the flag.
+  const python = pythonRunFlagFields(flags);
+  Object.assign(config, python.fields);
   if (file) {
     // Errors for fields the file sets point at its lines; flag values are named plainly.
     parseTaskFileConfig(file, config);
     file.warnings.forEach((warning) => onWarning(warning));
   }
+  python.warnings.forEach((warning) => onWarning(warning));
   if (hasProviderNotes(config)) providerWarnings(config, (config.provider as string | undefined) ?? loadSettings().provider).forEach((warning) => onWarning(warning));
   return config as TaskConfigInput;
 }

@@ -79,14 +79,14 @@ describe('flow on a pseudo-terminal', { timeout: 240_000 }, () => {
 
   test('error paths keep their exit codes on a TTY', async () => {
     const cases: Array<[string[], number, RegExp]> = [
-      [['run', 'true', '-i', 'a1000'], 2, /Unknown instance type 'a1000'/],
-      [['run', 'true', '-e', 'NOEQUALS'], 2, /KEY=VALUE/],
-      [['status', 'nope-zzzzzz'], 3, /not found/],
-      [['logs', taskId, '--since', 'soon'], 2, /since/],
-      [['cancel', 'nope-zzzzzz'], 3, /nope-zzzzzz/],
-      [['cancel'], 2, /--all/],
-      [['volumes', 'delete', 'no-such-volume', '--yes'], 3, /no-such-volume/],
-      [['instances', '--provider', 'lokal'], 2, /provider/],
+      [['run', 'true', '-i', 'a1000'], 3, /Unknown instance type 'a1000'/],
+      [['run', 'true', '-e', 'NOEQUALS'], 3, /KEY=VALUE/],
+      [['status', 'nope-zzzzzz'], 4, /not found/],
+      [['logs', taskId, '--since', 'soon'], 3, /since/],
+      [['cancel', 'nope-zzzzzz'], 4, /nope-zzzzzz/],
+      [['cancel'], 3, /--all/],
+      [['volumes', 'delete', 'no-such-volume', '--yes'], 4, /no-such-volume/],
+      [['instances', '--provider', 'lokal'], 3, /provider/],
       [['ssh', taskId], 1, /not supported by provider local/],
       [['frobnicate'], 2, /unknown command/],
     ];

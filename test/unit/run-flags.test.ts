@@ -24,6 +24,19 @@ describe('flow run positionals and flags', () => {
     assert.match(catchValidation(() => runTarget(undefined, [])).message, /flow run needs something to run/);
   });
 
+  test('3.28 flags for Python-only fields get the task file\'s verdicts, naming the flag', () => {
+    const warnings: string[] = [];
+    const config = configFromFlags({ command: 'echo hi' }, flags({ placement: 'auto', uploadStrategy: 'none', uploadMode: 'scp-before-start', uploadTimeout: '900', distributedMode: 'auto' }), (w) => warnings.push(w));
+    assert.equal(config.uploadCode, false, '--upload-strategy none = --no-upload-code');
+    assert.deepEqual(warnings, [
+      '--placement: ignored: Flow runs on the provider you choose (--provider or config.yaml)',
+      '--upload-timeout: ignored: Flow puts the code in place before the command starts, with no upload time limit',
+    ]);
+    assert.match(catchValidation(() => configFromFlags({ command: 'true' }, flags({ k8s: 'prod' }), () => undefined)).message, /^--k8s: Flow does not run tasks on Kubernetes clusters/);
+    assert.match(catchValidation(() => configFromFlags({ command: 'true' }, flags({ slurm: true }), () => undefined)).message, /^--slurm: Slurm scripts are not supported/);
+    assert.match(catchValidation(() => configFromFlags({ command: 'true' }, flags({ placement: 'moon' }), () => undefined)).message, /^--placement: must be one of mithril, auto/);
+  });
+
   test('-i replaces the file\'s whole instance choice; flags win, env merges, volumes of the same name take the flag\'s path', () => {
     const file = join(dir, 'task.yaml');
     writeFileSync(file, ['command: echo hi', 'instance_type: [a100, h100]', 'min_cpus: 4', 'env: {A: file, B: kept}', 'ports: [8080]', 'volumes:', '  - {name: data, size_gb: 5}', ''].join('\n'));

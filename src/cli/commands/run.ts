@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
 import { action } from '../exit-codes';
+import { addPythonRunFlags } from '../python-run-flags';
 import type { RunCommandFlags } from './run-action';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Flags as the Python Flow CLI 3.28 spells them; old spellings stay as hidden aliases. */
 export function configureRunCommand(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('Run a command (or a task.yaml / pipeline.yaml) as a durable task')
     .argument('[CONFIG_FILE|COMMAND]', 'a task or pipeline file (*.yaml, *.yml), or the command to run')
@@ -41,7 +42,8 @@ export function configureRunCommand(program: Command): void {
     .addOption(new Option('--no-unique', 'the task id is its name (a live task of that name is a conflict)').hideHelp())
     .addOption(new Option('--priority <priority>', 'low | med | high').hideHelp())
     .addOption(new Option('-k, --ssh-keys <key>', 'SSH key for the instances (repeatable)').argParser(collect).default([]).hideHelp())
-    .addOption(new Option('--code-root <path>', 'the folder whose code the task runs').hideHelp())
+    .addOption(new Option('--code-root <path>', 'the folder whose code the task runs').hideHelp());
+  addPythonRunFlags(run)
     .addHelpText('after', `
 Examples:
   flow run "python train.py" -i a100
