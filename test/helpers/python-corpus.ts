@@ -65,6 +65,7 @@ export const PYTHON_REFUSALS = {
 export const localProviderWarning = {
   image: (image: string) => `image: '${image}' ignored: provider local runs the command on this machine, not in a container`,
   region: (region: string) => `region: provider local runs on this machine; region ${region} is ignored`,
+  priority: (priority: string) => `priority: provider local has no price tiers; priority ${priority} is recorded only`,
 };
 
 export interface RunnableCase {
@@ -127,7 +128,7 @@ export const RUNNABLE: RunnableCase[] = [
       priority: 'high',
     },
     warnings: [],
-    providerWarnings: [],
+    providerWarnings: [localProviderWarning.priority('high')],
     stdout: 'alternatives=8xh100,4xa100 price=12.5\n',
     name: 'py328-list-5d0c2b',
   },
@@ -157,7 +158,7 @@ export const RUNNABLE: RunnableCase[] = [
       ['upload_timeout', PYTHON_WARNINGS.uploadTimeout],
       ['web_endpoint', PYTHON_WARNINGS.webEndpoint],
     ],
-    providerWarnings: [localProviderWarning.image('ubuntu:24.04'), localProviderWarning.region('us-central1-b')],
+    providerWarnings: [localProviderWarning.image('ubuntu:24.04'), localProviderWarning.region('us-central1-b'), localProviderWarning.priority('low')],
     stdout: 'mode=interactive\n',
     name: 'py328-warns-0a1b2c',
   },
