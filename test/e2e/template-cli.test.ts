@@ -143,6 +143,12 @@ describe('flow init and flow example (compiled CLI, real daemon)', { timeout: 30
       assert.equal(parse(shown.stdout).unique_name, false, `${name}: as 3.28 shows it`);
       assert.equal(config.instanceType, undefined, `${name}: the hardware is left to the provider`);
     }
+    // The shown file runs as a 3.28 user would run it, with only -i cpu added; its name is its id (unique_name: false).
+    const shown = join(root, 'minimal.yaml');
+    const ran = await flow('run', shown, '-i', 'cpu');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /^Hello from Flow SDK!\n/);
+    assert.match(ran.stderr, new RegExp(`Task ${parse(readFileSync(shown, 'utf8')).name} submitted`));
   });
 
   test('an unknown example exits 4 and lists the names', async () => {
