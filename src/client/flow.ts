@@ -48,6 +48,8 @@ export interface ConnectOptions {
   onProgress?: (message: string) => void;
   /** Told about config accepted but not honoured, e.g. an image on the local provider (default: process.emitWarning). */
   onWarning?: (message: string) => void;
+  /** Internal: the daemon's own API server, connecting to its server by address with the daemon's keys. */
+  embeddedDaemon?: boolean;
 }
 
 export interface TaskSummary {
@@ -125,8 +127,8 @@ export class Flow {
   /** Connects to TEMPORAL_ADDRESS when set, else to the embedded daemon (started on first use). */
   static async connect(options: ConnectOptions = {}): Promise<Flow> {
     const settings = loadSettings({ env: options.env, overrides: options.settings });
-    const { connection, namespace } = await openConnection(settings, { onProgress: options.onProgress, env: options.env });
-    return new Flow(new Client({ connection, namespace }), settings, { env: options.env, overrides: options.settings }, options.onWarning);
+    const { connection, namespace, dataConverter } = await openConnection(settings, { onProgress: options.onProgress, env: options.env, embeddedDaemon: options.embeddedDaemon });
+    return new Flow(new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) }), settings, { env: options.env, overrides: options.settings }, options.onWarning);
   }
 
   /** The provider and its settings as they are now (args > env > config.yaml > defaults). */

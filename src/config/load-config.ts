@@ -22,6 +22,8 @@ export const FlowSettingsSchema = z.strictObject({
     })
     .prefault({}),
   temporalBin: z.string().optional(),
+  /** AES-256 key for the payload codec: base64 of 32 bytes, optionally `id:base64` (FLOW_ENCRYPTION_KEY). */
+  encryptionKey: z.string().trim().min(1, 'must not be empty').optional(),
   local: z
     .strictObject({
       /** USD per instance-hour on local offers (default free), so price and cost limits can be tried here. */
@@ -59,7 +61,7 @@ export interface ExplainedSetting {
 }
 
 /** Leaves that hold credentials: never shown unmasked. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['temporal.apiKey', 'mithril.apiKey']);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['temporal.apiKey', 'mithril.apiKey', 'encryptionKey']);
 
 const BULLETS = '••••••••';
 
@@ -251,6 +253,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   const values = {
     provider,
     temporalBin: read('temporalBin', 'FLOW_TEMPORAL_BIN'),
+    encryptionKey: read('encryptionKey', 'FLOW_ENCRYPTION_KEY'),
     temporal: {
       address: read('temporal.address', 'TEMPORAL_ADDRESS'),
       namespace: read('temporal.namespace', 'TEMPORAL_NAMESPACE'),

@@ -10,6 +10,8 @@ export interface DaemonState {
   address: string;
   port: number;
   uiPort: number;
+  /** Whether the Web UI serves on uiPort (`flow daemon start --ui`); off by default. */
+  ui?: boolean;
   namespace: string;
   serverReady: boolean;
   workerReady: boolean;

@@ -7,6 +7,8 @@ export interface DevServerOptions {
   binary: string;
   port: number;
   uiPort: number;
+  /** Serve the Web UI on uiPort (default off: it has no authentication, anyone on the machine reaches it). */
+  ui?: boolean;
   /** SQLite file; omit for an in-memory server (tests). */
   dbFile?: string;
   logFile: string;
@@ -20,8 +22,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
     'server', 'start-dev',
     '--ip', '127.0.0.1',
     '--port', String(options.port),
-    '--ui-port', String(options.uiPort),
-    '--ui-disable-news-fetch',
+    ...(options.ui ? ['--ui-port', String(options.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
     '--log-level', 'warn',
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     ...(options.namespace && options.namespace !== 'default' ? ['--namespace', options.namespace] : []),

@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     address: `127.0.0.1:${port}`,
     port,
     uiPort,
+    // `flow daemon start --ui` asks for the Web UI; every other start is headless.
+    ui: process.env.FLOW_DAEMON_UI === '1',
     namespace,
     serverReady: false,
     workerReady: false,
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   let worker: ChildProcess | undefined;
 
   const startServer = async (): Promise<void> => {
-    const child = startDevServer({ binary, port, uiPort, dbFile: paths.temporalDb, logFile: paths.serverLog, namespace });
+    const child = startDevServer({ binary, port, uiPort, ui: state.ui, dbFile: paths.temporalDb, logFile: paths.serverLog, namespace });
     server = child;
     state.serverPid = child.pid;
     state.serverReady = false;
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     state.serverReady = true;
     serverWasReady = true;
     save();
-    log(`temporal server ready at ${state.address} (UI http://127.0.0.1:${uiPort})`);
+    log(`temporal server ready at ${state.address} (${state.ui ? `UI http://127.0.0.1:${uiPort}` : 'Web UI off'})`);
   };
 
   const startWorker = (): void => {
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
       return;
     }
     const { Flow } = await import('../client/flow');
-    const flow = await Flow.connect({ settings: { temporal: { address: state.address, namespace } } });
+    const flow = await Flow.connect({ settings: { temporal: { address: state.address, namespace } }, embeddedDaemon: true });
     const api = await startApiServer(flow, socketPath);
     state.apiSocket = socketPath;
     save();

@@ -1,14 +1,18 @@
 // Entry point of the daemon's worker process (forked by the supervisor, which passes the address).
 import { NativeConnection } from '@temporalio/worker';
-import { flowHome } from '../config/flow-home';
+import { loadSettings } from '../config/load-config';
+import { codecKeys, flowDataConverter } from '../security/encryption-keys';
 import { createWorkers, runWorkers } from '../worker/create-workers';
 
 async function main(): Promise<void> {
   const address = process.env.FLOW_DAEMON_ADDRESS;
   const namespace = process.env.FLOW_DAEMON_NAMESPACE ?? 'default';
   if (!address) throw new Error('FLOW_DAEMON_ADDRESS is not set');
+  const settings = loadSettings();
+  // The embedded daemon's worker always has the codec: it runs only input sealed with its keys.
+  const dataConverter = flowDataConverter(codecKeys({ home: settings.home, configuredKey: settings.encryptionKey, embedded: true }));
   const connection = await NativeConnection.connect({ address });
-  const workers = await createWorkers({ connection, namespace, home: flowHome() });
+  const workers = await createWorkers({ connection, namespace, home: settings.home, dataConverter });
   const shutdown = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { LogStore } from '../logs/log-store';
@@ -10,13 +11,15 @@ export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   home: string;
+  /** The payload codec (src/security): with it, the worker refuses payloads it cannot authenticate. */
+  dataConverter?: Pick<DataConverter, 'payloadCodecs'>;
 }
 
 /**
  * Two workers in one process: one polls workflows and control activities, the other only the
  * long log-following activities, so a flood of followers never takes a teardown's slot.
  */
-export async function createWorkers({ connection, namespace, home }: WorkerOptions): Promise<Worker[]> {
+export async function createWorkers({ connection, namespace, home, dataConverter }: WorkerOptions): Promise<Worker[]> {
   const activities = createActivities({
     providers: createProviderRegistry({ home }),
     logs: new LogStore(flowPaths(home).logs),
@@ -25,6 +28,7 @@ export async function createWorkers({ connection, namespace, home }: WorkerOptio
     connection,
     namespace,
     taskQueue: CONTROL_TASK_QUEUE,
+    ...(dataConverter ? { dataConverter } : {}),
     ...workflowSource(),
     activities,
     // Stopping the worker must not wait on in-flight activities forever.
@@ -34,6 +38,7 @@ export async function createWorkers({ connection, namespace, home }: WorkerOptio
     connection,
     namespace,
     taskQueue: LOGS_TASK_QUEUE,
+    ...(dataConverter ? { dataConverter } : {}),
     activities: { followCommand: activities.followCommand },
     maxConcurrentActivityTaskExecutions: 1000,
     shutdownGraceTime: '2s',

@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { loadSettings } from '../config/load-config';
 import { ValidationError } from '../domain';
+import { codecKeys, flowDataConverter } from '../security/encryption-keys';
 import { createWorkers, runWorkers } from './create-workers';
 
 /** `flow worker`: polls a shared Temporal server until Ctrl-C. */
@@ -19,8 +20,10 @@ export async function runForegroundWorker(): Promise<void> {
     ...(apiKey ? { apiKey } : {}),
     tls: tls ? (tlsCertPath && tlsKeyPath ? { clientCertPair: { crt: readFileSync(tlsCertPath), key: readFileSync(tlsKeyPath) } } : true) : undefined,
   });
-  const workers = await createWorkers({ connection, namespace, home: settings.home });
-  process.stderr.write(`Flow worker polling ${address} (namespace ${namespace})\n`);
+  // A remote cluster: the codec only when a key is configured (clients must share it).
+  const dataConverter = flowDataConverter(codecKeys({ home: settings.home, configuredKey: settings.encryptionKey, embedded: false }));
+  const workers = await createWorkers({ connection, namespace, home: settings.home, dataConverter });
+  process.stderr.write(`Flow worker polling ${address} (namespace ${namespace}${dataConverter ? ', payloads encrypted' : ''})\n`);
   const shutdown = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -12,6 +12,7 @@ import { nodeUpdateSignal, startNodeSignal } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
 import type { NodeInput, NodeResult } from './node-lifecycle';
 import { nodeWorkflow } from './node-workflow';
+import { rankWorkflowId } from './own-id';
 
 /** How long the first ready rank waits for the last one before the task fails. */
 export const GANG_READY_TIMEOUT = '45m';
@@ -81,7 +82,7 @@ export async function runGang(run: GangRun): Promise<{ failed?: GangFailure; end
       const started = await Promise.allSettled(
         nodes.map((input) =>
           startChild(nodeWorkflow, {
-            workflowId: input.spec.attempt === 0 ? `${input.taskId}-rank-${input.rank}` : `${input.taskId}-rank-${input.rank}-attempt-${input.spec.attempt}`,
+            workflowId: rankWorkflowId(input.taskId, input.rank, input.spec.attempt),
             args: [input],
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
             cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -2,6 +2,7 @@ import { CancelledFailure, CancellationScope, condition, getExternalWorkflowHand
 import type { NodePhase, NodeState } from '../domain/task-status';
 import { nodeUpdateSignal, startNodeSignal, type GangView } from './definitions';
 import { runNode, type NodeInput, type NodeResult } from './node-lifecycle';
+import { assertOwnWorkflowId, rankWorkflowId } from './own-id';
 
 const REPORTED_PHASES: readonly NodePhase[] = ['ready', 'running', 'terminated'];
 
@@ -12,6 +13,7 @@ const REPORTED_PHASES: readonly NodePhase[] = ['ready', 'running', 'terminated']
  * cancelled after its teardown.
  */
 export async function nodeWorkflow(input: NodeInput): Promise<NodeResult> {
+  assertOwnWorkflowId(rankWorkflowId(input.taskId, input.rank, input.spec.attempt), 'taskId, rank and attempt');
   const parentId = workflowInfo().parent?.workflowId;
   const parent = parentId === undefined ? undefined : getExternalWorkflowHandle(parentId);
   const node: NodeState = { rank: input.rank, phase: 'pending' };

@@ -15,6 +15,7 @@ import { searchableInstanceType } from '../domain/instance-choice';
 import { FlowInstanceTypeKey, FlowProviderKey, FlowStatusKey, FlowTaskNameKey, describeQuery, stopSignal } from './definitions';
 import { failureInfo } from './failure-info';
 import { finishState, setStatus } from './task-state';
+import { assertOwnWorkflowId } from './own-id';
 import { taskWorkflow } from './task-workflow';
 
 export interface PipelineWorkflowInput {
@@ -32,6 +33,7 @@ const FINISHED: ReadonlyArray<PipelineStepState['status']> = ['completed', 'fail
  * The pipeline fails naming its first failed step. Stop stops every running step.
  */
 export async function pipelineWorkflow(input: PipelineWorkflowInput): Promise<TaskOutcome> {
+  assertOwnWorkflowId(input.pipelineId, 'pipelineId');
   const now = new Date().toISOString();
   const steps: PipelineStepState[] = input.steps.map((step) => ({ name: step.name, taskId: step.task.taskId, dependsOn: step.dependsOn, status: 'waiting' }));
   const state: TaskState = {

@@ -8,6 +8,7 @@ import { failureInfo, type FailureInfo } from './failure-info';
 import { runGang } from './gang';
 import { durableTimer, hoursUntilCostCap, restartDelaySeconds } from './limits';
 import { runNode, type NodeInput } from './node-lifecycle';
+import { assertOwnWorkflowId } from './own-id';
 import { finishState, initialState, noteWaiting, setStatus } from './task-state';
 
 const HOUR_MS = 3_600_000;
@@ -22,6 +23,7 @@ const MAX_REPORT_MS = 30 * 60_000;
  * stop reached it (the provider tells) keeps its outcome; the stop only prevents a restart.
  */
 export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
+  assertOwnWorkflowId(input.taskId, 'taskId');
   const { config, taskId } = input;
   const steps = stepsFor(input.provider);
   // The first run's id names this run's instances and logs; a reused task id gets fresh ones.

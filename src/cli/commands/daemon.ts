@@ -9,19 +9,27 @@ export function configureDaemonCommand(program: Command): void {
     .description('The embedded Temporal server + worker that runs tasks on this machine')
     .addHelpText('after', `
 Examples:
-  flow daemon status             # pids, Temporal address, web UI URL
+  flow daemon status             # pids, Temporal address, whether the web UI is on
+  flow daemon start --ui         # also serve the Temporal Web UI (any local user can open it)
   flow daemon stop               # running tasks resume on the next start
   FLOW_HOME=/tmp/other flow daemon start   # a second, independent daemon`);
   daemon
     .command('start')
     .description('Start the daemon (flow commands also start it on first use)')
+    .option('--ui', 'also serve the Temporal Web UI on 127.0.0.1 (no login: anyone on this machine can open it)')
     .option('--json', 'print machine-readable output')
-    .action(action(async (flags: { json?: boolean }) => {
+    .action(action(async (flags: { json?: boolean; ui?: boolean }) => {
       const { loadSettings, ensureDaemon } = await daemonModules();
       const { home, temporalBin } = loadSettings();
-      const state = await ensureDaemon(home, { temporalBin, onProgress: (message) => !flags.json && process.stderr.write(`${message}\n`) });
-      if (flags.json) return printJson({ health: 'running', ...state });
-      process.stdout.write(`Flow daemon running: Temporal ${state.address}, UI http://127.0.0.1:${state.uiPort}\n`);
+      const env = flags.ui ? { ...process.env, FLOW_DAEMON_UI: '1' } : process.env;
+      const state = await ensureDaemon(home, { temporalBin, env, onProgress: (message) => !flags.json && process.stderr.write(`${message}\n`) });
+      if (flags.json) return printJson({ health: 'running', ...state, ui: state.ui === true });
+      process.stdout.write(`Flow daemon running: Temporal ${state.address}, UI ${uiLine(state)}\n`);
+      if (flags.ui && !state.ui) {
+        process.stderr.write('The daemon was already running without the Web UI; restart it with: flow daemon stop && flow daemon start --ui\n');
+      } else if (state.ui) {
+        process.stderr.write('Note: anyone on this machine can open the Web UI (it has no login); task payloads there stay encrypted without the key.\n');
+      }
     }));
   daemon
     .command('stop')
@@ -42,17 +50,21 @@ Examples:
       // Scripts can test it: `flow daemon status >/dev/null || flow daemon start`.
       const code = health === 'running' ? EXIT.ok : EXIT.failure;
       if (flags.json) {
-        printJson({ health, home, ...(state ?? {}) });
+        printJson({ health, home, ...(state ?? {}), ...(state ? { ui: state.ui === true } : {}) });
         return code;
       }
       const c = colors(process.stdout);
       const paint = health === 'running' ? c.green : health === 'starting' ? c.yellow : c.gray;
       process.stdout.write(`${paint(health)}  FLOW_HOME=${home}\n`);
       if (state && health !== 'stopped') {
-        process.stdout.write(`  temporal  ${state.address} (pid ${state.serverPid ?? '-'})\n  ui        http://127.0.0.1:${state.uiPort}\n  worker    pid ${state.workerPid ?? '-'}\n  logs      ${flowPaths(home).daemonDir}\n`);
+        process.stdout.write(`  temporal  ${state.address} (pid ${state.serverPid ?? '-'})\n  ui        ${uiLine(state)}\n  worker    pid ${state.workerPid ?? '-'}\n  logs      ${flowPaths(home).daemonDir}\n`);
       }
       return code;
     }));
+}
+
+function uiLine(state: { ui?: boolean; uiPort: number }): string {
+  return state.ui ? `http://127.0.0.1:${state.uiPort}` : 'off (flow daemon start --ui)';
 }
 
 /** Loaded only when a daemon command runs, so `flow --help` stays fast. */
