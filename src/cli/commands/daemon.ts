@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { flowPaths } from '../../config/flow-home';
+import { ValidationError } from '../../domain/errors';
 import { EXIT, action } from '../exit-codes';
 import { colors, printJson } from '../output';
 
@@ -12,7 +13,8 @@ Examples:
   flow daemon status             # pids, Temporal address, whether the web UI is on
   flow daemon start --ui         # also serve the Temporal Web UI (any local user can open it)
   flow daemon stop               # running tasks resume on the next start
-  FLOW_HOME=/tmp/other flow daemon start   # a second, independent daemon`);
+  FLOW_HOME=/tmp/other flow daemon start   # a second, independent daemon
+  flow daemon stop && flow daemon rotate-key   # a new payload key; old ones still decrypt`);
   daemon
     .command('start')
     .description('Start the daemon (flow commands also start it on first use)')
@@ -38,6 +40,25 @@ Examples:
       const { loadSettings, stopDaemon } = await daemonModules();
       const stopped = await stopDaemon(loadSettings().home);
       process.stdout.write(stopped ? 'Flow daemon stopped\n' : 'Flow daemon was not running\n');
+    }));
+  daemon
+    .command('rotate-key')
+    .description('Add a new payload encryption key (the newest encrypts, older ones still decrypt); the daemon must be stopped')
+    .action(action(async () => {
+      const { loadSettings, daemonStatus } = await daemonModules();
+      const settings = loadSettings();
+      if (settings.encryptionKey) {
+        throw new ValidationError('The key comes from FLOW_ENCRYPTION_KEY (or encryptionKey in config.yaml): rotate it there', {
+          field: 'encryptionKey',
+          suggestions: ['Set a new id:base64 key; keep the old one available until old tasks are no longer read'],
+        });
+      }
+      if (daemonStatus(settings.home).health !== 'stopped') {
+        throw new ValidationError('The daemon is running with the current keys loaded', { suggestions: ['Stop it first: flow daemon stop && flow daemon rotate-key'] });
+      }
+      const { rotateKey, encryptionKeysPath } = await import('../../security/encryption-keys');
+      const id = rotateKey(settings.home);
+      process.stdout.write(`New encryption key ${id} in ${encryptionKeysPath(settings.home)}; older keys still decrypt\n`);
     }));
   daemon
     .command('status')
