@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { temporal } from '@temporalio/proto';
 import { Flow } from '../../src/client/flow';
 import { flowPaths } from '../../src/config/flow-home';
 import { ensureDaemon, stopDaemon } from '../../src/daemon/daemon-control';
@@ -12,6 +11,7 @@ import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { commandProcessGroup, instanceRecord } from '../helpers/instances';
 import { groupMembersRunning, liveGroupMembers } from '../helpers/processes';
 import { waitFor } from '../helpers/wait-for';
+import { historyPlainBytes } from '../helpers/decoded-history';
 
 /** Every file under `dir`, recursively; [] when it does not exist. */
 function filesUnder(dir: string): string[] {
@@ -161,8 +161,9 @@ describe('task lifecycle on the local provider (real Temporal dev server)', { ti
     await task.wait();
     assert.equal(await task.logs().text(), `log-marker-${marker}\nsecret=${'*'.repeat(secret.length)}`);
     const history = await h.flow.client.workflow.getHandle(task.taskId).fetchHistory();
-    const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
-    assert.ok(encoded.includes(`log-marker ${marker}`), 'the command is found in the encoded history, so a printed line would be too');
+    // Payloads are encrypted: look through them opened with the home's key too.
+    const encoded = await historyPlainBytes(history, h.home);
+    assert.ok(encoded.includes(`log-marker ${marker}`), 'the command is found in the decoded history, so a printed line would be too');
     assert.ok(!encoded.includes(`log-marker-${marker}`), 'the printed marker is in the history');
     assert.ok(!encoded.includes(`secret=${secret}`), 'the printed secret is in the history');
     assert.ok(!encoded.includes(`secret=${'*'.repeat(secret.length)}`), 'the redacted log line is in the history');
