@@ -16,6 +16,9 @@ import { join, resolve } from 'node:path';
 import { Flow } from '../src/client/flow';
 import type { Task } from '../src/client/task';
 import { stopDaemon } from '../src/daemon/daemon-control';
+import { ensureKeyFile } from '../src/security/encryption-keys';
+import { openPayloads } from '../src/security/history-payloads';
+import { AesGcmPayloadCodec } from '../src/security/payload-codec';
 import { stopSignal } from '../src/workflows/definitions';
 import { historyToText } from '../test/helpers/history-file';
 
@@ -43,9 +46,11 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: home, FLOW_LOCAL_PRICE_PER_HOUR: '5' };
   delete env.TEMPORAL_ADDRESS;
   const flow = await Flow.connect({ env, onWarning: () => undefined });
+  const codec = new AesGcmPayloadCodec(ensureKeyFile(home));
   const recorded: Array<{ file: string; workflowId: string }> = [];
   const save = async (scenario: string, workflowId: string) => {
-    const history = await flow.client.workflow.getHandle(workflowId).fetchHistory();
+    // Fixtures replay without a key: open the payloads the daemon encrypted.
+    const history = await openPayloads(await flow.client.workflow.getHandle(workflowId).fetchHistory(), codec);
     const file = `${scenario}.json`;
     writeFileSync(join(OUT, file), historyToText(history));
     recorded.push({ file, workflowId });
