@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { flowPaths } from '../../src/config/flow-home';
+import { stopDaemon } from '../../src/daemon/daemon-control';
 import { readDaemonState } from '../../src/daemon/daemon-state';
 import { resolveTemporalBinary } from '../../src/daemon/temporal-binary';
 import { parseTaskConfig } from '../../src/domain';
@@ -70,7 +71,11 @@ describe('payload codec: the server only ever holds encrypted payloads (real dae
   const scratch = join('/tmp', `flow-codec-${randomBytes(4).toString('hex')}`);
   before(async () => {
     mkdirSync(scratch, { recursive: true });
-    h = await startFlow('flow-codec-');
+    // FLOW_HOME does not exist yet, inside a folder anyone may enter: Flow creates it as a
+    // first run on a real machine would, so the second user's view below is the default one.
+    chmodSync(scratch, 0o755);
+    h = await startFlow('flow-codec-', { FLOW_HOME: join(scratch, 'home') });
+    h.home = join(scratch, 'home');
     address = readDaemonState(flowPaths(h.home).daemonState)!.address;
     // A client WITHOUT the codec: what anyone reading the server sees.
     plainConnection = await Connection.connect({ address });
@@ -79,6 +84,7 @@ describe('payload codec: the server only ever holds encrypted payloads (real dae
   after(async () => {
     await plainConnection?.close();
     await h?.stop();
+    await stopDaemon(join(scratch, 'home'));
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -181,6 +187,7 @@ describe('payload codec: the server only ever holds encrypted payloads (real dae
 
     test('cannot read the logs, a volume or the daemon socket', async () => {
       const paths = flowPaths(h.home);
+      assert.equal(statSync(h.home).mode & 0o777, 0o700, 'Flow created FLOW_HOME private to its user');
       const volume = await h.flow.volumes.create({ name: `private-${randomBytes(3).toString('hex')}`, sizeGb: 1 });
       const volumeDir = join(paths.volumes, volume.name);
       assert.ok(existsSync(volumeDir), `volume folder at ${volumeDir}`);
