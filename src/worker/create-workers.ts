@@ -1,6 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { LogStore } from '../logs/log-store';
+import { workerSecrets } from '../logs/worker-secrets';
 import { createProviderRegistry } from '../providers/registry';
 import { flowPaths } from '../config/flow-home';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE } from '../workflows/definitions';
@@ -19,7 +20,7 @@ export interface WorkerOptions {
 export async function createWorkers({ connection, namespace, home }: WorkerOptions): Promise<Worker[]> {
   const activities = createActivities({
     providers: createProviderRegistry({ home }),
-    logs: new LogStore(flowPaths(home).logs),
+    logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
   });
   const control = await Worker.create({
     connection,
