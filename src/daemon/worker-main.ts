@@ -1,7 +1,10 @@
 // Entry point of the daemon's worker process (forked by the supervisor, which passes the address).
 import { NativeConnection } from '@temporalio/worker';
-import { flowHome } from '../config/flow-home';
+import { flowHome, usePrivateUmask } from '../config/flow-home';
 import { createWorkers, runWorkers } from '../worker/create-workers';
+
+// Its files and the local commands it starts (which inherit the umask) write private files.
+usePrivateUmask();
 
 async function main(): Promise<void> {
   const address = process.env.FLOW_DAEMON_ADDRESS;
