@@ -152,12 +152,12 @@ export function recordExitCode(paths: LocalInstancePaths, code: number): void {
 
 /**
  * After teardown (its output already copied to the LogStore): removes the raw output, which may
- * hold secrets in clear, the script, the pid files and the default work folder. What stays is
- * bookkeeping without command data (instance.json, launched, exit_code, stop_requested): a
- * retried teardown still reads how the command ended from it. Safe to call again.
+ * hold secrets in clear, the script, temp files and the default work folder. What stays is
+ * bookkeeping without command data (instance.json, launched, pid, started_at, exit_code,
+ * stop_requested): a retried teardown still reads how the command ended. Safe to call again.
  */
 export function removeInstanceLeftovers(paths: LocalInstancePaths): void {
-  for (const path of [paths.output, paths.supervisorScript, paths.pid, `${paths.pid}.tmp`, paths.startedAt, paths.exitCodeTmp, paths.work]) {
+  for (const path of [paths.output, paths.supervisorScript, `${paths.pid}.tmp`, paths.exitCodeTmp, paths.work]) {
     rmSync(path, { recursive: true, force: true });
   }
 }
