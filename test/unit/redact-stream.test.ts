@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -69,5 +69,23 @@ describe('streamed redaction', () => {
     await logs.copyFrom('t', 1, async (offset) => Buffer.from('k=tmprl-api-key-123\n').subarray(offset), { final: true });
     assert.equal(readFileSync(logs.path('t', 0), 'utf8'), `k=${MASK}\n`);
     assert.equal(readFileSync(logs.path('t', 1), 'utf8'), `k=${MASK}\n`);
+  });
+
+  test('an append cut short by a crash is redone from its source offset: no line lost, none doubled', async () => {
+    const logs = store();
+    const secret = 'crash-secret-99';
+    const source = Buffer.from(`one ${secret}\ntwo ${secret}\n`);
+    const firstLine = source.indexOf('\n') + 1;
+    const read = async (offset: number) => source.subarray(offset, Math.max(offset, firstLine));
+    await logs.copyFrom('t', 0, read, { secrets: [secret] });
+    const whole = async (offset: number) => source.subarray(offset);
+    await logs.copyFrom('t', 0, whole, { secrets: [secret] });
+    assert.equal(readFileSync(logs.path('t', 0), 'utf8'), `one ${MASK}\ntwo ${MASK}\n`);
+    // The crash: the second append's time entry is written, its bytes only partly.
+    truncateSync(logs.path('t', 0), `one ${MASK}\ntw`.length);
+    assert.equal(await logs.consumed('t', 0), firstLine, 'resumes where the cut append began');
+    await logs.copyFrom('t', 0, whole, { secrets: [secret], final: true });
+    assert.equal(readFileSync(logs.path('t', 0), 'utf8'), `one ${MASK}\ntwo ${MASK}\n`);
+    assert.equal(await logs.consumed('t', 0), source.length);
   });
 });
