@@ -61,8 +61,8 @@ export function createActivities({ providers, logs }: ActivityDeps) {
     }),
 
     /**
-     * Before a restart: notes it in the rank's log (once, even if retried) and returns the log's
-     * size, where the new attempt's output begins.
+     * Before a restart: notes it in the rank's log (once, even if retried) and returns where
+     * the new attempt's output begins in copyFrom's offsets.
      */
     beginAttemptLog: mapErrors(async (input: { taskId: string; rank: number; note: string; runKey?: string }): Promise<number> => {
       await claimLogs(input);
@@ -74,7 +74,7 @@ export function createActivities({ providers, logs }: ActivityDeps) {
         const { data } = size > 0 ? await logs.read(input.taskId, input.rank, size - 1, 1) : { data: Buffer.from('\n') };
         await logs.append(input.taskId, input.rank, `${data[0] === 0x0a ? '' : '\n'}${line}\n`);
       }
-      return logs.size(input.taskId, input.rank);
+      return logs.consumed(input.taskId, input.rank);
     }),
 
     /**

@@ -7,10 +7,11 @@ import { FlowError } from '../domain';
 import { detectGpus } from '../providers/local/gpu-discovery';
 import { probeBubblewrap } from '../providers/local/volumes';
 import { findOnPath } from '../providers/local/which';
+import { checkHomePermissions } from './home-permissions';
 
 /**
  * `flow doctor`'s checks. Each one is small, reports and never fixes (in particular none starts
- * the daemon), and reads what it needs from an injected env so tests can simulate a machine.
+ * the daemon; `flow doctor --fix` fixes what it can afterwards), and reads what it needs from an injected env so tests can simulate a machine.
  */
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -281,6 +282,7 @@ export async function runDoctorChecks(options: DoctorOptions = {}): Promise<Chec
     checkProviderCredentials(settings, keySource),
     checkBubblewrap(env),
     gpus,
+    checkHomePermissions(settings.home),
   ];
 }
 

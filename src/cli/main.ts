@@ -13,9 +13,12 @@ import { configureSshCommand } from './commands/ssh';
 import { configureStatusCommand } from './commands/status';
 import { configureVolumesCommand } from './commands/volumes';
 import { configureWorkerCommand } from './commands/worker';
+import { usePrivateUmask } from '../config/flow-home';
 import { EXIT, reportError } from './exit-codes';
 import { exitWhenFlushed, handleClosedOutput } from './process-exit';
 
+// Before anything is written: Flow's files (logs, state, instance output) are private.
+usePrivateUmask();
 handleClosedOutput();
 // A script's `kill` (SIGTERM) ends any command with 143, as in the Python CLI, after output is flushed.
 process.once('SIGTERM', () => void exitWhenFlushed(EXIT.terminated));

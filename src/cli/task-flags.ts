@@ -3,6 +3,7 @@ import { hasProviderNotes, providerWarnings } from '../config/provider-notes';
 import { looksLikeTaskFile, parseTaskFileConfig, readTaskFile, type TaskFile } from '../config/task-file';
 import { ValidationError, type TaskConfigInput } from '../domain';
 import { colors } from './output';
+import { secretsFromFlags } from './secret-flags';
 import { pythonRunFlagFields, type PythonRunFlags } from './python-run-flags';
 
 // Task files are read in src/config/task-file (the SDK reads them too).
@@ -22,6 +23,8 @@ export interface RunFlags extends PythonRunFlags {
   image?: string;
   env: string[];
   secret: string[];
+  /** Files of KEY=VALUE lines (--secret-file). */
+  secretFile?: string[];
   volume: string[];
   mount: string[];
   port: string[];
@@ -157,7 +160,8 @@ export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (
   const nodes = flags.numInstances ?? flags.nodes;
   if (nodes !== undefined) config.numInstances = parseNumber(nodes, 'numInstances', 'Use -N 1 to 100');
   if (flags.env.length > 0) config.env = { ...(base.env as object), ...parsePairs(flags.env, '-e', 'env') };
-  if (flags.secret.length > 0) config.secrets = { ...(base.secrets as object), ...parsePairs(flags.secret, '--secret', 'secrets') };
+  const secretFiles = flags.secretFile ?? [];
+  if (flags.secret.length > 0 || secretFiles.length > 0) config.secrets = { ...(base.secrets as object), ...secretsFromFlags(flags.secret, secretFiles) };
   const volumes = [...flags.volume.map(parseVolume), ...flags.mount.map(parseMount)];
   if (volumes.length > 0) config.volumes = mergeVolumes(base.volumes, volumes);
   if (flags.port.length > 0) config.ports = [...new Set([...((base.ports as number[] | undefined) ?? []), ...flags.port.map(parsePort)])];

@@ -7,6 +7,18 @@ export function flowHome(env: NodeJS.ProcessEnv = process.env): string {
   return configured ? resolve(configured) : join(homedir(), '.flow');
 }
 
+/** The mode of FLOW_HOME and every folder in it: only its owner may read logs, volumes or the daemon's files. */
+export const PRIVATE_DIR_MODE = 0o700;
+
+/**
+ * Called first by Flow's own entry points (CLI, daemon supervisor, worker; local commands inherit
+ * it): whatever they create without an explicit mode is private (0700 folders, 0600 files).
+ * Not done by the SDK, which must not change the umask of the program that imports it.
+ */
+export function usePrivateUmask(): void {
+  process.umask(0o077);
+}
+
 /** Every path Flow uses under one home, in one place. */
 export function flowPaths(home: string) {
   return {

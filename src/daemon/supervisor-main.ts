@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { flowPaths } from '../config/flow-home';
+import { flowPaths, usePrivateUmask } from '../config/flow-home';
 import { loadSettings } from '../config/load-config';
 import { API_SOCKET_NAME, MAX_SOCKET_PATH } from './api-protocol';
 import { startApiServer } from './api-server';
@@ -12,6 +12,9 @@ import { startDevServer, waitForServer } from './dev-server';
 import { freePort, isPortFree } from './free-port';
 import { commandLine, isAlive } from './process-alive';
 import { resolveTemporalBinary } from './temporal-binary';
+
+// Before anything is written: the server's db, logs and the worker's files are private.
+usePrivateUmask();
 
 const RESTART_DELAY_MS = 500;
 const STOP_TIMEOUT_MS = 15_000;

@@ -2,7 +2,11 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadSettings } from '../config/load-config';
 import { codecKeys, flowDataConverter } from '../security/encryption-keys';
+import { usePrivateUmask } from '../config/flow-home';
 import { createWorkers, runWorkers } from '../worker/create-workers';
+
+// Its files and the local commands it starts (which inherit the umask) write private files.
+usePrivateUmask();
 
 async function main(): Promise<void> {
   const address = process.env.FLOW_DAEMON_ADDRESS;

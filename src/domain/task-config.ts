@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { closestNames } from './closest';
 import { ValidationError } from './errors';
-import { MAX_EXEC_STRING_BYTES, MAX_EXEC_TOTAL_BYTES, execStringBytes, kibText } from './exec-limits';
+import { MAX_EXEC_STRING_BYTES, MAX_EXEC_TOTAL_BYTES, execStringBytes, kibText, utf8Length } from './exec-limits';
 import { parseInstanceType } from './instance-types';
 import { reservedMountPathReason } from './mount-path-rules';
 
@@ -20,10 +20,23 @@ export const ProviderSettingsSchema = z.strictObject({
 });
 export type ProviderSettings = z.infer<typeof ProviderSettingsSchema>;
 
-const EnvSchema = z.record(
-  z.string().regex(ENV_KEY_PATTERN, 'must be a shell variable name like MY_VAR'),
-  // YAML writes `BATCH: 32`; the process sees strings either way.
-  z.union([z.string(), z.number(), z.boolean()]).transform(String),
+/** A secret this short would be masked everywhere it happens to occur in ordinary output (see logs/redact). */
+export const MIN_SECRET_LENGTH = 4;
+
+// Messages name the key (the path) and never the value: these values may be secrets.
+const NUL_MESSAGE = 'must not contain a NUL byte (no process can receive one in its environment)';
+const EnvKeySchema = z.string().regex(ENV_KEY_PATTERN, 'must be a shell variable name like MY_VAR');
+// YAML writes `BATCH: 32`; the process sees strings either way.
+const EnvValueSchema = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform(String)
+  .refine((value) => !value.includes('\0'), NUL_MESSAGE);
+const EnvSchema = z.record(EnvKeySchema, EnvValueSchema);
+const SecretsSchema = z.record(
+  EnvKeySchema,
+  EnvValueSchema.refine((value) => utf8Length(value) >= MIN_SECRET_LENGTH, {
+    message: `must be at least ${MIN_SECRET_LENGTH} bytes long, so that masking it in logs does not mask ordinary text; pass a value this short with -e (env) instead`,
+  }),
 );
 
 export const VolumeSpecSchema = z
@@ -99,7 +112,7 @@ export const TaskConfigSchema = z
     numInstances: z.number().int().min(1).max(100).default(1),
     image: z.string().min(1).optional(),
     env: EnvSchema.default({}),
-    secrets: EnvSchema.default({}),
+    secrets: SecretsSchema.default({}),
     volumes: z.array(VolumeSpecSchema).default([]),
     ports: z.array(z.number().int().min(1024).max(65535)).default([]),
     workingDir: z.string().startsWith('/', 'must be an absolute path').optional(),
@@ -177,7 +190,7 @@ const FIELD_HINTS: Record<string, string> = {
   numInstances: 'numInstances is a whole number from 1 to 100',
   name: 'Names look like "train-llama" (letters, digits, ".", "_", "-")',
   env: 'Pass variables as KEY=VALUE, e.g. -e BATCH=32',
-  secrets: 'Pass secrets as KEY=VALUE, e.g. --secret HF_TOKEN=...',
+  secrets: 'Pass a secret from your environment as --secret KEY (or KEY=VALUE in a file given to --secret-file)',
   maxRunTimeHours: 'Use 0 to 168 hours, e.g. --max-run-time 2h',
   command: 'Give the command to run, e.g. flow run "python train.py"',
 };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ValidationError } from '../domain/errors';
 import { followLines, type FollowOptions } from './follow';
 import { withLock } from './mutex';
-import { redactSecrets } from './redact';
+import { redactPrefix, redactSecrets, secretNeedles } from './redact';
 
 /** A chunk without any newline this big is copied anyway, so one endless line cannot stall a log. */
 export const MAX_PARTIAL_LINE_BYTES = 64 * 1024;
@@ -18,22 +18,24 @@ const NEWLINE = 0x0a;
 const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 export interface CopyOptions {
-  /** Values to mask with '*' before they reach the disk. */
+  /** Values to mask (see redact.ts) before they reach the disk. */
   secrets?: string[];
   /** The source is finished: copy a trailing partial line too. */
   final?: boolean;
 }
 
 export interface CopyResult {
-  /** The log's size after the copy, i.e. the number of source bytes consumed so far. */
+  /** The number of source bytes consumed so far (not the log's size: masks have a fixed length). */
   offset: number;
-  /** Bytes appended by this call. */
+  /** Source bytes consumed by this call. */
   appended: number;
 }
 
 export interface LogStoreOptions {
   /** Chunk size for tail()'s backwards reads; mainly for tests. */
   tailChunkBytes?: number;
+  /** Masked in every task's log besides each task's own secrets (the worker's API keys). */
+  secrets?: readonly string[];
 }
 
 function isNotFound(error: unknown): boolean {
@@ -46,12 +48,14 @@ function isNotFound(error: unknown): boolean {
  */
 export class LogStore {
   private readonly tailChunkBytes: number;
+  private readonly secrets: readonly string[];
 
   constructor(
     readonly logsDir: string,
     options: LogStoreOptions = {},
   ) {
     this.tailChunkBytes = Math.max(1, options.tailChunkBytes ?? TAIL_CHUNK_BYTES);
+    this.secrets = options.secrets ?? [];
   }
 
   taskDir(taskId: string): string {
@@ -74,12 +78,14 @@ export class LogStore {
   }
 
   /**
-   * Copies bytes from a source into the rank's log, resuming exactly where the log ends.
-   * Under the file's mutex: offset = size(); data = await read(offset); keep whole lines only
-   * (up to and including the last '\n') unless `final`, or the chunk has no newline and is at
-   * least 64 KiB; redact; append. The log's size always equals the number of source bytes
-   * consumed (redaction keeps length), so calling it again after a crash never duplicates or
-   * loses a line. Not safe against a second *process* copying the same rank at the same time.
+   * Copies bytes from a source into the rank's log, resuming exactly where the last copy stopped.
+   * Under the file's mutex: offset = consumed(); data = read(offset) (read on while a chunk is too
+   * short to hold a secret, and when `final`, until the source ends); keep whole lines only (up
+   * to and including the last '\n') unless `final`, or the chunk has no newline and is at least
+   * 64 KiB; redact (see redactPrefix: no secret is split by a cut); append. Masks have a fixed
+   * length, so the log's size differs from the source bytes consumed: each append records both
+   * in the time index, so calling it again after a crash never duplicates or loses a line. Not
+   * safe against a second *process* copying the same rank at the same time.
    */
   async copyFrom(
     taskId: string,
@@ -89,14 +95,38 @@ export class LogStore {
   ): Promise<CopyResult> {
     const file = this.path(taskId, rank);
     return withLock(file, async () => {
-      const offset = await sizeOf(file);
-      const data = await read(offset);
-      const keep = bytesToKeep(data, options.final === true);
+      const { consumed: offset, logSize } = await this.resumePoint(taskId, rank, file);
+      const needles = secretNeedles([...this.secrets, ...(options.secrets ?? [])]);
+      const final = options.final === true;
+      const longest = needles.reduce((max, needle) => Math.max(max, needle.length), 0);
+      let data = await read(offset);
+      let atEnd = false;
+      for (;;) {
+        const enough = data.length >= 2 * longest;
+        if (enough && !final) break;
+        const more = await read(offset + data.length);
+        if (more.length === 0) {
+          atEnd = true;
+          break;
+        }
+        data = Buffer.concat([data, more]);
+        if (enough) break; // final: the source goes on, so this chunk is not its end
+      }
+      const want = final ? data.length : bytesToKeep(data, false);
+      const { keep, bytes } = redactPrefix(data, needles, want, final && atEnd);
       if (keep === 0) return { offset, appended: 0 };
-      const chunk = keep === data.length ? data : data.subarray(0, keep);
-      await this.appendRaw(taskId, rank, file, redactSecrets(chunk, options.secrets ?? []), offset);
+      await this.appendRaw(taskId, rank, file, bytes, logSize, offset, offset + keep);
       return { offset: offset + keep, appended: keep };
     });
+  }
+
+  /**
+   * Source bytes consumed so far on this rank (copyFrom's resume point; append counts its own
+   * bytes): where a restarted attempt's output begins in copyFrom's offsets.
+   */
+  async consumed(taskId: string, rank: number): Promise<number> {
+    const file = this.path(taskId, rank);
+    return withLock(file, async () => (await this.resumePoint(taskId, rank, file)).consumed);
   }
 
   /** Appends as-is (after redaction). Do not mix with copyFrom on the same rank: it moves copyFrom's resume point. */
@@ -104,7 +134,10 @@ export class LogStore {
     const file = this.path(taskId, rank);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (bytes.length === 0) return;
-    await withLock(file, async () => this.appendRaw(taskId, rank, file, redactSecrets(bytes, secrets), await sizeOf(file)));
+    await withLock(file, async () => {
+      const { consumed, logSize } = await this.resumePoint(taskId, rank, file);
+      await this.appendRaw(taskId, rank, file, redactSecrets(bytes, [...this.secrets, ...secrets]), logSize, consumed, consumed + bytes.length);
+    });
   }
 
   /** Up to maxBytes (default 1 MiB) from offset; an empty buffer at or past the end, or when there is no log. */
@@ -233,11 +266,29 @@ export class LogStore {
     return join(this.taskDir(taskId), `${rank}.times`);
   }
 
-  private async appendRaw(taskId: string, rank: number, file: string, bytes: Buffer, offset: number): Promise<void> {
+  /**
+   * The last append's record, "epochMs logStart logEnd sourceStart sourceEnd", tells where to go on.
+   * A log cut short by a crash mid-append is truncated back to logStart and that append redone.
+   * Logs written before masks had a fixed length have "epochMs offset" lines: there the log's
+   * size is the source bytes consumed.
+   */
+  private async resumePoint(taskId: string, rank: number, file: string): Promise<{ consumed: number; logSize: number }> {
+    const logSize = await sizeOf(file);
+    const last = await lastLine(this.timesPath(taskId, rank));
+    const fields = last?.split(' ').map(Number) ?? [];
+    if (fields.length < 5 || !fields.every(Number.isSafeInteger)) return { consumed: logSize, logSize };
+    const [, logStart, logEnd, sourceStart, sourceEnd] = fields as [number, number, number, number, number];
+    if (logSize >= logEnd) return { consumed: sourceEnd, logSize };
+    await fsp.truncate(file, logStart);
+    return { consumed: sourceStart, logSize: logStart };
+  }
+
+  private async appendRaw(taskId: string, rank: number, file: string, bytes: Buffer, offset: number, sourceStart: number, sourceEnd: number): Promise<void> {
     await fsp.mkdir(this.taskDir(taskId), { recursive: true, mode: DIR_MODE });
-    // The time entry goes first: after a crash between the two writes, the retried copy adds
-    // another entry for the same offset, which is harmless; a missing entry would not be.
-    await fsp.appendFile(this.timesPath(taskId, rank), `${Date.now()} ${offset}\n`, { mode: FILE_MODE });
+    // The time entry goes first: after a crash between the two writes, resumePoint sees a log
+    // shorter than the entry says and redoes this append from sourceStart.
+    const entry = `${Date.now()} ${offset} ${offset + bytes.length} ${sourceStart} ${sourceEnd}\n`;
+    await fsp.appendFile(this.timesPath(taskId, rank), entry, { mode: FILE_MODE });
     const handle = await fsp.open(file, 'a', FILE_MODE);
     try {
       let written = 0;
@@ -299,6 +350,17 @@ async function readFully(handle: fsp.FileHandle, buffer: Buffer, position: numbe
     total += bytesRead;
   }
   return total;
+}
+
+/** The last whole line of a small-lined file (its last 4 KiB are enough), or undefined. */
+async function lastLine(file: string): Promise<string | undefined> {
+  const size = await sizeOf(file);
+  if (size === 0) return undefined;
+  const start = Math.max(0, size - 4096);
+  const { data } = await readAt(file, start, size - start);
+  const end = data.lastIndexOf(NEWLINE);
+  if (end === -1) return undefined;
+  return data.subarray(data.lastIndexOf(NEWLINE, end - 1) + 1, end).toString('utf8');
 }
 
 function countNewlines(chunk: Buffer): number {

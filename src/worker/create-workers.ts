@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { LogStore } from '../logs/log-store';
+import { workerSecrets } from '../logs/worker-secrets';
 import { createProviderRegistry } from '../providers/registry';
 import { flowPaths } from '../config/flow-home';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE } from '../workflows/definitions';
@@ -22,7 +23,7 @@ export interface WorkerOptions {
 export async function createWorkers({ connection, namespace, home, dataConverter }: WorkerOptions): Promise<Worker[]> {
   const activities = createActivities({
     providers: createProviderRegistry({ home }),
-    logs: new LogStore(flowPaths(home).logs),
+    logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
   });
   const control = await Worker.create({
     connection,

@@ -158,7 +158,7 @@ describe('flow doctor checks', () => {
     const results = await runDoctorChecks({ env, nodeVersion: '20.11.0' });
     checkBubblewrap(process.env); // restore the probe cache (the run above probed with an empty PATH)
     assert.deepEqual(results.map((r) => r.name), [
-      'node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials', 'bubblewrap', 'nvidia-smi',
+      'node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials', 'bubblewrap', 'nvidia-smi', 'FLOW_HOME access',
     ]);
     const byName = Object.fromEntries(results.map((r) => [r.name, r]));
     assert.equal(byName['temporal binary']!.status, 'fail');
@@ -180,7 +180,7 @@ describe('flow doctor checks', () => {
       const config = results.find((r) => r.name === 'config')!;
       assert.equal(config.status, 'fail');
       assert.match(config.detail, /not valid YAML/);
-      assert.equal(results.length, 9);
+      assert.equal(results.length, 10);
     } finally {
       broken.cleanup();
     }

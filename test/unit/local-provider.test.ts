@@ -768,7 +768,7 @@ describe('stopCommand and terminate', () => {
     assert.equal(await output(p, instance), '');
   });
 
-  test('terminate stops the command, marks instance.json terminated, keeps the dir, and is idempotent', async () => {
+  test('terminate stops the command, marks instance.json terminated, removes the raw output, and is idempotent', async () => {
     const home = tempHome();
     const p = provider(home);
     const instance = await start(p, makeSpec({ command: 'echo started; sleep 300' }));
@@ -780,7 +780,11 @@ describe('stopCommand and terminate', () => {
     const record = JSON.parse(readFileSync(join(dir, 'instance.json'), 'utf8'));
     assert.equal(record.terminated, true);
     assert.equal(typeof record.terminatedAt, 'string');
-    assert.match(readFileSync(join(dir, 'output.log'), 'utf8'), /^started\n/, 'output is kept');
+    // The output was copied to the LogStore before terminate (teardownInstance): it may hold secrets.
+    assert.deepEqual(readdirSync(dir).sort(), ['exit_code', 'instance.json', 'launched', 'pid', 'started_at', 'stop_requested'], 'only bookkeeping is left');
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'instance.json')).mode & 0o777, 0o600);
+    assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143, stopped: true }, 'a retried teardown still learns how it ended');
     await p.terminate(instance);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'instance.json'), 'utf8')), record);
     await p.terminate({ provider: 'local', instanceId: 'local-gone-r0-a0', address: '127.0.0.1' });

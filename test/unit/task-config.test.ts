@@ -182,7 +182,7 @@ describe('parseTaskConfig', () => {
   });
 
   test('a secret that is also in env is rejected', () => {
-    const error = catchValidation(() => parseTaskConfig({ command: 'x', env: { TOKEN: 'a' }, secrets: { TOKEN: 'b' } }));
+    const error = catchValidation(() => parseTaskConfig({ command: 'x', env: { TOKEN: 'a' }, secrets: { TOKEN: 'bbbb' } }));
     assert.equal(error.field, 'secrets.TOKEN');
     assert.match(error.message, /both env and secrets/);
   });
@@ -249,5 +249,25 @@ describe('volumeMountPath', () => {
     const [parsed] = parseTaskConfig({ command: 'x', volumes: [{ name: 'ckpt' }] }).volumes;
     assert.ok(parsed);
     assert.equal(volumeMountPath(parsed), '/volumes/ckpt');
+  });
+});
+
+describe('secret hygiene at validation', () => {
+  test('a NUL byte in an env or secret value is refused, naming the key and never the value', () => {
+    for (const field of ['env', 'secrets'] as const) {
+      const error = catchValidation(() => parseTaskConfig({ command: 'x', [field]: { TOKEN: 'top\0secret-value' } }));
+      assert.equal(error.field, `${field}.TOKEN`);
+      assert.match(error.message, /NUL/);
+      assert.ok(!error.message.includes('secret-value') && !error.suggestions.join(' ').includes('secret-value'), 'the value is not echoed');
+    }
+  });
+
+  test('a secret shorter than 4 bytes is refused with how to pass it instead; 4 bytes is fine', () => {
+    const error = catchValidation(() => parseTaskConfig({ command: 'x', secrets: { PIN: 'xyz' } }));
+    assert.equal(error.field, 'secrets.PIN');
+    assert.match(error.message, /at least 4 bytes/);
+    assert.ok(!error.message.includes('xyz'));
+    assert.equal(parseTaskConfig({ command: 'x', secrets: { PIN: 'wxyz' } }).secrets.PIN, 'wxyz');
+    assert.equal(parseTaskConfig({ command: 'x', env: { N: 'a' } }).env.N, 'a');
   });
 });

@@ -6,23 +6,42 @@ import { colors, printJson } from '../output';
 export function configureDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('Check this machine for what Flow needs (reports only; starts nothing)')
+    .description('Check this machine for what Flow needs (reports only, unless --fix; starts nothing)')
     .option('--json', 'print machine-readable output')
+    .option('--fix', 'make FLOW_HOME private to you (chmod -R go-rwx) when other users can read it')
     .addHelpText('after', `
 Examples:
   flow doctor
   flow doctor --json | jq '.[] | select(.status != "pass")'
+  flow doctor --fix                  # FLOW_HOME readable by others → only you
 Exit code 1 when a check fails; warnings alone exit 0.`)
     .action(action(doctorAction));
 }
 
-async function doctorAction(flags: { json?: boolean }): Promise<number> {
+async function doctorAction(flags: { json?: boolean; fix?: boolean }): Promise<number> {
   // Loaded here so `flow --help` never pays for the checks' imports.
   const { doctorExitCode, runDoctorChecks } = await import('../doctor-checks');
+  if (flags.fix) await fixHome();
   const results = await runDoctorChecks();
   if (flags.json) printJson(results);
   else process.stdout.write(formatDoctor(results));
   return doctorExitCode(results);
+}
+
+/** --fix: only the one fix Flow can make safely itself, before the checks so they show the result. */
+async function fixHome(): Promise<void> {
+  const { exposedFolders, makeHomePrivate } = await import('../home-permissions');
+  const { loadSettings, defaultSettings } = await import('../../config/load-config');
+  const { flowHome } = await import('../../config/flow-home');
+  let home: string;
+  try {
+    home = loadSettings().home;
+  } catch {
+    home = defaultSettings(flowHome()).home; // a broken config.yaml is reported by the checks
+  }
+  if (exposedFolders(home).length === 0) return;
+  makeHomePrivate(home);
+  process.stderr.write(`Fixed: ${home} and everything in it are now readable by you only (chmod -R go-rwx)\n`);
 }
 
 function formatDoctor(results: readonly CheckResult[]): string {

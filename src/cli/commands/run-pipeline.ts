@@ -15,10 +15,10 @@ const TASK_FLAGS = [
   'instanceType', 'numInstances', 'nodes', 'name', 'region', 'maxPricePerHour', 'maxPrice', 'maxRunTime', 'image', 'provider', 'workdir',
   'uploadCode', 'idempotencyKey', 'forceNew', 'unique', 'priority', 'codeRoot',
 ] as const;
-const TASK_LIST_FLAGS = ['env', 'secret', 'volume', 'mount', 'port', 'sshKeys'] as const;
+const TASK_LIST_FLAGS = ['env', 'secret', 'secretFile', 'volume', 'mount', 'port', 'sshKeys'] as const;
 
 export async function runPipelineAction(path: string, flags: RunCommandFlags, waitUntil: WaitUntil, command?: string): Promise<number> {
-  const given = TASK_FLAGS.find((flag) => flags[flag] !== undefined) ?? TASK_LIST_FLAGS.find((flag) => flags[flag].length > 0);
+  const given = TASK_FLAGS.find((flag) => flags[flag] !== undefined) ?? TASK_LIST_FLAGS.find((flag) => (flags[flag]?.length ?? 0) > 0);
   if (given) {
     throw new ValidationError(`${given}: task flags do not apply to a pipeline file`, { field: given, suggestions: [`Set it per step in ${path}`] });
   }

@@ -22,7 +22,8 @@ export function configureRunCommand(program: Command): void {
     .option('--max-run-time <duration>', 'stop the task after this long, e.g. 90s, 30m, 2h; 0 = no limit (the default)')
     .option('--image <image>', 'container image (not supported by the local provider yet)')
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
-    .option('--secret <KEY=VALUE>', 'secret env variable, redacted in logs (repeatable)', collect, [])
+    .option('--secret <KEY>', "secret env variable, its value taken from this shell's KEY and masked in logs (repeatable)", collect, [])
+    .option('--secret-file <PATH>', 'secrets from a file of KEY=VALUE lines, so no value is on the command line (repeatable)', collect, [])
     .option('-v, --volume <NAME[:PATH]>', 'volume to mount, default path /volumes/NAME (repeatable)', collect, [])
     .option('--mount <[TARGET=]NAME>', 'volume NAME at TARGET (an absolute path), default /volumes/NAME (repeatable)', collect, [])
     .option('--port <port>', 'port to open on every node, 1024 to 65535 (repeatable)', collect, [])
@@ -52,6 +53,7 @@ Examples:
   flow run "nvidia-smi" --max-run-time 5m
   flow run "echo \\$GREETING" -e GREETING=hello --detach
   flow run "python serve.py" --port 8080 --mount /data=datasets
+  flow run "python fetch.py" --secret HF_TOKEN  # HF_TOKEN's value from your environment, masked in logs
   flow run task.yaml -i cpu -N 2 -n smoke   # flags win over the file
   flow run task.yaml -d                     # the plan: instance type, price, worst case; nothing submitted
 

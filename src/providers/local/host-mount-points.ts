@@ -84,7 +84,7 @@ export async function makeHostMountPoints(
     // Each record is written as soon as its mount point is made, so a later failure leaves none unrecorded.
     const record = (mount: VolumeMount, kind: MountPointRecord['kind'], createdDirs: string[]) => {
       const made: MountPointRecord = { mountPath: mount.mountPath, hostDir: mount.hostDir, kind, createdDirs };
-      mkdirSync(recordsDir(home), { recursive: true });
+      mkdirSync(recordsDir(home), { recursive: true, mode: 0o700 });
       writeFileAtomic(recordPath(home, mount.mountPath), `${JSON.stringify(made)}\n`);
     };
     for (const mount of links) {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { flowPaths } from '../../config/flow-home';
 import { ValidationError } from '../../domain';
@@ -73,7 +73,7 @@ function tmpPath(path: string): string {
 }
 
 /** Writes via a temp file and rename, so readers see the old or the new content, never half. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
   const tmp = tmpPath(path);
   writeFileSync(tmp, content, { mode });
   renameSync(tmp, path);
@@ -82,7 +82,7 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
 /** Writes `path` only if it does not exist, atomically (temp file + link). True if this call wrote it. */
 export function writeFileExclusive(path: string, content: string): boolean {
   const tmp = tmpPath(path);
-  writeFileSync(tmp, content);
+  writeFileSync(tmp, content, { mode: 0o600 });
   try {
     linkSync(tmp, path);
     return true;
@@ -98,7 +98,7 @@ export function writeFileExclusive(path: string, content: string): boolean {
 export function createExclusive(path: string, content: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, 'wx');
+    fd = openSync(path, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
@@ -148,6 +148,18 @@ export function updateInstanceRecord(paths: LocalInstancePaths, update: (record:
 export function recordExitCode(paths: LocalInstancePaths, code: number): void {
   if (existsSync(paths.exitCode)) return;
   writeFileExclusive(paths.exitCode, `${code}\n`);
+}
+
+/**
+ * After teardown (its output already copied to the LogStore): removes the raw output, which may
+ * hold secrets in clear, the script, temp files and the default work folder. What stays is
+ * bookkeeping without command data (instance.json, launched, pid, started_at, exit_code,
+ * stop_requested): a retried teardown still reads how the command ended. Safe to call again.
+ */
+export function removeInstanceLeftovers(paths: LocalInstancePaths): void {
+  for (const path of [paths.output, paths.supervisorScript, `${paths.pid}.tmp`, paths.exitCodeTmp, paths.work]) {
+    rmSync(path, { recursive: true, force: true });
+  }
 }
 
 /** Where a running local command works: its process's cwd; undefined before it starts or after it ends. */

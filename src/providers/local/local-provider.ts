@@ -14,6 +14,7 @@ import {
   readInstanceRecord,
   readTextFile,
   recordExitCode,
+  removeInstanceLeftovers,
   updateInstanceRecord,
   writeFileAtomic,
 } from './instance-files';
@@ -143,7 +144,8 @@ export class LocalProvider implements Provider {
   async provision(spec: NodeSpec, offer: Offer): Promise<InstanceRef> {
     const instanceId = localInstanceId(spec);
     const paths = instancePaths(this.home, instanceId);
-    mkdirSync(paths.dir, { recursive: true });
+    // Private whatever the umask: the instance's output may hold secrets until teardown.
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     ensureVolumes(this.home, volumeMounts(this.home, spec.volumes));
     const record = createInstanceRecord(paths, {
       provider: 'local',
@@ -181,7 +183,7 @@ export class LocalProvider implements Provider {
     if (!sandboxed) await makeHostMountPoints(this.home, paths.dir, { links: mounts });
 
     const workDir = spec.workingDir ?? spec.codeDir ?? paths.work;
-    if (workDir === paths.work) mkdirSync(paths.work, { recursive: true });
+    if (workDir === paths.work) mkdirSync(paths.work, { recursive: true, mode: 0o700 });
     const hostWorkDir = sandboxed ? hostPathFor(workDir, mounts) : workDir;
     if (!isDirectory(hostWorkDir)) {
       throw new ValidationError(`Working directory ${workDir} does not exist on this machine`, {
@@ -218,7 +220,7 @@ export class LocalProvider implements Provider {
     try {
       await launchSupervisor(paths.supervisorScript, { env, cwd: paths.dir });
     } catch (error) {
-      appendFileSync(paths.output, `flow: could not start the command: ${(error as Error).message}\n`);
+      appendFileSync(paths.output, `flow: could not start the command: ${(error as Error).message}\n`, { mode: 0o600 });
       recordExitCode(paths, 127);
       return;
     }
@@ -301,6 +303,8 @@ export class LocalProvider implements Provider {
     if (!isDirectory(paths.dir)) return;
     await this.stopCommand(instance, TERMINATE_GRACE_MS);
     await removeHostMountPoints(this.home, paths.dir, (instanceId) => this.holdsMountPoints(instanceId));
+    // The caller (teardownInstance) has copied the output into the LogStore already.
+    removeInstanceLeftovers(paths);
     if (readInstanceRecord(paths)?.terminated === true) return;
     updateInstanceRecord(paths, (record) => ({ ...record, terminated: true, terminatedAt: new Date().toISOString() }));
   }

@@ -60,6 +60,8 @@ export function supervisorScript(input: SupervisorScriptInput): string {
   const q = shellQuote;
   return `#!/bin/sh
 # Flow local supervisor for ${input.instanceId}. Written by the local provider; do not edit.
+# Files it writes (output.log may hold secrets until teardown) are for this user only.
+umask 077
 finish() {
   echo "$1" > ${q(p.exitCodeTmp)} && mv -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
   exit "$1"

@@ -48,16 +48,17 @@ export function readVolumeMeta(home: string, name: string): Partial<VolumeMeta> 
  */
 export function createVolumeFolder(home: string, name: string, sizeGb: number, iface?: 'block' | 'file'): VolumeMeta | undefined {
   const path = volumeDir(home, name);
-  mkdirSync(volumesRoot(home), { recursive: true });
+  // Private whatever the umask (the home too, if this creates it): other users must not read volumes.
+  mkdirSync(volumesRoot(home), { recursive: true, mode: 0o700 });
   try {
-    mkdirSync(path); // atomic: of two concurrent creates, one wins
+    mkdirSync(path, { mode: 0o700 }); // atomic: of two concurrent creates, one wins
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw error;
   }
   const meta: VolumeMeta = { name, sizeGb, createdAt: new Date().toISOString(), ...(iface === undefined ? {} : { interface: iface }) };
   try {
-    mkdirSync(dirname(volumeMetaPath(home, name)), { recursive: true });
+    mkdirSync(dirname(volumeMetaPath(home, name)), { recursive: true, mode: 0o700 });
     writeFileAtomic(volumeMetaPath(home, name), `${JSON.stringify(meta, null, 2)}\n`);
   } catch (error) {
     rmSync(path, { recursive: true, force: true });
