@@ -127,7 +127,9 @@ export function codecKeys(options: { home: string; configuredKey?: string; embed
   return [...configured, ...fromFile];
 }
 
-/** The Client's / Worker's data converter: the codec when there are keys, else the SDK default. */
-export function flowDataConverter(keys: readonly EncryptionKey[] | undefined): Pick<DataConverter, 'payloadCodecs'> | undefined {
-  return keys && keys.length > 0 ? { payloadCodecs: [new AesGcmPayloadCodec(keys)] } : undefined;
+/** The Client's / Worker's data converter: the codec when there are keys; always the failure converter that encodes messages. */
+export function flowDataConverter(keys: readonly EncryptionKey[] | undefined): Pick<DataConverter, 'payloadCodecs' | 'failureConverterPath'> {
+  // Failure messages go into an encoded payload, so the codec (when there is one) encrypts them too.
+  const failureConverterPath = require.resolve('./failure-converter');
+  return keys && keys.length > 0 ? { payloadCodecs: [new AesGcmPayloadCodec(keys)], failureConverterPath } : { failureConverterPath };
 }

@@ -6,6 +6,8 @@ import { WORKFLOW_BUNDLE_PATH } from './workflow-bundle';
 async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    // The same failure converter as workers and clients (messages travel encoded, so encrypted).
+    failureConverterPath: require.resolve('../security/failure-converter'),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   writeFileSync(WORKFLOW_BUNDLE_PATH, code);

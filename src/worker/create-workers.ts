@@ -13,7 +13,7 @@ export interface WorkerOptions {
   namespace: string;
   home: string;
   /** The payload codec (src/security): with it, the worker refuses payloads it cannot authenticate. */
-  dataConverter?: Pick<DataConverter, 'payloadCodecs'>;
+  dataConverter?: Pick<DataConverter, 'payloadCodecs' | 'failureConverterPath'>;
 }
 
 /**

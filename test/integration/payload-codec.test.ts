@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -11,7 +11,9 @@ import { stopDaemon } from '../../src/daemon/daemon-control';
 import { readDaemonState } from '../../src/daemon/daemon-state';
 import { resolveTemporalBinary } from '../../src/daemon/temporal-binary';
 import { parseTaskConfig } from '../../src/domain';
-import { ENCRYPTED_ENCODING } from '../../src/security/payload-codec';
+import { codecKeys } from '../../src/security/encryption-keys';
+import { openPayloads } from '../../src/security/history-payloads';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../src/security/payload-codec';
 import { CONTROL_TASK_QUEUE } from '../../src/workflows/definitions';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { createSecondUser, type SecondUser } from '../helpers/second-user';
@@ -119,6 +121,12 @@ describe('payload codec: the server only ever holds encrypted payloads (real dae
     const closing = failed.events!.at(-1)!;
     assert.equal(closing.eventType, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
     assert.ok(payloadsIn(closing).some(({ path }) => path.includes('failure')), 'the failure details are in history, encrypted');
+    // Its message and stack trace travel in the encrypted encodedAttributes, not as plain fields.
+    const failure = closing.workflowExecutionFailedEventAttributes?.failure;
+    assert.equal(failure?.message, 'Encoded failure');
+    assert.equal(failure?.stackTrace ?? '', '');
+    assert.ok(payloadsIn(closing).some(({ path }) => path.includes('encodedAttributes')), 'the message is an encrypted payload');
+    await assert.rejects(failing.wait(), /exited with code 3/, 'the codec client reads the message back');
     // The codec client reads it all back: the listing decodes memos.
     const listed = await h.flow.listTasks();
     assert.equal(listed.find((task) => task.taskId === ok.taskId)?.numInstances, 1);
@@ -165,7 +173,9 @@ describe('payload codec: the server only ever holds encrypted payloads (real dae
       const workflowId = `evil-${randomBytes(4).toString('hex')}`;
       const config = parseTaskConfig({ command: `touch ${marker}` });
       const input = JSON.stringify({ taskId: workflowId, name: 'evil', provider: 'local', config });
-      const temporalBin = user.executable(resolveTemporalBinary(process.env));
+      // The very binary the dev server runs (PATH may hold a shim the other user cannot run).
+      const serverPid = readDaemonState(flowPaths(h.home).daemonState)?.serverPid;
+      const temporalBin = user.executable(serverPid ? realpathSync(`/proc/${serverPid}/exe`) : resolveTemporalBinary(process.env));
       const start = user.run([temporalBin, 'workflow', 'start', '--address', address, '--type', 'taskWorkflow', '--task-queue', CONTROL_TASK_QUEUE, '--workflow-id', workflowId, '--input', input]);
       assert.equal(start.status, 0, `the frontend takes the start (it has no auth): ${start.stderr}`);
       try {
@@ -175,7 +185,12 @@ describe('payload codec: the server only ever holds encrypted payloads (real dae
           { timeoutMs: 60_000, message: 'the worker failed the unauthenticated workflow task' },
         );
         const failedTask = (await history(workflowId)).events!.find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)!;
-        assert.match(failedTask.workflowTaskFailedEventAttributes?.failure?.message ?? '', /not encrypted/);
+        // The worker's reason travels encrypted too: opened with the key, it says why.
+        const failure = failedTask.workflowTaskFailedEventAttributes?.failure;
+        assert.equal(failure?.message, 'Encoded failure');
+        const codec = new AesGcmPayloadCodec(codecKeys({ home: h.home, embedded: true })!);
+        const opened = await openPayloads(failure!.encodedAttributes!, codec);
+        assert.match(JSON.parse(Buffer.from(opened.data!).toString()).message, /not encrypted/);
         const events = (await history(workflowId)).events!;
         assert.equal(events.filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 0);
         assert.equal(existsSync(marker), false, 'the command never ran');
