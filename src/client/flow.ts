@@ -32,7 +32,7 @@ import { openConnection } from './connection';
 import { OPEN_CLAUSE, statusClause } from './execution-status';
 import { progressOf } from './read-task-state';
 import type { TaskPlan } from './plan';
-import { preflightTask } from './preflight';
+import { preflightTask, withEncryptionDefault } from './preflight';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
 import { resolveCodeDir } from './code-dir';
@@ -149,9 +149,10 @@ export class Flow {
    * workingDir (default: this process's cwd).
    */
   async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}, options: SubmitOptions = {}): Promise<string> {
-    const parsed = this.validate(config, overrides);
+    const validated = this.validate(config, overrides);
     const settings = options.settings ?? this.submissionSettings();
-    const provider = parsed.provider ?? settings.provider;
+    const provider = validated.provider ?? settings.provider;
+    const parsed = withEncryptionDefault(validated, provider, this.settings.home, this.settings.local.encryptVolumes);
     await this.preflight(parsed, settings);
     for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
@@ -172,9 +173,10 @@ export class Flow {
    * (or why it would wait), its worst-case cost, volumes, ports and env keys. See client/plan.
    */
   async plan(config: TaskConfigInput | string, options: Pick<SubmitOptions, 'settings'> = {}): Promise<TaskPlan> {
-    const parsed = this.validate(config, {});
+    const validated = this.validate(config, {});
     const settings = options.settings ?? this.submissionSettings();
-    const provider = parsed.provider ?? settings.provider;
+    const provider = validated.provider ?? settings.provider;
+    const parsed = withEncryptionDefault(validated, provider, this.settings.home, this.settings.local.encryptVolumes);
     await this.preflight(parsed, settings);
     const { planTask } = await import('./plan');
     return planTask(parsed, {
@@ -249,7 +251,10 @@ export class Flow {
       typeof input === 'string' ? readPipelineFile(input).config : parsePipelineConfig(Array.isArray(input) ? { steps: input } : input);
     const submit = async () => {
       const settings = options.settings ?? this.submissionSettings();
-      for (const step of config.steps) await this.preflight(step.config, settings, step.name);
+      for (const step of config.steps) {
+        step.config = withEncryptionDefault(step.config, step.config.provider ?? settings.provider, this.settings.home, this.settings.local.encryptVolumes);
+        await this.preflight(step.config, settings, step.name);
+      }
       return startPipeline(this.client, settings, config, options);
     };
     return {

@@ -24,6 +24,7 @@ import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
 import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
 import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
+import { mountEncryptedVolumes, releaseEncryptedVolumes } from './encrypted-volumes';
 
 export interface LocalProviderOptions {
   /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
@@ -176,6 +177,8 @@ export class LocalProvider implements Provider {
 
     const mounts = volumeMounts(this.home, spec.volumes);
     ensureVolumes(this.home, mounts);
+    // Encrypted volumes: decrypted (mounted) from here until terminate.
+    await mountEncryptedVolumes(this.home, instance.instanceId, mounts.filter((mount) => mount.encrypted).map((mount) => mount.name));
     const isolation = this.isolation();
     const sandboxed = isolation.mode === 'bubblewrap' && mounts.length > 0;
     if (!sandboxed) await makeHostMountPoints(this.home, paths.dir, { links: mounts });
@@ -301,6 +304,7 @@ export class LocalProvider implements Provider {
     if (!isDirectory(paths.dir)) return;
     await this.stopCommand(instance, TERMINATE_GRACE_MS);
     await removeHostMountPoints(this.home, paths.dir, (instanceId) => this.holdsMountPoints(instanceId));
+    await releaseEncryptedVolumes(this.home, instance.instanceId, (instanceId) => this.holdsMountPoints(instanceId));
     if (readInstanceRecord(paths)?.terminated === true) return;
     updateInstanceRecord(paths, (record) => ({ ...record, terminated: true, terminatedAt: new Date().toISOString() }));
   }
