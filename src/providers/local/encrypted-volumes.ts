@@ -45,8 +45,8 @@ export function isEncryptedVolume(home: string, name: string): boolean {
   return existsSync(join(volumeDir(home, name), 'gocryptfs.conf'));
 }
 
-export function gocryptfsPath(): string | undefined {
-  return findOnPath('gocryptfs', { PATH: `${process.env.PATH ?? ''}:/usr/bin:/bin` });
+export function gocryptfsPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return findOnPath('gocryptfs', env === process.env ? { PATH: `${env.PATH ?? ''}:/usr/bin:/bin` } : env);
 }
 
 /** Why encrypted volumes cannot be used here, or undefined when gocryptfs is installed. */
