@@ -9,6 +9,7 @@ import { ValidationError } from '../../src/domain';
 import { plainMountDir } from '../../src/providers/local/encrypted-volumes';
 import { volumeDir, volumeMetaPath } from '../../src/providers/local/volume-meta';
 import { findOnPath } from '../../src/providers/local/which';
+import { runCli } from '../helpers/cli';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
@@ -94,5 +95,22 @@ describe('encrypted volumes (gocryptfs) on the local provider', { timeout: 240_0
       assert.match(error.message, /volume 'vault2' is encrypted/);
       return true;
     });
+  });
+
+  test('CLI: volumes create --encrypted, volumes list marks it, run -v NAME --encrypted uses it', async () => {
+    const created = await runCli(['volumes', 'create', 'clivault', '--encrypted'], { env: h.env });
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^Created encrypted volume clivault/);
+    const listed = await runCli(['volumes', 'list'], { env: h.env });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^clivault\s+1 GB\s+\S+ \S+\s+yes\s+-\s+/m);
+    assert.match(listed.stdout, /USED of an encrypted volume is the size of its ciphertext/);
+    const run = await runCli(['run', '-v', 'clivault', '--encrypted', 'echo in-clear > /volumes/clivault/f && cat /volumes/clivault/f'], { env: h.env, timeoutMs: 120_000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /in-clear/);
+    assert.equal(grepStatus('in-clear', volumeDir(h.home, 'clivault')), 1, 'only ciphertext on disk');
+    const mismatch = await runCli(['run', '-v', 'plainvol', '--encrypted', 'true'], { env: h.env, timeoutMs: 60_000 });
+    assert.equal(mismatch.code, 3, mismatch.stderr); // a validation error
+    assert.match(mismatch.stderr, /volume 'plainvol' already exists unencrypted/);
   });
 });
