@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ValidationError } from '../../src/domain';
-import { plainMountDir } from '../../src/providers/local/encrypted-volumes';
+import type { InstanceRef, NodeSpec } from '../../src/domain';
+import { isMounted, plainMountDir } from '../../src/providers/local/encrypted-volumes';
+import { LocalProvider } from '../../src/providers/local/local-provider';
+import { localOffers } from '../../src/providers/local/offers';
 import { volumeDir, volumeMetaPath } from '../../src/providers/local/volume-meta';
 import { findOnPath } from '../../src/providers/local/which';
 import { runCli } from '../helpers/cli';
@@ -112,5 +115,59 @@ describe('encrypted volumes (gocryptfs) on the local provider', { timeout: 240_0
     const mismatch = await runCli(['run', '-v', 'plainvol', '--encrypted', 'true'], { env: h.env, timeoutMs: 60_000 });
     assert.equal(mismatch.code, 3, mismatch.stderr); // a validation error
     assert.match(mismatch.stderr, /volume 'plainvol' already exists unencrypted/);
+  });
+});
+
+describe('encrypted volumes on the local provider itself: symlink fallback, one shared mount', { timeout: 120_000 }, () => {
+  const home = mkdtempSync(join(tmpdir(), 'flow-encvol-p-'));
+  const outside = mkdtempSync(join(tmpdir(), 'flow-encvol-o-'));
+  const p = new LocalProvider({ home, gpus: [], bubblewrap: 'off' });
+  const instances: InstanceRef[] = [];
+  after(async () => {
+    for (const instance of instances) await p.terminate(instance).catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  let counter = 0;
+  async function start(command: string): Promise<InstanceRef> {
+    counter += 1;
+    const spec: NodeSpec = {
+      taskId: `enc${process.pid}x${counter}`,
+      rank: 0,
+      attempt: 0,
+      command,
+      env: {},
+      secrets: {},
+      volumes: [{ name: 'shared', sizeGb: 1, encrypted: true, mountPath: join(outside, 'mnt') }],
+      instanceType: 'cpu',
+    };
+    const instance = await p.provision(spec, localOffers([])[0]!);
+    instances.push(instance);
+    await p.startCommand(instance, spec);
+    await p.startCommand(instance, spec); // a retried activity: already launched, already mounted
+    return instance;
+  }
+
+  test('two tasks share one mount; it is unmounted when the last one is terminated, and terminate is idempotent', async () => {
+    const plain = plainMountDir(home, 'shared');
+    const release = join(outside, 'release');
+    // The word is copied from a file, so no command text (kept in the instance folder) holds it.
+    const word = `w${randomBytes(12).toString('hex')}`;
+    writeFileSync(join(outside, 'word'), `${word}\n`);
+    const first = await start(`cp ${outside}/word ${outside}/mnt/note; ${untilFileExists(release)}`);
+    await waitFor(() => existsSync(join(plain, 'note')), { message: 'the first task wrote through its symlinked mount path' });
+    const second = await start(`cat ${outside}/mnt/note > ${outside}/seen; ${untilFileExists(release)}`);
+    await waitFor(() => existsSync(join(outside, 'seen')) && readFileSync(join(outside, 'seen'), 'utf8') !== '', { message: 'the second task read the note' });
+    assert.equal(readFileSync(join(outside, 'seen'), 'utf8'), `${word}\n`);
+
+    await p.terminate(first);
+    assert.ok(isMounted(plain), 'still mounted: the second task uses it');
+    assert.equal(readFileSync(join(outside, 'mnt', 'note'), 'utf8'), `${word}\n`);
+    writeFileSync(release, '');
+    await p.terminate(second);
+    assert.equal(isMounted(plain), false, 'unmounted after the last user');
+    await p.terminate(second);
+    assert.equal(grepStatus(word, home), 1, 'only ciphertext is left under the home');
   });
 });
