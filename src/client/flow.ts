@@ -72,6 +72,8 @@ export interface TaskSummary {
 export interface SubmissionSettings {
   provider: ProviderName;
   providerSettings: ProviderSettings;
+  /** local.encrypt_volumes of the submitter (its env may differ from the daemon's). */
+  encryptVolumes?: boolean;
 }
 
 export interface SubmitOptions {
@@ -132,7 +134,7 @@ export class Flow {
   /** The provider and its settings as they are now (args > env > config.yaml > defaults). */
   submissionSettings(): SubmissionSettings {
     const settings = loadSettings(this.settingsSource);
-    return { provider: settings.provider, providerSettings: taskProviderSettings(settings) };
+    return { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes };
   }
 
   /** Refuses, before anything is submitted, a task that could not run as given (see preflight). */
@@ -152,7 +154,7 @@ export class Flow {
     const validated = this.validate(config, overrides);
     const settings = options.settings ?? this.submissionSettings();
     const provider = validated.provider ?? settings.provider;
-    const parsed = withEncryptionDefault(validated, provider, this.settings.home, this.settings.local.encryptVolumes);
+    const parsed = withEncryptionDefault(validated, provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
     await this.preflight(parsed, settings);
     for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
@@ -176,7 +178,7 @@ export class Flow {
     const validated = this.validate(config, {});
     const settings = options.settings ?? this.submissionSettings();
     const provider = validated.provider ?? settings.provider;
-    const parsed = withEncryptionDefault(validated, provider, this.settings.home, this.settings.local.encryptVolumes);
+    const parsed = withEncryptionDefault(validated, provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
     await this.preflight(parsed, settings);
     const { planTask } = await import('./plan');
     return planTask(parsed, {
@@ -252,7 +254,7 @@ export class Flow {
     const submit = async () => {
       const settings = options.settings ?? this.submissionSettings();
       for (const step of config.steps) {
-        step.config = withEncryptionDefault(step.config, step.config.provider ?? settings.provider, this.settings.home, this.settings.local.encryptVolumes);
+        step.config = withEncryptionDefault(step.config, step.config.provider ?? settings.provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
         await this.preflight(step.config, settings, step.name);
       }
       return startPipeline(this.client, settings, config, options);

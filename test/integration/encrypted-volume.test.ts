@@ -115,6 +115,14 @@ describe('encrypted volumes (gocryptfs) on the local provider', { timeout: 240_0
     const mismatch = await runCli(['run', '-v', 'plainvol', '--encrypted', 'true'], { env: h.env, timeoutMs: 60_000 });
     assert.equal(mismatch.code, 3, mismatch.stderr); // a validation error
     assert.match(mismatch.stderr, /volume 'plainvol' already exists unencrypted/);
+
+    // FLOW_ENCRYPT_VOLUMES=1 (the submitter's env, not the daemon's): new volumes are encrypted, existing ones used as they are.
+    const byDefault = { ...h.env, FLOW_ENCRYPT_VOLUMES: '1' };
+    const auto = await runCli(['run', '-v', 'autovault', '-v', 'plainvol', 'true'], { env: byDefault, timeoutMs: 120_000 });
+    assert.equal(auto.code, 0, auto.stderr);
+    const volumes = await h.flow.volumes.list();
+    assert.equal(volumes.find((v) => v.name === 'autovault')?.encrypted, true);
+    assert.equal(volumes.find((v) => v.name === 'plainvol')?.encrypted, undefined);
   });
 });
 
