@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError, ValidationError } from '../../domain';
 import { tryLock } from '../../daemon/start-lock';
@@ -124,8 +124,19 @@ async function withLock<T>(home: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A mount whose gocryptfs process is gone answers ENOTCONN ("transport endpoint is not connected"). */
+function mountBroken(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOTCONN';
+  }
+}
+
 function mount(home: string, name: string): void {
   const target = plainMountDir(home, name);
+  if (isMounted(target) && mountBroken(target)) unmount(home, name);
   if (isMounted(target)) return;
   const wrapped = readVolumeMeta(home, name).wrappedPassword;
   if (typeof wrapped !== 'string') {
@@ -139,7 +150,8 @@ function mount(home: string, name: string): void {
 function unmount(home: string, name: string): void {
   const target = plainMountDir(home, name);
   if (isMounted(target)) {
-    const attempts = [['fusermount3', '-u'], ['fusermount', '-u'], ['umount']];
+    // Lazy (-z) last: it detaches a mount that is still busy or whose gocryptfs died.
+    const attempts = [['fusermount3', '-u'], ['fusermount', '-u'], ['umount'], ['fusermount3', '-uz'], ['umount', '-l']];
     for (const [bin, ...args] of attempts) {
       const path = findOnPath(bin!, { PATH: `${process.env.PATH ?? ''}:/usr/bin:/bin:/usr/sbin:/sbin` });
       if (path === undefined) continue;
