@@ -6,6 +6,7 @@ import { resolveTemporalBinary } from '../daemon/temporal-binary';
 import { FlowError } from '../domain';
 import { detectGpus } from '../providers/local/gpu-discovery';
 import { probeBubblewrap } from '../providers/local/volumes';
+import { gocryptfsPath } from '../providers/local/encrypted-volumes';
 import { findOnPath } from '../providers/local/which';
 import { checkHomePermissions } from './home-permissions';
 
@@ -229,6 +230,18 @@ export function checkBubblewrap(env: NodeJS.ProcessEnv): CheckResult {
   };
 }
 
+/** Encrypted volumes need gocryptfs; a failure only when new volumes are encrypted by default. */
+export function checkGocryptfs(env: NodeJS.ProcessEnv, encryptByDefault: boolean): CheckResult {
+  const path = gocryptfsPath(env);
+  if (path !== undefined) return { name: 'gocryptfs', status: 'pass', detail: `${path}: encrypted volumes (--encrypted) are available` };
+  return {
+    name: 'gocryptfs',
+    status: encryptByDefault ? 'fail' : 'warn',
+    detail: `gocryptfs is not installed: encrypted volumes (--encrypted, encrypted: true) are refused${encryptByDefault ? ', and local.encrypt_volumes asks for them by default' : ''}`,
+    fix: 'Install it: sudo apt-get install -y gocryptfs fuse3',
+  };
+}
+
 /** GPUs for the local provider. No nvidia-smi is fine: the local provider then offers cpu. */
 export async function checkNvidiaSmi(env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<CheckResult> {
   const name = 'nvidia-smi';
@@ -281,6 +294,7 @@ export async function runDoctorChecks(options: DoctorOptions = {}): Promise<Chec
     ...server,
     checkProviderCredentials(settings, keySource),
     checkBubblewrap(env),
+    checkGocryptfs(env, settings.local.encryptVolumes),
     gpus,
     checkHomePermissions(settings.home),
   ];

@@ -27,6 +27,8 @@ export interface RunFlags extends PythonRunFlags {
   secretFile?: string[];
   volume: string[];
   mount: string[];
+  /** The volumes of -v/--mount are encrypted at rest. */
+  encrypted?: boolean;
   port: string[];
   uploadCode?: boolean;
   idempotencyKey?: string;
@@ -106,7 +108,7 @@ function parsePort(text: string): number {
   return port;
 }
 
-type VolumeFlag = { name: string; mountPath?: string };
+type VolumeFlag = { name: string; mountPath?: string; encrypted?: true };
 
 /** "-v data" or "-v data:/mnt/data" → volume spec. */
 function parseVolume(text: string): VolumeFlag {
@@ -134,7 +136,8 @@ function mergeVolumes(base: unknown, flags: VolumeFlag[]): unknown[] {
   const fromFile = Array.isArray(base) ? (base as Array<Record<string, unknown>>) : [];
   const merged = fromFile.map((volume) => {
     const flag = flags.find((f) => f.name === volume.name);
-    return flag === undefined ? volume : { ...volume, ...(flag.mountPath === undefined ? {} : { mountPath: flag.mountPath }) };
+    if (flag === undefined) return volume;
+    return { ...volume, ...(flag.mountPath === undefined ? {} : { mountPath: flag.mountPath }), ...(flag.encrypted ? { encrypted: true } : {}) };
   });
   const fileNames = new Set(fromFile.map((volume) => volume.name));
   return [...merged, ...flags.filter((flag) => !fileNames.has(flag.name))];
@@ -162,7 +165,16 @@ export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (
   if (flags.env.length > 0) config.env = { ...(base.env as object), ...parsePairs(flags.env, '-e', 'env') };
   const secretFiles = flags.secretFile ?? [];
   if (flags.secret.length > 0 || secretFiles.length > 0) config.secrets = { ...(base.secrets as object), ...secretsFromFlags(flags.secret, secretFiles) };
-  const volumes = [...flags.volume.map(parseVolume), ...flags.mount.map(parseMount)];
+  const volumes: VolumeFlag[] = [...flags.volume.map(parseVolume), ...flags.mount.map(parseMount)];
+  if (flags.encrypted === true) {
+    if (volumes.length === 0) {
+      throw new ValidationError('--encrypted applies to the volumes given with -v/--mount, and none was given', {
+        field: 'volumes',
+        suggestions: ['e.g. flow run "python train.py" -v secrets --encrypted', 'In a task file, set encrypted: true on the volume'],
+      });
+    }
+    for (const volume of volumes) volume.encrypted = true;
+  }
   if (volumes.length > 0) config.volumes = mergeVolumes(base.volumes, volumes);
   if (flags.port.length > 0) config.ports = [...new Set([...((base.ports as number[] | undefined) ?? []), ...flags.port.map(parsePort)])];
   const maxPrice = flags.maxPricePerHour ?? flags.maxPrice;

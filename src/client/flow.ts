@@ -32,7 +32,7 @@ import { openConnection } from './connection';
 import { OPEN_CLAUSE, statusClause } from './execution-status';
 import { progressOf } from './read-task-state';
 import type { TaskPlan } from './plan';
-import { preflightTask } from './preflight';
+import { preflightTask, withEncryptionDefault } from './preflight';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
 import { resolveCodeDir } from './code-dir';
@@ -74,6 +74,8 @@ export interface TaskSummary {
 export interface SubmissionSettings {
   provider: ProviderName;
   providerSettings: ProviderSettings;
+  /** local.encrypt_volumes of the submitter (its env may differ from the daemon's). */
+  encryptVolumes?: boolean;
 }
 
 export interface SubmitOptions {
@@ -134,7 +136,7 @@ export class Flow {
   /** The provider and its settings as they are now (args > env > config.yaml > defaults). */
   submissionSettings(): SubmissionSettings {
     const settings = loadSettings(this.settingsSource);
-    return { provider: settings.provider, providerSettings: taskProviderSettings(settings) };
+    return { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes };
   }
 
   /** Refuses, before anything is submitted, a task that could not run as given (see preflight). */
@@ -151,9 +153,10 @@ export class Flow {
    * workingDir (default: this process's cwd).
    */
   async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}, options: SubmitOptions = {}): Promise<string> {
-    const parsed = this.validate(config, overrides);
+    const validated = this.validate(config, overrides);
     const settings = options.settings ?? this.submissionSettings();
-    const provider = parsed.provider ?? settings.provider;
+    const provider = validated.provider ?? settings.provider;
+    const parsed = withEncryptionDefault(validated, provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
     await this.preflight(parsed, settings);
     for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
@@ -174,9 +177,10 @@ export class Flow {
    * (or why it would wait), its worst-case cost, volumes, ports and env keys. See client/plan.
    */
   async plan(config: TaskConfigInput | string, options: Pick<SubmitOptions, 'settings'> = {}): Promise<TaskPlan> {
-    const parsed = this.validate(config, {});
+    const validated = this.validate(config, {});
     const settings = options.settings ?? this.submissionSettings();
-    const provider = parsed.provider ?? settings.provider;
+    const provider = validated.provider ?? settings.provider;
+    const parsed = withEncryptionDefault(validated, provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
     await this.preflight(parsed, settings);
     const { planTask } = await import('./plan');
     return planTask(parsed, {
@@ -251,7 +255,10 @@ export class Flow {
       typeof input === 'string' ? readPipelineFile(input).config : parsePipelineConfig(Array.isArray(input) ? { steps: input } : input);
     const submit = async () => {
       const settings = options.settings ?? this.submissionSettings();
-      for (const step of config.steps) await this.preflight(step.config, settings, step.name);
+      for (const step of config.steps) {
+        step.config = withEncryptionDefault(step.config, step.config.provider ?? settings.provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
+        await this.preflight(step.config, settings, step.name);
+      }
       return startPipeline(this.client, settings, config, options);
     };
     return {

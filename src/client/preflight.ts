@@ -8,7 +8,8 @@ import { statSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import { FlowError, ResourceNotFoundError, ValidationError, assertProviderAvailable, volumeMountPath, type ProviderName, type ProviderSettings, type TaskConfig } from '../domain';
 import { volumeDir } from '../providers/local/volume-meta';
-import { missingVolume } from '../providers/local/volumes';
+import { encryptionMismatch, missingVolume } from '../providers/local/volumes';
+import { encryptionUnavailableReason, gocryptfsMissingError, isEncryptedVolume } from '../providers/local/encrypted-volumes';
 import { matchingOffers } from '../providers/offer-choice';
 import type { ProviderRegistry } from '../providers/registry';
 
@@ -46,6 +47,27 @@ function checkVolumesExist(config: TaskConfig, provider: ProviderName, home: str
   });
 }
 
+/** Encrypted volumes need gocryptfs here, and an existing volume must match what the task asks. */
+function checkVolumesEncryption(config: TaskConfig, provider: ProviderName, home: string, label: string): void {
+  if (provider !== 'local') return;
+  config.volumes.forEach((volume, index) => {
+    const field = `${label}volumes[${index}]`;
+    const mismatch = encryptionMismatch(home, volume.name, volume.encrypted, field);
+    if (mismatch !== undefined) throw new ValidationError(`${mismatch.message}; nothing was submitted`, { field: 'volumes', suggestions: mismatch.suggestions });
+    if ((volume.encrypted ?? isEncryptedVolume(home, volume.name)) && encryptionUnavailableReason() !== undefined) throw gocryptfsMissingError(field, volume.name);
+  });
+}
+
+/**
+ * The local.encrypt_volumes setting: a local volume that does not exist yet and whose spec leaves
+ * `encrypted` unset is created encrypted. Existing volumes are used as they are.
+ */
+export function withEncryptionDefault(config: TaskConfig, provider: ProviderName, home: string, encryptByDefault: boolean): TaskConfig {
+  if (!encryptByDefault || provider !== 'local' || config.volumes.every((volume) => volume.encrypted !== undefined)) return config;
+  const volumes = config.volumes.map((volume) => (volume.encrypted === undefined && !isDirectory(volumeDir(home, volume.name)) ? { ...volume, encrypted: true } : volume));
+  return { ...config, volumes };
+}
+
 /** The instance type (or GPU memory) must be one the provider offers, at any price. */
 async function checkOffered(config: TaskConfig, registry: ProviderRegistry, provider: ProviderName, settings: ProviderSettings, label: string): Promise<void> {
   try {
@@ -70,5 +92,6 @@ export async function preflightTask(
   assertProviderAvailable(target.provider);
   checkWorkingDir(config, label);
   checkVolumesExist(config, target.provider, target.home, label);
+  checkVolumesEncryption(config, target.provider, target.home, label);
   await checkOffered(config, target.registry, target.provider, target.settings, label);
 }

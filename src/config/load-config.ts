@@ -28,6 +28,8 @@ export const FlowSettingsSchema = z.strictObject({
     .strictObject({
       /** USD per instance-hour on local offers (default free), so price and cost limits can be tried here. */
       pricePerHour: z.coerce.number({ error: 'must be a price in USD per hour, e.g. 2.5' }).min(0, 'must not be negative').default(0),
+      /** New local volumes are encrypted at rest unless a task says encrypted: false (FLOW_ENCRYPT_VOLUMES=1). */
+      encryptVolumes: z.boolean().default(false),
     })
     .prefault({}),
   mithril: z
@@ -238,6 +240,9 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   const sshKeys = sshKeysText === undefined ? undefined : splitList(sshKeysText);
   if (sshKeys !== undefined && sshKeys.length === 0) sources.delete('mithril.sshKeys');
 
+  const encryptText = read('local.encryptVolumes', 'FLOW_ENCRYPT_VOLUMES');
+  const encryptVolumes = encryptText === undefined ? undefined : ['true', '1', 'yes'].includes(encryptText.toLowerCase());
+
   let tls: boolean | undefined;
   const tlsText = read('temporal.tls', 'TEMPORAL_TLS');
   if (tlsText !== undefined) {
@@ -266,6 +271,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
     },
     local: {
       pricePerHour: read('local.pricePerHour', 'FLOW_LOCAL_PRICE_PER_HOUR'),
+      encryptVolumes,
     },
     mithril: {
       apiKey: mithrilApiKey,

@@ -11,6 +11,7 @@ const MAX_BODY_BYTES = 1 << 20;
 const SubmissionSettingsSchema = z.strictObject({
   provider: ProviderNameSchema,
   providerSettings: ProviderSettingsSchema,
+  encryptVolumes: z.boolean().optional(),
 });
 
 function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {

@@ -51,6 +51,12 @@ export const VolumeSpecSchema = z
      * (Flow's default): a missing volume is created at sizeGb.
      */
     createIfMissing: z.boolean().optional(),
+    /**
+     * true: encrypted at rest (local: gocryptfs; the host keeps only ciphertext, decrypted while a
+     * task has it mounted). Unset: an existing volume is used as it is; a new one follows the
+     * local.encrypt_volumes setting. An existing volume that does not match is refused.
+     */
+    encrypted: z.boolean().optional(),
   })
   .superRefine((volume, ctx) => {
     if (volume.mountPath === undefined || !volume.mountPath.startsWith('/')) return;

@@ -7,7 +7,7 @@ export interface VolumeInfo {
   path: string;
   /** ISO 8601 time the volume was created. */
   createdAt: string;
-  /** Bytes of the files in the volume (apparent size). */
+  /** Bytes of the files in the volume (apparent size); for an encrypted volume, of its ciphertext. */
   usedBytes: number;
   /** True when the volume holds too many entries to count them all: usedBytes is then a lower bound. */
   usedBytesPartial: boolean;
@@ -15,6 +15,8 @@ export interface VolumeInfo {
   attachedTo: string[];
   /** block or file, when the creator said (recorded only). */
   interface?: 'block' | 'file';
+  /** true: encrypted at rest (gocryptfs); the host holds only ciphertext. */
+  encrypted?: boolean;
 }
 
 /** What `flow volumes create` / `flow.volumes.create()` take. */
@@ -25,4 +27,6 @@ export interface VolumeCreateSpec {
   sizeGb?: number;
   /** block or file (recorded only). */
   interface?: 'block' | 'file';
+  /** Encrypted at rest (local: gocryptfs, which must be installed). */
+  encrypted?: boolean;
 }

@@ -45,8 +45,8 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () =
     const table = await flow(['volumes', 'list'], env);
     assert.equal(table.code, 0, table.stderr);
     const [header, row] = table.stdout.trimEnd().split('\n');
-    assert.match(header ?? '', /^NAME\s+SIZE\s+USED\s+ATTACHED-TO\s+CREATED$/);
-    assert.match(row ?? '', /^datasets\s+10 GB\s+2\.5 KB\s+-\s+\d+s ago$/);
+    assert.match(header ?? '', /^NAME\s+SIZE\s+USED\s+ENCRYPTED\s+ATTACHED-TO\s+CREATED$/);
+    assert.match(row ?? '', /^datasets\s+10 GB\s+2\.5 KB\s+-\s+-\s+\d+s ago$/);
 
     const deleted = await flow(['volumes', 'delete', 'datasets', '--yes'], env);
     assert.equal(deleted.code, 0, deleted.stderr);

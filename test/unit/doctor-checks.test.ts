@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   checkBubblewrap,
+  checkGocryptfs,
   checkDaemon,
   checkNodeVersion,
   checkNvidiaSmi,
@@ -89,6 +90,14 @@ describe('flow doctor checks', () => {
     checkBubblewrap(process.env); // leave the process-wide probe cache as this machine really is
   });
 
+  test('gocryptfs: present here → pass; missing → a warning, or a failure when volumes are encrypted by default', () => {
+    assert.equal(checkGocryptfs(process.env, false).status, 'pass', 'this test machine has gocryptfs (CI installs it)');
+    const missing = checkGocryptfs({ PATH: emptyPath }, false);
+    assert.equal(missing.status, 'warn');
+    assert.match(missing.fix ?? '', /apt-get install -y gocryptfs/);
+    assert.equal(checkGocryptfs({ PATH: emptyPath }, true).status, 'fail');
+  });
+
   test('no nvidia-smi is not a failure: the local provider offers cpu', async () => {
     const result = await checkNvidiaSmi({ PATH: emptyPath });
     assert.equal(result.status, 'warn');
@@ -158,7 +167,7 @@ describe('flow doctor checks', () => {
     const results = await runDoctorChecks({ env, nodeVersion: '20.11.0' });
     checkBubblewrap(process.env); // restore the probe cache (the run above probed with an empty PATH)
     assert.deepEqual(results.map((r) => r.name), [
-      'node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials', 'bubblewrap', 'nvidia-smi', 'FLOW_HOME access',
+      'node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials', 'bubblewrap', 'gocryptfs', 'nvidia-smi', 'FLOW_HOME access',
     ]);
     const byName = Object.fromEntries(results.map((r) => [r.name, r]));
     assert.equal(byName['temporal binary']!.status, 'fail');
@@ -180,7 +189,7 @@ describe('flow doctor checks', () => {
       const config = results.find((r) => r.name === 'config')!;
       assert.equal(config.status, 'fail');
       assert.match(config.detail, /not valid YAML/);
-      assert.equal(results.length, 10);
+      assert.equal(results.length, 11);
     } finally {
       broken.cleanup();
     }

@@ -34,7 +34,7 @@ describe('loadSettings precedence: overrides > env > config.yaml > defaults', ()
     assert.deepEqual(settings, {
       provider: 'local',
       temporal: { namespace: 'default', tls: false },
-      local: { pricePerHour: 0 },
+      local: { pricePerHour: 0, encryptVolumes: false },
       mithril: { apiUrl: 'https://api.mithril.ai', sshKeys: [] },
       home,
     });
@@ -208,6 +208,14 @@ describe('local provider settings that travel with a task', () => {
     assert.deepEqual(taskProviderSettings(loadSettings({ env: { FLOW_HOME: home } })), { localPricePerHour: 2.5 });
     assert.deepEqual(taskProviderSettings(loadSettings({ env: { FLOW_HOME: home, FLOW_LOCAL_PRICE_PER_HOUR: '5' } })), { localPricePerHour: 5 });
     assert.deepEqual(taskProviderSettings(loadSettings({ env: { FLOW_HOME: flowHome() } })), {}, 'free by default: nothing to carry');
+  });
+
+  test('encrypted volumes by default: config.yaml local.encrypt_volumes, and FLOW_ENCRYPT_VOLUMES wins over it', () => {
+    assert.equal(loadSettings({ env: { FLOW_HOME: flowHome() } }).local.encryptVolumes, false);
+    const home = flowHome('local:\n  encrypt_volumes: true\n');
+    assert.equal(loadSettings({ env: { FLOW_HOME: home } }).local.encryptVolumes, true);
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, FLOW_ENCRYPT_VOLUMES: '0' } }).local.encryptVolumes, false);
+    assert.equal(loadSettings({ env: { FLOW_HOME: flowHome(), FLOW_ENCRYPT_VOLUMES: '1' } }).local.encryptVolumes, true);
   });
 
   test('a price that is not a number names the field and its source', () => {

@@ -24,6 +24,19 @@ describe('flow run positionals and flags', () => {
     assert.match(catchValidation(() => runTarget(undefined, [])).message, /flow run needs something to run/);
   });
 
+  test('--encrypted marks the -v/--mount volumes encrypted; without any it is refused, naming volumes', () => {
+    const config = configFromFlags({ command: 'true' }, flags({ volume: ['vault', 'data:/data'], mount: ['/keys=keys'], encrypted: true }));
+    assert.deepEqual(config.volumes, [
+      { name: 'vault', encrypted: true },
+      { name: 'data', mountPath: '/data', encrypted: true },
+      { name: 'keys', mountPath: '/keys', encrypted: true },
+    ]);
+    assert.deepEqual(configFromFlags({ command: 'true' }, flags({ volume: ['vault'] })).volumes, [{ name: 'vault' }]);
+    const error = catchValidation(() => configFromFlags({ command: 'true' }, flags({ encrypted: true })));
+    assert.equal(error.field, 'volumes');
+    assert.match(error.message, /--encrypted applies to the volumes given with -v\/--mount/);
+  });
+
   test('3.28 flags for Python-only fields get the task file\'s verdicts, naming the flag', () => {
     const warnings: string[] = [];
     const config = configFromFlags({ command: 'echo hi' }, flags({ placement: 'auto', uploadStrategy: 'none', uploadMode: 'scp-before-start', uploadTimeout: '900', distributedMode: 'auto' }), (w) => warnings.push(w));

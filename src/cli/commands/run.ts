@@ -26,6 +26,7 @@ export function configureRunCommand(program: Command): void {
     .option('--secret-file <PATH>', 'secrets from a file of KEY=VALUE lines, so no value is on the command line (repeatable)', collect, [])
     .option('-v, --volume <NAME[:PATH]>', 'volume to mount, default path /volumes/NAME (repeatable)', collect, [])
     .option('--mount <[TARGET=]NAME>', 'volume NAME at TARGET (an absolute path), default /volumes/NAME (repeatable)', collect, [])
+    .option('--encrypted', 'the -v/--mount volumes are encrypted at rest (gocryptfs; new ones are created encrypted)')
     .option('--port <port>', 'port to open on every node, 1024 to 65535 (repeatable)', collect, [])
     .option('--upload-code', 'run the code of the current folder (the default)')
     .option('--no-upload-code', 'do not take the current folder\'s code along')

@@ -10,8 +10,13 @@ import { age, colors, printJson, table } from '../output';
 type Volumes = import('../../client/volumes').Volumes;
 
 async function openVolumes(): Promise<Volumes> {
+  return (await openVolumesWithSettings()).volumes;
+}
+
+async function openVolumesWithSettings(): Promise<{ volumes: Volumes; encryptByDefault: boolean }> {
   const [{ loadSettings }, { Volumes }] = await Promise.all([import('../../config/load-config'), import('../../client/volumes')]);
-  return new Volumes(loadSettings());
+  const settings = loadSettings();
+  return { volumes: new Volumes(settings), encryptByDefault: settings.local.encryptVolumes };
 }
 
 export function configureVolumesCommand(program: Command): void {
@@ -24,6 +29,7 @@ export function configureVolumesCommand(program: Command): void {
 Examples:
   flow volumes list
   flow volumes create datasets --size 100
+  flow volumes create secrets --encrypted   # only ciphertext rests on disk (gocryptfs)
   flow run "python prep.py" -v datasets     # mounted at /volumes/datasets
   flow volumes delete datasets --yes`,
     );
@@ -41,8 +47,9 @@ Examples:
     .description('Create an empty volume')
     .argument('<name>', '3 to 64 lower-case letters, digits and dashes, e.g. datasets')
     .option('--size <gb>', 'quota in GB, 1 to 15000', '1')
+    .option('--encrypted', 'encrypt it at rest with gocryptfs (default: the local.encrypt_volumes setting, FLOW_ENCRYPT_VOLUMES)')
     .option('--json', 'print machine-readable output')
-    .addHelpText('after', '\nExamples:\n  flow volumes create datasets --size 100\n  flow volumes create checkpoints --json')
+    .addHelpText('after', '\nExamples:\n  flow volumes create datasets --size 100\n  flow volumes create secrets --encrypted\n  flow volumes create checkpoints --json')
     .action(action(createAction));
 
   volumes
@@ -92,14 +99,17 @@ async function listAction(flags: { json?: boolean }): Promise<void> {
     return;
   }
   const c = colors(process.stdout);
-  const rows = list.map((v) => [v.name, `${v.sizeGb} GB`, usedText(v), v.attachedTo.length > 0 ? v.attachedTo.join(',') : '-', `${age(new Date(v.createdAt))} ago`]);
-  process.stdout.write(`${table(['NAME', 'SIZE', 'USED', 'ATTACHED-TO', 'CREATED'], rows, (cell, column) => (column === 3 && cell !== '-' ? c.green(cell) : cell))}\n`);
+  const rows = list.map((v) => [v.name, `${v.sizeGb} GB`, usedText(v), v.encrypted ? 'yes' : '-', v.attachedTo.length > 0 ? v.attachedTo.join(',') : '-', `${age(new Date(v.createdAt))} ago`]);
+  process.stdout.write(`${table(['NAME', 'SIZE', 'USED', 'ENCRYPTED', 'ATTACHED-TO', 'CREATED'], rows, (cell, column) => (column === 4 && cell !== '-' ? c.green(cell) : cell))}\n`);
+  // gocryptfs adds headers and padding, so an encrypted volume's usage is of its ciphertext.
+  if (list.some((v) => v.encrypted)) process.stdout.write('USED of an encrypted volume is the size of its ciphertext.\n');
 }
 
-async function createAction(name: string, flags: { size: string; json?: boolean }): Promise<void> {
-  const volume = await (await openVolumes()).create({ name, sizeGb: parseSizeGb(flags.size) });
+async function createAction(name: string, flags: { size: string; encrypted?: boolean; json?: boolean }): Promise<void> {
+  const { volumes, encryptByDefault } = await openVolumesWithSettings();
+  const volume = await volumes.create({ name, sizeGb: parseSizeGb(flags.size), encrypted: flags.encrypted ?? encryptByDefault });
   if (flags.json) return printJson(volume);
-  process.stdout.write(`Created volume ${volume.name} (${volume.sizeGb} GB) at ${volume.path}\n`);
+  process.stdout.write(`Created ${volume.encrypted ? 'encrypted ' : ''}volume ${volume.name} (${volume.sizeGb} GB) at ${volume.path}\n`);
   process.stderr.write(`Use it with: flow run "COMMAND" -v ${volume.name}   (mounted at /volumes/${volume.name})\n`);
 }
 

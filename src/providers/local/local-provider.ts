@@ -25,6 +25,7 @@ import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
 import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
 import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
+import { mountEncryptedVolumes, releaseEncryptedVolumes } from './encrypted-volumes';
 
 export interface LocalProviderOptions {
   /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
@@ -178,6 +179,8 @@ export class LocalProvider implements Provider {
 
     const mounts = volumeMounts(this.home, spec.volumes);
     ensureVolumes(this.home, mounts);
+    // Encrypted volumes: decrypted (mounted) from here until terminate.
+    await mountEncryptedVolumes(this.home, instance.instanceId, mounts.filter((mount) => mount.encrypted).map((mount) => mount.name));
     const isolation = this.isolation();
     const sandboxed = isolation.mode === 'bubblewrap' && mounts.length > 0;
     if (!sandboxed) await makeHostMountPoints(this.home, paths.dir, { links: mounts });
@@ -303,6 +306,7 @@ export class LocalProvider implements Provider {
     if (!isDirectory(paths.dir)) return;
     await this.stopCommand(instance, TERMINATE_GRACE_MS);
     await removeHostMountPoints(this.home, paths.dir, (instanceId) => this.holdsMountPoints(instanceId));
+    await releaseEncryptedVolumes(this.home, instance.instanceId, (instanceId) => this.holdsMountPoints(instanceId));
     // The caller (teardownInstance) has copied the output into the LogStore already.
     removeInstanceLeftovers(paths);
     if (readInstanceRecord(paths)?.terminated === true) return;

@@ -11,6 +11,7 @@ import { LocalProvider } from './local-provider';
 import { DEFAULT_VOLUME_SIZE_GB, createVolumeFolder, readVolumeMeta, volumeDir, volumeMetaPath, volumesRoot } from './volume-meta';
 import type { VolumeMeta } from './volume-meta';
 import { volumeEnvName } from './volumes';
+import { encryptionUnavailableReason, isEncryptedVolume, plainMountsRoot } from './encrypted-volumes';
 
 /**
  * Volumes of the local provider, managed without a task (see volume-meta.ts for how one is stored).
@@ -75,7 +76,8 @@ function volumesFromEnviron(home: string, pid: number): string[] {
     if (eq < 0 || !entry.startsWith('FLOW_VOLUME_')) continue;
     const value = entry.slice(eq + 1);
     const name = basename(value);
-    if (dirname(value) === root && volumeEnvName(name) === entry.slice(0, eq)) names.push(name);
+    const parent = dirname(value); // an encrypted volume's variable names its plaintext mount
+    if ((parent === root || parent === plainMountsRoot(home)) && volumeEnvName(name) === entry.slice(0, eq)) names.push(name);
   }
   return names;
 }
@@ -177,6 +179,7 @@ async function volumeInfo(home: string, name: string, users: Map<string, string[
     usedBytesPartial: usage.partial,
     attachedTo: users.get(name) ?? [],
     ...(meta.interface === 'block' || meta.interface === 'file' ? { interface: meta.interface } : {}),
+    ...(isEncryptedVolume(home, name) ? { encrypted: true } : {}),
   };
 }
 
@@ -247,14 +250,20 @@ export async function createVolume(home: string, spec: VolumeCreateSpec): Promis
   if (spec.interface !== undefined && spec.interface !== 'block' && spec.interface !== 'file') {
     throw new ValidationError(`interface: '${String(spec.interface)}' is not a volume interface`, { field: 'interface', suggestions: ['Use block or file'] });
   }
-  const meta = createVolumeFolder(home, name, sizeGb, spec.interface);
+  if (spec.encrypted === true && encryptionUnavailableReason() !== undefined) {
+    throw new ValidationError('encrypted: gocryptfs is not installed on this machine, so an encrypted volume cannot be made', {
+      field: 'encrypted',
+      suggestions: ['Install it: sudo apt-get install -y gocryptfs fuse3', 'Or create the volume without --encrypted'],
+    });
+  }
+  const meta = createVolumeFolder(home, name, sizeGb, spec.interface, spec.encrypted === true);
   if (meta === undefined) {
     throw new ValidationError(`Volume '${name}' already exists`, {
       field: 'name',
       suggestions: ['See the volumes there are with: flow volumes list', `Use it as it is (flow run ... -v ${name}), or pick another name`],
     });
   }
-  return { name, sizeGb, path: volumeDir(home, name), createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [], ...(meta.interface ? { interface: meta.interface } : {}) };
+  return { name, sizeGb, path: volumeDir(home, name), createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [], ...(meta.interface ? { interface: meta.interface } : {}), ...(meta.encrypted ? { encrypted: true } : {}) };
 }
 
 /** Why a volume is not deleted: running tasks use it. Names each task and how to stop it. */

@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { flowPaths } from '../../config/flow-home';
+import { initEncryptedVolume } from './encrypted-volumes';
 import { writeFileAtomic } from './instance-files';
+import { newVolumePassword } from './volume-keys';
 
 /**
  * A local volume is the folder <home>/volumes/<name>; its recorded size and creation time sit in
@@ -18,6 +20,9 @@ export interface VolumeMeta {
   createdAt: string;
   /** block or file, as the creator asked (recorded only; a local volume is a folder either way). */
   interface?: 'block' | 'file';
+  /** Encrypted at rest (gocryptfs); its password, wrapped by the home key (see volume-keys.ts). */
+  encrypted?: boolean;
+  wrappedPassword?: string;
 }
 
 export function volumesRoot(home: string): string {
@@ -45,8 +50,9 @@ export function readVolumeMeta(home: string, name: string): Partial<VolumeMeta> 
 /**
  * Creates the volume folder and records its size, unless the folder exists: then it is left as it
  * is and undefined is returned. Of two concurrent calls for one name exactly one creates it.
+ * `encrypted`: the folder is made a gocryptfs cipher folder, its wrapped password recorded first.
  */
-export function createVolumeFolder(home: string, name: string, sizeGb: number, iface?: 'block' | 'file'): VolumeMeta | undefined {
+export function createVolumeFolder(home: string, name: string, sizeGb: number, iface?: 'block' | 'file', encrypted = false): VolumeMeta | undefined {
   const path = volumeDir(home, name);
   // Private whatever the umask (the home too, if this creates it): other users must not read volumes.
   mkdirSync(volumesRoot(home), { recursive: true, mode: 0o700 });
@@ -56,12 +62,21 @@ export function createVolumeFolder(home: string, name: string, sizeGb: number, i
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw error;
   }
-  const meta: VolumeMeta = { name, sizeGb, createdAt: new Date().toISOString(), ...(iface === undefined ? {} : { interface: iface }) };
+  const key = encrypted ? newVolumePassword(home, name) : undefined;
+  const meta: VolumeMeta = {
+    name,
+    sizeGb,
+    createdAt: new Date().toISOString(),
+    ...(iface === undefined ? {} : { interface: iface }),
+    ...(key === undefined ? {} : { encrypted: true, wrappedPassword: key.wrapped }),
+  };
   try {
     mkdirSync(dirname(volumeMetaPath(home, name)), { recursive: true, mode: 0o700 });
-    writeFileAtomic(volumeMetaPath(home, name), `${JSON.stringify(meta, null, 2)}\n`);
+    writeFileAtomic(volumeMetaPath(home, name), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
+    if (key !== undefined) initEncryptedVolume(home, name, key.password);
   } catch (error) {
     rmSync(path, { recursive: true, force: true });
+    if (key !== undefined) rmSync(volumeMetaPath(home, name), { force: true });
     throw error;
   }
   return meta;

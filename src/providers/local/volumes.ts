@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ResourceNotFoundError, volumeMountPath } from '../../domain';
+import { ResourceNotFoundError, ValidationError, volumeMountPath } from '../../domain';
 import type { VolumeSpec } from '../../domain';
+import { isEncryptedVolume, plainMountDir } from './encrypted-volumes';
 import { createVolumeFolder, volumeDir } from './volume-meta';
 
 // doctor checks bubblewrap through this module.
@@ -13,7 +14,10 @@ export interface VolumeMount {
   name: string;
   /** The size a task asks for; recorded only when the task creates the volume. */
   sizeGb: number;
-  /** <home>/volumes/<name>; kept after the task. */
+  /**
+   * The folder the task sees: <home>/volumes/<name> (kept after the task), or for an encrypted
+   * volume its plaintext mount point (see encrypted-volumes.ts).
+   */
   hostDir: string;
   /** Where the command sees it, e.g. /volumes/<name>. */
   mountPath: string;
@@ -21,19 +25,28 @@ export interface VolumeMount {
   interface?: 'block' | 'file';
   /** false: the volume must exist; it is never created here. */
   createIfMissing?: boolean;
+  /** true: encrypted at rest (the spec asked for it, or the volume already is). */
+  encrypted: boolean;
+  /** What the spec said (undefined: an existing volume is used as it is). */
+  requestedEncrypted?: boolean;
 }
 
 export { volumeDir };
 
 export function volumeMounts(home: string, volumes: readonly VolumeSpec[]): VolumeMount[] {
-  return volumes.map((volume) => ({
-    name: volume.name,
-    sizeGb: volume.sizeGb,
-    hostDir: volumeDir(home, volume.name),
-    mountPath: resolve(volumeMountPath(volume)),
-    interface: volume.interface,
-    createIfMissing: volume.createIfMissing,
-  }));
+  return volumes.map((volume) => {
+    const encrypted = volume.encrypted ?? isEncryptedVolume(home, volume.name);
+    return {
+      name: volume.name,
+      sizeGb: volume.sizeGb,
+      hostDir: encrypted ? plainMountDir(home, volume.name) : volumeDir(home, volume.name),
+      mountPath: resolve(volumeMountPath(volume)),
+      interface: volume.interface,
+      createIfMissing: volume.createIfMissing,
+      encrypted,
+      requestedEncrypted: volume.encrypted,
+    };
+  });
 }
 
 /** Creates each volume that is missing, recording the size asked for; existing ones stay as they are. */
@@ -41,11 +54,32 @@ export function ensureVolumes(home: string, mounts: readonly VolumeMount[]): voi
   for (const mount of mounts) {
     if (mount.createIfMissing === false) {
       // Checked before submission too; here it may have been deleted since.
-      if (!existsSync(mount.hostDir)) throw missingVolume(mount.name);
-      continue;
+      if (!existsSync(volumeDir(home, mount.name))) throw missingVolume(mount.name);
+    } else {
+      createVolumeFolder(home, mount.name, mount.sizeGb, mount.interface, mount.encrypted);
     }
-    createVolumeFolder(home, mount.name, mount.sizeGb, mount.interface);
+    const mismatch = encryptionMismatch(home, mount.name, mount.requestedEncrypted);
+    if (mismatch !== undefined) throw mismatch;
   }
+}
+
+/** An existing volume used with encrypted: true when it is not (or false when it is). */
+export function encryptionMismatch(home: string, name: string, requested: boolean | undefined, field = 'volumes'): ValidationError | undefined {
+  if (requested === undefined || !existsSync(volumeDir(home, name))) return undefined;
+  const actual = isEncryptedVolume(home, name);
+  if (actual === requested) return undefined;
+  return new ValidationError(
+    actual
+      ? `${field}: volume '${name}' is encrypted, but the task says encrypted: false`
+      : `${field}: volume '${name}' already exists unencrypted, but the task says encrypted: true (an existing volume is not encrypted in place)`,
+    {
+      field,
+      suggestions: [
+        `Leave encrypted unset (drop --encrypted) to use '${name}' as it is`,
+        actual ? `Or use another volume name` : `Or use a new name for an encrypted volume: flow volumes create NAME --encrypted`,
+      ],
+    },
+  );
 }
 
 /** A volume the task says must exist (createIfMissing: false) but does not. */
