@@ -106,7 +106,8 @@ describe('ssh test hosts (real sshd per host)', { timeout: 90_000 }, () => {
     fleet.setLink(h0, 'down');
     try {
       const started = Date.now();
-      await assert.rejects(connectSsh(h0, { timeoutMs: 3_000 }));
+      // No route to the host, or no answer before the handshake deadline: never a login.
+      await assert.rejects(connectSsh(h0, { timeoutMs: 3_000 }), /Timed out while waiting for handshake|EHOSTUNREACH|ETIMEDOUT/);
       assert.ok(Date.now() - started < 15_000, 'the failed connection took too long to fail');
       // Only host 0 is cut.
       assert.equal((await h1.exec('hostname')).stdout.trim(), h1.hostname);
