@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CheckResult } from '../../src/cli/doctor-checks';
@@ -8,6 +8,7 @@ import { runCli, type CliResult } from '../helpers/cli';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { localMachine } from '../helpers/local-gpus';
+import { runCliInPty } from '../helpers/pty';
 import { waitFor } from '../helpers/wait-for';
 
 /** Runs the compiled `flow` with a deadline. */
@@ -153,6 +154,17 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
       const result = await runOps(['ssh', taskId, '--node', '3'], harness.env);
       assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, /has 1 node/);
+    });
+
+    test('ssh TASK on a terminal opens $SHELL in the working dir with the task env, on a TTY', async () => {
+      // A stand-in for the user's shell that reports what it got and exits 5. `script` (the PTY)
+      // runs its own command through $SHELL -c too: that is passed on to sh.
+      const fakeShell = join(plain.home, 'fake-shell.sh');
+      writeFileSync(fakeShell, '#!/bin/sh\n[ "$1" = -c ] && exec /bin/sh "$@"\n[ -t 0 ] && echo "tty=yes"\necho "cwd=$(pwd) foo=$FOO"\nexit 5\n', { mode: 0o755 });
+      const result = await runCliInPty(['ssh', taskId], { env: { ...harness.env, SHELL: fakeShell } });
+      assert.equal(result.code, 5, result.output);
+      assert.match(result.output, /tty=yes\r\n/);
+      assert.ok(result.output.includes(`cwd=${workDir} foo=foo-value`), result.output);
     });
 
     test('ssh on a finished task → exit 3 naming its status', async () => {
