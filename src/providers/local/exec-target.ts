@@ -21,17 +21,13 @@ export interface ExecTarget {
   sandbox?: { bwrap: string; args: string[] };
 }
 
-export function execTargetPath(paths: LocalInstancePaths): string {
-  return join(paths.dir, 'exec.json');
-}
-
 export function writeExecTarget(paths: LocalInstancePaths, target: ExecTarget): void {
-  writeFileAtomic(execTargetPath(paths), `${JSON.stringify(target)}\n`);
+  writeFileAtomic(paths.execTarget, `${JSON.stringify(target)}\n`);
 }
 
 /** The recorded target; for an instance started before exec.json existed, its cwd without sandbox. */
 export function readExecTarget(paths: LocalInstancePaths, pid: number): ExecTarget {
-  const text = readTextFile(execTargetPath(paths));
+  const text = readTextFile(paths.execTarget);
   if (text !== undefined) return JSON.parse(text) as ExecTarget;
   const cwd = readLinkOrUndefined(`/proc/${pid}/cwd`) ?? paths.work;
   return { workDir: cwd, hostWorkDir: cwd, mounts: [] };
