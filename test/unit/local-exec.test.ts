@@ -114,11 +114,11 @@ describe('local provider: exec, files, shell and port targets', () => {
   });
 });
 
-describe('local provider: volumes through the interface, and exec sees them', () => {
+for (const mode of ['auto', 'off'] as const) describe(`local provider (bubblewrap ${mode}): volumes through the interface, and exec sees them`, () => {
   const home = tempDir('flow-exec-vol-');
-  // auto: bubblewrap where it works (exec then runs in the same sandbox), else symlinks.
-  const p = new LocalProvider({ home, gpus: [], bubblewrap: 'auto' });
-  const name = `xv${process.pid}`;
+  // auto: bubblewrap where it works (exec then runs in the same sandbox), else symlinks; off: symlinks.
+  const p = new LocalProvider({ home, gpus: [], bubblewrap: mode });
+  const name = `xv${process.pid}-${mode}`;
 
   test('createVolume, listVolumes, exec sees the task\'s file at its mount path, deleteVolume', async () => {
     const created = await p.createVolume({ name, sizeGb: 1 });
