@@ -47,7 +47,7 @@ export function shellCommandOf(state: TaskState, rank: number, home?: string): S
     const workDir = home === undefined || node.instanceId === undefined ? undefined : localCommandDir(home, node.instanceId);
     return {
       command: null,
-      reason: `provider local runs the command on this machine, as you: open a shell here${workDir ? ` and cd ${workDir}` : ''}; follow its output with: flow logs ${state.taskId} -f`,
+      reason: `provider local runs the command on this machine, as you: open a shell here${workDir ? ` and cd ${workDir}` : ''} (or with its env and volumes: flow ssh ${state.taskId}); follow its output with: flow logs ${state.taskId} -f`,
     };
   }
   if (!node.address) return { command: null, reason: `node ${rank} has no address yet (task is ${state.status})` };

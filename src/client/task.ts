@@ -8,6 +8,8 @@ import { progressOf, readTaskState } from './read-task-state';
 import { fromTemporalError } from './errors';
 import { LogLines } from './log-lines';
 import { endpointsOf, shellCommandOf, type Endpoint, type ShellCommand } from './task-access';
+import { attachShell, execOnNode, noTerminalError, requireCapability, runningNode, taskProvider } from './task-shell';
+import type { ExecOptions, ExecResult } from '../providers/provider';
 
 export interface LogOptions {
   /** Only the last N lines (default: all); of each step, for a pipeline. */
@@ -93,6 +95,26 @@ export class Task {
   /** The `ssh ...` command for a node where the provider has a shell; else null and why. */
   async shellCommand(node = 0): Promise<ShellCommand> {
     return shellCommandOf(await this.describe(), node, this.home);
+  }
+
+  /**
+   * Runs `command` on a running node (default rank 0) in the task's working dir, with its env,
+   * secrets and volumes, and returns { exitCode, stdout, stderr } (output bounded, see
+   * ExecOptions). Without a command: an interactive shell there on this process's terminal
+   * (needs a TTY), resolving with its exit code once it is left.
+   */
+  shell(command: string | readonly string[], options?: ExecOptions & { node?: number }): Promise<ExecResult>;
+  shell(): Promise<{ exitCode: number }>;
+  async shell(command?: string | readonly string[], options: ExecOptions & { node?: number } = {}): Promise<ExecResult | { exitCode: number }> {
+    const state = await this.describe();
+    const instance = runningNode(state, options.node ?? 0);
+    if (this.home === undefined) throw new ValidationError('task.shell() needs the Flow home; get the task through a Flow client', { field: 'home' });
+    const provider = taskProvider(this.home, state);
+    const { node: _node, ...execOptions } = options;
+    if (command !== undefined) return execOnNode(provider, instance, command, execOptions);
+    if (!process.stdin.isTTY) throw noTerminalError(this.taskId);
+    requireCapability(provider, 'shell');
+    return { exitCode: await attachShell(await provider.shellTarget(instance, { shell: process.env.SHELL || undefined })) };
   }
 
   /** The state from the last describe()/refresh(), without a round trip. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CheckResult } from '../../src/cli/doctor-checks';
@@ -8,6 +8,7 @@ import { runCli, type CliResult } from '../helpers/cli';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { localMachine } from '../helpers/local-gpus';
+import { runCliInPty } from '../helpers/pty';
 import { waitFor } from '../helpers/wait-for';
 
 /** Runs the compiled `flow` with a deadline. */
@@ -88,6 +89,7 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
     let harness: FlowHarness;
     let taskId: string;
     const workDir = join(plain.home, 'work-here');
+    const volumeName = `ssh-vol-${process.pid}`;
     before(async () => {
       harness = await startFlow('flow-ops-daemon-');
       mkdirSync(workDir, { recursive: true });
@@ -112,23 +114,66 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
       assert.match(text.stdout, / 0 failed\n$/);
     });
 
-    test('ssh on a running local task → exit 1, "not supported by provider local", with where it runs', async () => {
-      taskId = await harness.flow.submit({ command: 'sleep 300', workingDir: workDir });
+    test('ssh TASK -- CMD on a running local task: runs in its working dir, with its env and secrets, exit code passed on', async () => {
+      taskId = await harness.flow.submit({
+        command: `echo written > /volumes/${volumeName}/from-task.txt && echo ready && sleep 300`,
+        workingDir: workDir,
+        env: { FOO: 'foo-value' },
+        secrets: { SSH_TEST_SECRET: 'hush-value' },
+        volumes: [{ name: volumeName, sizeGb: 1 }],
+      });
       await waitFor(async () => (await harness.flow.task(taskId).status()) === 'running', { timeoutMs: 60_000, message: 'task running' });
-      const result = await runOps(['ssh', taskId], harness.env);
-      assert.equal(result.code, 1, result.stderr);
-      assert.match(result.stderr, /flow ssh is not supported by provider local/);
-      assert.ok(result.stderr.includes(`flow logs ${taskId} -f`), result.stderr);
-      assert.ok(result.stderr.includes(`cd ${workDir}`), result.stderr);
-      const withCommand = await runOps(['ssh', taskId, '--', 'ls', '-la'], harness.env);
-      assert.equal(withCommand.code, 1, withCommand.stderr);
-      assert.match(withCommand.stderr, /not supported by provider local/);
+      await waitFor(async () => (await harness.flow.task(taskId).logs().text()).includes('ready'), { timeoutMs: 30_000, message: 'task wrote its file' });
+      const pwd = await runOps(['ssh', taskId, '--', 'pwd'], harness.env);
+      assert.equal(pwd.code, 0, pwd.stderr);
+      assert.equal(pwd.stdout, `${workDir}\n`);
+      const env = await runOps(['ssh', taskId, '--', 'sh', '-c', 'echo "$FOO $SSH_TEST_SECRET"'], harness.env);
+      assert.equal(env.code, 0, env.stderr);
+      assert.equal(env.stdout, 'foo-value hush-value\n');
+      const exit = await runOps(['ssh', taskId, '--', 'sh', '-c', 'echo to-stderr >&2; exit 7'], harness.env);
+      assert.equal(exit.code, 7);
+      assert.equal(exit.stderr, 'to-stderr\n');
+    });
+
+    test('ssh TASK -- ls /volumes/NAME sees the file the task wrote there', async () => {
+      const result = await runOps(['ssh', taskId, '--', 'ls', `/volumes/${volumeName}`], harness.env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^from-task\.txt$/m);
+    });
+
+    test('task.shell(cmd) returns exit code and output; without a command and no TTY → exit 3', async () => {
+      const shell = await harness.flow.task(taskId).shell('echo "$FOO"; exit 3');
+      assert.deepEqual([shell.exitCode, shell.stdout, shell.stderr], [3, 'foo-value\n', '']);
+      const noTty = await runOps(['ssh', taskId], harness.env);
+      assert.equal(noTty.code, 3, noTty.stderr);
+      assert.match(noTty.stderr, /needs a terminal/);
+      assert.ok(noTty.stderr.includes(`flow ssh ${taskId} -- CMD`), noTty.stderr);
     });
 
     test('ssh --node beyond the task\'s nodes → exit 3', async () => {
       const result = await runOps(['ssh', taskId, '--node', '3'], harness.env);
       assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, /has 1 node/);
+    });
+
+    test('ssh TASK on a terminal opens $SHELL in the working dir with the task env, on a TTY', async () => {
+      // A stand-in for the user's shell that reports what it got and exits 5. `script` (the PTY)
+      // runs its own command through $SHELL -c too: that is passed on to sh.
+      const fakeShell = join(plain.home, 'fake-shell.sh');
+      writeFileSync(fakeShell, '#!/bin/sh\n[ "$1" = -c ] && exec /bin/sh "$@"\n[ -t 0 ] && echo "tty=yes"\necho "cwd=$(pwd) foo=$FOO"\nexit 5\n', { mode: 0o755 });
+      const result = await runCliInPty(['ssh', taskId], { env: { ...harness.env, SHELL: fakeShell } });
+      assert.equal(result.code, 5, result.output);
+      assert.match(result.output, /tty=yes\r\n/);
+      assert.ok(result.output.includes(`cwd=${workDir} foo=foo-value`), result.output);
+    });
+
+    test('ssh on a finished task → exit 3 naming its status', async () => {
+      const done = await harness.flow.submit({ command: 'true' });
+      await harness.flow.task(done).wait();
+      const result = await runOps(['ssh', done, '--', 'pwd'], harness.env);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stderr, new RegExp(`task ${done} is completed`));
+      assert.ok(result.stderr.includes(`flow logs ${done}`), result.stderr);
     });
 
     test('ssh on an unknown task → exit 4', async () => {

@@ -87,7 +87,7 @@ describe('flow on a pseudo-terminal', { timeout: 240_000 }, () => {
       [['cancel'], 3, /--all/],
       [['volumes', 'delete', 'no-such-volume', '--yes'], 4, /no-such-volume/],
       [['instances', '--provider', 'lokal'], 3, /provider/],
-      [['ssh', taskId], 1, /not supported by provider local/],
+      [['ssh', taskId], 3, /is completed; a shell or command reaches a node only while it runs/],
       [['frobnicate'], 2, /unknown command/],
     ];
     for (const [args, code, pattern] of cases) {

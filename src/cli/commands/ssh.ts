@@ -13,6 +13,8 @@ export function configureSshCommand(program: Command): void {
 Examples:
   flow ssh train-9c                  # interactive shell on rank 0
   flow ssh train-9c --node 2 -- nvidia-smi
-Providers without a shell (local) say so and show where the command runs.`)
+The task must be running. On local the shell or command runs on this machine in the task's
+working dir, with its env, secrets and volumes (inside its sandbox when bubblewrap is used).
+Without a command, a terminal is needed; else exit 3. With one, flow exits with its exit code.`)
     .action(action(async (...args: Parameters<typeof sshAction>) => (await import('./ssh-action')).sshAction(...args)));
 }

@@ -22,6 +22,8 @@ export interface LocalInstancePaths {
   stopRequested: string;
   /** Default working directory. */
   work: string;
+  /** Where flow ssh / exec run beside the command (exec-target.ts); no env values. */
+  execTarget: string;
 }
 
 const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -49,6 +51,7 @@ export function instancePaths(home: string, instanceId: string): LocalInstancePa
     exitCodeTmp: join(dir, 'exit_code.tmp'),
     stopRequested: join(dir, 'stop_requested'),
     work: join(dir, 'work'),
+    execTarget: join(dir, 'exec.json'),
   };
 }
 
@@ -152,12 +155,12 @@ export function recordExitCode(paths: LocalInstancePaths, code: number): void {
 
 /**
  * After teardown (its output already copied to the LogStore): removes the raw output, which may
- * hold secrets in clear, the script, temp files and the default work folder. What stays is
+ * hold secrets in clear, the script, temp files, exec.json and the default work folder. What stays is
  * bookkeeping without command data (instance.json, launched, pid, started_at, exit_code,
  * stop_requested): a retried teardown still reads how the command ended. Safe to call again.
  */
 export function removeInstanceLeftovers(paths: LocalInstancePaths): void {
-  for (const path of [paths.output, paths.supervisorScript, `${paths.pid}.tmp`, paths.exitCodeTmp, paths.work]) {
+  for (const path of [paths.output, paths.supervisorScript, `${paths.pid}.tmp`, paths.exitCodeTmp, paths.work, paths.execTarget]) {
     rmSync(path, { recursive: true, force: true });
   }
 }

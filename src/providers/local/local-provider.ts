@@ -1,7 +1,11 @@
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, readFileSync, statSync } from 'node:fs';
 import { ProviderError, ValidationError } from '../../domain';
 import type { InstanceRef, NodeSpec, Offer } from '../../domain';
-import type { CommandState, Provider, ProviderCapabilities } from '../provider';
+import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { VolumeCreateSpec, VolumeInfo } from '../../domain';
+import { writeExecTarget } from './exec-target';
+import { LocalAccess } from './local-access';
+import { createVolume, deleteVolume, listVolumes } from './local-volumes';
 import { commandEnvironment, gpuEnvironment } from './command-env';
 import { detectGpus } from './gpu-discovery';
 import type { GpuInfo } from './gpu-discovery';
@@ -103,7 +107,7 @@ export class LocalProvider implements Provider {
   }
 
   get capabilities(): ProviderCapabilities {
-    return { multiNode: true, volumes: true, shell: false, images: false, regions: false, volumeIsolation: this.isolation().description };
+    return { multiNode: true, volumes: true, exec: true, files: true, shell: true, ports: true, images: false, regions: false, volumeIsolation: this.isolation().description };
   }
 
   /** Bubblewrap when it works here (probed once), else symlinks at the mount paths. */
@@ -212,6 +216,13 @@ export class LocalProvider implements Provider {
       sandbox: sandbox && isolation.mode === 'bubblewrap' ? { bwrap: isolation.bwrap, args: sandbox.args } : undefined,
     });
     writeFileAtomic(paths.supervisorScript, script, 0o700);
+    // For flow ssh / exec beside the command: where it works and its sandbox (no env values).
+    writeExecTarget(paths, {
+      workDir,
+      hostWorkDir,
+      mounts,
+      ...(sandbox && isolation.mode === 'bubblewrap' ? { sandbox: { bwrap: isolation.bwrap, args: sandbox.args } } : {}),
+    });
 
     // The one launch, ever: whoever creates the marker launches; everyone else returns.
     const launch: LaunchRecord = { bootId: currentBootId(), launchedAt: new Date().toISOString(), launcherPid: process.pid };
@@ -311,6 +322,47 @@ export class LocalProvider implements Provider {
     removeInstanceLeftovers(paths);
     if (readInstanceRecord(paths)?.terminated === true) return;
     updateInstanceRecord(paths, (record) => ({ ...record, terminated: true, terminatedAt: new Date().toISOString() }));
+  }
+
+  // Access to a running node: see local-access.ts.
+
+  exec(instance: InstanceRef, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.access().exec(instance, command, options);
+  }
+
+  putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
+    return this.access().putFile(instance, localPath, remotePath);
+  }
+
+  getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
+    return this.access().getFile(instance, remotePath, localPath);
+  }
+
+  shellTarget(instance: InstanceRef, spec: ShellSpec = {}): Promise<ShellTarget> {
+    return this.access().shellTarget(instance, spec);
+  }
+
+  portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {
+    return this.access().portTarget(instance, port);
+  }
+
+  listVolumes(): Promise<VolumeInfo[]> {
+    return listVolumes(this.home);
+  }
+
+  createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
+    return createVolume(this.home, spec);
+  }
+
+  deleteVolume(name: string, options: DeleteVolumeOptions = {}): Promise<void> {
+    return deleteVolume(this.home, name, options);
+  }
+
+  private access(): LocalAccess {
+    return new LocalAccess((instance) => this.instancePaths(instance), async (instance) => {
+      const state = await this.commandState(instance);
+      return state.state === 'running' ? state.pid : undefined;
+    });
   }
 
   /** Whether an instance may still need its host mount points: not terminated and its command not ended. */

@@ -1,0 +1,93 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ProviderError, ValidationError } from '../../domain';
+import type { InstanceRef } from '../../domain';
+import type { ExecOptions, ExecResult, PortTarget, ShellSpec, ShellTarget } from '../provider';
+import { hostPathOf, readExecTarget, readProcessEnv, type ExecTarget } from './exec-target';
+import type { LocalInstancePaths } from './instance-files';
+import { runBounded } from './local-exec';
+import { commandShell } from './supervisor';
+
+/** Where a running local node is reached: this machine. */
+const LOCAL_HOST = '127.0.0.1';
+
+interface RunningNode {
+  target: ExecTarget;
+  /** The task's env and secrets, as its command got them (never logged). */
+  env: Record<string, string>;
+}
+
+/**
+ * exec, files, shell and ports on a running local instance: commands run beside the task's own,
+ * in its working dir, with its env and secrets, and inside the same kind of bubblewrap sandbox so
+ * its volumes are seen at their mount paths.
+ */
+export class LocalAccess {
+  constructor(
+    private readonly pathsOf: (instance: InstanceRef) => LocalInstancePaths,
+    /** The supervisor's pid while the command runs; undefined otherwise. */
+    private readonly runningPid: (instance: InstanceRef) => Promise<number | undefined>,
+  ) {}
+
+  async exec(instance: InstanceRef, command: string | readonly string[], options: ExecOptions): Promise<ExecResult> {
+    const node = await this.running(instance);
+    const env = { ...node.env, ...(options.env ?? {}) };
+    const argv = this.argv(node, command, env, options.cwd);
+    return runBounded(argv, { cwd: node.target.hostWorkDir, env, timeoutMs: options.timeoutMs, input: options.input, maxOutputBytes: options.maxOutputBytes });
+  }
+
+  async putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
+    const node = await this.running(instance);
+    const destination = hostPathOf(node.target, remotePath);
+    await mkdir(dirname(destination), { recursive: true });
+    await copyFile(localPath, destination);
+  }
+
+  async getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
+    const node = await this.running(instance);
+    await copyFile(hostPathOf(node.target, remotePath), localPath);
+  }
+
+  async shellTarget(instance: InstanceRef, spec: ShellSpec): Promise<ShellTarget> {
+    const node = await this.running(instance);
+    const shell = spec.shell ?? commandShell(node.env);
+    const argv = spec.command === undefined ? this.wrap(node, [shell]) : this.argv(node, spec.command, node.env);
+    return { kind: 'local', argv, cwd: node.target.hostWorkDir, env: node.env };
+  }
+
+  async portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ValidationError(`port: ${port} is not a port number (1 to 65535)`, { field: 'port' });
+    }
+    await this.running(instance);
+    return { host: LOCAL_HOST, port };
+  }
+
+  /** The command as argv: a string through the task's shell; run in `cwd` when given. */
+  private argv(node: RunningNode, command: string | readonly string[], env: Record<string, string>, cwd?: string): string[] {
+    if (typeof command !== 'string' && command.length === 0) {
+      throw new ValidationError('command: give a command to run (an empty argv was given)', { field: 'command' });
+    }
+    let argv = typeof command === 'string' ? [commandShell(env), '-c', command] : [...command];
+    // A cwd other than the working dir: `cd` inside (the sandbox's view), then exec the command.
+    if (cwd !== undefined) argv = ['/bin/sh', '-c', 'cd "$1" && shift && exec "$@"', 'flow-exec', cwd, ...argv];
+    return this.wrap(node, argv);
+  }
+
+  private wrap(node: RunningNode, argv: string[]): string[] {
+    const sandbox = node.target.sandbox;
+    return sandbox ? [sandbox.bwrap, ...sandbox.args, ...argv] : argv;
+  }
+
+  private async running(instance: InstanceRef): Promise<RunningNode> {
+    const pid = await this.runningPid(instance);
+    if (pid === undefined) {
+      throw new ProviderError(`The command of local instance ${instance.instanceId} is not running`, {
+        retryable: false,
+        suggestions: ['Commands, files and shells reach a node only while its task runs; see its state with: flow status'],
+      });
+    }
+    const paths = this.pathsOf(instance);
+    return { target: readExecTarget(paths, pid), env: readProcessEnv(pid, instance.instanceId) };
+  }
+}
