@@ -80,7 +80,9 @@ describe('local provider: exec, files, shell and port targets', () => {
     assert.equal(big.truncated, true);
     const began = Date.now();
     const slow = await p.exec(instance, 'echo before; sleep 30; echo after', { timeoutMs: 300 });
-    assert.deepEqual([slow.exitCode, slow.timedOut, slow.stdout], [124, true, 'before\n']);
+    assert.deepEqual([slow.exitCode, slow.timedOut], [124, true]);
+    // What it printed before the kill is kept; on a loaded machine the kill may come before the echo.
+    assert.ok(['', 'before\n'].includes(slow.stdout), `output before the kill: ${JSON.stringify(slow.stdout)}`);
     assert.ok(Date.now() - began < 10_000, 'the timeout ended it early');
   });
 
