@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { sshExec, type ExecResult, type SshTarget } from './ssh-client';
 import { createSshNetwork, destroyNamespaces, netnsUnavailableReason, setHostLink, type SshNetwork } from './ssh-net';
 import { descendantsOf, sshSessionProcesses } from './ssh-processes';
+import { isAlive } from '../../src/daemon/process-alive';
 
 /**
  * Real sshd hosts for the ssh provider's tests. As root: each host is its own network namespace
@@ -201,15 +202,6 @@ function killTree(pid: number): number[] {
   return pids;
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 export async function startSshHosts(options: SshHostsOptions = {}): Promise<SshHosts> {
   const count = options.count ?? 2;
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
@@ -331,8 +323,8 @@ export async function startSshHosts(options: SshHostsOptions = {}): Promise<SshH
       async stop() {
         const killed = cleanup();
         const deadline = Date.now() + 10_000;
-        while (killed.some(alive)) {
-          if (Date.now() >= deadline) throw new Error(`ssh-hosts: processes still alive after SIGKILL: ${killed.filter(alive).join(' ')}`);
+        while (killed.some(isAlive)) {
+          if (Date.now() >= deadline) throw new Error(`ssh-hosts: processes still alive after SIGKILL: ${killed.filter(isAlive).join(' ')}`);
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       },

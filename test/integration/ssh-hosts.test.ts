@@ -9,6 +9,7 @@ import { connectSsh, execOn, sshExec } from '../helpers/ssh-client';
 import { startSshHosts, type SshHost, type SshHosts } from '../helpers/ssh-hosts';
 import { processesMatching } from '../helpers/processes';
 import { waitFor } from '../helpers/wait-for';
+import { isAlive } from '../../src/daemon/process-alive';
 
 /** Starts `command` on an open connection and resolves with its first stdout line (it keeps running). */
 function firstLine(client: Client, command: string): Promise<string> {
@@ -25,16 +26,6 @@ function firstLine(client: Client, command: string): Promise<string> {
       channel.on('close', () => reject(new Error(`command ended before printing a line: ${err}`)));
     });
   });
-}
-
-/** Running, not a zombie waiting for its parent to reap it. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 const node = process.execPath; // the hosts share this machine's filesystem
@@ -157,7 +148,7 @@ describe('ssh test hosts (real sshd per host)', { timeout: 90_000 }, () => {
     const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     for (const ns of fleet.namespaces) assert.ok(!namespaces.includes(ns), `namespace ${ns} still there`);
     assert.ok(!execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(fleet.runId), 'a link of this run is still there');
-    for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} survived stop`);
+    for (const pid of pids) assert.ok(!isAlive(pid), `pid ${pid} survived stop`);
     assert.deepEqual(processesMatching('sleep', marker), []);
     assert.deepEqual(processesMatching(fleet.dir), [], 'an sshd of this run survived');
     assert.equal(existsSync(fleet.dir), false);

@@ -6,17 +6,12 @@ import { after, describe, test } from 'node:test';
 import { LineClock } from '../../src/logs/line-times';
 import { LogStore } from '../../src/logs/log-store';
 import { selectPlacedLines } from '../../src/logs/select-lines';
+import { collect } from '../helpers/collect';
 import { waitFor } from '../helpers/wait-for';
 
 const root = mkdtempSync(join(tmpdir(), 'flow-line-times-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const logs = new LogStore(root);
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 /** Appends `text` at a clock reading later than every earlier append's. */
 async function appendLater(taskId: string, text: string): Promise<number> {

@@ -6,17 +6,12 @@ import { after, describe, test } from 'node:test';
 import { LogStore } from '../../src/logs/log-store';
 import { mergeArriving } from '../../src/logs/merge-lines';
 import { followSelected, selectLines } from '../../src/logs/select-lines';
+import { collect } from '../helpers/collect';
 import { waitFor } from '../helpers/wait-for';
 
 const root = mkdtempSync(join(tmpdir(), 'flow-select-lines-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const logs = new LogStore(root);
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 describe('selectLines / followSelected', () => {
   test('grep first, then tail: the last N matching lines', async () => {

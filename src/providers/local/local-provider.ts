@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, statSync } from 'node:fs';
 import { ProviderError, ValidationError } from '../../domain';
 import type { InstanceRef, NodeSpec, Offer } from '../../domain';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
@@ -16,7 +16,6 @@ import {
   localInstanceId,
   readIntFile,
   readInstanceRecord,
-  readTextFile,
   recordExitCode,
   removeInstanceLeftovers,
   updateInstanceRecord,
@@ -24,12 +23,13 @@ import {
 } from './instance-files';
 import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
-import { pidAlive, pollUntil, processTreeAlive, readCmdline, signalProcessTree } from './processes';
+import { pollUntil, processTreeAlive, signalProcessTree } from './processes';
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
 import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
 import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
 import { mountEncryptedVolumes, releaseEncryptedVolumes } from './encrypted-volumes';
+import { launchAgeMs, newLaunchRecord, sameBoot, supervisorAlive } from './launch-record';
 
 export interface LocalProviderOptions {
   /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
@@ -59,21 +59,6 @@ const KILL_WAIT_MS = 10_000;
 const TERMINATE_GRACE_MS = 2_000;
 
 const ADDRESS = '127.0.0.1';
-
-/** Written into the launch marker: lets a later reader ignore pids from before a reboot. */
-interface LaunchRecord {
-  bootId?: string;
-  launchedAt: string;
-  launcherPid: number;
-}
-
-function currentBootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function isDirectory(path: string): boolean {
   try {
@@ -225,7 +210,7 @@ export class LocalProvider implements Provider {
     });
 
     // The one launch, ever: whoever creates the marker launches; everyone else returns.
-    const launch: LaunchRecord = { bootId: currentBootId(), launchedAt: new Date().toISOString(), launcherPid: process.pid };
+    const launch = newLaunchRecord();
     if (!createExclusive(paths.launchMarker, `${JSON.stringify(launch)}\n`)) return;
     if (existsSync(paths.stopRequested)) {
       recordExitCode(paths, 143); // stopped before it started
@@ -251,8 +236,8 @@ export class LocalProvider implements Provider {
     const pid = readIntFile(paths.pid);
     if (pid === undefined) {
       // Launch in progress, unless it has been "in progress" for too long.
-      if (this.launchAgeMs(paths) < LAUNCH_TIMEOUT_MS) return { state: 'running' };
-    } else if (this.supervisorAlive(paths, pid)) {
+      if (launchAgeMs(paths) < LAUNCH_TIMEOUT_MS) return { state: 'running' };
+    } else if (supervisorAlive(paths, pid)) {
       return { state: 'running', pid };
     }
     // The supervisor may have written exit_code and exited between our two reads.
@@ -298,7 +283,7 @@ export class LocalProvider implements Provider {
     let pid = readIntFile(paths.pid);
     if (pid === undefined) {
       if (existsSync(paths.exitCode)) return;
-      const launchLeft = LAUNCH_TIMEOUT_MS - this.launchAgeMs(paths);
+      const launchLeft = LAUNCH_TIMEOUT_MS - launchAgeMs(paths);
       await pollUntil(() => existsSync(paths.pid) || existsSync(paths.exitCode), Math.max(0, launchLeft));
       pid = readIntFile(paths.pid);
       if (pid === undefined) {
@@ -306,7 +291,7 @@ export class LocalProvider implements Provider {
         return;
       }
     }
-    if (!this.sameBoot(paths)) return; // its processes died with the previous boot
+    if (!sameBoot(paths)) return; // its processes died with the previous boot
 
     const outcome = await this.killTree(instance.instanceId, pid, graceMs);
     if (outcome !== 'none') recordExitCode(paths, outcome === 'term' ? 143 : 137);
@@ -385,34 +370,5 @@ export class LocalProvider implements Provider {
     signalProcessTree(leader, 'SIGKILL');
     if (await pollUntil(() => !processTreeAlive(leader), KILL_WAIT_MS)) return 'kill';
     throw new ProviderError(`Processes of local instance ${instanceId} (group ${leader}) are still alive after SIGKILL`, { retryable: true });
-  }
-
-  private launchRecord(paths: LocalInstancePaths): LaunchRecord | undefined {
-    try {
-      return JSON.parse(readTextFile(paths.launchMarker) ?? '') as LaunchRecord;
-    } catch {
-      return undefined; // being written, or empty
-    }
-  }
-
-  private sameBoot(paths: LocalInstancePaths): boolean {
-    const recorded = this.launchRecord(paths)?.bootId;
-    const current = currentBootId();
-    return recorded === undefined || current === undefined || recorded === current;
-  }
-
-  private launchAgeMs(paths: LocalInstancePaths): number {
-    try {
-      return Date.now() - statSync(paths.launchMarker).mtimeMs;
-    } catch {
-      return 0;
-    }
-  }
-
-  /** Alive, not a zombie, from this boot, and still running our script (not a reused pid). */
-  private supervisorAlive(paths: LocalInstancePaths, pid: number): boolean {
-    if (!this.sameBoot(paths) || !pidAlive(pid)) return false;
-    const cmdline = readCmdline(pid);
-    return cmdline === undefined || cmdline.includes(paths.supervisorScript);
   }
 }
