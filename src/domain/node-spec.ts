@@ -13,6 +13,11 @@ export interface Offer {
   /** CPU cores and memory of one instance (for minCpus / minMemoryGb). */
   cpus: number;
   memoryGb: number;
+  /**
+   * Fleet providers (ssh): the free hosts of this shape. Each rank leases one of them before it
+   * provisions (see workflows/host-lease), so a host runs one rank at a time.
+   */
+  hosts?: string[];
 }
 
 /** An instance a provider handed us for one rank of one task. */
@@ -43,6 +48,8 @@ export interface NodeSpec {
   codeDir?: string;
   volumes: VolumeSpec[];
   instanceType: string;
+  /** Fleet providers: the host this rank leased (one of its offer's hosts). */
+  host?: string;
 }
 
 /** What the workflow is started with. */

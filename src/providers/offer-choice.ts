@@ -16,6 +16,8 @@ export interface SelectOfferInput {
   minMemoryGb?: number;
   region?: string;
   maxPricePerHour?: number;
+  /** Ranks of the task: a fleet offer (with `hosts`) needs a free host per rank. */
+  numInstances?: number;
 }
 
 /** An offer to take now, or why the task must keep waiting (e.g. nothing under its price cap). */
@@ -89,18 +91,31 @@ export async function matchingOffers(provider: Provider, input: SelectOfferInput
   return offered;
 }
 
+/** Why a fleet task waits: "1 of 2 hosts of 8xa100 free; the task needs 2". */
+function busyHostsReason(offers: Offer[], needed: number): string {
+  const free = Math.max(...offers.map((o) => o.hosts?.length ?? 0));
+  const shapes = [...new Set(offers.map((o) => o.instanceType))].join(' or ');
+  return `${free === 0 ? 'no' : `only ${free}`} free host${free === 1 ? '' : 's'} of ${shapes}; the task needs ${needed} (waiting for a host to be released)`;
+}
+
 /**
  * The cheapest offer under the price cap of the first alternative that has one, or why there
  * is none yet (every alternative offered is above the cap).
  */
 export async function chooseOffer(provider: Provider, input: SelectOfferInput): Promise<OfferChoice> {
   const offered = await matchingOffers(provider, input);
+  const needed = input.numInstances ?? 1;
+  let busy: Offer[] = [];
   for (const { candidates } of offered) {
     const affordable = candidates
       .filter((o) => input.maxPricePerHour === undefined || o.pricePerHour <= input.maxPricePerHour)
       .sort((a, b) => a.pricePerHour - b.pricePerHour);
-    if (affordable.length > 0) return { offer: affordable[0]! };
+    // A fleet offer lists its free hosts: one per rank. Other offers have room for every rank.
+    const roomy = affordable.filter((o) => o.hosts === undefined || o.hosts.length >= needed);
+    if (roomy.length > 0) return { offer: roomy[0]! };
+    busy = busy.concat(affordable);
   }
+  if (busy.length > 0) return { waiting: busyHostsReason(busy, needed), suggestions: ['See which tasks hold the hosts: flow fleet list'] };
   const cheapest = Math.min(...offered.flatMap(({ candidates }) => candidates.map((o) => o.pricePerHour)));
   return {
     waiting: `no ${offered.map(({ wanted }) => wanted).join(' or ')} under $${input.maxPricePerHour!.toFixed(2)}/h (cheapest now $${cheapest.toFixed(2)}/h)`,

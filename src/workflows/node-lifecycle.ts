@@ -5,6 +5,7 @@ import type { ProviderName, ProviderRetries } from '../domain/task-config';
 import { stepsFor } from './activity-options';
 import type { GangView } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
+import { acquireHostLease, releaseLeaseSignal, type HeldLease } from './host-lease';
 
 /** One rank's work, decided by the task before the rank starts. Deterministic, no secrets logged. */
 export interface NodeInput {
@@ -66,12 +67,19 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   let cancelled = false;
   let endedOnItsOwn = false;
   let logBase = 0;
+  let lease: HeldLease | undefined;
   try {
     exitCode = await body.run(async () => {
       if (input.restartNote !== undefined) {
         logBase = await steps.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote, runKey });
       }
       phase('provisioning');
+      if (input.offer.hosts !== undefined) {
+        // A fleet host runs one rank at a time: hold its lease before using it.
+        const holder = { provider: input.provider, taskId: input.taskId, rank: input.rank, attempt: spec.attempt };
+        lease = await acquireHostLease(holder, input.offer.hosts);
+        spec.host = lease.host;
+      }
       instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
       if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
       node.instanceId = instance.instanceId;
@@ -114,6 +122,11 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
       node.exitCode = exitCode;
       phase('terminated');
     });
+    // After teardown (or with no instance at all): the host is free for the next rank.
+    if (lease !== undefined) {
+      const held = lease;
+      await CancellationScope.nonCancellable(() => held.handle.signal(releaseLeaseSignal).catch(() => undefined));
+    }
   }
   node.exitCode = exitCode;
   return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled, endedOnItsOwn };

@@ -83,6 +83,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       minMemoryGb: config.minMemoryGb,
       region: config.region,
       maxPricePerHour: config.maxPricePerHour,
+      numInstances: config.numInstances,
     };
     let choice = await steps.selectOffer(request);
     let reportChangeAfterMs = FIRST_REPORT_MS;
