@@ -12,6 +12,8 @@ export interface FollowInput {
   logBase?: number;
   /** The workflow run whose log folder this is (see claimLogRun); absent in older tasks. */
   runKey?: string;
+  /** Teardown: false when the start was never asked for (nothing to stop or copy); absent in older tasks. */
+  commandStarted?: boolean;
 }
 
 /** Reads the instance's output at a log offset (the log holds earlier attempts before logBase). */

@@ -84,6 +84,11 @@ export function createActivities({ providers, logs }: ActivityDeps) {
     teardownInstance: mapErrors(async (input: FollowInput): Promise<CommandEnd> => {
       await claimLogs(input);
       const provider = providers.get(input.instance.provider);
+      if (input.commandStarted === false) {
+        // Nothing was launched: an unreachable host must not hold up a stop that never ran anything there.
+        await provider.terminate(input.instance, { commandStarted: false });
+        return { exitCode: null, stopped: true };
+      }
       await provider.stopCommand(input.instance, STOP_GRACE_MS);
       const read = outputReader(provider, input, 1 << 20);
       let copied;

@@ -77,12 +77,21 @@ export interface ShellSpec {
  */
 export type ShellTarget =
   | { kind: 'local'; argv: string[]; cwd: string; env: Record<string, string> }
-  | { kind: 'ssh'; host: string; port: number; user: string; command?: string; cwd?: string };
+  | { kind: 'ssh'; fleetHost: string; host: string; port: number; user: string; instanceId: string; command?: string };
 
-/** Where a task's port can be reached from the caller's machine. */
+/** An SSH host to go through: the fleet entry (its key and known host key are in config) and where it is. */
+export interface SshHop {
+  fleetHost: string;
+  host: string;
+  port: number;
+  user: string;
+}
+
+/** Where a task's port can be reached: directly, or on `host` as seen from an SSH hop (a forward). */
 export interface PortTarget {
   host: string;
   port: number;
+  through?: SshHop;
 }
 
 /** Options of Provider.deleteVolume. */
@@ -113,8 +122,11 @@ export interface Provider {
   readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer>;
   /** Signals the command's whole process tree; SIGKILL after graceMs. Resolves once it is gone. */
   stopCommand(instance: InstanceRef, graceMs: number): Promise<void>;
-  /** Releases the instance. Safe to call on one already gone. */
-  terminate(instance: InstanceRef): Promise<void>;
+  /**
+   * Releases the instance. Safe to call on one already gone. commandStarted false: the start was
+   * never asked for, so nothing of the task is on it (a provider may then skip reaching it).
+   */
+  terminate(instance: InstanceRef, options?: { commandStarted?: boolean }): Promise<void>;
 
   // Access to a running task's node (capabilities exec, files, shell, ports). Each throws a
   // ProviderError when the node's command is not running; none is retried by the workflow.

@@ -1,33 +1,59 @@
+import { join } from 'node:path';
 import { ValidationError, assertProviderAvailable, type ProviderName, type ProviderSettings } from '../domain';
+import { readFleet } from '../ssh/fleet-config';
+import { SshConnections } from '../ssh/ssh-connections';
 import { LocalProvider } from './local/local-provider';
 import type { Provider } from './provider';
+import { SshProvider } from './ssh/ssh-provider';
+
+export interface ProviderRegistryOptions {
+  home: string;
+  env?: NodeJS.ProcessEnv;
+  /** Which fleet hosts hold a lease (the worker reads them from Temporal); without it none do. */
+  leasedHosts?: (provider: ProviderName, hosts: readonly string[]) => Promise<Set<string>>;
+}
 
 /**
  * Builds providers on first use, one per name and settings for the life of the worker. Settings
  * come with each task (resolved where it was submitted), so a changed config.yaml applies to the
- * next task without restarting the worker.
+ * next task without restarting the worker. The ssh fleet is read from config.yaml on each call.
  */
-export function createProviderRegistry(options: { home: string; env?: NodeJS.ProcessEnv }) {
+export function createProviderRegistry(options: ProviderRegistryOptions) {
   const cache = new Map<string, Provider>();
+  let connections: SshConnections | undefined;
+  const sshProvider = (): Provider =>
+    new SshProvider({
+      fleet: () => readFleet(options.home),
+      shell: (host) => (connections ??= new SshConnections({ knownHostsPath: join(options.home, 'ssh', 'known_hosts') })).shell(host),
+      leasedHosts: async (hosts) => (options.leasedHosts ? options.leasedHosts('ssh', hosts) : new Set()),
+    });
   return {
     get(name: ProviderName, settings: ProviderSettings = {}): Provider {
       assertProviderAvailable(name);
       const price = settings.localPricePerHour ?? 0;
-      const key = `${name}:${price}`;
+      const key = name === 'local' ? `${name}:${price}` : name;
       let provider = cache.get(key);
       if (provider === undefined) {
-        const env = options.env ?? process.env;
-        provider = new LocalProvider({
-          home: options.home,
-          gpus: 'detect',
-          bootDelayPerRankMs: wholeMs(env, 'FLOW_LOCAL_BOOT_DELAY_MS'),
-          pricePerHour: price,
-        });
+        provider = name === 'ssh' ? sshProvider() : localProvider(options, price);
         cache.set(key, provider);
       }
       return provider;
     },
+    /** Closes pooled connections (the worker is shutting down). */
+    close(): void {
+      connections?.close();
+    },
   };
+}
+
+function localProvider(options: ProviderRegistryOptions, price: number): Provider {
+  const env = options.env ?? process.env;
+  return new LocalProvider({
+    home: options.home,
+    gpus: 'detect',
+    bootDelayPerRankMs: wholeMs(env, 'FLOW_LOCAL_BOOT_DELAY_MS'),
+    pricePerHour: price,
+  });
 }
 
 export type ProviderRegistry = ReturnType<typeof createProviderRegistry>;

@@ -1,11 +1,13 @@
+import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { LogStore } from '../logs/log-store';
 import { workerSecrets } from '../logs/worker-secrets';
 import { createProviderRegistry } from '../providers/registry';
+import { leasedHostsFrom } from './host-leases';
 import { flowPaths } from '../config/flow-home';
-import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE } from '../workflows/definitions';
+import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from '../workflows/definitions';
 import { workflowSource } from './workflow-bundle';
 
 export interface WorkerOptions {
@@ -17,12 +19,16 @@ export interface WorkerOptions {
 }
 
 /**
- * Two workers in one process: one polls workflows and control activities, the other only the
- * long log-following activities, so a flood of followers never takes a teardown's slot.
+ * Three workers in one process: one polls workflows and control activities; the others only the
+ * long log-following activities and the long waits (offers, readiness), so a flood of followers
+ * or of tasks waiting for a host never takes a teardown's slot. The control queue still runs
+ * every activity, for tasks that scheduled a wait there before the waits had a queue of their own.
  */
 export async function createWorkers({ connection, namespace, home, dataConverter }: WorkerOptions): Promise<Worker[]> {
+  // The worker's own client reads host leases (ssh fleet offers list only free hosts).
+  const client = new Client({ connection, namespace, ...(dataConverter?.payloadCodecs ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });
   const activities = createActivities({
-    providers: createProviderRegistry({ home }),
+    providers: createProviderRegistry({ home, leasedHosts: leasedHostsFrom(client) }),
     logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
   });
   const control = await Worker.create({
@@ -32,6 +38,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     ...(dataConverter ? { dataConverter } : {}),
     ...workflowSource(),
     activities,
+    ...controlSlots(),
     // Stopping the worker must not wait on in-flight activities forever.
     shutdownGraceTime: '2s',
   });
@@ -44,7 +51,25 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     maxConcurrentActivityTaskExecutions: 1000,
     shutdownGraceTime: '2s',
   });
-  return [control, logs];
+  const waits = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: WAITS_TASK_QUEUE,
+    ...(dataConverter ? { dataConverter } : {}),
+    activities: { awaitOffer: activities.awaitOffer, awaitInstanceReady: activities.awaitInstanceReady },
+    maxConcurrentActivityTaskExecutions: 1000,
+    shutdownGraceTime: '2s',
+  });
+  return [control, logs, waits];
+}
+
+/** FLOW_WORKER_CONTROL_SLOTS: concurrent control activities (default: the SDK's); tests lower it to prove the waits do not use them. */
+function controlSlots(): { maxConcurrentActivityTaskExecutions?: number } {
+  const raw = process.env.FLOW_WORKER_CONTROL_SLOTS?.trim();
+  if (!raw) return {};
+  const slots = Number(raw);
+  if (!Number.isInteger(slots) || slots < 1) throw new Error(`FLOW_WORKER_CONTROL_SLOTS: '${raw}' must be a whole number of at least 1`);
+  return { maxConcurrentActivityTaskExecutions: slots };
 }
 
 /** Runs the workers until shutdown() is called on them (or a signal arrives). */

@@ -2,7 +2,7 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancel
 import type { FlowActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { ProviderRetries } from '../domain/task-config';
-import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE } from './definitions';
+import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from './definitions';
 
 /*
  * Retries and history. A regular activity's retries happen on the server and add no events until
@@ -36,7 +36,7 @@ const offers = proxyActivities<FlowActivities>({
  * wait at once instead of after the activity's next heartbeat.
  */
 const offerWait = proxyActivities<FlowActivities>({
-  taskQueue: CONTROL_TASK_QUEUE,
+  taskQueue: WAITS_TASK_QUEUE,
   startToCloseTimeout: '2h',
   heartbeatTimeout: '30s',
   cancellationType: ActivityCancellationType.TRY_CANCEL,
@@ -45,7 +45,7 @@ const offerWait = proxyActivities<FlowActivities>({
 
 /** Waiting for an instance to boot: heartbeats so a dead worker is noticed quickly. */
 const readiness = proxyActivities<FlowActivities>({
-  taskQueue: CONTROL_TASK_QUEUE,
+  taskQueue: WAITS_TASK_QUEUE,
   startToCloseTimeout: '30m',
   heartbeatTimeout: '30s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -10,6 +10,11 @@ import type { NodeState, TaskState } from '../domain/task-status';
 export const CONTROL_TASK_QUEUE = 'flow-control';
 /** Long log-following activities, kept apart so they never starve teardown. */
 export const LOGS_TASK_QUEUE = 'flow-logs';
+/**
+ * Long waits (for an offer, for an instance to boot or a host to answer again), kept apart too:
+ * however many tasks wait, teardown and stop still find a free slot on the control queue.
+ */
+export const WAITS_TASK_QUEUE = 'flow-waits';
 
 /** The live state of a running task (read-only; a finished task's state is in its memo). */
 export const describeQuery = defineQuery<TaskState>('describe');

@@ -68,6 +68,8 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   let endedOnItsOwn = false;
   let logBase = 0;
   let lease: HeldLease | undefined;
+  // Until the start is asked for, nothing of the task runs on the instance: teardown need not reach it.
+  let startAsked = false;
   try {
     exitCode = await body.run(async () => {
       if (input.restartNote !== undefined) {
@@ -100,6 +102,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
         ...input.spec.env,
       };
       phase('starting');
+      startAsked = true;
       await steps.startCommand({ instance, spec });
       phase('running');
       const end = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
@@ -114,7 +117,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   } finally {
     await CancellationScope.nonCancellable(async () => {
       if (instance === undefined) return;
-      const result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
+      const result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey, commandStarted: startAsked });
       // A stop that raced the command's own end (the follower was cancelled first): the provider
       // knows whether the command had already ended by itself.
       if (exitCode === null && failure === undefined && !result.stopped && result.exitCode !== null) endedOnItsOwn = true;

@@ -1,0 +1,201 @@
+import { ProviderError, ValidationError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
+import type { FleetHost } from '../../ssh/fleet-host';
+import type { HostShell } from '../../ssh/host-shell';
+import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import { fleetOffers } from './fleet-offers';
+import { parseSshInstanceId, sshInstanceId } from './instance-id';
+import { uploadCode } from './code-upload';
+import { launchRemote } from './remote-launch';
+import { cleanupRemote, readRemoteOutput, remoteCommandState, remoteExec, stopRemote } from './remote-state';
+import { remoteWorkDir } from './remote-layout';
+
+export interface SshProviderDeps {
+  /** The fleet as config.yaml has it now (read on each call, so `flow fleet add` applies at once). */
+  fleet: () => FleetHost[];
+  /** One pooled HostShell per host (src/ssh). */
+  shell: (host: FleetHost) => HostShell;
+  /** Which hosts hold a lease now (see workflows/host-lease). */
+  leasedHosts: (hosts: readonly string[]) => Promise<Set<string>>;
+}
+
+const CAPABILITIES: ProviderCapabilities = {
+  multiNode: true,
+  volumes: true,
+  exec: true,
+  files: true,
+  shell: true,
+  ports: true,
+  images: false,
+  regions: false,
+  volumeIsolation: 'folders on each host under its Flow directory, linked at their mount paths',
+};
+
+/**
+ * Runs ranks on a fleet of existing hosts over SSH. Hosts are leased by the workflow (one rank per
+ * host at a time); this class only reaches them: every call goes through the host's pooled
+ * connection, and the command runs under a detached supervisor that outlives the connection.
+ */
+export class SshProvider implements Provider {
+  readonly name = 'ssh' as const;
+  readonly capabilities = CAPABILITIES;
+
+  constructor(private readonly deps: SshProviderDeps) {}
+
+  async listOffers(): Promise<Offer[]> {
+    const hosts = this.deps.fleet();
+    return fleetOffers(hosts, await this.deps.leasedHosts(hosts.map((host) => host.name)));
+  }
+
+  async defaultInstanceType(): Promise<string> {
+    const hosts = this.fleetOrThrow();
+    // The type most hosts have: a task without -i runs anywhere in a uniform fleet.
+    const counts = new Map<string, number>();
+    for (const host of hosts) counts.set(host.instanceType, (counts.get(host.instanceType) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  }
+
+  async provision(spec: NodeSpec, _offer: Offer): Promise<InstanceRef> {
+    if (spec.host === undefined) throw new ProviderError('ssh: a rank must lease a host before it provisions (no host in its spec)', { retryable: false });
+    const host = this.host(spec.host);
+    return { provider: 'ssh', instanceId: sshInstanceId(spec, host.name), address: host.host };
+  }
+
+  async isReady(instance: InstanceRef): Promise<boolean> {
+    const { shell } = this.reach(instance);
+    try {
+      return (await shell.exec('true', { timeoutMs: 20_000 })).code === 0;
+    } catch (error) {
+      // Unreachable for now: keep waiting. Anything else (a refused key, a changed host key) is final.
+      if (error instanceof ProviderError && error.retryable) return false;
+      throw error;
+    }
+  }
+
+  async startCommand(instance: InstanceRef, spec: NodeSpec): Promise<void> {
+    const { shell, folder, host } = this.reach(instance);
+    // A retried start finds the command it launched before.
+    if ((await remoteCommandState(shell, folder, host.remoteDir)).state !== 'not_started') return;
+    if (spec.codeDir !== undefined) await uploadCode(shell, spec.codeDir, spec.workingDir ?? remoteWorkDir(folder, host.remoteDir));
+    await launchRemote(shell, {
+      instanceId: folder,
+      remoteDir: host.remoteDir,
+      command: spec.command,
+      env: spec.env,
+      secrets: spec.secrets,
+      workingDir: spec.workingDir,
+      volumes: spec.volumes.map((volume) => ({ name: volume.name, mountPath: volume.mountPath })),
+    });
+  }
+
+  async commandState(instance: InstanceRef): Promise<CommandState> {
+    const { shell, folder, host } = this.reach(instance);
+    return remoteCommandState(shell, folder, host.remoteDir);
+  }
+
+  async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
+    const { shell, folder, host } = this.reach(instance);
+    return readRemoteOutput(shell, folder, offset, maxBytes, host.remoteDir);
+  }
+
+  async stopCommand(instance: InstanceRef, graceMs: number): Promise<void> {
+    const { shell, folder, host } = this.reach(instance);
+    await stopRemote(shell, folder, graceMs, host.remoteDir);
+  }
+
+  async terminate(instance: InstanceRef, options: { commandStarted?: boolean } = {}): Promise<void> {
+    // Provisioning touches no host: with no start asked for, nothing of ours is there.
+    if (options.commandStarted === false) return;
+    const { folder, host: name } = parseSshInstanceId(instance);
+    const host = this.deps.fleet().find((candidate) => candidate.name === name);
+    // A host removed from the fleet meanwhile: nothing of ours can be reached there any more.
+    if (host === undefined) return;
+    await cleanupRemote(this.deps.shell(host), folder, host.remoteDir);
+  }
+
+  async exec(instance: InstanceRef, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const { shell, folder, host } = this.reach(instance);
+    return remoteExec(shell, folder, command, { ...options, remoteDir: host.remoteDir });
+  }
+
+  async putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
+    const { shell } = this.reach(instance);
+    await shell.putFile(localPath, await this.taskPath(instance, remotePath));
+  }
+
+  async getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
+    const { shell } = this.reach(instance);
+    await shell.getFile(await this.taskPath(instance, remotePath), localPath);
+  }
+
+  async shellTarget(instance: InstanceRef, spec: ShellSpec = {}): Promise<ShellTarget> {
+    const { folder, host } = this.reach(instance);
+    await this.requireRunning(instance);
+    const command = typeof spec.command === 'string' || spec.command === undefined ? spec.command : spec.command.map(quote).join(' ');
+    return { kind: 'ssh', fleetHost: host.name, host: host.host, port: host.port, user: host.user, instanceId: folder, ...(command === undefined ? {} : { command }) };
+  }
+
+  async portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ValidationError(`port: ${port} is not a port number (1 to 65535)`, { field: 'port' });
+    const { host } = this.reach(instance);
+    // Reached through an SSH forward to the host's loopback: the port need not be open to the network.
+    return { host: '127.0.0.1', port, through: { fleetHost: host.name, host: host.host, port: host.port, user: host.user } };
+  }
+
+  async listVolumes(): Promise<VolumeInfo[]> {
+    return [];
+  }
+
+  async createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
+    throw new ProviderError(`ssh: volume '${spec.name}' is created on each host when a task first mounts it`, {
+      retryable: false,
+      suggestions: [`Add it to the task: --mount ${spec.name}:/data`],
+    });
+  }
+
+  async deleteVolume(name: string, _options?: DeleteVolumeOptions): Promise<void> {
+    throw new ProviderError(`ssh: delete volume '${name}' on the hosts themselves (it is a folder under the host's Flow directory)`, { retryable: false });
+  }
+
+  /** A path as the task sees it: relative ones are in its working dir (the running command's cwd). */
+  private async taskPath(instance: InstanceRef, path: string): Promise<string> {
+    if (path.startsWith('/')) return path;
+    const pwd = await this.exec(instance, ['pwd'], { timeoutMs: 20_000 });
+    if (pwd.exitCode !== 0) throw new ProviderError(`ssh: cannot find the working dir of ${instance.instanceId}: ${pwd.stderr.trim()}`, { retryable: false });
+    return `${pwd.stdout.trim()}/${path}`;
+  }
+
+  private async requireRunning(instance: InstanceRef): Promise<void> {
+    const state = await this.commandState(instance);
+    if (state.state === 'running') return;
+    throw new ProviderError(`The command of ssh instance ${instance.instanceId} is not running`, {
+      retryable: false,
+      suggestions: ['Commands, files and shells reach a node only while its task runs; see its state with: flow status'],
+    });
+  }
+
+  private reach(instance: InstanceRef): { shell: HostShell; folder: string; host: FleetHost } {
+    const { folder, host: name } = parseSshInstanceId(instance);
+    const host = this.host(name);
+    return { shell: this.deps.shell(host), folder, host };
+  }
+
+  private host(name: string): FleetHost {
+    const host = this.deps.fleet().find((candidate) => candidate.name === name);
+    if (host !== undefined) return host;
+    throw new ProviderError(`ssh: host '${name}' is no longer in the fleet`, { retryable: false, suggestions: ['See the fleet with: flow fleet list'] });
+  }
+
+  private fleetOrThrow(): FleetHost[] {
+    const hosts = this.deps.fleet();
+    if (hosts.length > 0) return hosts;
+    throw new ValidationError('provider ssh: the fleet has no hosts', {
+      field: 'ssh.hosts',
+      suggestions: ['Add one with: flow fleet add gpu1 user@host --identity-file ~/.ssh/id_ed25519'],
+    });
+  }
+}
+
+/** Quotes one word for the remote shell. */
+function quote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
