@@ -104,12 +104,28 @@ describe('SSH transport on ssh2 (real sshd hosts)', { timeout: 90_000 }, () => {
     assert.ok(readFileSync(back).equals(payload));
   });
 
-  test('20 parallel execs share one TCP connection', async () => {
-    const shell = connections.shell(fleetHost(h0));
-    const results = await Promise.all(Array.from({ length: 20 }, () => shell.exec('echo "$SSH_CONNECTION"')));
-    const sessions = new Set(results.map((result) => result.stdout.toString().trim()));
-    assert.equal(sessions.size, 1, [...sessions].join(' | '));
-    assert.ok(results.every((result) => result.code === 0));
+  test('20 parallel calls on a fresh pool share one connect and one TCP connection', async () => {
+    const fresh = new SshConnections({ knownHostsPath: join(scratch, 'known_hosts'), connectTimeoutMs: 10_000 });
+    try {
+      const shell = fresh.shell(fleetHost(h0));
+      const results = await Promise.all(Array.from({ length: 20 }, () => shell.exec('echo "$SSH_CONNECTION"')));
+      assert.ok(results.every((result) => result.code === 0), results.map((result) => result.stderr.toString()).join('\n'));
+      const sessions = new Set(results.map((result) => result.stdout.toString().trim()));
+      assert.equal(sessions.size, 1, [...sessions].join(' | '));
+    } finally {
+      fresh.close();
+    }
+  });
+
+  test('ProxyJump: a host reached through another one', async () => {
+    const h1 = fleet.hosts[1] as SshHost;
+    const jumped: FleetHost = { ...fleetHost(h1), name: 'h1-via-h0', proxyJump: `${h0.user}@${h0.address}:${h0.port}` };
+    const result = await connections.shell(jumped).exec('hostname; echo "$SSH_CONNECTION"');
+    assert.equal(result.code, 0, result.stderr.toString());
+    const [name, connection] = result.stdout.toString().trim().split('\n');
+    assert.equal(name, h1.hostname);
+    // On separate hosts, h1 sees the connection come from h0.
+    if (fleet.isolated) assert.equal(connection?.split(' ')[0], h0.address);
   });
 
   test('a port forward reaches a server on the host; a non-PTY interactive command returns output and exit code', async () => {
