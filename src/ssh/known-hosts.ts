@@ -63,30 +63,29 @@ export class KnownHosts {
   /** Records `key` for host:port, replacing any key recorded for it before. */
   record(host: string, port: number, key: Buffer): void {
     const name = knownHostName(host, port);
-    const names = new Set([name, `[${host}]:${port}`]);
-    const kept = this.lines().filter((line) => {
-      const hosts = line.trim().split(/\s+/)[0];
-      return line.trim() !== '' && !(hosts && hosts.split(',').some((entry) => names.has(entry)));
-    });
-    kept.push(`${name} ${keyType(key)} ${key.toString('base64')}`);
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${kept.join('\n')}\n`, { mode: 0o600 });
-    chmodSync(temp, 0o600);
-    renameSync(temp, this.path);
+    this.write([...this.linesWithout(host, port), `${name} ${keyType(key)} ${key.toString('base64')}`]);
   }
 
   /** Forgets host:port's keys, so the next contact records the key it offers (`flow fleet trust`). */
   forget(host: string, port: number): void {
+    if (this.recorded(host, port).length > 0) this.write(this.linesWithout(host, port));
+  }
+
+  /** Every non-empty line except host:port's. */
+  private linesWithout(host: string, port: number): string[] {
     const names = new Set([knownHostName(host, port), `[${host}]:${port}`]);
-    const lines = this.lines();
-    const kept = lines.filter((line) => {
+    return this.lines().filter((line) => {
       const hosts = line.trim().split(/\s+/)[0];
       return line.trim() !== '' && !(hosts && hosts.split(',').some((entry) => names.has(entry)));
     });
-    if (kept.length === lines.filter((line) => line.trim() !== '').length) return;
+  }
+
+  /** Replaces the file atomically, owner-only. */
+  private write(lines: string[]): void {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, kept.length > 0 ? `${kept.join('\n')}\n` : '', { mode: 0o600 });
+    writeFileSync(temp, lines.length > 0 ? `${lines.join('\n')}\n` : '', { mode: 0o600 });
+    chmodSync(temp, 0o600);
     renameSync(temp, this.path);
   }
 }

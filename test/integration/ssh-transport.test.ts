@@ -154,6 +154,21 @@ describe('SSH transport on ssh2 (real sshd hosts)', { timeout: 90_000 }, () => {
     assert.equal(out.trim(), h0.hostname);
   });
 
+  test('with a TTY on stdin the session gets a PTY of the terminal size, raw mode on, then restored', async () => {
+    const client = await connections.client(fleetHost(h0));
+    const rawModes: boolean[] = [];
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: (mode: boolean) => rawModes.push(mode) });
+    const stdout = Object.assign(new PassThrough(), { rows: 33, columns: 101 });
+    let out = '';
+    stdout.on('data', (chunk) => (out += chunk));
+    const code = await openInteractive(client, { command: 'tty; stty size; exit 4', pty: true }, { stdin, stdout, stderr: new PassThrough() });
+    assert.equal(code, 4);
+    assert.match(out, /\/dev\/pts\/\d+/);
+    assert.match(out, /^33 101\r?$/m);
+    assert.deepEqual(rawModes, [true, false]);
+    stdin.end();
+  });
+
   test('a cut link fails calls as retryable unreachable; after it is restored the next call reconnects', async (t) => {
     if (!fleet.isolated) {
       t.diagnostic(`link cut not exercised: ${fleet.reason}`);
