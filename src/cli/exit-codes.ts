@@ -51,7 +51,11 @@ function isTransient(error: unknown): boolean {
 }
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof FlowError) return BY_ERROR_CODE[error.code] ?? (error.code === 'DAEMON' && isTransient(error.cause) ? EXIT.transient : EXIT.failure);
+  if (error instanceof FlowError) {
+    // A daemon or provider (an SSH host) that could not be reached now: safe to retry.
+    const transientCause = (error.code === 'DAEMON' || error.code === 'PROVIDER') && error.retryable !== false && isTransient(error.cause);
+    return BY_ERROR_CODE[error.code] ?? (transientCause ? EXIT.transient : EXIT.failure);
+  }
   return isTransient(error) ? EXIT.transient : EXIT.failure;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseYaml } from './parse-yaml';
 import { z } from 'zod';
 import { ProviderNameSchema, ValidationError, toValidationError, type ProviderSettings } from '../domain';
+import { SshSettingsSchema } from './fleet-schema';
 import { flowHome, flowPaths } from './flow-home';
 
 export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
@@ -41,6 +42,8 @@ export const FlowSettingsSchema = z.strictObject({
       sshKeys: z.array(z.string().trim().min(1, 'must not be empty')).default([]),
     })
     .prefault({}),
+  /** The SSH fleet (`flow fleet add`): hosts the ssh provider runs tasks on. */
+  ssh: SshSettingsSchema.prefault({}),
 });
 export type FlowSettings = z.infer<typeof FlowSettingsSchema> & { home: string };
 export type FlowSettingsInput = z.input<typeof FlowSettingsSchema>;
@@ -110,7 +113,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 /** Keys the Python SDK writes that Flow accepts and ignores, so one config.yaml serves both. */
 const PYTHON_ONLY_TOP_LEVEL = new Set(['mode', 'demo']);
 const PYTHON_ONLY_MITHRIL = new Set(['devTaskId', 'limitPrices', 'enableWorkloadResume']);
-const SECTIONS = new Set(['temporal', 'local', 'mithril']);
+const SECTIONS = new Set(['temporal', 'local', 'mithril', 'ssh']);
 
 function camelKey(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
@@ -152,6 +155,14 @@ function normalizeFileSettings(raw: Record<string, unknown>, path: string): Reco
   const out = camelMapping(raw, '', path, PYTHON_ONLY_TOP_LEVEL);
   if (isMapping(out.temporal)) out.temporal = camelMapping(out.temporal, 'temporal.', path, new Set());
   if (isMapping(out.local)) out.local = camelMapping(out.local, 'local.', path, new Set());
+  if (isMapping(out.ssh)) {
+    const ssh = camelMapping(out.ssh, 'ssh.', path, new Set());
+    // Each host's keys are snake_case in the file; labels keep their keys as written.
+    if (Array.isArray(ssh.hosts)) {
+      ssh.hosts = ssh.hosts.map((entry: unknown, index) => (isMapping(entry) ? camelMapping(entry, `ssh.hosts.${index}.`, path, new Set()) : entry));
+    }
+    out.ssh = ssh;
+  }
   if (isMapping(out.mithril)) {
     const mithril = camelMapping(out.mithril, 'mithril.', path, PYTHON_ONLY_MITHRIL);
     if (typeof mithril.sshKeys === 'string') mithril.sshKeys = splitList(mithril.sshKeys);

@@ -3,6 +3,7 @@ import { chmodSync, closeSync, copyFileSync, fsyncSync, mkdirSync, mkdtempSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Document } from 'yaml';
+import { ValidationError } from '../domain/errors';
 
 /** The values `flow setup` sets; undefined leaves what the file has. */
 export interface ConfigUpdate {
@@ -137,6 +138,29 @@ export function writeConfig(
     // The rename replaces the old file, so a looser mode it had does not survive.
     renameSync(candidate, configFile);
     return { configFile, backupFile, text };
+  } finally {
+    rmSync(candidateHome, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Edits config.yaml as a YAML document (comments and other keys kept) and replaces it atomically,
+ * mode 0600. `edit` returns false when it changed nothing (then nothing is written). An
+ * unreadable file is refused rather than replaced: the user's other settings are in it.
+ */
+export function editConfigDocument(configFile: string, edit: (document: Document) => boolean | void): void {
+  const { document, unreadable } = readDocument(configFile);
+  if (unreadable) {
+    throw new ValidationError(`${configFile} is not a readable YAML mapping; Flow will not overwrite it`, { suggestions: [`Fix ${configFile} by hand, or move it away and run: flow setup`] });
+  }
+  if (edit(document) === false) return;
+  const home = dirname(configFile);
+  mkdirSync(home, { recursive: true, mode: DIR_MODE });
+  const candidateHome = mkdtempSync(join(home, '.edit-'));
+  try {
+    const candidate = join(candidateHome, 'config.yaml');
+    writePrivateFile(candidate, String(document));
+    renameSync(candidate, configFile);
   } finally {
     rmSync(candidateHome, { recursive: true, force: true });
   }

@@ -36,6 +36,7 @@ describe('loadSettings precedence: overrides > env > config.yaml > defaults', ()
       temporal: { namespace: 'default', tls: false },
       local: { pricePerHour: 0, encryptVolumes: false },
       mithril: { apiUrl: 'https://api.mithril.ai', sshKeys: [] },
+      ssh: { hosts: [] },
       home,
     });
   });
