@@ -66,6 +66,9 @@ describe('remote supervisor over a HostShell (this machine)', { timeout: 180_000
     assert.equal(result.started, true);
     const state = await waitExited(spec.instanceId, remoteDir);
     assert.deepEqual(state, { state: 'exited', exitCode: 0 });
+    // A stop after the end does not make it a stopped run.
+    await stopRemote(shell, spec.instanceId, 1000, remoteDir);
+    assert.deepEqual(await remoteCommandState(shell, spec.instanceId, remoteDir), { state: 'exited', exitCode: 0 });
     const text = await output(spec.instanceId, remoteDir);
     assert.match(text, /hello\n/);
     assert.match(text, /oops\n/);

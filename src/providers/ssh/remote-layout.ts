@@ -6,7 +6,7 @@ import { ValidationError } from '../../domain/errors';
  * shell word, fileApiPath into a HostShell file path (relative paths are the login's home).
  *
  *   <remoteDir>/instances/<instanceId>/{supervisor.sh, pid, boot_id, output.log, exit_code,
- *                                       stopped, launched/, workdir, links, work/}
+ *                                       stopped, stop_seen, launched/, workdir, links, work/}
  *   <remoteDir>/volumes/<name>/
  */
 export const DEFAULT_REMOTE_DIR = '$HOME/.flow-host';
@@ -24,6 +24,8 @@ export interface RemoteInstanceLayout {
   exitCodeTmp: string;
   /** Present once a stop was asked for. */
   stopped: string;
+  /** Left by the supervisor when a stop came before the command's end was recorded. */
+  stopSeen: string;
   /** Made with an atomic mkdir by the one launch that starts the command. */
   launched: string;
   /** Holds the path of the command's working directory. */
@@ -75,6 +77,7 @@ export function remoteLayout(instanceId: string, remoteDir?: string): RemoteInst
     exitCode: `${dir}/exit_code`,
     exitCodeTmp: `${dir}/exit_code.tmp`,
     stopped: `${dir}/stopped`,
+    stopSeen: `${dir}/stop_seen`,
     launched: `${dir}/launched`,
     workdirFile: `${dir}/workdir`,
     links: `${dir}/links`,

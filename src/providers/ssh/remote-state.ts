@@ -7,7 +7,10 @@ export type RemoteCommandState =
   /** Launched, but the supervisor has not written its pid yet (seen only while a launch runs). */
   | { state: 'starting' }
   | { state: 'running'; pid: number }
-  /** exitCode null: the supervisor's group is gone without an exit code (killed, or the host rebooted). */
+  /**
+   * exitCode null: the supervisor's group is gone without an exit code (killed, or the host
+   * rebooted). stopped: a stop was asked for before the command ended.
+   */
   | { state: 'exited'; exitCode: number | null; stopped?: boolean };
 
 /** A launch older than this without a pid never started its supervisor (the launch died). */
@@ -20,7 +23,16 @@ ${CURRENT_PGID_FN}
 _flow_i=${shellPath(instanceDir)}
 [ -d "$_flow_i/launched" ] || { echo not_started; exit 0; }
 _flow_s=; [ -e "$_flow_i/stopped" ] && _flow_s=' stopped'
-_flow_exited() { echo "exited $(cat "$_flow_i/exit_code" 2>/dev/null || echo -)$_flow_s"; exit 0; }
+# With an exit code, "stopped" only when the stop came before it (the supervisor left stop_seen).
+_flow_exited() {
+  if [ -e "$_flow_i/exit_code" ]; then
+    _flow_s=; [ -e "$_flow_i/stop_seen" ] && _flow_s=' stopped'
+    echo "exited $(cat "$_flow_i/exit_code")$_flow_s"
+  else
+    echo "exited -$_flow_s"
+  fi
+  exit 0
+}
 [ -e "$_flow_i/exit_code" ] && _flow_exited
 if [ ! -s "$_flow_i/pid" ]; then
   [ -n "$(find "$_flow_i/launched" -maxdepth 0 -mmin +${STARTING_GRACE_MINUTES} 2>/dev/null)" ] && _flow_exited

@@ -21,7 +21,9 @@ export function supervisorScript(instanceId: string, command: string | readonly 
 # Flow remote supervisor for ${instanceId}. Written by the ssh provider; do not edit.
 umask 077
 _flow_d=$1
+# stop_seen: a stop was asked for before the command's end was recorded.
 _flow_finish() {
+  if [ -e "$_flow_d/stopped" ]; then : > "$_flow_d/stop_seen"; fi
   echo "$1" > "$_flow_d/exit_code.tmp" && mv -f "$_flow_d/exit_code.tmp" "$_flow_d/exit_code"
   exit "$1"
 }
