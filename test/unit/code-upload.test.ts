@@ -57,6 +57,7 @@ describe('code upload', () => {
     assert.deepEqual(paths(dir), ['.gitignore', 'app.py', 'logs/.gitignore', 'logs/important.log']);
     const bare = project({ 'a.txt': 'x', 'b/c.txt': 'y' });
     assert.deepEqual(paths(bare), ['a.txt', 'b/c.txt']);
+    assert.throws(() => selectCodeFiles(join(scratch, 'missing')), (error: unknown) => error instanceof ValidationError && error.message.includes('missing'));
   });
 
   test('above the size limit: a ValidationError with the total, the five largest files and the .flowignore hint', () => {

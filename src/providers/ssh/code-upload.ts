@@ -69,6 +69,12 @@ function formatBytes(bytes: number): string {
  */
 export function selectCodeFiles(dir: string, options: { maxBytes?: number } = {}): CodeSelection {
   const maxBytes = options.maxBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
+  if (!existsSync(dir) || !lstatSync(dir).isDirectory()) {
+    throw new ValidationError(`The project folder to upload, ${dir}, is not a folder`, {
+      field: 'upload_code',
+      suggestions: ['Run from the project folder, or set upload_code: false in the task file'],
+    });
+  }
   const rulesFrom = ruleFileName(dir);
   const files: CodeFile[] = [];
   const walk = (relativeDir: string, inherited: readonly RuleSet[]): void => {
