@@ -129,6 +129,18 @@ describe('remote supervisor over a HostShell (this machine)', { timeout: 180_000
     await stopRemote(shell, 'never-launched', 1000, remoteDir);
   });
 
+  test('a command that ignores TERM is killed after the grace period; without an exit code it reads exited null, stopped', async () => {
+    const readyFile = join(scratch, 'ignores-term');
+    const spec = input({ command: `trap '' TERM; touch ${readyFile}; while :; do sleep 0.1; done` });
+    const { pid } = await launchRemote(shell, spec);
+    await waitFor(() => existsSync(readyFile), { timeoutMs: 20_000, message: 'TERM trap set' });
+    const started = Date.now();
+    await stopRemote(shell, spec.instanceId, 1500, remoteDir);
+    assert.ok(Date.now() - started >= 1500, 'TERM was given its grace before KILL');
+    assert.equal(pidAlive(pid!), false);
+    assert.deepEqual(await remoteCommandState(shell, spec.instanceId, remoteDir), { state: 'exited', exitCode: null, stopped: true });
+  });
+
   test('a stop that comes before the launch keeps the command from running', async () => {
     const marker = join(scratch, 'stopped-first.txt');
     const spec = input({ command: `echo ran > ${marker}` });

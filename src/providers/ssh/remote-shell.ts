@@ -37,13 +37,20 @@ export const CURRENT_PGID_FN = `_flow_pgid() {
 }`;
 
 /**
- * \`_flow_wait_gone PGID TENTHS\`: polls (every 50 ms where sleep takes fractions) until the
- * group is gone or about TENTHS/10 seconds passed; returns 1 if it is still alive.
+ * `_flow_wait_gone PGID TENTHS`: polls (every 50 ms where sleep takes fractions) until the
+ * group is gone or TENTHS/10 seconds passed; returns 1 if it is still alive. Time comes from
+ * /proc/uptime (centiseconds, no clock jumps, no process per look).
  */
-export const WAIT_GONE_FN = `_flow_wait_gone() {
-  _flow_end=$(( $(date +%s) + ($2 + 9) / 10 ))
+export const WAIT_GONE_FN = `_flow_now() {
+  read -r _flow_u _flow_rest < /proc/uptime
+  _flow_now=\${_flow_u%.*}\${_flow_u#*.}
+}
+_flow_wait_gone() {
+  _flow_now
+  _flow_end=$((_flow_now + $2 * 10))
   while _flow_alive "$1"; do
-    [ "$(date +%s)" -ge "$_flow_end" ] && return 1
+    _flow_now
+    [ "$_flow_now" -ge "$_flow_end" ] && return 1
     sleep 0.05 2>/dev/null || sleep 1
   done
   return 0
