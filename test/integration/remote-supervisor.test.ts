@@ -96,6 +96,19 @@ describe('remote supervisor over a HostShell (this machine)', { timeout: 180_000
     assert.match(await output(dash.instanceId, remoteDir), /-flow-no-such-command/);
   });
 
+  test('a launch whose stdin is cut short starts nothing, and a retry then starts the command', async () => {
+    const spec = input({ command: 'echo "token=$FLOW_T_TOKEN"', secrets: { FLOW_T_TOKEN: 'whole' } });
+    const cut: typeof shell = {
+      ...shell,
+      exec: (command, options = {}) => shell.exec(command, { ...options, stdin: String(options.stdin ?? '').replace(/\.\n$/, '') }),
+    };
+    await assert.rejects(launchRemote(cut, spec), /did not arrive whole/);
+    assert.deepEqual(await remoteCommandState(shell, spec.instanceId, remoteDir), { state: 'not_started' });
+    assert.equal((await launchRemote(shell, spec)).started, true);
+    assert.equal((await waitExited(spec.instanceId, remoteDir)).exitCode, 0);
+    assert.equal(await output(spec.instanceId, remoteDir), 'token=whole\n');
+  });
+
   test('a retried launch never runs the command twice, concurrent or after it ended', async () => {
     const marker = join(scratch, 'runs.txt');
     const spec = input({ command: `echo run >> ${marker}` });

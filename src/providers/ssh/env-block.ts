@@ -4,7 +4,7 @@ import { ValidationError } from '../../domain/errors';
  * Environment variables travel to the host only on a command's stdin, never in argv or a file:
  * one line per variable, "NAME BASE64(value)", ended by a line ".". READ_ENV_BLOCK reads them
  * with the shell's `read` (which takes no byte past its line, so what follows on stdin is left
- * for the command) and exports each one.
+ * for the command); EXPORT_ENV_BLOCK exports them.
  */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -26,13 +26,30 @@ export function encodeEnvBlock(env: Record<string, string>, field = 'env'): stri
 }
 
 /**
- * Shell text that reads the block from stdin and exports it (exit 23 if it cannot decode).
- * `_flow_b64` must hold the base64 binary's path, looked up before a task's PATH takes over.
+ * Shell text that reads the whole block from stdin into $_flow_env (exit 26 when stdin ended
+ * before the "." line: a cut connection must not start a command with half its env). No
+ * here-document anywhere: some shells keep those in temp files.
+ */
+export const READ_ENV_BLOCK = `_flow_env=
+_flow_complete=
+while IFS= read -r _flow_line; do
+  if [ "$_flow_line" = . ]; then _flow_complete=1; break; fi
+  _flow_env="$_flow_env$_flow_line
+"
+done
+[ -n "$_flow_complete" ] || { echo "flow: the environment did not arrive whole on stdin" >&2; exit 26; }`;
+
+/**
+ * Shell text that exports every variable of $_flow_env (exit 23 if one cannot be decoded).
+ * \`_flow_b64\` must hold the base64 binary's path, looked up before a task's PATH takes over.
  * A value's trailing newlines survive: an "x" is added after it inside $(...) and cut off.
  */
-export const READ_ENV_BLOCK = `while IFS=' ' read -r _flow_k _flow_v; do
-  [ "$_flow_k" = . ] && break
-  _flow_x=$(printf '%s' "$_flow_v" | "$_flow_b64" -d && echo x) || exit 23
-  export "$_flow_k=\${_flow_x%x}"
+export const EXPORT_ENV_BLOCK = `_flow_nl='
+'
+while [ -n "$_flow_env" ]; do
+  _flow_line=\${_flow_env%%"$_flow_nl"*}
+  _flow_env=\${_flow_env#*"$_flow_nl"}
+  _flow_x=$(printf '%s' "\${_flow_line#* }" | "$_flow_b64" -d && echo x) || exit 23
+  export "\${_flow_line%% *}=\${_flow_x%x}"
 done
-unset _flow_k _flow_v _flow_x`;
+unset _flow_line _flow_x`;

@@ -1,7 +1,7 @@
 import { ResourceNotFoundError } from '../../domain/errors';
 import type { HostShell } from '../../ssh/host-shell';
 import { EXEC_OUTPUT_LIMIT, type ExecResult } from '../provider';
-import { encodeEnvBlock, READ_ENV_BLOCK } from './env-block';
+import { encodeEnvBlock, EXPORT_ENV_BLOCK, READ_ENV_BLOCK } from './env-block';
 import { remoteLayout, shellPath, shellQuote } from './remote-layout';
 import { CURRENT_PGID_FN, GROUP_ALIVE_FN, runScript, scriptFailed } from './remote-shell';
 
@@ -90,8 +90,9 @@ async function runInContext(
   const timeoutSeconds = options.timeoutMs === undefined ? undefined : Math.max(0.001, options.timeoutMs / 1000).toFixed(3);
   const script = `_flow_b64=$(command -v base64) || { echo "flow: base64 not found on the host" >&2; exit 125; }
 _flow_timeout=
-${timeoutSeconds === undefined ? '' : `command -v timeout >/dev/null 2>&1 && _flow_timeout="timeout -k 2 ${timeoutSeconds}"`}
+${timeoutSeconds === undefined ? '' : `_flow_t=$(command -v timeout) && _flow_timeout="$_flow_t -k 2 ${timeoutSeconds}"`}
 ${READ_ENV_BLOCK}
+${EXPORT_ENV_BLOCK}
 cd ${shellPath(cwd)} || exit 126
 ${execLine(command)}
 `;

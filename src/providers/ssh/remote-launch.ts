@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../../domain/errors';
 import type { HostShell } from '../../ssh/host-shell';
-import { encodeEnvBlock, READ_ENV_BLOCK } from './env-block';
+import { encodeEnvBlock, EXPORT_ENV_BLOCK, READ_ENV_BLOCK } from './env-block';
 import { normalizeRemoteDir, remoteLayout, remoteVolumePath, shellPath, type RemoteInstanceLayout } from './remote-layout';
 import { runScript, scriptFailed } from './remote-shell';
 import { supervisorScript } from './supervisor-script';
@@ -50,8 +50,9 @@ function hostPath(path: string): string {
 
 /**
  * Prepares the working dir and volume links (idempotent, so before the launched marker: a bad
- * mount path fails every retry the same way), writes the supervisor, then, only for the launch
- * that makes the `launched` folder, reads env and secrets from stdin and setsid's the supervisor.
+ * mount path fails every retry the same way), writes the supervisor, reads env and secrets from
+ * stdin (whole, or nothing starts), then, only for the launch that makes the `launched` folder,
+ * setsid's the supervisor with them.
  * Every launch then waits for the pid file (or exit code) and prints the pid.
  */
 function launchScript(input: RemoteLaunchInput, layout: RemoteInstanceLayout): string {
@@ -91,12 +92,19 @@ if [ ! -d "$_flow_i/launched" ]; then
 ${supervisor}${delimiter}
   mv -f "$_flow_i/supervisor.sh.$$" "$_flow_i/supervisor.sh" || exit 20
 fi
-# The atomic step: only the launch that makes this folder starts the command.
+${READ_ENV_BLOCK}
+# The atomic step: only the launch that makes this folder starts the command. Nothing is written
+# to stdout until the supervisor is spawned (a write to a dropped channel would kill this shell).
+# The env is exported in the background subshell only, which execs setsid.
+_flow_started=
 if mkdir "$_flow_i/launched" 2>/dev/null; then
-  echo started
-  ${READ_ENV_BLOCK.split('\n').join('\n  ')}
-  "$_flow_setsid" /bin/sh "$_flow_i/supervisor.sh" "$_flow_i" < /dev/null > /dev/null 2>&1 &
+  _flow_started=1
+  (
+${EXPORT_ENV_BLOCK}
+exec "$_flow_setsid" /bin/sh "$_flow_i/supervisor.sh" "$_flow_i"
+  ) < /dev/null > /dev/null 2>&1 &
 fi
+[ -n "$_flow_started" ] && echo started
 _flow_n=0
 while [ ! -s "$_flow_i/pid" ] && [ ! -e "$_flow_i/exit_code" ]; do
   _flow_n=$((_flow_n + 1))
