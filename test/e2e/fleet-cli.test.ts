@@ -122,6 +122,7 @@ describe('flow fleet (real sshd hosts)', { timeout: 90_000 }, () => {
     assert.ok(refused.stderr.includes(h0.hostKeyFingerprint), refused.stderr);
     assert.ok(refused.stderr.includes(h1.hostKeyFingerprint), refused.stderr);
     assert.match(refused.stderr, /flow fleet trust moved2/);
+    assert.ok(refused.stderr.includes(`ssh-keygen -R '${knownHostName(h1.address, h1.port)}'`), refused.stderr);
 
     const trusted = await cli(['fleet', 'trust', 'moved']);
     assert.equal(trusted.code, 0, trusted.stderr);
