@@ -11,7 +11,8 @@ import { knownHostName } from '../../src/ssh/known-hosts';
 
 const TIMEOUT = 60_000;
 
-describe('flow fleet (real sshd hosts)', { timeout: 90_000 }, () => {
+// Each CLI call starts node afresh: on a loaded 2-core machine that alone can take seconds.
+describe('flow fleet (real sshd hosts)', { timeout: 180_000 }, () => {
   let fleet: SshHosts;
   let h0: SshHost;
   let h1: SshHost;
