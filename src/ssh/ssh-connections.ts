@@ -23,7 +23,7 @@ export interface SshConnectionsOptions {
 }
 
 /** One live connection to a host, shared by every call (channels multiplexed), with its SFTP session. */
-interface Pooled {
+export interface PooledConnection {
   opened: OpenedClient;
   alive: boolean;
   sftp?: Promise<SFTPWrapper>;
@@ -36,8 +36,8 @@ const BACKOFF_MS = [300, 1_000, 2_000];
  * reopened by the next call (bounded retries with backoff; concurrent callers share one attempt).
  */
 export class SshConnections {
-  private readonly live = new Map<string, Pooled>();
-  private readonly connecting = new Map<string, Promise<Pooled>>();
+  private readonly live = new Map<string, PooledConnection>();
+  private readonly connecting = new Map<string, Promise<PooledConnection>>();
   private readonly settings: ConnectSettings;
   private readonly attempts: number;
   private closed = false;
@@ -69,8 +69,8 @@ export class SshConnections {
     this.live.clear();
   }
 
-  /** The pooled connection to `host`, opened (once, whoever asks) when there is none. */
-  connection(host: FleetHost): Promise<Pooled> {
+  /** @internal The pooled connection to `host`, opened (once, whoever asks) when there is none. */
+  connection(host: FleetHost): Promise<PooledConnection> {
     if (this.closed) return Promise.reject(new ProviderError(`SSH connections are closed; cannot reach ${hostLabel(host)}`, { retryable: false }));
     const key = poolKey(host);
     const current = this.live.get(key);
@@ -83,15 +83,16 @@ export class SshConnections {
     return pending;
   }
 
-  /** Forgets a connection that failed a call (it may still look open while its link is dead). */
-  discard(host: FleetHost, pooled: Pooled): void {
+  /** @internal Forgets a connection that failed a call (it may still look open while its link is dead). */
+  discard(host: FleetHost, pooled: PooledConnection): void {
     pooled.alive = false;
     const key = poolKey(host);
     if (this.live.get(key) === pooled) this.live.delete(key);
     pooled.opened.client.end();
   }
 
-  sftp(host: FleetHost, pooled: Pooled): Promise<SFTPWrapper> {
+  /** @internal The connection's one SFTP session, opened on first use and reused. */
+  sftp(host: FleetHost, pooled: PooledConnection): Promise<SFTPWrapper> {
     if (!pooled.sftp) {
       const session = new Promise<SFTPWrapper>((resolve, reject) => pooled.opened.client.sftp((error, sftp) => (error ? reject(new ChannelOpenError(error)) : resolve(sftp))));
       pooled.sftp = session;
@@ -103,11 +104,11 @@ export class SshConnections {
     return pooled.sftp;
   }
 
-  private async connectWithRetry(host: FleetHost): Promise<Pooled> {
+  private async connectWithRetry(host: FleetHost): Promise<PooledConnection> {
     for (let attempt = 1; ; attempt++) {
       try {
         const opened = await openClient(host, this.settings);
-        const pooled: Pooled = { opened, alive: true };
+        const pooled: PooledConnection = { opened, alive: true };
         const dead = () => {
           pooled.alive = false;
           if (this.live.get(poolKey(host)) === pooled) this.live.delete(poolKey(host));
@@ -171,7 +172,7 @@ class PooledHostShell implements HostShell {
    * more on a fresh one if nothing can have happened on the host yet (the channel never opened) or
    * the operation is idempotent (file transfers); otherwise it fails as unreachable (retryable).
    */
-  private async withConnection<T>(idempotent: boolean, fn: (pooled: Pooled) => Promise<T>): Promise<T> {
+  private async withConnection<T>(idempotent: boolean, fn: (pooled: PooledConnection) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const pooled = await this.pool.connection(this.host);
       try {

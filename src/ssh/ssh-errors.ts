@@ -1,6 +1,7 @@
 import { AuthenticationError, AuthorizationError, FlowError, ProviderError, ValidationError } from '../domain/errors';
 import type { FleetHost } from './fleet-host';
 import { hostLabel } from './host-label';
+import { knownHostName } from './known-hosts';
 
 /** Node and ssh2 failures that mean "the host cannot be reached now": retrying may work. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
@@ -25,6 +26,7 @@ export function changedHostKeyError(host: FleetHost, recorded: string, offered: 
     [
       `Check the host's key on the host itself: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`,
       `If it is ${offered}, trust the new key with: flow fleet trust ${host.name}`,
+      `(A host not in the fleet yet: forget the old key with ssh-keygen -R '${knownHostName(host.host, host.port)}' -f ${knownHostsPath})`,
     ],
   );
 }

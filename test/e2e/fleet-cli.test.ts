@@ -11,7 +11,8 @@ import { knownHostName } from '../../src/ssh/known-hosts';
 
 const TIMEOUT = 60_000;
 
-describe('flow fleet (real sshd hosts)', { timeout: 90_000 }, () => {
+// Each CLI call starts node afresh: on a loaded 2-core machine that alone can take seconds.
+describe('flow fleet (real sshd hosts)', { timeout: 180_000 }, () => {
   let fleet: SshHosts;
   let h0: SshHost;
   let h1: SshHost;
@@ -122,6 +123,7 @@ describe('flow fleet (real sshd hosts)', { timeout: 90_000 }, () => {
     assert.ok(refused.stderr.includes(h0.hostKeyFingerprint), refused.stderr);
     assert.ok(refused.stderr.includes(h1.hostKeyFingerprint), refused.stderr);
     assert.match(refused.stderr, /flow fleet trust moved2/);
+    assert.ok(refused.stderr.includes(`ssh-keygen -R '${knownHostName(h1.address, h1.port)}'`), refused.stderr);
 
     const trusted = await cli(['fleet', 'trust', 'moved']);
     assert.equal(trusted.code, 0, trusted.stderr);

@@ -29,7 +29,7 @@ function httpGet(port: number): Promise<string> {
   });
 }
 
-describe('SSH transport on ssh2 (real sshd hosts)', { timeout: 90_000 }, () => {
+describe('SSH transport on ssh2 (real sshd hosts)', { timeout: 150_000 }, () => {
   let fleet: SshHosts;
   let h0: SshHost;
   let scratch: string;
