@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ValidationError, assertProviderAvailable, type ProviderName, type ProviderSettings } from '../domain';
-import { readFleet } from '../ssh/fleet-config';
+import { readFleet } from '../config/fleet-config';
 import { SshConnections } from '../ssh/ssh-connections';
 import { LocalProvider } from './local/local-provider';
 import type { Provider } from './provider';

@@ -100,7 +100,7 @@ describe('the ssh provider on real sshd hosts', { timeout: 300_000 }, () => {
     writeFileSync(join(project, 'data', 'big.bin'), 'x'.repeat(1000));
     writeFileSync(join(project, 'secret.env'), 'TOKEN=nope\n');
     writeFileSync(join(project, '.flowignore'), 'data/\n*.env\n');
-    const task = await h.flow.run('ls -a | sort | tr "\\n" " "; cat train.py', { provider: 'ssh', codeRoot: project });
+    const task = await h.flow.run('ls -a | sort | tr "\\n" " "; echo; cat train.py', { provider: 'ssh', codeRoot: project });
     assert.equal((await task.wait()).status, 'completed');
     assert.deepEqual((await task.logs().text()).split('\n'), ['. .. .flowignore train.py ', 'print("train")']);
   });

@@ -6,8 +6,9 @@ import { fleetOffers } from './fleet-offers';
 import { parseSshInstanceId, sshInstanceId } from './instance-id';
 import { uploadCode } from './code-upload';
 import { launchRemote } from './remote-launch';
-import { cleanupRemote, readRemoteOutput, remoteCommandState, remoteExec, stopRemote } from './remote-state';
-import { remoteWorkDir } from './remote-layout';
+import { remoteExec } from './remote-exec';
+import { remoteLayout } from './remote-layout';
+import { cleanupRemote, readRemoteOutput, remoteCommandState, stopRemote } from './remote-state';
 
 export interface SshProviderDeps {
   /** The fleet as config.yaml has it now (read on each call, so `flow fleet add` applies at once). */
@@ -75,7 +76,7 @@ export class SshProvider implements Provider {
     const { shell, folder, host } = this.reach(instance);
     // A retried start finds the command it launched before.
     if ((await remoteCommandState(shell, folder, host.remoteDir)).state !== 'not_started') return;
-    if (spec.codeDir !== undefined) await uploadCode(shell, spec.codeDir, spec.workingDir ?? remoteWorkDir(folder, host.remoteDir));
+    if (spec.codeDir !== undefined) await uploadCode(shell, spec.codeDir, spec.workingDir ?? remoteLayout(folder, host.remoteDir).workDir);
     await launchRemote(shell, {
       instanceId: folder,
       remoteDir: host.remoteDir,
@@ -89,7 +90,9 @@ export class SshProvider implements Provider {
 
   async commandState(instance: InstanceRef): Promise<CommandState> {
     const { shell, folder, host } = this.reach(instance);
-    return remoteCommandState(shell, folder, host.remoteDir);
+    const state = await remoteCommandState(shell, folder, host.remoteDir);
+    // Launched, its supervisor about to record its pid: running as far as the workflow is concerned.
+    return state.state === 'starting' ? { state: 'running' } : state;
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
