@@ -23,6 +23,7 @@ export interface WorkerOptions {
 export async function createWorkers({ connection, namespace, home, dataConverter }: WorkerOptions): Promise<Worker[]> {
   const activities = createActivities({
     providers: createProviderRegistry({ home }),
+    home,
     logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
   });
   const control = await Worker.create({

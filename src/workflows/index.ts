@@ -2,3 +2,4 @@
 export { taskWorkflow } from './task-workflow';
 export { nodeWorkflow } from './node-workflow';
 export { pipelineWorkflow } from './pipeline-workflow';
+export { providerOperationWorkflow } from './provider-operation-workflow';
