@@ -301,11 +301,11 @@ describe('Volumes (SDK)', () => {
     await rejectsWith(volumes.get('sdk-vol'), ResourceNotFoundError);
   });
 
-  test('providers this build cannot run are refused with a ValidationError naming the provider', async () => {
+  test('other providers are refused with a ValidationError saying so', async () => {
     const volumes = new Volumes({ provider: 'mithril' }, inProcessProviderOps(freshHome()));
     for (const call of [() => volumes.list(), () => volumes.create({ name: 'abc' }), () => volumes.delete('abc')]) {
       const error = await rejectsWith(call(), ValidationError);
-      assert.match(error.message, /^provider: 'mithril' is not supported yet/);
+      assert.equal(error.message, 'volumes: not supported yet by provider mithril');
     }
   });
 });

@@ -8,16 +8,27 @@ import { age, colors, printJson, table } from '../output';
 // backend (the daemon's API, or Temporal). Loaded inside the actions: `flow --help` does not pay for it.
 
 type Volumes = import('../../client/volumes').Volumes;
+type TaskBackend = import('../backend').TaskBackend;
+type ProviderOperations = import('../../client/provider-ops').ProviderOperations;
 
-/** Runs `use` with the configured provider's volumes, then closes the backend. */
+/**
+ * Runs `use` with the configured provider's volumes, then closes the backend. The backend (and
+ * the daemon, if it must start) is opened on the first operation: a refusal before it costs nothing.
+ */
 async function withVolumes<T>(use: (volumes: Volumes, encryptByDefault: boolean) => Promise<T>): Promise<T> {
   const [{ loadSettings }, { Volumes }, { openBackend }] = await Promise.all([import('../../config/load-config'), import('../../client/volumes'), import('../backend')]);
   const settings = loadSettings();
-  const backend = await openBackend();
+  let backend: TaskBackend | undefined;
+  const operations: ProviderOperations = {
+    run: async (request) => {
+      backend ??= await openBackend();
+      return backend.providers.run(request);
+    },
+  };
   try {
-    return await use(new Volumes(settings, backend.providers), settings.local.encryptVolumes);
+    return await use(new Volumes(settings, operations), settings.local.encryptVolumes);
   } finally {
-    await backend.close();
+    await backend?.close();
   }
 }
 
