@@ -18,7 +18,7 @@ import {
   type VolumeCreateSpec,
 } from '../domain';
 import { matchingOffers } from '../providers/offer-choice';
-import type { ExecOptions, Provider } from '../providers/provider';
+import { EXEC_OUTPUT_LIMIT, type ExecOptions, type Provider } from '../providers/provider';
 import { checkVolumesEncryption, checkVolumesExist, localHostChecks, withEncryptionDefault } from '../providers/local/preflight-checks';
 
 export interface ProviderOperationDeps {
@@ -42,9 +42,19 @@ function requireCapability(provider: Provider, what: 'exec' | 'shell' | 'ports' 
   throw new ProviderError(`${label} is not supported by provider ${provider.name}`, { retryable: false });
 }
 
+/**
+ * Most bytes of each of exec's stdout and stderr that go into history: Temporal refuses payloads
+ * over 2 MB, and JSON may escape some bytes into several. Beyond it the result says `truncated`.
+ */
+export const HISTORY_EXEC_OUTPUT_LIMIT = 256 * 1024;
+
 function execOptions(options: NonNullable<Extract<ProviderOperationRequest, { op: 'exec' }>['options']>): ExecOptions {
-  const { inputBase64, input, ...rest } = options;
-  return { ...rest, ...(inputBase64 !== undefined ? { input: Buffer.from(inputBase64, 'base64') } : input !== undefined ? { input } : {}) };
+  const { inputBase64, input, maxOutputBytes, ...rest } = options;
+  return {
+    ...rest,
+    maxOutputBytes: Math.min(maxOutputBytes ?? EXEC_OUTPUT_LIMIT, HISTORY_EXEC_OUTPUT_LIMIT),
+    ...(inputBase64 !== undefined ? { input: Buffer.from(inputBase64, 'base64') } : input !== undefined ? { input } : {}),
+  };
 }
 
 /** Runs one provider operation and returns its (history-safe) result. */

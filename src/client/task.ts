@@ -115,7 +115,7 @@ export class Task {
   /**
    * Runs `command` on a running node (default rank 0) in the task's working dir, with its env,
    * secrets and volumes, and returns { exitCode, stdout, stderr } (output bounded, see
-   * ExecOptions). Without a command: an interactive shell there on this process's terminal
+   * ExecOptions; at most 256 KiB of each, as it comes back through the worker's history). Without a command: an interactive shell there on this process's terminal
    * (needs a TTY), resolving with its exit code once it is left.
    */
   shell(command: string | readonly string[], options?: ExecOptions & { node?: number }): Promise<ExecResult>;
@@ -210,7 +210,7 @@ export class Task {
 
   /** The pipeline's steps are tasks of their own, read through handles like this one. */
   private pipelineLogSource(): PipelineLogSource {
-    const task = (taskId: string) => (taskId === this.taskId ? this : new Task(this.client, this.logStore, taskId, this.home));
+    const task = (taskId: string) => (taskId === this.taskId ? this : new Task(this.client, this.logStore, taskId, this.home, this.operations));
     return { logs: this.logStore, describe: (taskId) => task(taskId).describe(), wait: (taskId) => task(taskId).wait() };
   }
 

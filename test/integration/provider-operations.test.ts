@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { HISTORY_EXEC_OUTPUT_LIMIT } from '../../src/activities/provider-operation';
 import { Flow } from '../../src/client/flow';
 import { shellTargetOf } from '../../src/client/task-shell';
 import { flowPaths } from '../../src/config/flow-home';
@@ -106,6 +107,11 @@ describe('provider operations run in the worker (providerOperationWorkflow)', { 
     assert.equal(result.exitCode, 3);
     assert.equal(result.stdout, `hello-op\n${workDir}\nfrom-stdin`);
     assert.equal(result.timedOut, false);
+
+    // Output goes through history: bounded there, and said so.
+    const big = await task.shell('head -c 300000 /dev/zero | tr "\\0" a');
+    assert.equal(big.stdout.length, HISTORY_EXEC_OUTPUT_LIMIT);
+    assert.equal(big.truncated, true);
 
     const state = await task.describe();
     const instance: InstanceRef = { provider: 'local', instanceId: state.nodes[0]!.instanceId!, address: state.nodes[0]!.address ?? '' };
