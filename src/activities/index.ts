@@ -6,12 +6,15 @@ import type { Provider } from '../providers/provider';
 import { awaitOffer, type AwaitOfferInput } from './await-offer';
 import { followCommand, outputReader, type CommandEnd, type FollowInput } from './follow-command';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
+import { createProviderOperation } from './provider-operation';
 import { mapErrors } from './to-application-failure';
 
 export interface ActivityDeps {
   /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
   providers: { get(name: ProviderName, settings?: ProviderSettings): Provider };
   logs: LogStore;
+  /** The worker's FLOW_HOME (the local provider's volumes and instances live there). */
+  home: string;
 }
 
 /** Which provider (and settings) an offer request is for. */
@@ -24,12 +27,16 @@ const READY_POLL_MS = 1000;
 const STOP_GRACE_MS = 10_000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
-export function createActivities({ providers, logs }: ActivityDeps) {
+export function createActivities({ providers, logs, home }: ActivityDeps) {
+  const providerOperation = createProviderOperation({ providers, home });
   /** A run's logs live in <logs>/<taskId> once it has claimed the folder (see claimLogRun). */
   const claimLogs = async (input: { taskId: string; runKey?: string }) => {
     if (input.runKey !== undefined) await claimLogRun(logs.taskDir(input.taskId), input.runKey);
   };
   return {
+    /** A provider call the client asked for (providerOperationWorkflow): offers, volumes, exec, shell and port targets, checks. */
+    providerOperation: mapErrors(providerOperation),
+
     /** One look at the offers: the offer to take, or why the task must wait. */
     selectOffer: mapErrors(async (input: SelectOfferInput & OfferTarget): Promise<OfferChoice> =>
       chooseOffer(providers.get(input.provider, input.providerSettings), input)),

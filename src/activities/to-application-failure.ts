@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FlowError } from '../domain';
+import { FlowError, ValidationError } from '../domain';
 
 /** The one place a FlowError becomes an ApplicationFailure: `type` is the class name. */
 export function toApplicationFailure(error: unknown): unknown {
@@ -8,7 +8,7 @@ export function toApplicationFailure(error: unknown): unknown {
     type: error.name,
     message: error.message,
     nonRetryable: !error.retryable,
-    details: [{ code: error.code, suggestions: error.suggestions }],
+    details: [{ code: error.code, suggestions: error.suggestions, ...(error instanceof ValidationError && error.field !== undefined ? { field: error.field } : {}) }],
   });
 }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Flow, ListTasksOptions, SubmissionSettings, TaskSummary } from '../client/flow';
 import { DaemonApi, DaemonUnreachableError } from '../client/daemon-api';
 import type { TaskPlan } from '../client/plan';
+import type { ProviderOperations } from '../client/provider-ops';
 import type { TaskProgress } from '../client/task';
 import { flowPaths } from '../config/flow-home';
 import { loadSettings, taskProviderSettings } from '../config/load-config';
@@ -28,6 +29,8 @@ export interface TaskBackend {
   describe(taskId: string): Promise<TaskState>;
   list(options: ListTasksOptions): Promise<TaskSummary[]>;
   stop(taskId: string, reason?: string): Promise<TaskOutcome>;
+  /** Provider operations (offers, volumes, exec, shell targets), run in the worker. */
+  providers: ProviderOperations;
   /** Task logs live in $FLOW_HOME on this machine. */
   logs: LogStore;
   close(): Promise<void>;
@@ -60,6 +63,7 @@ function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSett
     describe: (taskId) => api.describe(taskId),
     list: (options) => api.list(options),
     stop: (taskId, reason) => api.stop(taskId, reason),
+    providers: { run: (request) => api.run(request) },
     logs,
     close: async () => undefined,
   };
@@ -77,6 +81,7 @@ function sdkBackend(flow: Flow, logs: LogStore, settings: SubmissionSettings): T
     describe: (taskId) => flow.task(taskId).describe(),
     list: (options) => flow.listTasks(options),
     stop: (taskId, reason) => flow.task(taskId).stop(reason),
+    providers: flow.providerOps,
     logs,
     close: () => flow.close(),
   };

@@ -3,11 +3,7 @@ import { flowHome, flowPaths } from '../config/flow-home';
 import { defaultSettings, explainSettings, loadSettings, type FlowSettings, type SettingSource } from '../config/load-config';
 import { daemonStatus } from '../daemon/daemon-control';
 import { resolveTemporalBinary } from '../daemon/temporal-binary';
-import { FlowError } from '../domain';
-import { detectGpus } from '../providers/local/gpu-discovery';
-import { probeBubblewrap } from '../providers/local/volumes';
-import { gocryptfsPath } from '../providers/local/encrypted-volumes';
-import { findOnPath } from '../providers/local/which';
+import { FlowError, type HostChecks } from '../domain';
 import { checkHomePermissions } from './home-permissions';
 
 /**
@@ -32,6 +28,11 @@ export interface DoctorOptions {
   nodeVersion?: string;
   /** Deadline for each probe that runs a program or talks to the server. */
   timeoutMs?: number;
+  /**
+   * What the worker's machine offers the provider (bubblewrap, gocryptfs, GPUs): by default asked
+   * of the running worker (never started for it); a string says why it was not asked.
+   */
+  hostChecks?: (settings: FlowSettings) => Promise<HostChecks | string>;
 }
 
 export const MIN_NODE_MAJOR = 20;
@@ -219,8 +220,7 @@ export function checkProviderCredentials(settings: Pick<FlowSettings, 'provider'
 }
 
 /** Bubblewrap mounts volumes privately; without it Flow falls back to symlinks (works, but shared). */
-export function checkBubblewrap(env: NodeJS.ProcessEnv): CheckResult {
-  const probe = probeBubblewrap({ refresh: true, env });
+export function checkBubblewrap(probe: HostChecks['bubblewrap']): CheckResult {
   if (probe.available) return { name: 'bubblewrap', status: 'pass', detail: `${probe.path}: volumes are mounted privately at their mount paths` };
   return {
     name: 'bubblewrap',
@@ -231,8 +231,7 @@ export function checkBubblewrap(env: NodeJS.ProcessEnv): CheckResult {
 }
 
 /** Encrypted volumes need gocryptfs; a failure only when new volumes are encrypted by default. */
-export function checkGocryptfs(env: NodeJS.ProcessEnv, encryptByDefault: boolean): CheckResult {
-  const path = gocryptfsPath(env);
+export function checkGocryptfs(path: string | undefined, encryptByDefault: boolean): CheckResult {
   if (path !== undefined) return { name: 'gocryptfs', status: 'pass', detail: `${path}: encrypted volumes (--encrypted) are available` };
   return {
     name: 'gocryptfs',
@@ -243,23 +242,58 @@ export function checkGocryptfs(env: NodeJS.ProcessEnv, encryptByDefault: boolean
 }
 
 /** GPUs for the local provider. No nvidia-smi is fine: the local provider then offers cpu. */
-export async function checkNvidiaSmi(env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<CheckResult> {
+export function checkNvidiaSmi(host: Pick<HostChecks, 'nvidiaSmi' | 'gpus'>): CheckResult {
   const name = 'nvidia-smi';
-  const binary = findOnPath('nvidia-smi', env);
-  if (binary === undefined) {
+  if (host.nvidiaSmi === undefined) {
     return { name, status: 'warn', detail: 'nvidia-smi is not on PATH: no GPUs: the local provider offers cpu' };
   }
-  const gpus = await detectGpus({ env, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-  if (gpus.length === 0) {
+  if (host.gpus.length === 0) {
     return {
       name,
       status: 'warn',
-      detail: `${binary} reports no GPUs (or failed): no GPUs: the local provider offers cpu`,
+      detail: `${host.nvidiaSmi} reports no GPUs (or failed): no GPUs: the local provider offers cpu`,
       fix: 'Run nvidia-smi yourself to see why (driver not loaded?)',
     };
   }
-  const list = gpus.map((gpu) => `${gpu.index}: ${gpu.name} (${gpu.memoryGb} GB)`).join(', ');
-  return { name, status: 'pass', detail: `${gpus.length} GPU${gpus.length === 1 ? '' : 's'}: ${list}` };
+  const list = host.gpus.map((gpu) => `${gpu.index}: ${gpu.name} (${gpu.memoryGb} GB)`).join(', ');
+  return { name, status: 'pass', detail: `${host.gpus.length} GPU${host.gpus.length === 1 ? '' : 's'}: ${list}` };
+}
+
+/** The provider-side checks (bubblewrap, gocryptfs, nvidia-smi), or each one skipped with the reason. */
+export function hostCheckResults(host: HostChecks | string, encryptByDefault: boolean): CheckResult[] {
+  if (typeof host === 'string') {
+    return ['bubblewrap', 'gocryptfs', 'nvidia-smi'].map((name) => ({
+      name,
+      status: 'warn' as const,
+      detail: `not checked: ${host}`,
+      fix: 'Start the daemon (flow daemon start), whose worker runs the provider, then run flow doctor again',
+    }));
+  }
+  return [checkBubblewrap(host.bubblewrap), checkGocryptfs(host.gocryptfs, encryptByDefault), checkNvidiaSmi(host)];
+}
+
+/**
+ * Asks the running worker (it holds the provider) what its machine offers; never starts one. A
+ * string says why it was not asked or did not answer.
+ */
+export async function workerHostChecks(settings: FlowSettings, timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<HostChecks | string> {
+  if (!settings.temporal.address && daemonStatus(settings.home).health !== 'running') return 'the daemon (and its worker) is not running';
+  const { openBackend } = await import('./backend');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`the worker did not answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  let backend: Awaited<ReturnType<typeof openBackend>> | undefined;
+  const asked = (async () => {
+    backend = await openBackend();
+    return backend.providers.run({ op: 'hostChecks', provider: settings.provider });
+  })().catch((error: unknown) => `the worker could not be asked (${messageOf(error)})`);
+  try {
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
+    await (backend as { close(): Promise<void> } | undefined)?.close().catch(() => undefined);
+  }
 }
 
 /** Settings as configured; a broken config.yaml is a failed check, and the defaults are used. */
@@ -281,10 +315,10 @@ export async function runDoctorChecks(options: DoctorOptions = {}): Promise<Chec
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const { result: config, settings, keySource } = settingsCheck(env);
   const external = Boolean(settings.temporal.address);
-  const [binary, server, gpus] = await Promise.all([
+  const [binary, server, host] = await Promise.all([
     checkTemporalBinary(env, { configured: settings.temporalBin, external, timeoutMs }),
     checkTemporalServer(settings, { timeoutMs }),
-    checkNvidiaSmi(env, { timeoutMs }),
+    (options.hostChecks ?? ((s: FlowSettings) => workerHostChecks(s, timeoutMs)))(settings),
   ]);
   return [
     checkNodeVersion(options.nodeVersion),
@@ -293,9 +327,7 @@ export async function runDoctorChecks(options: DoctorOptions = {}): Promise<Chec
     checkDaemon(settings),
     ...server,
     checkProviderCredentials(settings, keySource),
-    checkBubblewrap(env),
-    checkGocryptfs(env, settings.local.encryptVolumes),
-    gpus,
+    ...hostCheckResults(host, settings.local.encryptVolumes),
     checkHomePermissions(settings.home),
   ];
 }

@@ -2,6 +2,8 @@ import { request } from 'node:http';
 import { DaemonError, errorFromJson, type ErrorJson, type TaskConfigInput, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import { API_ROUTES } from '../daemon/api-protocol';
 import type { ListTasksOptions, SubmissionSettings, TaskSummary } from './flow';
+import type { ProviderOperationName, ProviderOperationResult } from '../domain';
+import type { ProviderOperationRequestOf, ProviderOperations } from './provider-ops';
 import type { TaskPlan } from './plan';
 import type { TaskProgress } from './task';
 
@@ -9,7 +11,7 @@ import type { TaskProgress } from './task';
 export class DaemonUnreachableError extends DaemonError {}
 
 /** A thin client of the daemon's local API (see daemon/api-protocol). Loads no Temporal code. */
-export class DaemonApi {
+export class DaemonApi implements ProviderOperations {
   constructor(private readonly socketPath: string) {}
 
   private call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
@@ -48,6 +50,18 @@ export class DaemonApi {
       // A daemon started by an older Flow lacks the route: say how to get a current one.
       if (error instanceof Error && error.message.startsWith('no such API route')) {
         throw new DaemonError('The running Flow daemon is older than this CLI (it cannot plan a task)', ['Restart it with: flow daemon stop (the next command starts it again; running tasks resume)']);
+      }
+      throw error;
+    }
+  }
+
+  /** One provider operation, run by the daemon's worker. */
+  async run<O extends ProviderOperationName>(request: ProviderOperationRequestOf<O>): Promise<ProviderOperationResult<O>> {
+    try {
+      return (await this.call<{ result: ProviderOperationResult<O> }>('POST', API_ROUTES.providerOperations, { request })).result;
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('no such API route')) {
+        throw new DaemonError('The running Flow daemon is older than this CLI (it cannot run provider operations)', ['Restart it with: flow daemon stop (the next command starts it again; running tasks resume)']);
       }
       throw error;
     }

@@ -18,7 +18,6 @@ import {
   type TaskStatus,
 } from '../domain';
 import { LogStore } from '../logs/log-store';
-import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
 import type { taskWorkflow } from '../workflows/task-workflow';
 import {
   CONTROL_TASK_QUEUE,
@@ -32,7 +31,9 @@ import { openConnection } from './connection';
 import { OPEN_CLAUSE, statusClause } from './execution-status';
 import { progressOf } from './read-task-state';
 import type { TaskPlan } from './plan';
-import { preflightTask, withEncryptionDefault } from './preflight';
+import { fixedOffers } from '../providers/offer-choice';
+import { preflightTask } from './preflight';
+import { ProviderOps } from './provider-ops';
 import { startPipeline } from './pipeline';
 import { Task } from './task';
 import { resolveCodeDir } from './code-dir';
@@ -105,13 +106,14 @@ export type RunOptions = Partial<TaskConfigInput> & {
 export class Flow {
   readonly settings: FlowSettings;
   /**
-   * Volumes of the configured provider (no Temporal round trip):
+   * Volumes of the configured provider, kept by the worker:
    * `await flow.volumes.list()`, `create({ name, sizeGb })`, `delete(name)`.
    */
   readonly volumes: Volumes;
+  /** Every provider operation (offers, volumes, exec, shell and port targets), run in the worker. */
+  readonly providerOps: ProviderOps;
   private readonly logStore: LogStore;
   private readonly warn: (message: string) => void;
-  private registry?: ProviderRegistry;
 
   private constructor(
     readonly client: Client,
@@ -121,7 +123,8 @@ export class Flow {
     onWarning?: (message: string) => void,
   ) {
     this.settings = settings;
-    this.volumes = new Volumes(settings);
+    this.providerOps = new ProviderOps(client);
+    this.volumes = new Volumes(settings, this.providerOps);
     this.logStore = new LogStore(flowPaths(settings.home).logs);
     this.warn = onWarning ?? ((message) => process.emitWarning(message, 'FlowWarning'));
   }
@@ -139,10 +142,21 @@ export class Flow {
     return { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes };
   }
 
-  /** Refuses, before anything is submitted, a task that could not run as given (see preflight). */
-  async preflight(config: TaskConfig, settings: SubmissionSettings, step?: string): Promise<void> {
-    this.registry ??= createProviderRegistry({ home: this.settings.home });
-    await preflightTask(config, { provider: config.provider ?? settings.provider, settings: settings.providerSettings, registry: this.registry, home: this.settings.home }, step);
+  /**
+   * Refuses, before anything is submitted, a task that could not run as given (see preflight);
+   * returns it with local.encrypt_volumes applied to its volumes that do not exist yet.
+   */
+  async preflight(config: TaskConfig, settings: SubmissionSettings, step?: string): Promise<TaskConfig> {
+    return preflightTask(
+      config,
+      {
+        provider: config.provider ?? settings.provider,
+        settings: settings.providerSettings,
+        encryptByDefault: settings.encryptVolumes ?? this.settings.local.encryptVolumes,
+        operations: this.providerOps,
+      },
+      step,
+    );
   }
 
   /**
@@ -156,8 +170,7 @@ export class Flow {
     const validated = this.validate(config, overrides);
     const settings = options.settings ?? this.submissionSettings();
     const provider = validated.provider ?? settings.provider;
-    const parsed = withEncryptionDefault(validated, provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
-    await this.preflight(parsed, settings);
+    const parsed = await this.preflight(validated, settings);
     for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
     const codeDir = resolveCodeDir(parsed, options.codeDir ?? process.cwd());
@@ -180,12 +193,12 @@ export class Flow {
     const validated = this.validate(config, {});
     const settings = options.settings ?? this.submissionSettings();
     const provider = validated.provider ?? settings.provider;
-    const parsed = withEncryptionDefault(validated, provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
-    await this.preflight(parsed, settings);
+    const parsed = await this.preflight(validated, settings);
     const { planTask } = await import('./plan');
+    const offers = await this.providerOps.run({ op: 'offers', provider, ...(Object.keys(settings.providerSettings).length > 0 ? { providerSettings: settings.providerSettings } : {}) });
     return planTask(parsed, {
       providerName: provider,
-      provider: this.registry!.get(provider, settings.providerSettings),
+      provider: fixedOffers(provider, offers),
       name: parsed.name ?? defaultTaskName(parsed.command),
       warnings: providerWarnings(parsed, provider),
     });
@@ -256,8 +269,7 @@ export class Flow {
     const submit = async () => {
       const settings = options.settings ?? this.submissionSettings();
       for (const step of config.steps) {
-        step.config = withEncryptionDefault(step.config, step.config.provider ?? settings.provider, this.settings.home, settings.encryptVolumes ?? this.settings.local.encryptVolumes);
-        await this.preflight(step.config, settings, step.name);
+        step.config = await this.preflight(step.config, settings, step.name);
       }
       return startPipeline(this.client, settings, config, options);
     };
@@ -285,7 +297,7 @@ export class Flow {
 
   /** A handle without a round trip to check the task exists (use getTask for that). */
   task(taskId: string): Task {
-    return new Task(this.client, this.logStore, taskId, this.settings.home);
+    return new Task(this.client, this.logStore, taskId, this.settings.home, this.providerOps);
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,7 @@
  * `flow run --dry-run` prints it; `flow run` reads its price for the high-spend gate.
  */
 import { instanceTypeChoices, volumeMountPath, type ProviderName, type TaskConfig } from '../domain';
-import { chooseOffer } from '../providers/offer-choice';
-import type { Provider } from '../providers/provider';
+import { chooseOffer, type OfferSource } from '../providers/offer-choice';
 
 export interface TaskPlan {
   name: string;
@@ -53,7 +52,7 @@ export interface TaskPlan {
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
 /** The alternatives the task accepts, as a person reads them. */
-async function askedFor(config: TaskConfig, provider: Provider): Promise<string[]> {
+async function askedFor(config: TaskConfig, provider: OfferSource): Promise<string[]> {
   const types = instanceTypeChoices(config);
   if (types.length > 0) return types;
   if (config.minGpuMemoryGb !== undefined) return [`at least ${config.minGpuMemoryGb} GB of GPU memory`];
@@ -61,7 +60,7 @@ async function askedFor(config: TaskConfig, provider: Provider): Promise<string[
   return [`${await provider.defaultInstanceType()} (the provider's default)`];
 }
 
-function regionWarning(config: TaskConfig, target: { providerName: ProviderName; provider: Provider }): string[] {
+function regionWarning(config: TaskConfig, target: { providerName: ProviderName; provider: OfferSource }): string[] {
   if (config.region === undefined || target.provider.capabilities.regions) return [];
   return [`region '${config.region}' is ignored: provider ${target.providerName} runs in one place`];
 }
@@ -70,7 +69,7 @@ function regionWarning(config: TaskConfig, target: { providerName: ProviderName;
  * Plans a validated config that passed preflight. Chooses the offer as the workflow does
  * (chooseOffer: the cheapest under the cap, alternatives in order); submits nothing.
  */
-export async function planTask(config: TaskConfig, target: { providerName: ProviderName; provider: Provider; name: string; warnings: string[] }): Promise<TaskPlan> {
+export async function planTask(config: TaskConfig, target: { providerName: ProviderName; provider: OfferSource; name: string; warnings: string[] }): Promise<TaskPlan> {
   const choice = await chooseOffer(target.provider, config);
   const offer = 'offer' in choice ? choice.offer : undefined;
   const nodes = config.numInstances;

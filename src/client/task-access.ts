@@ -3,7 +3,6 @@
  * command where its provider has one. Pure, so the CLI can say the same things.
  */
 import type { TaskState } from '../domain';
-import { localCommandDir } from '../providers/local/instance-files';
 
 /** The local provider's nodes all listen on this machine. */
 const LOCAL_HOST = '127.0.0.1';
@@ -37,14 +36,16 @@ export interface ShellCommand {
   reason?: string;
 }
 
-/** `ssh <address>` for providers with a shell; for local, null and why (it runs here, as you). */
-export function shellCommandOf(state: TaskState, rank: number, home?: string): ShellCommand {
+/**
+ * `ssh <address>` for providers with a shell; for local, null and why (it runs here, as you).
+ * `workDir`: where a local node's command works, when known (the worker says, see Task.shellCommand).
+ */
+export function shellCommandOf(state: TaskState, rank: number, workDir?: string): ShellCommand {
   const node = state.nodes[rank];
   if (node === undefined) {
     return { command: null, reason: `task ${state.taskId} has no node ${rank} (it has ${state.numInstances})` };
   }
   if (state.provider === 'local') {
-    const workDir = home === undefined || node.instanceId === undefined ? undefined : localCommandDir(home, node.instanceId);
     return {
       command: null,
       reason: `provider local runs the command on this machine, as you: open a shell here${workDir ? ` and cd ${workDir}` : ''} (or with its env and volumes: flow ssh ${state.taskId}); follow its output with: flow logs ${state.taskId} -f`,

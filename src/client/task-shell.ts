@@ -1,17 +1,14 @@
 /**
- * A shell, or one command, on a running task's node through its provider (flow ssh, task.shell).
- * For now the provider is built here from FLOW_HOME, as the worker builds it; the next step routes
- * this through the worker so the client imports no provider (see issue 11, "The contract grows first").
+ * A shell, or one command, on a running task's node (flow ssh, task.shell). The provider is asked
+ * in the worker (ProviderOperations); a local shell target names the supervisor's pid, and the
+ * task's env is read from it here (the same machine, by definition of local), never sent.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ProviderError, ValidationError, type InstanceRef, type ProviderName, type TaskState } from '../domain';
-import type { ExecOptions, ExecResult, Provider, ShellTarget } from '../providers/provider';
-import { createProviderRegistry } from '../providers/registry';
-
-/** The provider a task ran on, built for this home. */
-export function taskProvider(home: string, state: TaskState): Provider {
-  return createProviderRegistry({ home }).get(state.provider as ProviderName);
-}
+import type { ExecOptions, ExecResult, ShellSpec, ShellTarget } from '../providers/provider';
+import type { ProviderOperations } from './provider-ops';
+import { attachSshShell } from './ssh-session';
 
 /** The instance of rank `rank` of a running task; a ValidationError naming the status otherwise. */
 export function runningNode(state: TaskState, rank: number): InstanceRef {
@@ -28,16 +25,38 @@ export function runningNode(state: TaskState, rank: number): InstanceRef {
   return { provider: state.provider as ProviderName, instanceId: node.instanceId, address: node.address ?? '' };
 }
 
-/** Whether the provider can do `what`, else a ProviderError saying it cannot. */
-export function requireCapability(provider: Provider, what: 'exec' | 'shell'): void {
-  if (provider.capabilities[what]) return;
-  throw new ProviderError(`${what === 'shell' ? 'flow ssh (a shell)' : 'running a command on a node'} is not supported by provider ${provider.name}`, { retryable: false });
+/** Runs one command on the node, in the worker, and returns its output (bounded, see ExecOptions). */
+export async function execOnNode(operations: ProviderOperations, instance: InstanceRef, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const { input, ...rest } = options;
+  const stdin = input === undefined ? {} : typeof input === 'string' ? { input } : { inputBase64: Buffer.from(input).toString('base64') };
+  return operations.run({ op: 'exec', instance, command: typeof command === 'string' ? command : [...command], options: { ...rest, ...stdin } });
 }
 
-/** Runs one command on the node and returns its output (bounded, see ExecOptions). */
-export async function execOnNode(provider: Provider, instance: InstanceRef, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  requireCapability(provider, 'exec');
-  return provider.exec(instance, command, options);
+/** The environment of process `pid` (the task's supervisor), read here: it holds secrets, so it never travels. */
+export function processEnv(pid: number, instanceId: string): Record<string, string> {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch (error) {
+    throw new ProviderError(`Cannot read the environment of instance ${instanceId}'s command (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      retryable: false,
+      suggestions: ['Run flow as the same user, on the same machine, as the worker (the daemon)'],
+    });
+  }
+  const env: Record<string, string> = {};
+  for (const entry of raw.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+/** How to open a shell (or run spec.command with a terminal) on the node: asked of the worker. */
+export async function shellTargetOf(operations: ProviderOperations, instance: InstanceRef, spec: ShellSpec = {}): Promise<ShellTarget> {
+  const command = spec.command === undefined ? {} : { command: typeof spec.command === 'string' ? spec.command : [...spec.command] };
+  const target = await operations.run({ op: 'shellTarget', instance, ...command, ...(spec.shell === undefined ? {} : { shell: spec.shell }) });
+  if (target.kind !== 'local') return target;
+  return { kind: 'local', argv: target.argv, cwd: target.cwd, env: processEnv(target.pid, instance.instanceId), pid: target.pid };
 }
 
 /**
@@ -45,9 +64,7 @@ export async function execOnNode(provider: Provider, instance: InstanceRef, comm
  * shell, or a command whose output streams as it comes. Resolves with its exit code.
  */
 export function attachShell(target: ShellTarget): Promise<number> {
-  if (target.kind !== 'local') {
-    throw new ProviderError(`flow ssh to ${target.host} is not implemented in this version`, { retryable: false });
-  }
+  if (target.kind === 'ssh') return attachSshShell(target);
   // The user's terminal type, so the shell draws as the terminal expects.
   const env = process.env.TERM ? { ...target.env, TERM: process.env.TERM } : target.env;
   return new Promise((resolve, reject) => {

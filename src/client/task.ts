@@ -8,7 +8,8 @@ import { progressOf, readTaskState } from './read-task-state';
 import { fromTemporalError } from './errors';
 import { LogLines } from './log-lines';
 import { endpointsOf, shellCommandOf, type Endpoint, type ShellCommand } from './task-access';
-import { attachShell, execOnNode, noTerminalError, requireCapability, runningNode, taskProvider } from './task-shell';
+import { attachShell, execOnNode, noTerminalError, runningNode, shellTargetOf } from './task-shell';
+import type { ProviderOperations } from './provider-ops';
 import type { ExecOptions, ExecResult } from '../providers/provider';
 
 export interface LogOptions {
@@ -38,8 +39,10 @@ export class Task {
     private readonly client: Client,
     private readonly logStore: LogStore,
     taskId: string,
-    /** FLOW_HOME, where local tasks keep their files (for shellCommand). */
+    /** FLOW_HOME of this client. */
     private readonly home?: string,
+    /** The worker's provider operations (exec, shell targets); a Flow client passes its own. */
+    private readonly operations?: ProviderOperations,
   ) {
     this.taskId = taskId;
     this.handle = client.workflow.getHandle(taskId);
@@ -94,13 +97,25 @@ export class Task {
 
   /** The `ssh ...` command for a node where the provider has a shell; else null and why. */
   async shellCommand(node = 0): Promise<ShellCommand> {
-    return shellCommandOf(await this.describe(), node, this.home);
+    const state = await this.describe();
+    return shellCommandOf(state, node, await this.workDirOf(state, node));
+  }
+
+  /** Where a running local node's command works, for shellCommand's hint; undefined when not known. */
+  private async workDirOf(state: TaskState, rank: number): Promise<string | undefined> {
+    if (state.provider !== 'local' || this.operations === undefined) return undefined;
+    try {
+      const target = await this.operations.run({ op: 'shellTarget', instance: runningNode(state, rank), command: 'true' });
+      return target.kind === 'local' ? target.cwd : undefined;
+    } catch {
+      return undefined; // not running (yet, or any more): the hint goes without the folder
+    }
   }
 
   /**
    * Runs `command` on a running node (default rank 0) in the task's working dir, with its env,
    * secrets and volumes, and returns { exitCode, stdout, stderr } (output bounded, see
-   * ExecOptions). Without a command: an interactive shell there on this process's terminal
+   * ExecOptions; at most 256 KiB of each, as it comes back through the worker's history). Without a command: an interactive shell there on this process's terminal
    * (needs a TTY), resolving with its exit code once it is left.
    */
   shell(command: string | readonly string[], options?: ExecOptions & { node?: number }): Promise<ExecResult>;
@@ -108,13 +123,12 @@ export class Task {
   async shell(command?: string | readonly string[], options: ExecOptions & { node?: number } = {}): Promise<ExecResult | { exitCode: number }> {
     const state = await this.describe();
     const instance = runningNode(state, options.node ?? 0);
-    if (this.home === undefined) throw new ValidationError('task.shell() needs the Flow home; get the task through a Flow client', { field: 'home' });
-    const provider = taskProvider(this.home, state);
+    const operations = this.operations;
+    if (operations === undefined) throw new ValidationError('task.shell() needs a Flow client (the worker runs the command); get the task through flow.task() or flow.getTask()', { field: 'task' });
     const { node: _node, ...execOptions } = options;
-    if (command !== undefined) return execOnNode(provider, instance, command, execOptions);
+    if (command !== undefined) return execOnNode(operations, instance, command, execOptions);
     if (!process.stdin.isTTY) throw noTerminalError(this.taskId);
-    requireCapability(provider, 'shell');
-    return { exitCode: await attachShell(await provider.shellTarget(instance, { shell: process.env.SHELL || undefined })) };
+    return { exitCode: await attachShell(await shellTargetOf(operations, instance, { shell: process.env.SHELL || undefined })) };
   }
 
   /** The state from the last describe()/refresh(), without a round trip. */
@@ -196,7 +210,7 @@ export class Task {
 
   /** The pipeline's steps are tasks of their own, read through handles like this one. */
   private pipelineLogSource(): PipelineLogSource {
-    const task = (taskId: string) => (taskId === this.taskId ? this : new Task(this.client, this.logStore, taskId, this.home));
+    const task = (taskId: string) => (taskId === this.taskId ? this : new Task(this.client, this.logStore, taskId, this.home, this.operations));
     return { logs: this.logStore, describe: (taskId) => task(taskId).describe(), wait: (taskId) => task(taskId).wait() };
   }
 

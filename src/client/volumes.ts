@@ -1,39 +1,43 @@
-import { ValidationError } from '../domain';
-import type { ProviderName, VolumeCreateSpec, VolumeInfo } from '../domain';
-import { createVolume, deleteVolume, getVolume, listVolumes } from '../providers/local/local-volumes';
-import type { DeleteVolumeOptions } from '../providers/local/local-volumes';
+import type { DeleteVolumeOptions } from '../providers/provider';
+import { AVAILABLE_PROVIDERS, ValidationError, type ProviderName, type VolumeCreateSpec, type VolumeInfo } from '../domain';
+import type { ProviderOperations } from './provider-ops';
 
-/** Where volumes live: the Flow home and the provider that keeps them. */
+/** Which provider keeps the volumes. */
 export interface VolumesTarget {
-  home: string;
   provider: ProviderName;
 }
 
 /**
  * Volumes of the configured provider: `flow.volumes.list()`, `.create({ name, sizeGb })`,
- * `.delete(name)`. A provider concern, not a task: no Temporal round trip. The local provider's
- * volumes are folders under <home>/volumes on this machine; other providers come later.
+ * `.delete(name)`. Each call runs in the worker, which holds the provider (for local: folders
+ * under the worker's $FLOW_HOME/volumes).
  */
 export class Volumes {
-  private readonly target: VolumesTarget;
+  private readonly provider: ProviderName;
 
-  constructor(target: VolumesTarget) {
-    this.target = { home: target.home, provider: target.provider };
+  constructor(
+    target: VolumesTarget,
+    private readonly operations: ProviderOperations,
+  ) {
+    this.provider = target.provider;
   }
 
   /** Every volume, by name, with its size, usage and the running tasks that use it. */
   async list(): Promise<VolumeInfo[]> {
-    return listVolumes(this.localHome());
+    this.assertAvailable();
+    return this.operations.run({ op: 'listVolumes', provider: this.provider });
   }
 
   /** One volume; ResourceNotFoundError (suggesting the closest names) when there is none. */
   async get(name: string): Promise<VolumeInfo> {
-    return getVolume(this.localHome(), name);
+    this.assertAvailable();
+    return this.operations.run({ op: 'getVolume', provider: this.provider, name });
   }
 
   /** Creates an empty volume. ValidationError naming `name` or `sizeGb`, or when the name is taken. */
   async create(spec: VolumeCreateSpec): Promise<VolumeInfo> {
-    return createVolume(this.localHome(), spec);
+    this.assertAvailable();
+    return this.operations.run({ op: 'createVolume', provider: this.provider, spec: { ...spec } });
   }
 
   /**
@@ -41,16 +45,16 @@ export class Volumes {
    * running task(s) that use it (unless `force`).
    */
   async delete(name: string, options: DeleteVolumeOptions = {}): Promise<void> {
-    return deleteVolume(this.localHome(), name, options);
+    this.assertAvailable();
+    await this.operations.run({ op: 'deleteVolume', provider: this.provider, name, ...(options.force === undefined ? {} : { force: options.force }) });
   }
 
-  private localHome(): string {
-    if (this.target.provider !== 'local') {
-      throw new ValidationError(`volumes: not supported yet by provider ${this.target.provider}`, {
-        field: 'provider',
-        suggestions: ['Use the local provider (FLOW_PROVIDER=local), whose volumes are folders under $FLOW_HOME/volumes'],
-      });
-    }
-    return this.target.home;
+  /** A provider this build cannot run is refused here, before any round trip (or daemon start). */
+  private assertAvailable(): void {
+    if (AVAILABLE_PROVIDERS.includes(this.provider)) return;
+    throw new ValidationError(`volumes: not supported yet by provider ${this.provider}`, {
+      field: 'provider',
+      suggestions: ['Use the local provider (FLOW_PROVIDER=local), whose volumes are folders under $FLOW_HOME/volumes'],
+    });
   }
 }

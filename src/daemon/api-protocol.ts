@@ -11,6 +11,8 @@ export const API_ROUTES = {
   tasks: '/v1/tasks',
   /** POST { config, settings } → { plan }: what submitting would do now; submits nothing (flow run -d). */
   plans: '/v1/plans',
+  /** POST { request } → { result }: one provider operation, run in the worker (see client/provider-ops). */
+  providerOperations: '/v1/provider-operations',
   /** POST { pipeline, codeDir } → { taskId } (the pipeline's id) */
   pipelines: '/v1/pipelines',
   /** ?task=<id or unique prefix> → { taskId } */

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { z } from 'zod';
 import type { Flow, SubmitOptions } from '../client/flow';
 import { resolveTaskId } from '../client/resolve-task-id';
-import { FlowError, ProviderNameSchema, ProviderSettingsSchema, TASK_STATUSES, ValidationError, errorToJson, type TaskStatus } from '../domain';
+import { FlowError, ProviderNameSchema, ProviderOperationRequestSchema, ProviderSettingsSchema, TASK_STATUSES, ValidationError, errorToJson, type TaskStatus } from '../domain';
 import { API_ROUTES } from './api-protocol';
 
 const MAX_BODY_BYTES = 1 << 20;
@@ -75,6 +75,12 @@ async function route(flow: Flow, request: IncomingMessage): Promise<unknown> {
   if (path === API_ROUTES.pipelines && request.method === 'POST') {
     const { pipeline, ...rest } = await readJson(request);
     return { taskId: await flow.pipeline(pipeline as never, submitOptions(rest)).submit() };
+  }
+  if (path === API_ROUTES.providerOperations && request.method === 'POST') {
+    const { request: operation } = await readJson(request);
+    const parsed = ProviderOperationRequestSchema.safeParse(operation);
+    if (!parsed.success) throw new ValidationError(`request: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { field: 'request' });
+    return { result: await flow.providerOps.run(parsed.data) };
   }
   if (path === API_ROUTES.resolve && request.method === 'GET') {
     return { taskId: await resolveTaskId(flow.client, url.searchParams.get('task') ?? '') };

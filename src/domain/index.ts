@@ -8,3 +8,5 @@ export * from './volume-info';
 export * from './pipeline-config';
 export * from './provider-availability';
 export * from './instance-choice';
+export * from './volume-errors';
+export * from './provider-operations';

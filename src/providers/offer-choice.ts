@@ -8,6 +8,14 @@ import {
 } from '../domain';
 import type { Provider } from './provider';
 
+/** What choosing an offer reads of a provider: a Provider, or its offers as the worker reported them. */
+export type OfferSource = Pick<Provider, 'name' | 'capabilities' | 'listOffers' | 'defaultInstanceType'>;
+
+/** An OfferSource over offers already fetched (e.g. by the worker's `offers` operation). */
+export function fixedOffers(name: Provider['name'], result: { offers: Offer[]; defaultInstanceType: string; capabilities: Provider['capabilities'] }): OfferSource {
+  return { name, capabilities: result.capabilities, listOffers: async () => result.offers, defaultInstanceType: async () => result.defaultInstanceType };
+}
+
 export interface SelectOfferInput {
   /** One type, or alternatives in order of preference. */
   instanceType?: string | string[];
@@ -44,7 +52,7 @@ function hostText(input: SelectOfferInput): string {
 }
 
 /** Offers that meet the host and region requirements. */
-function hostOffers(provider: Provider, offers: Offer[], input: SelectOfferInput): Offer[] {
+function hostOffers(provider: OfferSource, offers: Offer[], input: SelectOfferInput): Offer[] {
   return offers.filter(
     (o) =>
       (input.minCpus === undefined || o.cpus >= input.minCpus) &&
@@ -55,7 +63,7 @@ function hostOffers(provider: Provider, offers: Offer[], input: SelectOfferInput
 }
 
 /** The alternatives in order of preference, each with its matching offers (maybe none). */
-async function alternatives(provider: Provider, offers: Offer[], input: SelectOfferInput): Promise<Alternative[]> {
+async function alternatives(provider: OfferSource, offers: Offer[], input: SelectOfferInput): Promise<Alternative[]> {
   const fit = hostOffers(provider, offers, input);
   const host = hostText(input);
   if (input.minGpuMemoryGb !== undefined) {
@@ -77,7 +85,7 @@ async function alternatives(provider: Provider, offers: Offer[], input: SelectOf
  * The provider's offers for each accepted alternative that it has at all, whatever their price.
  * Throws ResourceNotFoundError (listing what is offered) when it has none of them.
  */
-export async function matchingOffers(provider: Provider, input: SelectOfferInput): Promise<Alternative[]> {
+export async function matchingOffers(provider: OfferSource, input: SelectOfferInput): Promise<Alternative[]> {
   const offers = await provider.listOffers();
   const all = await alternatives(provider, offers, input);
   const offered = all.filter((alternative) => alternative.candidates.length > 0);
@@ -102,7 +110,7 @@ function busyHostsReason(offers: Offer[], needed: number): string {
  * The cheapest offer under the price cap of the first alternative that has one, or why there
  * is none yet (every alternative offered is above the cap).
  */
-export async function chooseOffer(provider: Provider, input: SelectOfferInput): Promise<OfferChoice> {
+export async function chooseOffer(provider: OfferSource, input: SelectOfferInput): Promise<OfferChoice> {
   const offered = await matchingOffers(provider, input);
   const needed = input.numInstances ?? 1;
   let busy: Offer[] = [];

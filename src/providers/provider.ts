@@ -76,7 +76,14 @@ export interface ShellSpec {
  * as user (the provider's key and known host key go with it) and run command, or a login shell.
  */
 export type ShellTarget =
-  | { kind: 'local'; argv: string[]; cwd: string; env: Record<string, string> }
+  | {
+      kind: 'local';
+      argv: string[];
+      cwd: string;
+      env: Record<string, string>;
+      /** The process whose environment `env` is (the task's supervisor): a caller on this machine reads env from it. */
+      pid?: number;
+    }
   | { kind: 'ssh'; fleetHost: string; host: string; port: number; user: string; instanceId: string; command?: string };
 
 /** An SSH host to go through: the fleet entry (its key and known host key are in config) and where it is. */

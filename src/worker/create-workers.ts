@@ -29,6 +29,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
   const client = new Client({ connection, namespace, ...(dataConverter?.payloadCodecs ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });
   const activities = createActivities({
     providers: createProviderRegistry({ home, leasedHosts: leasedHostsFrom(client) }),
+    home,
     logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
   });
   const control = await Worker.create({

@@ -3,3 +3,4 @@ export { taskWorkflow } from './task-workflow';
 export { nodeWorkflow } from './node-workflow';
 export { pipelineWorkflow } from './pipeline-workflow';
 export { hostLeaseWorkflow } from './host-lease';
+export { providerOperationWorkflow } from './provider-operation-workflow';

@@ -20,12 +20,17 @@ function byName(results: CheckResult[]): Record<string, CheckResult> {
   return Object.fromEntries(results.map((result) => [result.name, result]));
 }
 
-describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 }, () => {
+describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 420_000 }, () => {
   const plain = tempFlowHome('flow-ops-');
   const env = testEnv(plain.home);
+  // `flow instances` asks the worker (the daemon starts); the doctor tests need a home without one.
+  const idle = tempFlowHome('flow-ops-idle-');
+  const idleEnv = testEnv(idle.home);
   after(async () => {
     await stopDaemon(plain.home);
+    await stopDaemon(idle.home);
     plain.cleanup();
+    idle.cleanup();
   });
 
   test('instances --json lists cpu (free) and this machine\'s GPU shapes, with its default marked once', async () => {
@@ -64,7 +69,7 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
   });
 
   test('doctor --json with no daemon: the daemon check warns (it starts on first use), the binary check passes, nothing is started', async () => {
-    const result = await runOps(['doctor', '--json'], env);
+    const result = await runOps(['doctor', '--json'], idleEnv);
     assert.equal(result.code, 0, result.stdout);
     const checks = byName(JSON.parse(result.stdout) as CheckResult[]);
     assert.equal(checks.daemon?.status, 'warn', result.stdout);
@@ -73,11 +78,11 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 240_000 
     assert.match(checks['temporal binary']!.detail, /temporal version/);
     assert.equal(checks.node?.status, 'pass');
     for (const check of Object.values(checks)) assert.deepEqual(Object.keys(check).filter((key) => !['name', 'status', 'detail', 'fix'].includes(key)), []);
-    assert.equal(daemonStatus(plain.home).health, 'stopped');
+    assert.equal(daemonStatus(idle.home).health, 'stopped');
   });
 
   test('doctor without --json prints one line per check with fixes; a missing temporal binary fails it (exit 1)', async () => {
-    const result = await runOps(['doctor'], { ...env, FLOW_TEMPORAL_BIN: join(plain.home, 'no-such-temporal') });
+    const result = await runOps(['doctor'], { ...idleEnv, FLOW_TEMPORAL_BIN: join(idle.home, 'no-such-temporal') });
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /^FAIL\s+temporal binary\s+.*no-such-temporal/m);
     assert.match(result.stdout, /^warn\s+daemon\s+not running/m);

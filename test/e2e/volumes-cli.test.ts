@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
 import { stopDaemon } from '../../src/daemon/daemon-control';
 import type { VolumeInfo } from '../../src/domain';
@@ -11,16 +11,22 @@ import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { waitFor } from '../helpers/wait-for';
 import { untilFileExists } from '../helpers/release-file';
 
-/** Runs the compiled `flow` (stdin not a TTY) with a deadline. Only the in-use test starts the daemon. */
+/** Runs the compiled `flow` (stdin not a TTY) with a deadline. */
 function flow(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliResult> {
   return runCli(args, { env, timeoutMs });
 }
 
-describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 240_000 }, () => {
+describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 420_000 }, () => {
   const { home, cleanup } = tempFlowHome('flow-volumes-cli-');
   const env = testEnv(home);
   // Outside FLOW_HOME: the sandbox shows a folder above a mount point as it was at the start.
   const releaseDir = mkdtempSync(join(tmpdir(), 'flow-volumes-release-'));
+  // Volumes are the provider's, which the worker holds: the daemon runs for every test here
+  // (started once up front, so no command's deadline pays for a cold start on a loaded machine).
+  before(async () => {
+    const started = await flow(['daemon', 'start'], env, 180_000);
+    assert.equal(started.code, 0, started.stderr);
+  });
   after(async () => {
     await stopDaemon(home);
     cleanup();

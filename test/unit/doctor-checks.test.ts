@@ -13,10 +13,15 @@ import {
   checkTemporalBinary,
   checkTemporalServer,
   doctorExitCode,
+  hostCheckResults,
   runDoctorChecks,
+  workerHostChecks,
 } from '../../src/cli/doctor-checks';
 import { flowPaths } from '../../src/config/flow-home';
 import { loadSettings } from '../../src/config/load-config';
+import { probeBubblewrap } from '../../src/providers/local/bubblewrap';
+import { gocryptfsPath } from '../../src/providers/local/encrypted-volumes';
+import { localHostChecks } from '../../src/providers/local/preflight-checks';
 import { findOnPath } from '../../src/providers/local/which';
 import { tempFlowHome } from '../helpers/flow-home';
 
@@ -77,43 +82,43 @@ describe('flow doctor checks', () => {
 
   test('bubblewrap present here → pass', () => {
     assert.ok(findOnPath('bwrap'), 'this test machine has bubblewrap (CI installs it)');
-    const result = checkBubblewrap(process.env);
+    const result = checkBubblewrap(probeBubblewrap({ refresh: true, env: process.env }));
     assert.equal(result.status, 'pass', result.detail);
     assert.match(result.detail, /bwrap/);
   });
 
   test('bubblewrap missing → a warning that explains the symlink fallback', () => {
-    const result = checkBubblewrap({ PATH: emptyPath });
+    const result = checkBubblewrap(probeBubblewrap({ refresh: true, env: { PATH: emptyPath } }));
     assert.equal(result.status, 'warn');
     assert.match(result.detail, /symlinks/);
     assert.match(result.fix ?? '', /install bubblewrap/i);
-    checkBubblewrap(process.env); // leave the process-wide probe cache as this machine really is
+    checkBubblewrap(probeBubblewrap({ refresh: true, env: process.env })); // leave the process-wide probe cache as this machine really is
   });
 
   test('gocryptfs: present here → pass; missing → a warning, or a failure when volumes are encrypted by default', () => {
-    assert.equal(checkGocryptfs(process.env, false).status, 'pass', 'this test machine has gocryptfs (CI installs it)');
-    const missing = checkGocryptfs({ PATH: emptyPath }, false);
+    assert.equal(checkGocryptfs(gocryptfsPath(process.env), false).status, 'pass', 'this test machine has gocryptfs (CI installs it)');
+    const missing = checkGocryptfs(gocryptfsPath({ PATH: emptyPath }), false);
     assert.equal(missing.status, 'warn');
     assert.match(missing.fix ?? '', /apt-get install -y gocryptfs/);
-    assert.equal(checkGocryptfs({ PATH: emptyPath }, true).status, 'fail');
+    assert.equal(checkGocryptfs(gocryptfsPath({ PATH: emptyPath }), true).status, 'fail');
   });
 
   test('no nvidia-smi is not a failure: the local provider offers cpu', async () => {
-    const result = await checkNvidiaSmi({ PATH: emptyPath });
+    const result = checkNvidiaSmi(await localHostChecks({ env: { PATH: emptyPath } }));
     assert.equal(result.status, 'warn');
     assert.match(result.detail, /no GPUs: the local provider offers cpu/);
   });
 
   test('nvidia-smi that lists GPUs passes with the list', async () => {
     const dir = fakeBin('gpus', { 'nvidia-smi': 'echo "0, NVIDIA H100 80GB HBM3, 81559"; echo "1, NVIDIA H100 80GB HBM3, 81559"' });
-    const result = await checkNvidiaSmi({ PATH: dir });
+    const result = checkNvidiaSmi(await localHostChecks({ env: { PATH: dir } }));
     assert.equal(result.status, 'pass', result.detail);
     assert.match(result.detail, /^2 GPUs: 0: NVIDIA H100 80GB HBM3 \(80 GB\), 1: NVIDIA H100 80GB HBM3 \(80 GB\)$/);
   });
 
   test('nvidia-smi that fails is a warning, not a failure', async () => {
     const dir = fakeBin('broken-gpus', { 'nvidia-smi': 'echo "NVIDIA-SMI has failed" >&2; exit 9' });
-    const result = await checkNvidiaSmi({ PATH: dir });
+    const result = checkNvidiaSmi(await localHostChecks({ env: { PATH: dir } }));
     assert.equal(result.status, 'warn');
     assert.match(result.detail, /local provider offers cpu/);
   });
@@ -139,8 +144,8 @@ describe('flow doctor checks', () => {
         writeFileSync(flowPaths(configured.home).configFile, text);
         const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: configured.home, PATH: emptyPath };
         for (const name of ['TEMPORAL_ADDRESS', 'FLOW_PROVIDER', 'MITHRIL_API_KEY']) delete env[name];
-        const results = await runDoctorChecks({ env });
-        checkBubblewrap(process.env); // restore the probe cache (the run above probed with an empty PATH)
+        const results = await runDoctorChecks({ env, hostChecks: () => localHostChecks({ env }) });
+        checkBubblewrap(probeBubblewrap({ refresh: true, env: process.env })); // restore the probe cache (the run above probed with an empty PATH)
         const credentials = results.find((r) => r.name === 'credentials')!;
         assert.equal(credentials.status, 'pass', credentials.detail);
         assert.equal(credentials.detail, `provider mithril: API key set (from ${flowPaths(configured.home).configFile})`);
@@ -164,8 +169,8 @@ describe('flow doctor checks', () => {
   test('runDoctorChecks reports every check, starts no daemon, and exits 1 on a failure', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: home, PATH: emptyPath, FLOW_TEMPORAL_BIN: join(scratch, 'no-such-temporal') };
     delete env.TEMPORAL_ADDRESS;
-    const results = await runDoctorChecks({ env, nodeVersion: '20.11.0' });
-    checkBubblewrap(process.env); // restore the probe cache (the run above probed with an empty PATH)
+    const results = await runDoctorChecks({ env, nodeVersion: '20.11.0', hostChecks: () => localHostChecks({ env }) });
+    checkBubblewrap(probeBubblewrap({ refresh: true, env: process.env })); // restore the probe cache (the run above probed with an empty PATH)
     assert.deepEqual(results.map((r) => r.name), [
       'node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials', 'bubblewrap', 'gocryptfs', 'nvidia-smi', 'FLOW_HOME access',
     ]);
@@ -184,8 +189,8 @@ describe('flow doctor checks', () => {
       const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: broken.home, PATH: emptyPath };
       delete env.TEMPORAL_ADDRESS;
       delete env.FLOW_PROVIDER;
-      const results = await runDoctorChecks({ env });
-      checkBubblewrap(process.env);
+      const results = await runDoctorChecks({ env, hostChecks: () => localHostChecks({ env }) });
+      checkBubblewrap(probeBubblewrap({ refresh: true, env: process.env }));
       const config = results.find((r) => r.name === 'config')!;
       assert.equal(config.status, 'fail');
       assert.match(config.detail, /not valid YAML/);
@@ -193,6 +198,16 @@ describe('flow doctor checks', () => {
     } finally {
       broken.cleanup();
     }
+  });
+
+  test('provider-side checks with no worker running: each one a warning saying why it was not checked, nothing started', async () => {
+    const host = await workerHostChecks(loadSettings({ env: { FLOW_HOME: home } }));
+    assert.equal(host, 'the daemon (and its worker) is not running');
+    const results = hostCheckResults(host, true);
+    assert.deepEqual(results.map((r) => [r.name, r.status]), [['bubblewrap', 'warn'], ['gocryptfs', 'warn'], ['nvidia-smi', 'warn']]);
+    assert.match(results[0]!.detail, /^not checked: the daemon \(and its worker\) is not running$/);
+    assert.match(results[0]!.fix ?? '', /flow daemon start/);
+    assert.equal(existsSync(flowPaths(home).daemonState), false, 'doctor must not start the daemon');
   });
 
   test('doctorExitCode: warnings alone exit 0', () => {

@@ -9,6 +9,7 @@ import type { InstanceRef, NodeSpec } from '../../src/domain';
 import { LocalProvider, localOffers } from '../../src/providers/local';
 import { createVolume, deleteVolume, folderUsage, getVolume, listVolumes } from '../../src/providers/local/local-volumes';
 import { tempFlowHome } from '../helpers/flow-home';
+import { inProcessProviderOps } from '../helpers/in-process-provider-ops';
 import { waitFor } from '../helpers/wait-for';
 
 const cleanups: Array<() => void> = [];
@@ -291,7 +292,7 @@ describe('volumes a task creates on first use', () => {
 
 describe('Volumes (SDK)', () => {
   test('create, list, get and delete through the local provider', async () => {
-    const volumes = new Volumes({ home: freshHome(), provider: 'local' });
+    const volumes = new Volumes({ provider: 'local' }, inProcessProviderOps(freshHome()));
     await volumes.create({ name: 'sdk-vol', sizeGb: 7 });
     assert.deepEqual((await volumes.list()).map((v) => [v.name, v.sizeGb]), [['sdk-vol', 7]]);
     assert.equal((await volumes.get('sdk-vol')).sizeGb, 7);
@@ -301,7 +302,7 @@ describe('Volumes (SDK)', () => {
   });
 
   test('other providers are refused with a ValidationError saying so', async () => {
-    const volumes = new Volumes({ home: freshHome(), provider: 'mithril' });
+    const volumes = new Volumes({ provider: 'mithril' }, inProcessProviderOps(freshHome()));
     for (const call of [() => volumes.list(), () => volumes.create({ name: 'abc' }), () => volumes.delete('abc')]) {
       const error = await rejectsWith(call(), ValidationError);
       assert.equal(error.message, 'volumes: not supported yet by provider mithril');

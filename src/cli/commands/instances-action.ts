@@ -1,8 +1,7 @@
 // The body of `flow instances`, loaded only when it runs (keeps `flow --help` fast).
 import { loadSettings, taskProviderSettings, type FlowSettingsInput } from '../../config/load-config';
-import type { Offer } from '../../domain';
-import { createProviderRegistry } from '../../providers/registry';
-import { action } from '../exit-codes';
+import { assertProviderAvailable, type Offer } from '../../domain';
+import { openBackend } from '../backend';
 import { colors, printJson, table } from '../output';
 
 
@@ -19,10 +18,20 @@ export function priceText(pricePerHour: number): string {
 export async function instancesAction(flags: { provider?: string; json?: boolean }): Promise<void> {
   // Validates the name (exit 2 with "did you mean" for a typo) through the settings schema.
   const settings = loadSettings({ overrides: { provider: flags.provider as FlowSettingsInput['provider'] } });
-  // Throws a ValidationError (exit 2) for a provider not supported yet. The same settings a task
-  // submitted now would carry, so the prices shown are the prices it sees.
-  const provider = createProviderRegistry({ home: settings.home }).get(settings.provider, taskProviderSettings(settings));
-  const [offers, defaultType] = await Promise.all([provider.listOffers(), provider.defaultInstanceType()]);
+  // Throws a ValidationError (exit 2) for a provider not supported yet, before any daemon starts.
+  assertProviderAvailable(settings.provider);
+  // The same settings a task submitted now would carry, so the prices shown are the prices it
+  // sees; the worker (which holds the provider) answers.
+  const providerSettings = taskProviderSettings(settings);
+  const backend = await openBackend();
+  let answer;
+  try {
+    answer = await backend.providers.run({ op: 'offers', provider: settings.provider, ...(Object.keys(providerSettings).length > 0 ? { providerSettings } : {}) });
+  } finally {
+    await backend.close();
+  }
+  const { offers, defaultInstanceType: defaultType } = answer;
+  const provider = { name: settings.provider };
   if (flags.json) {
     printJson(offers.map((offer) => ({ ...offer, default: offer.instanceType === defaultType })));
     return;

@@ -4,19 +4,32 @@ import type { VolumeInfo } from '../../domain/volume-info';
 import { EXIT, action } from '../exit-codes';
 import { age, colors, printJson, table } from '../output';
 
-// No Temporal here: volumes are a provider concern, handled on this machine. The provider code
-// is loaded inside the actions, so `flow --help` does not pay for it.
+// Volumes are a provider concern: the worker holds the provider, so each action goes through the
+// backend (the daemon's API, or Temporal). Loaded inside the actions: `flow --help` does not pay for it.
 
 type Volumes = import('../../client/volumes').Volumes;
+type TaskBackend = import('../backend').TaskBackend;
+type ProviderOperations = import('../../client/provider-ops').ProviderOperations;
 
-async function openVolumes(): Promise<Volumes> {
-  return (await openVolumesWithSettings()).volumes;
-}
-
-async function openVolumesWithSettings(): Promise<{ volumes: Volumes; encryptByDefault: boolean }> {
-  const [{ loadSettings }, { Volumes }] = await Promise.all([import('../../config/load-config'), import('../../client/volumes')]);
+/**
+ * Runs `use` with the configured provider's volumes, then closes the backend. The backend (and
+ * the daemon, if it must start) is opened on the first operation: a refusal before it costs nothing.
+ */
+async function withVolumes<T>(use: (volumes: Volumes, encryptByDefault: boolean) => Promise<T>): Promise<T> {
+  const [{ loadSettings }, { Volumes }, { openBackend }] = await Promise.all([import('../../config/load-config'), import('../../client/volumes'), import('../backend')]);
   const settings = loadSettings();
-  return { volumes: new Volumes(settings), encryptByDefault: settings.local.encryptVolumes };
+  let backend: TaskBackend | undefined;
+  const operations: ProviderOperations = {
+    run: async (request) => {
+      backend ??= await openBackend();
+      return backend.providers.run(request);
+    },
+  };
+  try {
+    return await use(new Volumes(settings, operations), settings.local.encryptVolumes);
+  } finally {
+    await backend?.close();
+  }
 }
 
 export function configureVolumesCommand(program: Command): void {
@@ -92,7 +105,7 @@ function usedText(volume: VolumeInfo): string {
 }
 
 async function listAction(flags: { json?: boolean }): Promise<void> {
-  const list = await (await openVolumes()).list();
+  const list = await withVolumes((volumes) => volumes.list());
   if (flags.json) return printJson(list);
   if (list.length === 0) {
     process.stdout.write('No volumes yet. Create one with: flow volumes create NAME --size 10\n');
@@ -106,18 +119,17 @@ async function listAction(flags: { json?: boolean }): Promise<void> {
 }
 
 async function createAction(name: string, flags: { size: string; encrypted?: boolean; json?: boolean }): Promise<void> {
-  const { volumes, encryptByDefault } = await openVolumesWithSettings();
-  const volume = await volumes.create({ name, sizeGb: parseSizeGb(flags.size), encrypted: flags.encrypted ?? encryptByDefault });
+  const sizeGb = parseSizeGb(flags.size);
+  const volume = await withVolumes((volumes, encryptByDefault) => volumes.create({ name, sizeGb, encrypted: flags.encrypted ?? encryptByDefault }));
   if (flags.json) return printJson(volume);
   process.stdout.write(`Created ${volume.encrypted ? 'encrypted ' : ''}volume ${volume.name} (${volume.sizeGb} GB) at ${volume.path}\n`);
   process.stderr.write(`Use it with: flow run "COMMAND" -v ${volume.name}   (mounted at /volumes/${volume.name})\n`);
 }
 
 async function deleteAction(name: string, flags: { yes?: boolean; json?: boolean }): Promise<number | void> {
-  const volumes = await openVolumes();
   // Fails early, before any question: missing (exit 3) or in use by a running task (exit 2).
-  const volume = await volumes.get(name);
-  if (volume.attachedTo.length > 0) throw (await import('../../providers/local/local-volumes')).volumeInUseError(name, volume.attachedTo);
+  const volume = await withVolumes((volumes) => volumes.get(name));
+  if (volume.attachedTo.length > 0) throw (await import('../../domain/volume-errors')).volumeInUseError(name, volume.attachedTo);
   if (!flags.yes) {
     if (!process.stdin.isTTY) {
       throw new ValidationError(`Deleting volume '${name}' removes its data (${usedText(volume)}); confirm with --yes`, {
@@ -132,7 +144,7 @@ async function deleteAction(name: string, flags: { yes?: boolean; json?: boolean
       return EXIT.failure;
     }
   }
-  await volumes.delete(name);
+  await withVolumes((volumes) => volumes.delete(name));
   if (flags.json) return printJson({ name, deleted: true });
   process.stdout.write(`Deleted volume ${name}\n`);
 }

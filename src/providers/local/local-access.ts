@@ -12,6 +12,8 @@ import { commandShell } from './supervisor';
 const LOCAL_HOST = '127.0.0.1';
 
 interface RunningNode {
+  /** The supervisor's pid: the task's env is its environment. */
+  pid: number;
   target: ExecTarget;
   /** The task's env and secrets, as its command got them (never logged). */
   env: Record<string, string>;
@@ -52,7 +54,7 @@ export class LocalAccess {
     const node = await this.running(instance);
     const shell = spec.shell ?? commandShell(node.env);
     const argv = spec.command === undefined ? this.wrap(node, [shell]) : this.argv(node, spec.command, node.env);
-    return { kind: 'local', argv, cwd: node.target.hostWorkDir, env: node.env };
+    return { kind: 'local', argv, cwd: node.target.hostWorkDir, env: node.env, pid: node.pid };
   }
 
   async portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {
@@ -88,6 +90,6 @@ export class LocalAccess {
       });
     }
     const paths = this.pathsOf(instance);
-    return { target: readExecTarget(paths, pid), env: readProcessEnv(pid, instance.instanceId) };
+    return { pid, target: readExecTarget(paths, pid), env: readProcessEnv(pid, instance.instanceId) };
   }
 }

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { flowPaths } from '../../config/flow-home';
-import { ResourceNotFoundError, ValidationError, VolumeSpecSchema, closestNames } from '../../domain';
+import { ResourceNotFoundError, ValidationError, VolumeSpecSchema } from '../../domain';
+import { volumeInUseError, volumeNotFoundError } from '../../domain/volume-errors';
 import type { VolumeCreateSpec, VolumeInfo } from '../../domain';
 import { instancePaths, readInstanceRecord } from './instance-files';
 import { LocalProvider } from './local-provider';
@@ -39,10 +40,7 @@ function volumeNames(home: string): string[] {
 }
 
 function notFound(name: string, existing: readonly string[]): ResourceNotFoundError {
-  const near = closestNames(name, existing);
-  const suggestions = near.length > 0 ? [`Did you mean ${near.map((n) => `'${n}'`).join(' or ')}?`] : [];
-  suggestions.push(existing.length > 0 ? 'List volumes with: flow volumes list' : 'There are no volumes yet. Create one with: flow volumes create NAME --size 10');
-  return new ResourceNotFoundError(`Volume '${name}' was not found`, suggestions);
+  return volumeNotFoundError(name, existing);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,13 +264,7 @@ export async function createVolume(home: string, spec: VolumeCreateSpec): Promis
   return { name, sizeGb, path: volumeDir(home, name), createdAt: meta.createdAt, usedBytes: 0, usedBytesPartial: false, attachedTo: [], ...(meta.interface ? { interface: meta.interface } : {}), ...(meta.encrypted ? { encrypted: true } : {}) };
 }
 
-/** Why a volume is not deleted: running tasks use it. Names each task and how to stop it. */
-export function volumeInUseError(name: string, tasks: readonly string[]): ValidationError {
-  return new ValidationError(`Volume '${name}' is in use by running task${tasks.length > 1 ? 's' : ''} ${tasks.join(', ')}; it was not deleted`, {
-    field: 'name',
-    suggestions: [...tasks.map((task) => `Stop it first: flow cancel ${task}`), `Then delete it: flow volumes delete ${name}`],
-  });
-}
+export { volumeInUseError };
 
 export interface DeleteVolumeOptions {
   /** Delete even while a running task uses the volume (its files vanish under it). */

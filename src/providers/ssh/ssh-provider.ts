@@ -8,6 +8,7 @@ import { uploadCode } from './code-upload';
 import { launchRemote } from './remote-launch';
 import { remoteExec } from './remote-exec';
 import { remoteLayout } from './remote-layout';
+import { remoteShellCommand } from './remote-shell-command';
 import { cleanupRemote, readRemoteOutput, remoteCommandState, stopRemote } from './remote-state';
 
 export interface SshProviderDeps {
@@ -134,7 +135,7 @@ export class SshProvider implements Provider {
     const { folder, host } = this.reach(instance);
     await this.requireRunning(instance);
     const command = typeof spec.command === 'string' || spec.command === undefined ? spec.command : spec.command.map(quote).join(' ');
-    return { kind: 'ssh', fleetHost: host.name, host: host.host, port: host.port, user: host.user, instanceId: folder, ...(command === undefined ? {} : { command }) };
+    return { kind: 'ssh', fleetHost: host.name, host: host.host, port: host.port, user: host.user, instanceId: folder, command: remoteShellCommand(folder, host.remoteDir, command) };
   }
 
   async portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {

@@ -1,0 +1,61 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { FlowActivities } from '../activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { ProviderOperationRequest, ProviderOperationResult } from '../domain/provider-operations';
+import { CONTROL_TASK_QUEUE } from './definitions';
+import { assertOwnWorkflowId } from './own-id';
+
+/** What the client starts providerOperationWorkflow with: its own id (flow-op-<random>) and the request. */
+export interface ProviderOperationInput {
+  operationId: string;
+  request: ProviderOperationRequest;
+}
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
+
+/** Reads (offers, listings, targets, checks): a few quick retries, the caller is waiting. */
+const reads = proxyActivities<FlowActivities>({
+  taskQueue: CONTROL_TASK_QUEUE,
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '2m',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
+});
+
+/** Volume create/delete: one attempt; a retry after a lost answer could act twice. */
+const changes = proxyActivities<FlowActivities>({
+  taskQueue: CONTROL_TASK_QUEUE,
+  startToCloseTimeout: '5m',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Extra time an exec's activity gets beyond the command's own timeout (the kill, the answer). */
+const EXEC_MARGIN_MS = 60_000;
+/** An exec without its own timeout ends at the latest after this long (the activity's deadline). */
+const EXEC_DEFAULT_DEADLINE_MS = 60 * 60 * 1000;
+
+/** exec runs the command again if retried: one attempt, with a deadline past the command's own. */
+function execCall(timeoutMs: number | undefined) {
+  return proxyActivities<FlowActivities>({
+    taskQueue: CONTROL_TASK_QUEUE,
+    startToCloseTimeout: (timeoutMs ?? EXEC_DEFAULT_DEADLINE_MS) + EXEC_MARGIN_MS,
+    retry: { maximumAttempts: 1 },
+  });
+}
+
+/**
+ * One provider operation in the worker (see activities/provider-operation): a single activity
+ * call, so the client and CLI never build a provider themselves. Deterministic: no clock, no I/O.
+ */
+export async function providerOperationWorkflow(input: ProviderOperationInput): Promise<ProviderOperationResult> {
+  assertOwnWorkflowId(input.operationId, 'operationId');
+  const { request } = input;
+  switch (request.op) {
+    case 'exec':
+      return execCall(request.options?.timeoutMs).providerOperation(request);
+    case 'createVolume':
+    case 'deleteVolume':
+      return changes.providerOperation(request);
+    default:
+      return reads.providerOperation(request);
+  }
+}
