@@ -9,7 +9,7 @@ import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
-describe('flow status / logs / cancel on real tasks', { timeout: 240_000 }, () => {
+describe('flow status / logs / cancel on real tasks', { timeout: 480_000 }, () => {
   const { home, cleanup } = tempFlowHome('flow-cli-tasks-');
   const env = testEnv(home);
   const flow = (...args: string[]): Promise<CliResult> => runCli(args, { env, timeoutMs: 90_000 });

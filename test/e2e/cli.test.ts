@@ -11,7 +11,7 @@ import { recordingModules, TEMPORAL_CLIENT_MODULE } from '../helpers/loaded-modu
 import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
-describe('flow CLI (compiled binary, no TTY)', { timeout: 240_000 }, () => {
+describe('flow CLI (compiled binary, no TTY)', { timeout: 480_000 }, () => {
   const { home, cleanup } = tempFlowHome('flow-cli-');
   const env = testEnv(home);
   after(async () => {
