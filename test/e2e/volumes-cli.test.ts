@@ -154,9 +154,9 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 420_000 }, () =
   });
 
   test('a provider without volume support exits 2 saying so', async () => {
-    const result = await flow(['volumes', 'list'], { ...env, FLOW_PROVIDER: 'ssh' });
+    const result = await flow(['volumes', 'list'], { ...env, FLOW_PROVIDER: 'mithril' });
     assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, /volumes: not supported yet by provider ssh/);
+    assert.match(result.stderr, /volumes: not supported yet by provider mithril/);
   });
 
   test('flow volumes --help shows examples', async () => {
