@@ -31,7 +31,7 @@ import { openConnection } from './connection';
 import { OPEN_CLAUSE, statusClause } from './execution-status';
 import { progressOf } from './read-task-state';
 import type { TaskPlan } from './plan';
-import { fixedOffers } from '../providers/offer-choice';
+import { fixedOffers } from '../domain/offer-choice';
 import { preflightTask } from './preflight';
 import { ProviderOps } from './provider-ops';
 import { startPipeline } from './pipeline';

@@ -4,7 +4,7 @@
  * `flow run --dry-run` prints it; `flow run` reads its price for the high-spend gate.
  */
 import { instanceTypeChoices, volumeMountPath, type ProviderName, type TaskConfig } from '../domain';
-import { chooseOffer, type OfferSource } from '../providers/offer-choice';
+import { chooseOffer, type OfferSource } from '../domain/offer-choice';
 
 export interface TaskPlan {
   name: string;

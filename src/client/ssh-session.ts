@@ -5,7 +5,7 @@
  */
 import { findFleetHost } from '../config/fleet-config';
 import { flowHome } from '../config/flow-home';
-import type { ShellTarget, SshHop } from '../providers/provider';
+import type { ShellTarget, SshHop } from '../domain/provider-contract';
 import { knownHostsPath } from '../ssh/known-hosts';
 import { openInteractive } from '../ssh/interactive';
 import { forwardPort, type PortForward } from '../ssh/port-forward';

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ProviderError, ValidationError, type InstanceRef, type ProviderName, type TaskState } from '../domain';
-import type { ExecOptions, ExecResult, ShellSpec, ShellTarget } from '../providers/provider';
+import type { ExecOptions, ExecResult, ShellSpec, ShellTarget } from '../domain/provider-contract';
 import type { ProviderOperations } from './provider-ops';
 import { attachSshShell } from './ssh-session';
 

@@ -10,7 +10,7 @@ import { LogLines } from './log-lines';
 import { endpointsOf, shellCommandOf, type Endpoint, type ShellCommand } from './task-access';
 import { attachShell, execOnNode, noTerminalError, runningNode, shellTargetOf } from './task-shell';
 import type { ProviderOperations } from './provider-ops';
-import type { ExecOptions, ExecResult } from '../providers/provider';
+import type { ExecOptions, ExecResult } from '../domain/provider-contract';
 
 export interface LogOptions {
   /** Only the last N lines (default: all); of each step, for a pipeline. */

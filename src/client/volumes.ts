@@ -1,4 +1,4 @@
-import type { DeleteVolumeOptions } from '../providers/provider';
+import type { DeleteVolumeOptions } from '../domain/provider-contract';
 import { AVAILABLE_PROVIDERS, ValidationError, type ProviderName, type VolumeCreateSpec, type VolumeInfo } from '../domain';
 import type { ProviderOperations } from './provider-ops';
 

@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { runningNode } from '../../client/task-shell';
 import { forwardThrough } from '../../client/ssh-session';
 import { ValidationError, type TaskState } from '../../domain';
-import type { PortTarget } from '../../providers/provider';
+import type { PortTarget } from '../../domain/provider-contract';
 import { openBackend } from '../backend';
 import { checkNodeRank, wholeNumber } from '../node-flag';
 

@@ -1,5 +1,5 @@
 // The body of `flow ssh`, loaded only when it runs (keeps `flow --help` fast).
-import type { ShellTarget } from '../../providers/provider';
+import type { ShellTarget } from '../../domain/provider-contract';
 import { attachShell, noTerminalError, runningNode, shellTargetOf } from '../../client/task-shell';
 import type { TaskState } from '../../domain';
 import { openBackend } from '../backend';
