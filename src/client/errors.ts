@@ -2,7 +2,8 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FlowError, TaskFailedError, TaskNotFoundError, errorFromType } from '../domain';
 
-function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
+/** The first ApplicationFailure in an error's cause chain. */
+export function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
   let current: unknown = error;
   while (current && typeof current === 'object') {
     if (current instanceof ApplicationFailure) return current;

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import {
   FlowError,
   ProviderError,
@@ -16,6 +15,7 @@ import {
   type ProviderOperationResult,
 } from '../domain';
 import { CONTROL_TASK_QUEUE } from '../workflows/definitions';
+import { applicationFailureOf } from './errors';
 import type { ProviderOperationInput, providerOperationWorkflow } from '../workflows/provider-operation-workflow';
 
 /** One operation's request, by its `op`. */
@@ -31,15 +31,6 @@ const OPERATION_DEADLINE_MS = 5 * 60 * 1000;
 /** An exec's deadline beyond its own timeout (matches the workflow's activity margin, plus the round trips). */
 const EXEC_MARGIN_MS = 2 * 60 * 1000;
 const EXEC_DEFAULT_DEADLINE_MS = 60 * 60 * 1000;
-
-function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
-  let current: unknown = error;
-  while (current && typeof current === 'object') {
-    if (current instanceof ApplicationFailure) return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /** A failed operation as the Flow error the worker threw (type, message, field and suggestions kept). */
 export function operationError(error: unknown, op: ProviderOperationName): unknown {
