@@ -17,6 +17,8 @@ export interface VolumeInfo {
   interface?: 'block' | 'file';
   /** true: encrypted at rest (gocryptfs); the host holds only ciphertext. */
   encrypted?: boolean;
+  /** ssh: the fleet hosts that hold a copy (each host has its own; `path` lists them as host:folder). */
+  hosts?: string[];
 }
 
 /** What `flow volumes create` / `flow.volumes.create()` take. */

@@ -12,7 +12,7 @@ import { newVolumePassword } from './volume-keys';
  */
 
 /** The size of a volume created without one (as in the Python SDK), and of one with no record. */
-export const DEFAULT_VOLUME_SIZE_GB = 1;
+export { DEFAULT_VOLUME_SIZE_GB } from '../../domain/volume-create-spec';
 
 export interface VolumeMeta {
   name: string;

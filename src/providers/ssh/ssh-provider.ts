@@ -3,6 +3,7 @@ import type { FleetHost } from '../../ssh/fleet-host';
 import type { HostShell } from '../../ssh/host-shell';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
 import { fleetOffers } from './fleet-offers';
+import { createFleetVolume, deleteFleetVolume, listFleetVolumes } from './fleet-volumes';
 import { parseSshInstanceId, sshInstanceId } from './instance-id';
 import { uploadCode } from './code-upload';
 import { launchRemote } from './remote-launch';
@@ -145,19 +146,16 @@ export class SshProvider implements Provider {
     return { host: '127.0.0.1', port, through: { fleetHost: host.name, host: host.host, port: host.port, user: host.user } };
   }
 
-  async listVolumes(): Promise<VolumeInfo[]> {
-    return [];
+  listVolumes(): Promise<VolumeInfo[]> {
+    return listFleetVolumes(this.deps);
   }
 
-  async createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
-    throw new ProviderError(`ssh: volume '${spec.name}' is created on each host when a task first mounts it`, {
-      retryable: false,
-      suggestions: [`Add it to the task: --mount ${spec.name}:/data`],
-    });
+  createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
+    return createFleetVolume(this.deps, spec);
   }
 
-  async deleteVolume(name: string, _options?: DeleteVolumeOptions): Promise<void> {
-    throw new ProviderError(`ssh: delete volume '${name}' on the hosts themselves (it is a folder under the host's Flow directory)`, { retryable: false });
+  deleteVolume(name: string, options: DeleteVolumeOptions = {}): Promise<void> {
+    return deleteFleetVolume(this.deps, name, options);
   }
 
   /** A path as the task sees it: relative ones are in its working dir (the running command's cwd). */

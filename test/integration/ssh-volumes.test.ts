@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ResourceNotFoundError, TaskFailedError, ValidationError } from '../../src/domain/errors';
+import { Volumes } from '../../src/client/volumes';
+import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { processesMatching } from '../helpers/processes';
+import { rejectionOf } from '../helpers/rejection';
+import { untilFileExists } from '../helpers/release-file';
+import { startSshHosts, type SshHosts } from '../helpers/ssh-hosts';
+import { writeFleetConfig } from '../helpers/ssh-fleet';
+import { waitFor } from '../helpers/wait-for';
+
+const SSH = { provider: 'ssh', uploadCode: false } as const;
+
+describe('ssh fleet: volumes, a failing rank, task.shell()', { timeout: 300_000 }, () => {
+  let fleet: SshHosts;
+  let h: FlowHarness;
+  let volumes: Volumes;
+  let scratch: string;
+  before(async () => {
+    fleet = await startSshHosts({ count: 2 });
+    if (!fleet.isolated) console.log(`# ssh hosts are loopback sshds, not network namespaces: ${fleet.reason}`);
+    h = await startFlow('flow-sshvol-');
+    remoteDirs = writeFleetConfig(h.home, fleet);
+    volumes = new Volumes({ provider: 'ssh' }, h.flow.providerOps);
+    scratch = mkdtempSync(join(tmpdir(), 'flow-sshvol-scratch-'));
+  });
+  after(async () => {
+    await h?.stop();
+    await fleet?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  let remoteDirs: string[];
+  // The test hosts share this machine's disk, each with its own Flow folder.
+  const folderOn = (index: number, name: string) => (existsSync(join(remoteDirs[index]!, 'volumes', name)) ? 'yes' : 'no');
+
+  test('a volume is created on every host, listed with its users, refused while in use, then deleted everywhere', async () => {
+    const created = await volumes.create({ name: 'ckpt', sizeGb: 5, interface: 'file' });
+    assert.deepEqual(created.hosts, ['h0', 'h1']);
+    assert.equal(created.sizeGb, 5);
+    assert.deepEqual([folderOn(0, 'ckpt'), folderOn(1, 'ckpt')], ['yes', 'yes']);
+    const again = await rejectionOf(volumes.create({ name: 'ckpt' }), 'name taken');
+    assert.ok(again instanceof ValidationError, String(again));
+    assert.match(again.message, /already exists/);
+    const badName = await rejectionOf(volumes.create({ name: 'Bad_Name' }), 'bad name');
+    assert.ok(badName instanceof ValidationError && badName.field === 'name', String(badName));
+
+    const release = join(scratch, 'release-volume-user');
+    const task = await h.flow.run(`head -c 4096 /dev/zero > /data/blob; ${untilFileExists(release)}`, { ...SSH, volumes: [{ name: 'ckpt', mountPath: '/data' }] });
+    const inUse = await waitFor(async () => {
+      const listed = (await volumes.list()).find((volume) => volume.name === 'ckpt');
+      return listed !== undefined && listed.attachedTo.includes(task.taskId) && listed.usedBytes >= 4096 ? listed : undefined;
+    }, { timeoutMs: 60_000, message: 'the listing shows the running task and the bytes it wrote' });
+    assert.equal(inUse.sizeGb, 5);
+    assert.equal(inUse.interface, 'file');
+    const refused = await rejectionOf(volumes.delete('ckpt'), 'in use');
+    assert.ok(refused instanceof ValidationError, String(refused));
+    assert.match(refused.message, new RegExp(`in use by running task ${task.taskId}`));
+    writeFileSync(release, '');
+    assert.equal((await task.wait()).status, 'completed');
+
+    assert.deepEqual((await volumes.get('ckpt')).attachedTo, []);
+    await volumes.delete('ckpt');
+    assert.deepEqual([folderOn(0, 'ckpt'), folderOn(1, 'ckpt')], ['no', 'no']);
+    const gone = await rejectionOf(volumes.get('ckpt'), 'deleted');
+    assert.ok(gone instanceof ResourceNotFoundError, String(gone));
+    assert.equal((await volumes.list()).some((volume) => volume.name === 'ckpt'), false);
+  });
+
+  test('a failing rank cancels the other rank on its host', async () => {
+    const marker = `ssh-gang-fail-${process.pid}`;
+    const command = `if [ "$FLOW_NODE_RANK" = 1 ]; then exit 9; else exec sh -c 'sleep 300' ${marker}; fi`;
+    const task = await h.flow.run(command, { ...SSH, numInstances: 2 });
+    const error = await rejectionOf(task.wait(), 'rank 1 exits 9');
+    assert.ok(error instanceof TaskFailedError, String(error));
+    assert.equal(error.exitCode, 9);
+    // Rank 0's sleeper on the other host is gone once the task has ended.
+    await waitFor(() => processesMatching(marker).length === 0, { timeoutMs: 30_000, message: "rank 0's process stopped" });
+    const state = await task.describe();
+    assert.equal(state.status, 'failed');
+  });
+
+  test('task.shell() runs a command on the node over ssh, with the task env and in its working dir', async () => {
+    const release = join(scratch, 'release-shell');
+    const task = await h.flow.run(untilFileExists(release), { ...SSH, env: { GREETING: 'hi-from-env' } });
+    await waitFor(async () => (await task.status()) === 'running', { timeoutMs: 60_000, message: 'task running' });
+    const result = await task.shell('hostname; echo "$GREETING"; echo oops >&2; exit 4');
+    const [hostname, greeting] = result.stdout.trim().split('\n');
+    assert.ok(fleet.hosts.some((host) => host.hostname === hostname), `ran on a fleet host: ${hostname}`);
+    assert.equal(greeting, 'hi-from-env');
+    assert.equal(result.stderr.trim(), 'oops');
+    assert.equal(result.exitCode, 4);
+    writeFileSync(release, '');
+    assert.equal((await task.wait()).status, 'completed');
+    const ended = await rejectionOf(task.shell('true'), 'task ended');
+    assert.match((ended as Error).message, /is completed; a shell or command reaches a node only while it runs/);
+  });
+});
