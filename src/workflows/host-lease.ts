@@ -89,3 +89,49 @@ export async function acquireHostLease(
     retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
   }
 }
+
+/**
+ * Takes `count` hosts for a whole gang, or none: a round that finds too few gives back what it
+ * took before waiting. Ranks leasing one by one could deadlock (two gangs each holding half the
+ * fleet, each waiting for the other's hosts); all-or-nothing cannot. The wait is jittered
+ * (workflow Math.random is deterministic per run) so two gangs that keep colliding drift apart.
+ */
+export async function acquireGangHostLeases(
+  holder: Omit<HostLease, 'host' | 'rank'>,
+  candidates: readonly string[],
+  count: number,
+  onWait?: (free: number) => void,
+): Promise<HeldLease[]> {
+  let retryMs = FIRST_RETRY_MS;
+  for (;;) {
+    const held: HeldLease[] = [];
+    for (const host of candidates) {
+      if (held.length === count) break;
+      try {
+        const handle = await CancellationScope.nonCancellable(() => startChild(hostLeaseWorkflow, {
+          workflowId: hostLeaseWorkflowId(holder.provider, host),
+          args: [{ ...holder, rank: held.length, host }],
+          parentClosePolicy: ParentClosePolicy.TERMINATE,
+          cancellationType: ChildWorkflowCancellationType.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        }));
+        held.push({ host, handle });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+          await releaseHostLeases(held);
+          throw error;
+        }
+      }
+    }
+    if (held.length === count) return held;
+    await releaseHostLeases(held);
+    onWait?.(held.length);
+    await sleep(Math.round(retryMs * (0.5 + Math.random())));
+    retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+  }
+}
+
+/** Gives hosts back (teardown done, or a gang that could not take them all); never cancelled halfway. */
+export async function releaseHostLeases(leases: readonly HeldLease[]): Promise<void> {
+  await CancellationScope.nonCancellable(() => Promise.all(leases.map((lease) => lease.handle.signal(releaseLeaseSignal).catch(() => undefined))));
+}

@@ -76,8 +76,9 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
         logBase = await steps.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote, runKey });
       }
       phase('provisioning');
-      if (input.offer.hosts !== undefined) {
-        // A fleet host runs one rank at a time: hold its lease before using it.
+      if (input.offer.hosts !== undefined && spec.host === undefined) {
+        // A fleet host runs one rank at a time: hold its lease before using it (a gang's task
+        // workflow leases all its hosts at once and names this rank's in spec.host).
         const holder = { provider: input.provider, taskId: input.taskId, rank: input.rank, attempt: spec.attempt };
         lease = await acquireHostLease(holder, input.offer.hosts);
         spec.host = lease.host;

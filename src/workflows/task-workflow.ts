@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NodeSpec, Offer, TaskInput } from '../domain/node-spec';
 import { instanceTypeLabel } from '../domain/instance-choice';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
@@ -6,6 +6,7 @@ import { offerPollMs, stepsFor } from './activity-options';
 import { FlowInstanceTypeKey, MEMO_KEYS, describeQuery, stopSignal, type StopRequest } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
 import { runGang } from './gang';
+import { acquireGangHostLeases, releaseHostLeases, type HeldLease } from './host-lease';
 import { durableTimer, hoursUntilCostCap, restartDelaySeconds } from './limits';
 import { runNode, type NodeInput } from './node-lifecycle';
 import { assertOwnWorkflowId } from './own-id';
@@ -141,9 +142,25 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       if (result.cancelled && !result.endedOnItsOwn) stopReason ??= 'stopped';
       return { exitCode: result.exitCode, failure: result.failure, endedOnItsOwn: result.endedOnItsOwn };
     }
-    // Its own scope per attempt: a failed rank cancels this attempt's ranks, not the task (a
-    // restart may follow); a stop cancels the task's body and so this scope too.
-    const { failed, endedOnTheirOwn } = await body.run(() => runGang({ nodes, state, body: new CancellationScope(), onAllRunning: markRunning }));
+    const hosts = nodes[0]!.offer.hosts;
+    let leases: HeldLease[] = [];
+    let gangResult: Awaited<ReturnType<typeof runGang>>;
+    try {
+      if (hosts !== undefined && patched('gang-host-leases')) {
+        // The whole gang's hosts at once (see acquireGangHostLeases); each rank then uses its own.
+        leases = await body.run(() => acquireGangHostLeases({ provider: input.provider, taskId, attempt: nodes[0]!.spec.attempt }, hosts, nodes.length, (free) =>
+          noteWaiting(state, `waiting for ${nodes.length} free hosts at once (${free} free now); another task holds the rest`),
+        ));
+        noteWaiting(state, undefined);
+        nodes = nodes.map((node, rank) => ({ ...node, spec: { ...node.spec, host: leases[rank]!.host } }));
+      }
+      // Its own scope per attempt: a failed rank cancels this attempt's ranks, not the task (a
+      // restart may follow); a stop cancels the task's body and so this scope too.
+      gangResult = await body.run(() => runGang({ nodes, state, body: new CancellationScope(), onAllRunning: markRunning }));
+    } finally {
+      await releaseHostLeases(leases);
+    }
+    const { failed, endedOnTheirOwn } = gangResult;
     if (!failed) return { exitCode: endedOnTheirOwn ? 0 : null, endedOnItsOwn: endedOnTheirOwn };
     state.message = failed.message;
     const failure = failed.failure ?? (failed.rank === undefined ? { message: failed.message, suggestions: [] } : undefined);

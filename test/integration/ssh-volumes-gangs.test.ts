@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait-for';
 
 const SSH = { provider: 'ssh', uploadCode: false } as const;
 
-describe('ssh fleet: volumes, a failing rank, task.shell()', { timeout: 300_000 }, () => {
+describe('ssh fleet: volumes, racing gangs, a failing rank, task.shell()', { timeout: 300_000 }, () => {
   let fleet: SshHosts;
   let h: FlowHarness;
   let volumes: Volumes;
@@ -69,6 +69,19 @@ describe('ssh fleet: volumes, a failing rank, task.shell()', { timeout: 300_000 
     const gone = await rejectionOf(volumes.get('ckpt'), 'deleted');
     assert.ok(gone instanceof ResourceNotFoundError, String(gone));
     assert.equal((await volumes.list()).some((volume) => volume.name === 'ckpt'), false);
+  });
+
+  test('gangs racing for the same hosts never deadlock: each takes both hosts or none', async () => {
+    // Three 2-rank gangs on 2 hosts, submitted together: leased rank by rank, two of them could
+    // each hold one host and wait forever for the other's.
+    const tasks = await Promise.all([0, 1, 2].map((i) => h.flow.run(`echo gang-${i}; hostname`, { ...SSH, numInstances: 2 })));
+    const outcomes = await Promise.all(tasks.map((task) => task.wait()));
+    assert.deepEqual(outcomes.map((outcome) => outcome.status), ['completed', 'completed', 'completed']);
+    for (const [i, task] of tasks.entries()) {
+      const [rank0, rank1] = await Promise.all([0, 1].map(async (node) => (await task.logs({ node }).text()).split('\n')));
+      assert.equal(rank0![0], `gang-${i}`);
+      assert.notEqual(rank0![1], rank1![1], `gang ${i}: its ranks ran on different hosts`);
+    }
   });
 
   test('a failing rank cancels the other rank on its host', async () => {
