@@ -234,6 +234,17 @@ describe('Mithril startup script, executed as root in a private mount namespace'
     assert.deepEqual(readdirSync(ns.path('/workspace/app')), []);
   });
 
+  test('a code archive with a link pointing out of the tree is refused', async () => {
+    const base = join(scratch, 'linky');
+    mkdirSync(base, { recursive: true });
+    execFileSync('ln', ['-s', '/etc', join(base, 'etc-link')]);
+    const codeArchive = execFileSync('tar', ['-czf', '-', '-C', base, '.']).toString('base64');
+    const { ns } = await start(input({ workingDir: '/workspace/app', codeArchive }));
+    assert.equal(await ns.startupExit(), 1);
+    assert.match(readFileSync(ns.path(STARTUP_LOG), 'utf8'), /refusing the code archive: a link points to '\/etc', outside the working dir/);
+    assert.deepEqual(readdirSync(ns.path('/workspace/app')), []);
+  });
+
   test('the compressed bootstrap runs the same way', async () => {
     const env: Record<string, string> = {};
     for (let i = 0; i < 120; i += 1) env[`SETTING_${i}`] = `value-${i % 7}-${'x'.repeat(30)}`;

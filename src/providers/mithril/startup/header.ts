@@ -1,6 +1,6 @@
 import { STARTUP_LOG } from './layout';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// The version goes into the FLOW_ORIGIN line, as the CLI reads it (src/cli/main.ts).
 const SDK_VERSION: string = require('../../../../../package.json').version;
 
 /** Text for a one-line comment: no line breaks or control characters. */
