@@ -55,12 +55,20 @@ describe('Mithril startup script, executed as root in a private mount namespace'
   after(async () => {
     for (const ns of running) await ns.stop();
     rmSync(scratch, { recursive: true, force: true });
+    // Only when still empty; a namespace that just ended may hold its mount point a moment (EBUSY).
     for (const dir of madeMountPoints) {
-      try {
-        rmdirSync(dir); // only when still empty and unused
-      } catch {
-        // another run uses it, or something else put files there: leave it
-      }
+      await waitFor(
+        () => {
+          try {
+            rmdirSync(dir);
+            return true;
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            return code === 'EBUSY' ? false : true; // gone, or in use with files: leave it
+          }
+        },
+        { timeoutMs: 5_000, intervalMs: 100, message: `${dir} can be removed` },
+      ).catch(() => undefined);
     }
   });
 
