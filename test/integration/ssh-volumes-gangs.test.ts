@@ -97,6 +97,26 @@ describe('ssh fleet: volumes, racing gangs, a failing rank, task.shell()', { tim
     assert.equal(state.status, 'failed');
   });
 
+  test("task.endpoints() gives each port at the host's address, where the task's server answers", async () => {
+    const port = 20_000 + (process.pid % 20_000);
+    const server = `require('http').createServer((q, r) => r.end('served by ' + require('os').hostname())).listen(${port}, '0.0.0.0')`;
+    const task = await h.flow.run(`exec ${process.execPath} -e "${server}"`, { ...SSH, ports: [port] });
+    await waitFor(async () => (await task.status()) === 'running', { timeoutMs: 60_000, message: 'task running' });
+    const [endpoint, ...rest] = await task.endpoints();
+    assert.equal(rest.length, 0);
+    const address = (await task.describe()).nodes[0]!.address!;
+    assert.equal(endpoint!.url, `http://${address}:${port}`);
+    const body = await waitFor(async () => {
+      try {
+        return await (await fetch(endpoint!.url)).text();
+      } catch {
+        return undefined; // not listening yet
+      }
+    }, { timeoutMs: 30_000, message: 'the server answers at the endpoint' });
+    assert.ok(fleet.hosts.some((host) => body === `served by ${host.hostname}`), body);
+    await task.stop();
+  });
+
   test('task.shell() runs a command on the node over ssh, with the task env and in its working dir', async () => {
     const release = join(scratch, 'release-shell');
     const task = await h.flow.run(untilFileExists(release), { ...SSH, env: { GREETING: 'hi-from-env' } });
