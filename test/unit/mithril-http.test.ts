@@ -16,8 +16,19 @@ import {
   MithrilHttp,
   cancelBid,
   createBid,
+  createSshKey,
+  createVolume,
+  deleteVolume,
+  getBid,
+  getCurrentSpotPrice,
   getMe,
+  listBids,
   listInstancesOfBids,
+  listSpotAvailability,
+  listSshKeys,
+  listVolumes,
+  mithrilHttpFromSettings,
+  resolveProject,
   setBidPaused,
   type MithrilHttpOptions,
 } from '../../src/providers/mithril/api';
@@ -296,6 +307,79 @@ describe('Mithril HTTP client', () => {
     assert.deepEqual(asked.map((q) => q.get('bid_fid_in')!.split(',').length), [50, 50, 20]);
     assert.ok(asked.every((q) => q.get('project') === 'proj_a'));
     assert.deepEqual(asked.flatMap((q) => q.get('bid_fid_in')!.split(',')), bids);
+  });
+
+  test('bids: get one, list with filters across pages', async () => {
+    const bid = (fid: string) => ({ fid, name: 'train', status: 'Open', created_at: '2026-05-01T10:00:00Z', instance_quantity: 1, limit_price: '$3.00' });
+    replies.push(
+      { status: 200, body: bid('bid_1') },
+      { status: 200, body: { data: [bid('bid_2')], next_cursor: 'n1' } },
+      { status: 200, body: { data: [bid('bid_3')] } },
+    );
+    assert.equal((await getBid(client(), 'bid_1')).limitPricePerHour, 3);
+    const bids = await listBids(client(), { project: 'proj_a', status: 'Open', name: 'train' });
+    assert.deepEqual(bids.map((b) => b.fid), ['bid_2', 'bid_3']);
+    const query = new URL(seen[1]!.url, baseUrl).searchParams;
+    assert.deepEqual(Object.fromEntries(query), { limit: '100', name: 'train', project: 'proj_a', sort_by: 'created_at', sort_dir: 'desc', status: 'Open' });
+    assert.equal(new URL(seen[2]!.url, baseUrl).searchParams.get('next_cursor'), 'n1');
+  });
+
+  test('market: availability with the project overlay, and the current price in cents', async () => {
+    replies.push(
+      { status: 200, body: { data: [
+        { instance_type: 'it_a', region: 'r1', price: '$10.00', capacity: 1 },
+        { instance_type: 'it_a', region: 'r2', price: '$12.00', capacity: 1 },
+      ] } },
+      { status: 200, body: [{ instance_type: 'it_a', region: 'r2', last_instance_price: 9.5, available_gpus: 4 }] },
+      { status: 200, body: { spot_price_cents: 1234, minimum_price_cents: 100 } },
+      { status: 404, body: { detail: 'no market' } },
+    );
+    const rows = await listSpotAvailability(client(), 'proj_a');
+    assert.deepEqual(rows.map((r) => [r.region, r.pricePerHour, r.capacity]), [['r1', 10, 1], ['r2', 9.5, 4]], 'the project row replaces the global one');
+    assert.equal(new URL(seen[1]!.url, baseUrl).searchParams.get('project'), 'proj_a');
+    assert.equal(await getCurrentSpotPrice(client(), 'it_a', 'r1'), 12.34);
+    assert.equal(new URL(seen[2]!.url, baseUrl).search, '?instance_type=it_a&region=r1');
+    assert.equal(await getCurrentSpotPrice(client(), 'it_a', 'r9'), undefined, 'a 404 means no market there');
+  });
+
+  test('volumes: create with Block/File and an Idempotency-Key, list, delete', async () => {
+    replies.push(
+      { status: 201, body: { fid: 'vol_1', name: 'data', region: 'r1', size_gb: 100, created_at: '2026-05-01T10:00:00Z', disk_interface: 'Block' } },
+      { status: 200, body: { volumes: [{ fid: 'vol_1', name: 'data', region: 'r1', capacity_gb: 100, created_at: '2026-05-01T10:00:00Z', interface: 'Block' }] } },
+      { status: 204 },
+    );
+    const created = await createVolume(client(), { project: 'proj_a', name: 'data', sizeGb: 100, interface: 'block', region: 'r1', idempotencyKey: 'flow-volume-1' });
+    assert.deepEqual([created.fid, created.interface, created.sizeGb], ['vol_1', 'block', 100]);
+    assert.deepEqual(JSON.parse(seen[0]!.body), { size_gb: 100, name: 'data', project: 'proj_a', disk_interface: 'Block', region: 'r1' });
+    assert.equal(seen[0]!.headers['idempotency-key'], 'flow-volume-1');
+    assert.equal((await listVolumes(client(), 'proj_a'))[0]!.name, 'data');
+    await deleteVolume(client(), 'vol_1');
+    assert.equal(`${seen[2]!.method} ${seen[2]!.url}`, 'DELETE /v2/volumes/vol_1');
+  });
+
+  test('ssh keys and projects', async () => {
+    replies.push(
+      { status: 200, body: { data: [{ fid: 'sshkey_1', name: 'laptop', public_key: 'ssh-ed25519 AAAA laptop', required: false }] } },
+      { status: 201, body: { fid: 'sshkey_2' } },
+      { status: 200, body: { data: [{ fid: 'proj_a', name: 'Research', created_at: '2026-05-01T10:00:00Z' }] } },
+    );
+    assert.equal((await listSshKeys(client(), 'proj_a'))[0]!.publicKey, 'ssh-ed25519 AAAA laptop');
+    const key = await createSshKey(client(), { project: 'proj_a', name: 'flow', publicKey: 'ssh-ed25519 BBBB flow' });
+    assert.deepEqual([key.fid, key.name, key.publicKey], ['sshkey_2', 'flow', 'ssh-ed25519 BBBB flow']);
+    assert.deepEqual(JSON.parse(seen[1]!.body), { name: 'flow', project: 'proj_a', public_key: 'ssh-ed25519 BBBB flow' });
+    assert.equal((await resolveProject(client(), 'research')).fid, 'proj_a');
+  });
+
+  test('the client from settings: the configured URL, and no key (or the placeholder) says how to set one', async () => {
+    replies.push({ status: 200, body: { fid: 'user_1' } });
+    const http = mithrilHttpFromSettings({ apiKey: API_KEY, apiUrl: baseUrl, sshKeys: [] });
+    assert.equal((await getMe(http)).fid, 'user_1');
+    for (const apiKey of [undefined, 'YOUR_MITHRIL_API_KEY']) {
+      assert.throws(
+        () => mithrilHttpFromSettings({ apiKey, apiUrl: baseUrl, sshKeys: [] }),
+        (error: unknown) => error instanceof AuthenticationError && /MITHRIL_API_KEY/.test(error.describe()),
+      );
+    }
   });
 
   test('the API key appears in no error, and not in the client object either', () => {

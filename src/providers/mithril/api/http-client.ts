@@ -6,7 +6,7 @@ import { errorForStatus, rateLimitError } from './http-errors';
 import { redactSecret } from './redact';
 import { MAX_RETRY_AFTER_MS, backoffMs, isSafeToRepeat, parseRetryAfter } from './retry-policy';
 
-export const DEFAULT_MITHRIL_BASE_URL = 'https://api.mithril.ai';
+import { DEFAULT_MITHRIL_API_URL } from '../../../config/load-config';
 
 export type QueryValue = string | number | boolean | undefined;
 
@@ -54,7 +54,7 @@ export class MithrilHttp {
 
   constructor(options: MithrilHttpOptions) {
     this.apiKey = options.apiKey;
-    this.baseUrl = (options.baseUrl ?? DEFAULT_MITHRIL_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (options.baseUrl ?? DEFAULT_MITHRIL_API_URL).replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.sleep = options.sleep ?? realSleep;

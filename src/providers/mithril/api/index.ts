@@ -1,5 +1,6 @@
 /** The Mithril HTTP API as Flow uses it: one client, and one module per resource. */
 export * from './http-client';
+export * from './from-settings';
 export * from './http-errors';
 export * from './envelope';
 export * from './retry-policy';
