@@ -322,6 +322,15 @@ describe('Mithril HTTP client', () => {
     const query = new URL(seen[1]!.url, baseUrl).searchParams;
     assert.deepEqual(Object.fromEntries(query), { limit: '100', name: 'train', project: 'proj_a', sort_by: 'created_at', sort_dir: 'desc', status: 'Open' });
     assert.equal(new URL(seen[2]!.url, baseUrl).searchParams.get('next_cursor'), 'n1');
+
+    seen = [];
+    replies.push(
+      { status: 422, body: { detail: [{ loc: ['query', 'sort_by'], msg: 'unexpected' }] } },
+      { status: 200, body: { data: [bid('bid_4'), { ...bid('bid_5'), status: 'Terminated' }, { ...bid('bid_6'), name: 'other' }] } },
+    );
+    const filteredHere = await listBids(client(), { project: 'proj_a', status: 'Open', name: 'train' });
+    assert.deepEqual(filteredHere.map((b) => b.fid), ['bid_4'], 'filtered here when the server refuses the filters');
+    assert.deepEqual(Object.fromEntries(new URL(seen[1]!.url, baseUrl).searchParams), { limit: '100', project: 'proj_a' });
   });
 
   test('market: availability with the project overlay, and the current price in cents', async () => {

@@ -134,10 +134,22 @@ export interface ListBidsInput {
   maxPages?: number;
 }
 
-/** The project's bids, newest first, every page. */
+/**
+ * The project's bids, newest first, every page. A server that refuses the optional parameters
+ * (422) is asked again with only the project, and the filters are applied here instead.
+ */
 export async function listBids(http: MithrilHttp, input: ListBidsInput): Promise<Bid[]> {
+  const pages = { maxPages: input.maxPages ?? 10 };
   const query = { project: input.project, limit: 100, sort_by: 'created_at', sort_dir: 'desc', status: input.status, name: input.name };
-  return (await http.getAllPages('/v2/spot/bids', query, { maxPages: input.maxPages ?? 10 })).map(parseBid);
+  try {
+    return (await http.getAllPages('/v2/spot/bids', query, pages)).map(parseBid);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+  }
+  const all = (await http.getAllPages('/v2/spot/bids', { project: input.project, limit: 100 }, pages)).map(parseBid);
+  return all
+    .filter((bid) => (input.status === undefined || bid.status === input.status) && (input.name === undefined || bid.name === input.name))
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 }
 
 /** Cancels a bid (its instances go with it). A bid already gone counts as cancelled. */
