@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_MITHRIL_API_URL } from '../../../config/load-config';
 import { FlowError, ProviderError, TransientError } from '../../../domain';
 import { flowVersion } from './client-version';
 import { nextCursorOf, rowsOf } from './envelope';
 import { errorForStatus, rateLimitError } from './http-errors';
 import { redactSecret } from './redact';
 import { MAX_RETRY_AFTER_MS, backoffMs, isSafeToRepeat, parseRetryAfter } from './retry-policy';
-
-import { DEFAULT_MITHRIL_API_URL } from '../../../config/load-config';
 
 export type QueryValue = string | number | boolean | undefined;
 
