@@ -50,6 +50,12 @@ export interface NodeSpec {
   instanceType: string;
   /** Fleet providers: the host this rank leased (one of its offer's hosts). */
   host?: string;
+  /** Ranks in the task (providers that place one order for all of them, as Mithril's bid). Absent in older tasks: 1. */
+  numNodes?: number;
+  /** The task's price cap per instance-hour (a bid's limit price). */
+  maxPricePerHour?: number;
+  /** Ports the task opens on every node. */
+  ports?: number[];
 }
 
 /** What the workflow is started with. */

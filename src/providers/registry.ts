@@ -5,6 +5,9 @@ import { SshConnections } from '../ssh/ssh-connections';
 import { LocalProvider } from './local/local-provider';
 import type { Provider } from './provider';
 import { SshProvider } from './ssh/ssh-provider';
+import { loadSettings } from '../config/load-config';
+import { mithrilHttpFromSettings } from './mithril/api';
+import { MithrilProvider } from './mithril/mithril-provider';
 
 export interface ProviderRegistryOptions {
   home: string;
@@ -27,6 +30,22 @@ export function createProviderRegistry(options: ProviderRegistryOptions) {
       shell: (host) => (connections ??= new SshConnections({ knownHostsPath: join(options.home, 'ssh', 'known_hosts') })).shell(host),
       leasedHosts: async (hosts) => (options.leasedHosts ? options.leasedHosts('ssh', hosts) : new Set()),
     });
+  const mithrilProviders: MithrilProvider[] = [];
+  // The worker's own settings: the API key lives with the worker, never in a task's input.
+  const mithrilProvider = (): Provider => {
+    const env = options.env ?? process.env;
+    const { mithril } = loadSettings({ env: { ...env, FLOW_HOME: options.home } });
+    const provider = new MithrilProvider({
+      http: mithrilHttpFromSettings(mithril),
+      home: options.home,
+      project: mithril.project,
+      region: mithril.region,
+      sshKeys: mithril.sshKeys,
+      sshUser: env.MITHRIL_SSH_USER?.trim() || 'ubuntu',
+    });
+    mithrilProviders.push(provider);
+    return provider;
+  };
   return {
     get(name: ProviderName, settings: ProviderSettings = {}): Provider {
       assertProviderAvailable(name);
@@ -34,7 +53,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions) {
       const key = name === 'local' ? `${name}:${price}` : name;
       let provider = cache.get(key);
       if (provider === undefined) {
-        provider = name === 'ssh' ? sshProvider() : localProvider(options, price);
+        provider = name === 'ssh' ? sshProvider() : name === 'mithril' ? mithrilProvider() : localProvider(options, price);
         cache.set(key, provider);
       }
       return provider;
@@ -42,6 +61,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions) {
     /** Closes pooled connections (the worker is shutting down). */
     close(): void {
       connections?.close();
+      for (const provider of mithrilProviders) provider.close();
     },
   };
 }

@@ -213,6 +213,9 @@ function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: num
       codeDir: config.uploadCode ? input.codeDir : undefined,
       volumes: config.volumes,
       instanceType: offer.instanceType,
+      numNodes: config.numInstances,
+      ...(config.maxPricePerHour !== undefined ? { maxPricePerHour: config.maxPricePerHour } : {}),
+      ...(config.ports && config.ports.length > 0 ? { ports: config.ports } : {}),
     };
     return {
       taskId: input.taskId,

@@ -2,6 +2,7 @@ export { buildStartupScript, renderStartupScript, STARTUP_SCRIPT_MAX_BYTES } fro
 export {
   DEFAULT_WORKING_DIR,
   envFilePath,
+  NODE_RANK_FILE,
   MITHRIL_INSTANCE_ID,
   MITHRIL_REMOTE_DIR,
   mithrilLayout,

@@ -15,6 +15,8 @@ export const STARTUP_LOG = '/var/log/flow/startup.log';
 export const STARTUP_COMPLETE_MARKER = '/var/run/flow-startup-complete';
 /** `EXIT_CODE=<n|unknown>` and `EXITED_AT=<UTC>`, as flow-compute 3.28 writes it. */
 export const WORKLOAD_EXIT_FILE = '/var/lib/flow/workload-exit';
+/** This node's rank (one line), written before the command starts: the worker maps ranks to instances by it. */
+export const NODE_RANK_FILE = '/var/lib/flow/node-rank';
 /** The working dir when the task names none. */
 export const DEFAULT_WORKING_DIR = '/workspace';
 

@@ -1,3 +1,5 @@
+import { MITHRIL_REMOTE_DIR, NODE_RANK_FILE } from './layout';
+
 /**
  * Defines `_flow_topology_env`, which the workload section calls after the task's env is
  * exported, so the command sees the FLOW_* and torchrun variables the local provider gives
@@ -20,7 +22,8 @@ _flow_topology_env() {
   export MASTER_PORT="\${MASTER_PORT:-${masterPort}}" NODE_RANK="\${NODE_RANK:-0}" WORLD_SIZE="\${WORLD_SIZE:-1}"
   export FLOW_GPUS_PER_NODE="\${FLOW_GPUS_PER_NODE:-$_flow_gpus}"
 }
-_flow_gpus=$( (nvidia-smi --list-gpus 2>/dev/null || true) | grep -c '^GPU' || true)`;
+_flow_gpus=$( (nvidia-smi --list-gpus 2>/dev/null || true) | grep -c '^GPU' || true)
+mkdir -p ${MITHRIL_REMOTE_DIR} && echo 0 > ${NODE_RANK_FILE}`;
   }
   return `# multinode: rank and head from /etc/hosts
 _flow_lines=$(awk '$1 ~ /^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$/ && $1 !~ /^127\\./' /etc/hosts)
@@ -43,6 +46,7 @@ _flow_head_name=$(printf '%s\\n' "$_flow_head_line" | awk '{ print $2 }')
 _flow_ips=$(printf '%s\\n' "$_flow_lines" | awk '{ print $1 }' | tac | paste -sd, -)
 _flow_gpus=$( (nvidia-smi --list-gpus 2>/dev/null || true) | grep -c '^GPU' || true)
 log "multinode: rank $_flow_rank of $_flow_count, head $_flow_head_ip"
+mkdir -p ${MITHRIL_REMOTE_DIR} && echo "$_flow_rank" > ${NODE_RANK_FILE}
 _flow_topology_env() {
   export FLOW_NODE_RANK="$_flow_rank" NODE_RANK="$_flow_rank"
   export FLOW_NUM_NODES="$_flow_count" NUM_NODES="$_flow_count" WORLD_SIZE="$_flow_count"

@@ -1,0 +1,35 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { utils } from 'ssh2';
+import { createSshKey, findKeyByPublicKey, listSshKeys, type MithrilHttp } from './api';
+
+/**
+ * The worker's own key for Mithril instances: made once in $FLOW_HOME/keys/mithril (0600) and
+ * registered with the project, so every bid lets the worker in. The private half never leaves
+ * this machine; only its public half goes to the API.
+ */
+export interface InstanceSshKey {
+  privateKeyPath: string;
+  publicKey: string;
+}
+
+export function localInstanceKey(home: string): InstanceSshKey {
+  const dir = join(home, 'keys', 'mithril');
+  const privateKeyPath = join(dir, 'id_ed25519');
+  const publicPath = `${privateKeyPath}.pub`;
+  if (!existsSync(privateKeyPath) || !existsSync(publicPath)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const pair = utils.generateKeyPairSync('ed25519', { comment: 'flow-worker' });
+    writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
+    chmodSync(privateKeyPath, 0o600);
+    writeFileSync(publicPath, `${pair.public.trim()}\n`);
+  }
+  return { privateKeyPath, publicKey: readFileSync(publicPath, 'utf8').trim() };
+}
+
+/** The platform id of the worker's key in `project`, registering it the first time. */
+export async function registeredKeyId(http: MithrilHttp, project: string, key: InstanceSshKey): Promise<string> {
+  const existing = findKeyByPublicKey(await listSshKeys(http, project), key.publicKey);
+  if (existing !== undefined) return existing.fid;
+  return (await createSshKey(http, { project, name: 'flow-worker', publicKey: key.publicKey })).fid;
+}

@@ -1,0 +1,338 @@
+import { ProviderError, ValidationError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
+import { parseVolumeCreateSpec } from '../../domain/volume-create-spec';
+import { volumeInUseError, volumeNotFoundError } from '../../domain/volume-errors';
+import type { HostShell } from '../../ssh/host-shell';
+import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellTarget } from '../provider';
+import { remoteExec } from '../ssh/remote-exec';
+import { readRemoteOutput, remoteCommandState, stopRemote } from '../ssh/remote-state';
+import {
+  cancelBid,
+  createBid,
+  createVolume,
+  deleteVolume,
+  getBid,
+  idempotencyKeyFor,
+  listInstanceTypes,
+  listInstancesOfBids,
+  listSpotAvailability,
+  listVolumes,
+  offersFromMarket,
+  resolveInstanceType,
+  resolveProject,
+  type CatalogRow,
+  type MithrilHttp,
+  type MithrilInstance,
+  type MithrilOffer,
+  type MithrilProject,
+  type MithrilVolume,
+} from './api';
+import { mithrilInstanceId, parseMithrilInstanceId } from './instance-ref';
+import { InstanceShells } from './instance-shells';
+import { localInstanceKey, registeredKeyId } from './instance-ssh-key';
+import { buildStartupScript, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR, mithrilLayout, NODE_RANK_FILE } from './startup';
+
+export interface MithrilProviderOptions {
+  http: MithrilHttp;
+  home: string;
+  /** mithril.project (fid or name); the only project when unset. */
+  project?: string;
+  /** mithril.region: volumes are made there, and bids prefer it. */
+  region?: string;
+  /** mithril.ssh_keys: platform key ids (sshkey_...) added to every bid besides the worker's own. */
+  sshKeys?: readonly string[];
+  /** Login on instances (MITHRIL_SSH_USER, default ubuntu). */
+  sshUser?: string;
+}
+
+const CAPABILITIES: ProviderCapabilities = {
+  multiNode: true,
+  volumes: true,
+  exec: true,
+  files: true,
+  shell: false,
+  ports: false,
+  images: false,
+  regions: true,
+  volumeIsolation: 'Mithril block or file volumes, mounted by the startup script',
+};
+
+/** Where volumes go when neither the task nor the settings name a region (as the Python SDK does). */
+const DEFAULT_REGION = 'us-central5-a';
+/** A bid without maxPricePerHour may pay up to this many times the price it was offered at. */
+const DEFAULT_LIMIT_MULTIPLIER = 2;
+const CATALOG_TTL_MS = 300_000;
+
+/**
+ * Spot bids on the Mithril cloud. One bid per task attempt holds all its nodes; each rank's
+ * provision places (or, by the same Idempotency-Key, finds) that bid. The startup script starts
+ * the command at boot under the ssh provider's supervisor; the worker then reads state, output and
+ * exit code over SSH with the same code the ssh provider uses. The API key stays in `http`.
+ */
+export class MithrilProvider implements Provider {
+  readonly name = 'mithril' as const;
+  readonly capabilities = CAPABILITIES;
+  private projectPromise?: Promise<MithrilProject>;
+  private catalogCache?: { rows: CatalogRow[]; at: number };
+  private readonly shells: InstanceShells;
+  /** Instance fid → its rank, read once from the box. */
+  private readonly ranks = new Map<string, number>();
+
+  constructor(private readonly options: MithrilProviderOptions) {
+    this.shells = new InstanceShells(options.home, { user: options.sshUser ?? 'ubuntu', privateKeyPath: localInstanceKey(options.home).privateKeyPath });
+  }
+
+  async listOffers(): Promise<Offer[]> {
+    const project = await this.project();
+    const [catalog, market] = await Promise.all([this.catalog(), listSpotAvailability(this.options.http, project.fid)]);
+    return offersFromMarket(catalog, market).sort((a, b) => a.pricePerHour - b.pricePerHour || b.available - a.available);
+  }
+
+  async defaultInstanceType(): Promise<string> {
+    const offers = await this.listOffers();
+    const gpu = offers.find((offer) => offer.spec.gpuCount > 0 && offer.available > 0) ?? offers[0];
+    if (gpu === undefined) throw new ProviderError('mithril: the market offers no instance type now', { retryable: true, suggestions: ['See the market with: flow instances --provider mithril'] });
+    return gpu.instanceType;
+  }
+
+  async provision(spec: NodeSpec, offer: Offer): Promise<InstanceRef> {
+    const { http } = this.options;
+    const project = await this.project();
+    const instanceTypeFid = (offer as Partial<MithrilOffer>).instanceTypeFid ?? resolveInstanceType(await this.catalog(), offer.instanceType).fid;
+    const numNodes = spec.numNodes ?? 1;
+    const volumes = await Promise.all(spec.volumes.map(async (volume) => ({ volume, found: await this.ensureVolume(project, volume, offer.region, numNodes, spec) })));
+    const key = localInstanceKey(this.options.home);
+    const sshKeyIds = [await registeredKeyId(http, project.fid, key), ...(this.options.sshKeys ?? []).filter((id) => id.startsWith('sshkey_'))];
+    const { script } = buildStartupScript({
+      taskId: spec.taskId,
+      name: spec.taskId,
+      command: spec.command,
+      env: spec.env,
+      secrets: spec.secrets,
+      workingDir: spec.workingDir,
+      volumes: volumes.map(({ volume, found }) => ({ id: found.fid, name: found.name, interface: found.interface, mountPath: volume.mountPath ?? `/volumes/${volume.name}` })),
+      numInstances: numNodes,
+      ...(spec.ports ? { ports: spec.ports } : {}),
+    });
+    // Every rank (and every retry) asks for the same bid: the key makes the API return it again.
+    const bidFid = await createBid(http, {
+      project: project.fid,
+      region: offer.region,
+      name: spec.taskId,
+      instanceTypeFid,
+      instanceQuantity: numNodes,
+      limitPricePerHour: spec.maxPricePerHour ?? Math.max(offer.pricePerHour * DEFAULT_LIMIT_MULTIPLIER, 0.01),
+      sshKeyIds,
+      startupScript: script,
+      volumeIds: volumes.map(({ found }) => found.fid),
+      idempotencyKey: idempotencyKeyFor({ taskId: `${spec.taskId}${spec.runKey ? `-${spec.runKey}` : ''}`, purpose: 'bid', round: spec.attempt }),
+    });
+    return { provider: 'mithril', instanceId: mithrilInstanceId(bidFid, spec.rank), address: '' };
+  }
+
+  /** Ready once the rank's instance answers over SSH and its startup script has handed the command over. */
+  async isReady(instance: InstanceRef): Promise<boolean> {
+    const node = await this.node(instance);
+    if (node === undefined) return false;
+    try {
+      const launched = await node.shell.exec(`test -d ${mithrilLayout().launched}`, { timeoutMs: 20_000 });
+      return launched.code === 0;
+    } catch (error) {
+      if (error instanceof ProviderError && error.retryable) return false;
+      throw error;
+    }
+  }
+
+  /** The startup script started the command at boot: nothing to do but find it. */
+  async startCommand(instance: InstanceRef, _spec: NodeSpec): Promise<void> {
+    const node = await this.requireNode(instance);
+    const state = await remoteCommandState(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
+    if (state.state === 'not_started') {
+      throw new ProviderError(`mithril: the startup script of ${instance.instanceId} has not started the command yet`, { retryable: true });
+    }
+  }
+
+  async commandState(instance: InstanceRef): Promise<CommandState> {
+    const node = await this.node(instance);
+    if (node === undefined) {
+      const bid = await getBid(this.options.http, parseMithrilInstanceId(instance).bidFid);
+      // The instance went away under the command (preempted, lost, or the bid ended).
+      return { state: 'exited', exitCode: null, signal: `instance gone (bid ${bid.status})` };
+    }
+    const state = await remoteCommandState(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
+    return state.state === 'starting' ? { state: 'running' } : state;
+  }
+
+  async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
+    const node = await this.node(instance);
+    if (node === undefined) return Buffer.alloc(0);
+    return readRemoteOutput(node.shell, MITHRIL_INSTANCE_ID, offset, maxBytes, MITHRIL_REMOTE_DIR);
+  }
+
+  async stopCommand(instance: InstanceRef, graceMs: number): Promise<void> {
+    const node = await this.node(instance);
+    if (node !== undefined) await stopRemote(node.shell, MITHRIL_INSTANCE_ID, graceMs, MITHRIL_REMOTE_DIR);
+  }
+
+  /** Cancels the bid (every rank asks; the first one ends it, the rest find it gone). */
+  async terminate(instance: InstanceRef): Promise<void> {
+    const { bidFid } = parseMithrilInstanceId(instance);
+    const project = await this.project();
+    const instances = await listInstancesOfBids(this.options.http, project.fid, [bidFid]).catch(() => [] as MithrilInstance[]);
+    await cancelBid(this.options.http, bidFid);
+    for (const item of instances) {
+      this.shells.forget(item.fid);
+      this.ranks.delete(item.fid);
+    }
+  }
+
+  async exec(instance: InstanceRef, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const node = await this.requireNode(instance);
+    return remoteExec(node.shell, MITHRIL_INSTANCE_ID, command, { ...options, remoteDir: MITHRIL_REMOTE_DIR });
+  }
+
+  async putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
+    const node = await this.requireNode(instance);
+    await node.shell.putFile(localPath, remotePath);
+  }
+
+  async getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
+    const node = await this.requireNode(instance);
+    await node.shell.getFile(remotePath, localPath);
+  }
+
+  async shellTarget(): Promise<ShellTarget> {
+    throw new ProviderError('mithril: interactive shells are not supported yet; run a command with: flow ssh TASK -- CMD', { retryable: false });
+  }
+
+  async portTarget(): Promise<PortTarget> {
+    throw new ProviderError('mithril: port forwarding is not supported yet', { retryable: false });
+  }
+
+  async listVolumes(): Promise<VolumeInfo[]> {
+    const project = await this.project();
+    return (await listVolumes(this.options.http, project.fid)).map(volumeInfo).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
+    const { name, sizeGb } = parseVolumeCreateSpec(spec);
+    if (spec.encrypted === true) throw new ValidationError('encrypted: Mithril volumes are encrypted by the platform; Flow cannot add its own', { field: 'encrypted' });
+    const project = await this.project();
+    const region = this.options.region ?? DEFAULT_REGION;
+    if ((await listVolumes(this.options.http, project.fid)).some((volume) => volume.name === name)) {
+      throw new ValidationError(`Volume '${name}' already exists`, { field: 'name', suggestions: ['See the volumes there are with: flow volumes list'] });
+    }
+    const created = await createVolume(this.options.http, {
+      project: project.fid,
+      name,
+      sizeGb,
+      interface: spec.interface ?? 'file',
+      region,
+      idempotencyKey: idempotencyKeyFor({ taskId: `volume-${project.fid}-${name}`, purpose: 'volume' }),
+    });
+    return volumeInfo(created);
+  }
+
+  async deleteVolume(name: string, options: DeleteVolumeOptions = {}): Promise<void> {
+    const project = await this.project();
+    const volumes = await listVolumes(this.options.http, project.fid);
+    const volume = volumes.find((candidate) => candidate.name === name);
+    if (volume === undefined) throw volumeNotFoundError(name, volumes.map((v) => v.name));
+    if (options.force !== true && volume.bids.length > 0) throw volumeInUseError(name, volume.bids);
+    await deleteVolume(this.options.http, volume.fid);
+  }
+
+  close(): void {
+    this.shells.close();
+  }
+
+  private project(): Promise<MithrilProject> {
+    this.projectPromise ??= resolveProject(this.options.http, this.options.project).catch((error: unknown) => {
+      this.projectPromise = undefined;
+      throw error;
+    });
+    return this.projectPromise;
+  }
+
+  private async catalog(): Promise<CatalogRow[]> {
+    if (this.catalogCache === undefined || Date.now() - this.catalogCache.at > CATALOG_TTL_MS) {
+      this.catalogCache = { rows: await listInstanceTypes(this.options.http), at: Date.now() };
+    }
+    return this.catalogCache.rows;
+  }
+
+  /** The task's volume by name in the bid's region, made there when missing (unless createIfMissing is false). */
+  private async ensureVolume(project: MithrilProject, volume: NodeSpec['volumes'][number], region: string, numNodes: number, spec: NodeSpec): Promise<MithrilVolume> {
+    const wanted = volume.interface ?? 'file';
+    if (wanted === 'block' && numNodes > 1) {
+      throw new ValidationError(`volumes: '${volume.name}' is a block volume, which one node at a time can mount; this task has ${numNodes}`, {
+        field: 'volumes',
+        suggestions: ['Use a file volume (interface: file) for a multi-node task'],
+      });
+    }
+    const existing = (await listVolumes(this.options.http, project.fid)).find((candidate) => candidate.name === volume.name);
+    if (existing !== undefined) {
+      if (existing.region !== region) {
+        throw new ValidationError(`volumes: '${volume.name}' is in ${existing.region}, but the task's bid is in ${region}`, {
+          field: 'volumes',
+          suggestions: [`Run the task in ${existing.region} (region: ${existing.region}), or use another volume`],
+        });
+      }
+      return existing;
+    }
+    if (volume.createIfMissing === false) throw volumeNotFoundError(volume.name, []);
+    return createVolume(this.options.http, {
+      project: project.fid,
+      name: volume.name,
+      sizeGb: volume.sizeGb,
+      interface: wanted,
+      region,
+      idempotencyKey: idempotencyKeyFor({ taskId: spec.taskId, purpose: `volume-${volume.name}` }),
+    });
+  }
+
+  /** The running instance that is this rank, with a shell to it; undefined while there is none. */
+  private async node(instance: InstanceRef): Promise<{ instance: MithrilInstance; shell: HostShell } | undefined> {
+    const { bidFid, rank } = parseMithrilInstanceId(instance);
+    const project = await this.project();
+    const running = (await listInstancesOfBids(this.options.http, project.fid, [bidFid])).filter((item) => item.status === 'running' && (item.sshHost ?? item.publicIp));
+    for (const item of running) {
+      const shell = this.shells.shell(item);
+      let itemRank = this.ranks.get(item.fid);
+      if (itemRank === undefined) {
+        try {
+          const text = (await shell.readFile(NODE_RANK_FILE, 0, 64)).toString('utf8').trim();
+          if (!/^\d+$/.test(text)) continue; // the startup script has not got that far yet
+          itemRank = Number(text);
+          this.ranks.set(item.fid, itemRank);
+        } catch (error) {
+          if (error instanceof ProviderError && error.retryable) continue; // not reachable yet
+          throw error;
+        }
+      }
+      if (itemRank === rank) return { instance: item, shell };
+    }
+    return undefined;
+  }
+
+  private async requireNode(instance: InstanceRef): Promise<{ instance: MithrilInstance; shell: HostShell }> {
+    const node = await this.node(instance);
+    if (node !== undefined) return node;
+    throw new ProviderError(`mithril: no running instance is rank ${parseMithrilInstanceId(instance).rank} of bid ${parseMithrilInstanceId(instance).bidFid}`, {
+      retryable: false,
+      suggestions: ['Commands and files reach a node only while its task runs; see its state with: flow status'],
+    });
+  }
+}
+
+function volumeInfo(volume: MithrilVolume): VolumeInfo {
+  return {
+    name: volume.name,
+    sizeGb: volume.sizeGb,
+    path: `${volume.region}/${volume.fid}`,
+    createdAt: volume.createdAt,
+    usedBytes: 0,
+    usedBytesPartial: true,
+    attachedTo: volume.bids,
+    interface: volume.interface,
+  };
+}
