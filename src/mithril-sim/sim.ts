@@ -258,7 +258,7 @@ export class SimCore {
       project: this.project,
       provision_delay_ms: this.provisionDelayMs,
       instances_unavailable: this.hostsUnavailable ?? null,
-      network: this.hosts ? { root_address: this.hosts.rootAddress } : null,
+      network: this.hosts ? { root_address: this.hosts.rootAddress, switch_namespace: this.hosts.switchNamespace } : null,
       markets: this.markets.map((m) => ({
         instance_type: m.instanceType,
         region: m.region,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachHost, createSwitch, destroyNamespaces, netnsUnavailableReason, type Switch } from '../../sshd-lab/net';
-import { findSshd, keygen, spawnLogged, sshdConfig, waitSshReady, type Spawned } from '../../sshd-lab/sshd';
+import { findSshd, keygen, killTree, spawnLogged, sshdConfig, waitSshReady, type Spawned } from '../../sshd-lab/sshd';
 import { INIT_SCRIPT } from './init-script';
 
 /** What one simulated instance is given. */
@@ -80,6 +80,10 @@ export class InstanceHosts {
     return this.sw.rootAddress;
   }
 
+  get switchNamespace(): string {
+    return this.sw.namespace;
+  }
+
   /** A fresh address on the bridge: a reallocated node never gets its old one back while others are free. */
   allocateAddress(inUse: ReadonlySet<string>): string {
     for (let tries = 0; tries < 245; tries++) {
@@ -112,7 +116,9 @@ export class InstanceHosts {
     const entry = this.running.get(fid);
     if (!entry) return [];
     this.running.delete(fid);
-    const killed = await killNamespace(entry.namespace, 10_000);
+    // The first process may not have entered the namespace yet: end it by pid too.
+    const killed = entry.init ? killTree(entry.init.pid) : [];
+    killed.push(...(await killNamespace(entry.namespace, 10_000)));
     spawnSync('ip', ['netns', 'del', entry.namespace], { stdio: 'ignore' });
     return killed;
   }
