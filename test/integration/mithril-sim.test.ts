@@ -112,6 +112,20 @@ describe('flow-mithril-sim (in process)', { timeout: 300_000 }, () => {
     assert.equal((await client.call('GET', `/v2/pricing/current?instance_type=${A100}&region=mars-1`)).status, 404);
   });
 
+  test('ssh keys: a given public key is kept; without one the server generates the pair', async () => {
+    const generated = await client.call('POST', '/v2/ssh-keys', { body: { name: 'generated', project } });
+    assert.equal(generated.status, 201);
+    assert.match(generated.body.fid, /^sshkey_/);
+    assert.match(generated.body.private_key, /^-----BEGIN OPENSSH PRIVATE KEY-----/);
+    assert.match(generated.body.public_key, /^ssh-ed25519 /);
+    const listed = await client.call('GET', `/v2/ssh-keys?project=${project}`);
+    const names = listed.body.data.map((k: { name: string; private_key?: string }) => [k.name, k.private_key]);
+    assert.deepEqual(names.sort(), [['flow-sim-test', undefined], ['generated', undefined]], 'a listing never shows a private key');
+    const bad = await client.call('POST', '/v2/ssh-keys', { body: { name: 'bad', project, public_key: 'not a key' } });
+    assert.equal(bad.status, 422);
+    assert.deepEqual(bad.body.detail[0].loc, ['body', 'public_key']);
+  });
+
   test('requests without the right Bearer key get 401', async () => {
     assert.equal((await client.call('GET', '/v2/me', { key: null })).status, 401);
     const wrong = await client.call('GET', '/v2/projects', { key: 'not-the-key' });
@@ -135,6 +149,13 @@ describe('flow-mithril-sim (in process)', { timeout: 300_000 }, () => {
     assert.equal((await client.call('GET', '/v2/spot/bids/bid_missing')).status, 404);
     assert.equal((await client.call('DELETE', '/v2/spot/bids/bid_missing')).status, 404);
     assert.equal((await client.call('GET', '/v2/instances')).status, 422, 'project is required');
+    const block = await client.call('POST', '/v2/volumes', { body: { size_gb: 1, name: 'blk', project, disk_interface: 'Block', region: REGION } });
+    assert.equal(block.status, 201);
+    const gangOnBlock = await client.call('POST', '/v2/spot/bids', { body: bidBody('gang-block', { instance_quantity: 2 }, { volumes: [block.body.fid] }) });
+    assert.equal(gangOnBlock.status, 422);
+    assert.deepEqual(gangOnBlock.body.detail[0].loc, ['body', 'launch_specification', 'volumes', 0]);
+    assert.equal((await client.call('DELETE', `/v2/volumes/${block.body.fid}`)).status, 204);
+    assert.equal((await client.call('DELETE', `/v2/volumes/${block.body.fid}`)).status, 404);
   });
 
   test('the same Idempotency-Key returns the same bid; listing pages with next_cursor', async () => {

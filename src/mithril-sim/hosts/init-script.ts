@@ -17,7 +17,9 @@ while [ "$#" -ge 2 ]; do
   mount --bind "$1" "$2"
   shift 2
 done
-"$FSIM_SSHD" -D -e -f /run/flow-sim/sshd_config &
+sshd_bin=$FSIM_SSHD
+unset FSIM_SSHD
+"$sshd_bin" -D -e -f /run/flow-sim/sshd_config &
 set +e
 (cd /root 2>/dev/null || cd /; exec bash /run/flow-sim/startup.sh) </dev/null >&4 2>&4
 echo "$?" > /run/flow-sim/startup.exit

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachHost, createSwitch, destroyNamespaces, netnsUnavailableReason, type Switch } from '../../sshd-lab/net';
 import { findSshd, keygen, killTree, spawnLogged, sshdConfig, waitSshReady, type Spawned } from '../../sshd-lab/sshd';
@@ -65,6 +65,8 @@ export class InstanceHosts {
   private readonly sw: Switch;
   private readonly running = new Map<string, Running>();
   private readonly sshd = findSshd();
+  /** Mount points the instances need that this machine lacked: made empty on its filesystem, removed on close. */
+  private readonly madeMountPoints = PRIVATE_PATHS.map(([, target]) => target).filter((target) => !existsSync(target));
   private nextHost = 10;
   private nextLink = 0;
 
@@ -127,12 +129,24 @@ export class InstanceHosts {
   async close(): Promise<void> {
     for (const fid of [...this.running.keys()]) await this.stop(fid);
     destroyNamespaces([this.sw.namespace], this.sw.rootLink);
+    this.removeMadeMountPoints();
   }
 
   /** Synchronous last resort (process exit): one kill pass, then every namespace goes. */
   closeNow(): void {
     destroyNamespaces([...[...this.running.values()].map((r) => r.namespace), this.sw.namespace], this.sw.rootLink);
     this.running.clear();
+    this.removeMadeMountPoints();
+  }
+
+  private removeMadeMountPoints(): void {
+    for (const target of this.madeMountPoints) {
+      try {
+        rmdirSync(target); // only while empty: something else may have put files there since
+      } catch {
+        // not empty, or already gone
+      }
+    }
   }
 
   namespaceOf(fid: string): string | undefined {
