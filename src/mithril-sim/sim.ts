@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultMarkets } from './catalog';
 import { Faults } from './faults';
-import { InstanceHosts, instancesUnavailableReason, stateDirProblem, tail } from './hosts/instance-hosts';
+import { InstanceHosts, instancesUnavailableReason, stateDirProblem } from './hosts/instance-hosts';
 import { hostsFile, nodeHostname } from './hosts/hosts-file';
 import { formatPrice } from './money';
 import { LIVE_INSTANCE_STATUSES, nowIso, type Bid, type BidStatus, type Instance, type InstanceStatus, type Market, type SshKey, type Volume } from './model';
-import { bidView, instanceView, volumeView } from './views';
 
 export interface SimCoreOptions {
   projectName: string;
@@ -251,46 +250,13 @@ export class SimCore {
     if (this.hosts) await this.hosts.stop(instance.fid);
   }
 
-  /** The whole simulated world, with what the API does not show (charged prices, logs, namespaces). */
-  state(): Record<string, unknown> {
-    const volumeUse = (fid: string) => this.volumeUse(fid);
-    return {
-      project: this.project,
-      provision_delay_ms: this.provisionDelayMs,
-      instances_unavailable: this.hostsUnavailable ?? null,
-      network: this.hosts ? { root_address: this.hosts.rootAddress, switch_namespace: this.hosts.switchNamespace } : null,
-      markets: this.markets.map((m) => ({
-        instance_type: m.instanceType,
-        region: m.region,
-        price: formatPrice(m.priceCents),
-        capacity: m.capacity,
-        used: this.usedCapacity(m.instanceType, m.region),
-      })),
-      faults: this.faults.list(),
-      bids: [...this.bids.values()].map((bid) => ({
-        ...bidView(bid),
-        charged_price: bid.chargedPriceCents === undefined ? null : formatPrice(bid.chargedPriceCents),
-        history: bid.history,
-      })),
-      instances: [...this.instances.values()].map((instance) => ({
-        ...instanceView(instance),
-        address: instance.address,
-        index: instance.index,
-        hostname: nodeHostname(this.bids.get(instance.bid)?.name ?? instance.name, instance.index),
-        charged_price: formatPrice(instance.chargedPriceCents),
-        namespace: this.hosts?.namespaceOf(instance.fid) ?? null,
-        dir: instance.dir,
-        startup_log: instance.startupLog,
-        startup_log_tail: tail(instance.startupLog),
-        startup_exit_code: readExitCode(instance.dir),
-        message: instance.message ?? null,
-        history: instance.history,
-      })),
-      volumes: [...this.volumes.values()].map((volume) => {
-        const use = volumeUse(volume.fid);
-        return { ...volumeView(volume, use.attached, use.bids), dir: volume.dir };
-      }),
-    };
+  /** The instance network, when instances can run. */
+  network(): { root_address: string; switch_namespace: string } | null {
+    return this.hosts ? { root_address: this.hosts.rootAddress, switch_namespace: this.hosts.switchNamespace } : null;
+  }
+
+  namespaceOf(instanceFid: string): string | null {
+    return this.hosts?.namespaceOf(instanceFid) ?? null;
   }
 
   volumeUse(fid: string): { bids: string[]; attached: string[] } {
@@ -318,13 +284,5 @@ export class SimCore {
     this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.hosts?.closeNow();
-  }
-}
-
-function readExitCode(dir: string): number | null {
-  try {
-    return Number(readFileSync(join(dir, 'run', 'flow-sim', 'startup.exit'), 'utf8').trim());
-  } catch {
-    return null;
   }
 }

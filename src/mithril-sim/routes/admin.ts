@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { instanceTypeByIdOrName } from '../catalog';
 import { ApiError, invalid, json, notFound, validate } from '../http';
 import { formatPrice, parsePrice } from '../money';
+import { simState } from '../state-view';
 import type { RequestContext, Route } from './context';
 
 /** Test controls under /_sim/: the market, preemption, vanishing instances, injected faults. */
@@ -79,7 +80,7 @@ async function faults(ctx: RequestContext) {
 }
 
 export const adminRoutes: Route[] = [
-  { method: 'GET', pattern: /^\/_sim\/state$/, handler: ({ core }) => json(core.state()) },
+  { method: 'GET', pattern: /^\/_sim\/state$/, handler: ({ core }) => json(simState(core)) },
   { method: 'POST', pattern: /^\/_sim\/market$/, handler: setMarket },
   { method: 'POST', pattern: /^\/_sim\/preempt$/, handler: preempt },
   { method: 'POST', pattern: /^\/_sim\/lose$/, handler: lose },
