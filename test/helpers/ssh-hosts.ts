@@ -1,12 +1,22 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname as osHostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { sshExec, type ExecResult, type SshTarget } from './ssh-client';
 import { createSshNetwork, destroyNamespaces, netnsUnavailableReason, setHostLink, type SshNetwork } from './ssh-net';
-import { descendantsOf, sshSessionProcesses } from './ssh-processes';
+import { sshSessionProcesses } from './ssh-processes';
+import {
+  findSshd,
+  fingerprint,
+  freeLoopbackPort,
+  keygen,
+  killTree,
+  publicKeyBlob,
+  spawnLogged as spawnSshd,
+  sshdConfig as sshdConfigText,
+  waitSshReady as waitReady,
+  type Spawned,
+} from '../../src/sshd-lab/sshd';
 import { isAlive } from '../../src/daemon/process-alive';
 
 /**
@@ -84,122 +94,8 @@ function installExitHooks(): void {
   }
 }
 
-function findSshd(): string {
-  for (const candidate of ['/usr/sbin/sshd', '/usr/local/sbin/sshd']) if (existsSync(candidate)) return candidate;
-  throw new Error('sshd not found (/usr/sbin/sshd): install openssh-server (`apt-get install openssh-server`; .ci/run does this on CI)');
-}
-
-function keygen(path: string, comment: string): void {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path], { stdio: 'ignore' });
-}
-
-function publicKeyBlob(pubLine: string): Buffer {
-  const base64 = pubLine.trim().split(/\s+/)[1];
-  if (!base64) throw new Error(`unreadable public key line: ${pubLine}`);
-  return Buffer.from(base64, 'base64');
-}
-
-function fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves true when the server at address:port sends an SSH banner. */
-function sshBanner(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: address, port });
-    let data = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2_000, () => done(false));
-    socket.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      if (data.includes('\n')) done(data.startsWith('SSH-2.0-'));
-    });
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false));
-  });
-}
-
-function sshdConfig(dir: string, address: string, port: number, authorizedKeys: string): string {
-  return [
-    `Port ${port}`,
-    `ListenAddress ${address}`,
-    `HostKey ${join(dir, 'ssh_host_ed25519_key')}`,
-    `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${authorizedKeys}`,
-    'PermitRootLogin prohibit-password', // tests run as root on CI
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no', // the keys live under /tmp, which is world-writable
-    'UseDNS no',
-    'PrintMotd no',
-    'PrintLastLog no',
-    'X11Forwarding no',
-    'AllowTcpForwarding yes',
-    // The provider multiplexes many channels over one connection per host.
-    'MaxSessions 64',
-    'MaxStartups 64',
-    'Subsystem sftp internal-sftp',
-    '',
-  ].join('\n');
-}
-
-interface Spawned {
-  pid: number;
-  exited: () => boolean;
-}
-
-function spawnSshd(argv: string[], logPath: string): Spawned {
-  const log = openSync(logPath, 'a');
-  const [program = '', ...args] = argv;
-  const child = spawn(program, args, { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  child.unref(); // the exit hook, not the event loop, decides when it ends
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  child.once('error', () => (exited = true));
-  if (child.pid === undefined) throw new Error(`could not start ${program}; see ${logPath}`);
-  return { pid: child.pid, exited: () => exited };
-}
-
-async function waitReady(spawned: Spawned, address: string, port: number, logPath: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (spawned.exited()) throw new Error(`sshd exited before listening on ${address}:${port}:\n${readFileSync(logPath, 'utf8')}`);
-    if (await sshBanner(address, port)) return;
-    if (Date.now() >= deadline) {
-      throw new Error(`sshd not ready on ${address}:${port} within ${timeoutMs} ms:\n${readFileSync(logPath, 'utf8')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function killTree(pid: number): number[] {
-  const pids = [pid, ...descendantsOf(pid)];
-  for (const p of pids) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  return pids;
+function sshdConfig(dir: string, address: string, port: number, authorizedKeysFile: string): string {
+  return sshdConfigText({ address, port, authorizedKeysFile, hostKeyPath: join(dir, 'ssh_host_ed25519_key'), pidFile: join(dir, 'sshd.pid') });
 }
 
 export async function startSshHosts(options: SshHostsOptions = {}): Promise<SshHosts> {

@@ -1,0 +1,2 @@
+export { startMithrilSim, type MithrilSim, type MithrilSimOptions } from './server';
+export { INSTANCE_TYPES, REGIONS, type InstanceType } from './catalog';
