@@ -35,6 +35,8 @@ const MAX_POLL_MS = 250;
 export interface CommandEnd {
   exitCode: number | null;
   stopped: boolean;
+  /** The instance went away under the command (see CommandState); the reason, e.g. "instance gone (bid Open)". */
+  preempted?: string;
 }
 
 export async function followCommand(provider: Provider, logs: LogStore, input: FollowInput): Promise<CommandEnd> {
@@ -50,7 +52,7 @@ export async function followCommand(provider: Provider, logs: LogStore, input: F
       let copied;
       do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
       while (copied.appended > 0);
-      return { exitCode: state.exitCode, stopped: state.stopped === true };
+      return { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
     }
     const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
     context.heartbeat({ offset });

@@ -2,7 +2,7 @@ import { ValidationError } from './errors';
 import type { ProviderName } from './task-config';
 
 /** Providers this build can run tasks on; the others are refused before anything is submitted. */
-export const AVAILABLE_PROVIDERS: readonly ProviderName[] = ['local', 'ssh'];
+export const AVAILABLE_PROVIDERS: readonly ProviderName[] = ['local', 'ssh', 'mithril'];
 
 /** Throws a ValidationError naming `provider` unless tasks can run on it. */
 export function assertProviderAvailable(name: ProviderName): void {

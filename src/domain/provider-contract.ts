@@ -33,6 +33,11 @@ export type CommandState =
       signal?: string;
       /** True when a stop (stopCommand) reached the command before it ended on its own. */
       stopped?: boolean;
+      /**
+       * The instance was taken away under the command (a spot preemption, a lost machine): the
+       * exit code means nothing, and the task may run the command again on a new instance.
+       */
+      preempted?: boolean;
     };
 
 /** Options of Provider.exec. */

@@ -20,6 +20,8 @@ export interface TaskEvent {
   status: TaskStatus;
   reason?: string;
   node?: number;
+  /** What happened besides the status change: `preempted` when a provider took an instance back. */
+  kind?: 'preempted';
 }
 
 /** `ready`: the instance is up and the rank waits at the gang barrier for the others. */

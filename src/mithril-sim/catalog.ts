@@ -13,9 +13,9 @@ export interface InstanceType {
 }
 
 export const INSTANCE_TYPES: readonly InstanceType[] = [
-  { fid: 'it_sim_a100_80gb_sxm_1x', name: 'a100-80gb.sxm.1x', num_gpus: 1, gpu_type: 'A100', gpu_memory_gb: 80, num_cpus: 24, ram_gb: 240, cpu_type: 'x86_64' },
-  { fid: 'it_sim_a100_80gb_sxm_8x', name: 'a100-80gb.sxm.8x', num_gpus: 8, gpu_type: 'A100', gpu_memory_gb: 80, num_cpus: 192, ram_gb: 1920, cpu_type: 'x86_64' },
-  { fid: 'it_sim_h100_80gb_sxm_8x', name: 'h100-80gb.sxm.8x', num_gpus: 8, gpu_type: 'H100', gpu_memory_gb: 80, num_cpus: 224, ram_gb: 2000, cpu_type: 'x86_64' },
+  { fid: 'it_SimA100x1', name: 'a100-80gb.sxm.1x', num_gpus: 1, gpu_type: 'A100', gpu_memory_gb: 80, num_cpus: 24, ram_gb: 240, cpu_type: 'x86_64' },
+  { fid: 'it_SimA100x8', name: 'a100-80gb.sxm.8x', num_gpus: 8, gpu_type: 'A100', gpu_memory_gb: 80, num_cpus: 192, ram_gb: 1920, cpu_type: 'x86_64' },
+  { fid: 'it_SimH100x8', name: 'h100-80gb.sxm.8x', num_gpus: 8, gpu_type: 'H100', gpu_memory_gb: 80, num_cpus: 224, ram_gb: 2000, cpu_type: 'x86_64' },
 ];
 
 export const REGIONS = ['us-central1-b', 'eu-central1-a'] as const;

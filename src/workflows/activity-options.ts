@@ -167,5 +167,5 @@ export function stepsFor(provider: string, retries?: ProviderRetries) {
 
 /** How often a waiting task asks its provider for offers. */
 export function offerPollMs(provider: string): number {
-  return provider === 'local' ? 2000 : 30_000;
+  return provider === 'local' ? 2000 : provider === 'mithril' ? 10_000 : 30_000;
 }

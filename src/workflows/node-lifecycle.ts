@@ -5,6 +5,7 @@ import type { ProviderName, ProviderRetries } from '../domain/task-config';
 import { stepsFor } from './activity-options';
 import type { GangView } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
+import { PREEMPTED_FAILURE } from './preemption';
 import { acquireHostLease, releaseLeaseSignal, type HeldLease } from './host-lease';
 
 /** One rank's work, decided by the task before the rank starts. Deterministic, no secrets logged. */
@@ -109,6 +110,8 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
       const end = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
       endedOnItsOwn = !end.stopped;
       node.exitCode = end.exitCode;
+      // Not the command's doing: the task decides whether to run it again (see task-workflow).
+      if (end.preempted !== undefined) failure = { type: PREEMPTED_FAILURE, message: `the instance was preempted: ${end.preempted}`, suggestions: [] };
       phase('exited');
       return end.exitCode;
     });

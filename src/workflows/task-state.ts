@@ -1,6 +1,6 @@
 /** Mutations of the workflow's TaskState: events, statuses, search attributes, memo. Deterministic. */
 import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { costSoFar, type NodeState, type TaskState, type TaskStatus } from '../domain/task-status';
+import { costSoFar, type NodeState, type TaskEvent, type TaskState, type TaskStatus } from '../domain/task-status';
 import type { TaskInput } from '../domain/node-spec';
 import { FlowStatusKey, MEMO_KEYS } from './definitions';
 
@@ -23,12 +23,12 @@ export function initialState(input: TaskInput, instanceType: string): TaskState 
 }
 
 /** Records a transition as an event and mirrors it into the FlowStatus search attribute. */
-export function setStatus(state: TaskState, status: TaskStatus, reason?: string): void {
+export function setStatus(state: TaskState, status: TaskStatus, reason?: string, kind?: TaskEvent['kind']): void {
   const at = new Date().toISOString();
   if (state.status === status && reason === undefined) return;
   const changed = state.status !== status;
   state.status = status;
-  state.events.push({ at, status, ...(reason ? { reason } : {}) });
+  state.events.push({ at, status, ...(reason ? { reason } : {}), ...(kind ? { kind } : {}) });
   if (status === 'running' && state.startedAt === undefined) state.startedAt = at;
   if (changed) upsertSearchAttributes([{ key: FlowStatusKey, value: status }]);
 }

@@ -9,6 +9,7 @@ import { runGang } from './gang';
 import { acquireGangHostLeases, releaseHostLeases, type HeldLease } from './host-lease';
 import { durableTimer, hoursUntilCostCap, restartDelaySeconds } from './limits';
 import { runNode, type NodeInput } from './node-lifecycle';
+import { PREEMPTED_FAILURE, PREEMPTION_RESTARTS } from './preemption';
 import { assertOwnWorkflowId } from './own-id';
 import { finishState, initialState, noteWaiting, setStatus } from './task-state';
 
@@ -100,7 +101,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
-    const offer = await body.run(findOffer);
+    let offer = await body.run(findOffer);
     state.instanceType = offer.instanceType;
     state.pricePerHour = offer.pricePerHour;
     upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
@@ -112,6 +113,17 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       ({ exitCode, failure, endedOnItsOwn } = await runAttempt(nodeInputs(input, offer, runKey, attempt, note)));
       if (stopReason !== undefined || (failure === undefined && exitCode === 0)) break;
       const restart = attempt + 1;
+      if (failure?.type === PREEMPTED_FAILURE) {
+        // Not the command's fault: run it again on a new instance (a gang: all ranks, anew), from
+        // a fresh offer, since the market that took the instance back may have moved.
+        const limit = config.retry?.maxRestarts ?? PREEMPTION_RESTARTS;
+        if (restart > limit) break;
+        setStatus(state, 'provisioning', `preempted: ${failure.message}; restart ${restart} of ${limit}`, 'preempted');
+        state.nodes = state.nodes.map((node) => ({ rank: node.rank, phase: 'pending' }));
+        state.message = undefined;
+        offer = await body.run(findOffer);
+        continue;
+      }
       if (!config.retry?.onError || restart > config.retry.maxRestarts) break;
       // Each restart is an event; a fresh instance per rank, the same volumes.
       const why = failure?.message ?? state.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;

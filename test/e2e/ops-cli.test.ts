@@ -59,10 +59,10 @@ describe('flow instances / ssh / doctor (compiled, no TTY)', { timeout: 420_000 
     assert.match(result.stdout, /AVAILABLE counts machines: provider local is this one, and it runs every rank of a task \(-n N\) on it\./);
   });
 
-  test('instances for a provider not supported yet → exit 3; an unknown provider name → exit 3', async () => {
+  test('instances for a provider without its API key → exit 2 with the fix; an unknown provider name → exit 3', async () => {
     const mithril = await runOps(['instances', '--provider', 'mithril'], env);
-    assert.equal(mithril.code, 3, mithril.stderr);
-    assert.match(mithril.stderr, /not supported yet/);
+    assert.equal(mithril.code, 2, mithril.stderr);
+    assert.match(mithril.stderr, /No Mithril API key is configured[\s\S]*MITHRIL_API_KEY/);
     const typo = await runOps(['instances', '--provider', 'aws'], env);
     assert.equal(typo.code, 3, typo.stderr);
     assert.match(typo.stderr, /provider/);

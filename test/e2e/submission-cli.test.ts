@@ -36,7 +36,6 @@ describe('what a submission is checked and resolved against', { timeout: 300_000
     const offered: Array<{ instanceType: string }> = JSON.parse((await flow(['instances', '--json'])).stdout);
     const missing = ['8xb200', '8xh100', '8xa100'].find((type) => !offered.some((offer) => offer.instanceType === type))!;
     const cases: Array<[string[], RegExp]> = [
-      [['run', '--provider', 'mithril', 'echo x'], /provider: 'mithril' is not supported yet/],
       [['run', '--workdir', join(home, 'no-such-dir'), 'echo x'], /workingDir: .*no-such-dir does not exist/],
       [['run', '-i', missing, 'echo x'], new RegExp(`instanceType: .*no instance with ${missing}[\\s\\S]*Available here: cpu`)],
     ];
@@ -46,6 +45,11 @@ describe('what a submission is checked and resolved against', { timeout: 300_000
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stderr, /Task \S+ submitted/);
     }
+    // A provider whose credentials are missing: refused by the worker before a task exists (exit 2).
+    const noKey = await flow(['run', '--provider', 'mithril', 'echo x']);
+    assert.equal(noKey.code, 2, noKey.stderr);
+    assert.match(noKey.stderr, /No Mithril API key is configured[\s\S]*MITHRIL_API_KEY/);
+    assert.doesNotMatch(noKey.stderr, /Task \S+ submitted/);
     assert.equal((await listAll()).length, 1, 'only the warm-up task exists');
   });
 
@@ -53,8 +57,8 @@ describe('what a submission is checked and resolved against', { timeout: 300_000
     configYaml('provider: mithril\n');
     try {
       const refused = await flow(['run', 'echo x']);
-      assert.equal(refused.code, 3, refused.stderr);
-      assert.match(refused.stderr, /provider: 'mithril'/);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /No Mithril API key is configured/);
     } finally {
       configYaml('provider: local\n');
     }

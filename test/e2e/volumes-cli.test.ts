@@ -153,10 +153,10 @@ describe('flow volumes (compiled CLI entry, no TTY)', { timeout: 420_000 }, () =
     assert.equal(existsSync(join(flowPaths(home).volumes, 'in-use')), false);
   });
 
-  test('a provider without volume support exits 2 saying so', async () => {
+  test('mithril volumes without an API key exit 2 saying how to set one', async () => {
     const result = await flow(['volumes', 'list'], { ...env, FLOW_PROVIDER: 'mithril' });
-    assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, /volumes: not supported yet by provider mithril/);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /No Mithril API key is configured[\s\S]*MITHRIL_API_KEY/);
   });
 
   test('flow volumes --help shows examples', async () => {

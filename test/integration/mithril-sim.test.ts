@@ -12,7 +12,7 @@ import { isAlive } from '../../src/daemon/process-alive';
 import { startMithrilSim, type MithrilSim } from '../../src/mithril-sim';
 
 const SIM_BIN = join(__dirname, '..', '..', '..', 'bin', 'flow-mithril-sim.js');
-const A100 = 'it_sim_a100_80gb_sxm_1x';
+const A100 = 'it_SimA100x1';
 const REGION = 'us-central1-b';
 
 function netnsList(): string {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Volumes } from '../../src/client/volumes';
 import { flowPaths } from '../../src/config/flow-home';
-import { ResourceNotFoundError, ValidationError } from '../../src/domain';
+import { AuthenticationError, ResourceNotFoundError, ValidationError } from '../../src/domain';
 import type { InstanceRef, NodeSpec } from '../../src/domain';
 import { LocalProvider, localOffers } from '../../src/providers/local';
 import { createVolume, deleteVolume, folderUsage, getVolume, listVolumes } from '../../src/providers/local/local-volumes';
@@ -301,11 +301,12 @@ describe('Volumes (SDK)', () => {
     await rejectsWith(volumes.get('sdk-vol'), ResourceNotFoundError);
   });
 
-  test('other providers are refused with a ValidationError saying so', async () => {
+  test('mithril volumes without an API key are refused with AuthenticationError saying how to set one', async () => {
     const volumes = new Volumes({ provider: 'mithril' }, inProcessProviderOps(freshHome()));
     for (const call of [() => volumes.list(), () => volumes.create({ name: 'abc' }), () => volumes.delete('abc')]) {
-      const error = await rejectsWith(call(), ValidationError);
-      assert.equal(error.message, 'volumes: not supported yet by provider mithril');
+      const error = await rejectsWith(call(), AuthenticationError);
+      assert.equal(error.message, 'No Mithril API key is configured');
+      assert.match(error.suggestions.join('\n'), /MITHRIL_API_KEY/);
     }
   });
 });

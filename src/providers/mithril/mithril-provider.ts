@@ -61,6 +61,10 @@ const DEFAULT_REGION = 'us-central5-a';
 /** A bid without maxPricePerHour may pay up to this many times the price it was offered at. */
 const DEFAULT_LIMIT_MULTIPLIER = 2;
 const CATALOG_TTL_MS = 300_000;
+/** Instance statuses (normalized) of one taken away from its bid. */
+const TAKEN_STATUSES = new Set(['preempting', 'preempted', 'terminated', 'replaced', 'relocating', 'stopping', 'stopped', 'error']);
+/** How long a bid's instance listing is reused (the Python SDK caches /v2/instances for 5 s). */
+const INSTANCE_LIST_TTL_MS = 2_000;
 
 /**
  * Spot bids on the Mithril cloud. One bid per task attempt holds all its nodes; each rank's
@@ -76,6 +80,9 @@ export class MithrilProvider implements Provider {
   private readonly shells: InstanceShells;
   /** Instance fid → its rank, read once from the box. */
   private readonly ranks = new Map<string, number>();
+  private readonly instanceLists = new Map<string, { rows: MithrilInstance[]; at: number }>();
+  /** Rank ref → the instance its command was started on (a different one later means it was preempted). */
+  private readonly startedOn = new Map<string, string>();
 
   constructor(private readonly options: MithrilProviderOptions) {
     this.shells = new InstanceShells(options.home, { user: options.sshUser ?? 'ubuntu', privateKeyPath: localInstanceKey(options.home).privateKeyPath });
@@ -131,9 +138,9 @@ export class MithrilProvider implements Provider {
 
   /** Ready once the rank's instance answers over SSH and its startup script has handed the command over. */
   async isReady(instance: InstanceRef): Promise<boolean> {
-    const node = await this.node(instance);
-    if (node === undefined) return false;
     try {
+      const node = await this.node(instance);
+      if (node === undefined) return false;
       const launched = await node.shell.exec(`test -d ${mithrilLayout().launched}`, { timeoutMs: 20_000 });
       return launched.code === 0;
     } catch (error) {
@@ -142,9 +149,10 @@ export class MithrilProvider implements Provider {
     }
   }
 
-  /** The startup script started the command at boot: nothing to do but find it. */
+  /** The startup script started the command at boot: nothing to do but find it (and remember where it runs). */
   async startCommand(instance: InstanceRef, _spec: NodeSpec): Promise<void> {
     const node = await this.requireNode(instance);
+    this.startedOn.set(instance.instanceId, node.instance.fid);
     const state = await remoteCommandState(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
     if (state.state === 'not_started') {
       throw new ProviderError(`mithril: the startup script of ${instance.instanceId} has not started the command yet`, { retryable: true });
@@ -152,11 +160,15 @@ export class MithrilProvider implements Provider {
   }
 
   async commandState(instance: InstanceRef): Promise<CommandState> {
+    const gone = await this.preemption(instance);
+    if (gone !== undefined) return { state: 'exited', exitCode: null, signal: gone, preempted: true };
     const node = await this.node(instance);
     if (node === undefined) {
       const bid = await getBid(this.options.http, parseMithrilInstanceId(instance).bidFid);
-      // The instance went away under the command (preempted, lost, or the bid ended).
-      return { state: 'exited', exitCode: null, signal: `instance gone (bid ${bid.status})` };
+      // The instance went away under the command. A bid that lives on (back to Open, or allocated
+      // anew) lost it to the market or a failure: preempted. One that ended was cancelled.
+      const live = !['terminated', 'cancelled', 'canceled'].includes(bid.status.toLowerCase());
+      return { state: 'exited', exitCode: null, signal: `instance gone (bid ${bid.status})`, ...(live ? { preempted: true } : {}) };
     }
     const state = await remoteCommandState(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
     return state.state === 'starting' ? { state: 'running' } : state;
@@ -179,6 +191,7 @@ export class MithrilProvider implements Provider {
     const project = await this.project();
     const instances = await listInstancesOfBids(this.options.http, project.fid, [bidFid]).catch(() => [] as MithrilInstance[]);
     await cancelBid(this.options.http, bidFid);
+    this.instanceLists.delete(bidFid);
     for (const item of instances) {
       this.shells.forget(item.fid);
       this.ranks.delete(item.fid);
@@ -290,11 +303,47 @@ export class MithrilProvider implements Provider {
     });
   }
 
-  /** The running instance that is this rank, with a shell to it; undefined while there is none. */
+  /**
+   * Why the rank's command lost its instance, or undefined. The platform may re-allocate a
+   * preempted bid before a poll sees it Open, so any of these counts: an instance of the bid that
+   * was taken away (preempting, terminated, ...), or the rank now on another instance than the one
+   * its command started on (known while this worker runs).
+   */
+  private async preemption(instance: InstanceRef): Promise<string | undefined> {
+    const { bidFid, rank } = parseMithrilInstanceId(instance);
+    const rows = await this.instancesOf(bidFid);
+    const taken = rows.find((row) => TAKEN_STATUSES.has(row.status));
+    if (taken !== undefined) {
+      const bid = await getBid(this.options.http, bidFid);
+      // A bid we cancelled ends its instances too: that is teardown, not preemption.
+      if (bid.status.toLowerCase() !== 'terminated') return `instance ${taken.fid} ${taken.status} (bid ${bid.status})`;
+    }
+    const first = this.startedOn.get(instance.instanceId);
+    if (first !== undefined && !rows.some((row) => row.fid === first && row.status === 'running')) {
+      const now = rows.find((row) => row.fid !== first && this.ranks.get(row.fid) === rank);
+      if (now !== undefined || !rows.some((row) => row.fid === first)) return `instance ${first} replaced`;
+    }
+    return undefined;
+  }
+
+  /** The bid's instances, listed at most once per INSTANCE_LIST_TTL_MS (every rank's poll asks). */
+  private async instancesOf(bidFid: string): Promise<MithrilInstance[]> {
+    const cached = this.instanceLists.get(bidFid);
+    if (cached !== undefined && Date.now() - cached.at < INSTANCE_LIST_TTL_MS) return cached.rows;
+    const project = await this.project();
+    const rows = await listInstancesOfBids(this.options.http, project.fid, [bidFid]);
+    this.instanceLists.set(bidFid, { rows, at: Date.now() });
+    return rows;
+  }
+
+  /**
+   * The running instance that is this rank, with a shell to it; undefined while the bid has none
+   * running. A running instance that does not answer yet is a retryable ProviderError (not "gone").
+   */
   private async node(instance: InstanceRef): Promise<{ instance: MithrilInstance; shell: HostShell } | undefined> {
     const { bidFid, rank } = parseMithrilInstanceId(instance);
-    const project = await this.project();
-    const running = (await listInstancesOfBids(this.options.http, project.fid, [bidFid])).filter((item) => item.status === 'running' && (item.sshHost ?? item.publicIp));
+    const running = (await this.instancesOf(bidFid)).filter((item) => item.status === 'running' && (item.sshHost ?? item.publicIp));
+    let unreachable: unknown;
     for (const item of running) {
       const shell = this.shells.shell(item);
       let itemRank = this.ranks.get(item.fid);
@@ -305,12 +354,14 @@ export class MithrilProvider implements Provider {
           itemRank = Number(text);
           this.ranks.set(item.fid, itemRank);
         } catch (error) {
-          if (error instanceof ProviderError && error.retryable) continue; // not reachable yet
-          throw error;
+          if (!(error instanceof ProviderError && error.retryable)) throw error;
+          unreachable = error;
+          continue;
         }
       }
       if (itemRank === rank) return { instance: item, shell };
     }
+    if (unreachable !== undefined) throw unreachable;
     return undefined;
   }
 

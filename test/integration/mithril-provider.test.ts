@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { temporal } from '@temporalio/proto';
+import { AuthenticationError, TaskFailedError } from '../../src/domain/errors';
+import { startMithrilSim, type MithrilSim } from '../../src/mithril-sim';
+import { historyPlainBytes } from '../helpers/decoded-history';
+import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { SimClient, type SimState } from '../helpers/mithril-sim-client';
+import { rejectionOf } from '../helpers/rejection';
+import { waitFor } from '../helpers/wait-for';
+
+const API_KEY = 'mk_test_provider_key_3c9d1f7a';
+const MITHRIL = { provider: 'mithril', instanceType: '1xa100', uploadCode: false } as const;
+
+/** Every file under `dir` (no links followed), for looking for a leaked key. */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(path));
+    else if (entry.isFile() && statSync(path).size < 4 * 1024 * 1024) out.push(path);
+  }
+  return out;
+}
+
+describe('the mithril provider against flow-mithril-sim', { timeout: 300_000 }, () => {
+  let sim: MithrilSim;
+  let client: SimClient;
+  let h: FlowHarness;
+  before(async () => {
+    sim = await startMithrilSim({ apiKey: API_KEY, provisionDelayMs: 200 });
+    client = new SimClient(sim.url, API_KEY);
+    if (sim.instancesUnavailable) {
+      throw new Error(`flow-mithril-sim cannot run instances here (${sim.instancesUnavailable}); these tests run as root`);
+    }
+    h = await startFlow('flow-mithril-', { MITHRIL_API_URL: sim.url, MITHRIL_API_KEY: API_KEY, MITHRIL_SSH_USER: 'root' });
+  });
+  after(async () => {
+    await h?.stop();
+    await sim?.stop();
+    client?.dispose();
+  });
+
+  const liveInstances = (state: SimState) => state.instances.filter((i) => i.status !== 'STATUS_TERMINATED');
+
+  test('a task runs on a bid: its output over SSH, its exit code, and the bid is cancelled at the end', async () => {
+    const task = await h.flow.run('echo "hello from $(hostname)"; echo "rank=$FLOW_NODE_RANK"; echo to-stderr >&2', MITHRIL);
+    assert.equal((await task.wait()).status, 'completed');
+    const lines = (await task.logs().text()).split('\n');
+    const state = await client.state();
+    const bid = state.bids.find((b) => b.name === task.taskId);
+    assert.ok(bid, 'the bid is named after the task');
+    assert.match(lines[0]!, new RegExp(`^hello from ${task.taskId}-0$`));
+    assert.deepEqual(lines.slice(1).sort(), ['rank=0', 'to-stderr']);
+    assert.equal(bid.status, 'Terminated');
+    assert.deepEqual(state.instances.filter((i) => i.bid === bid.fid).map((i) => i.charged_price), ['$1.00'], 'charged the market price, not the limit');
+    assert.deepEqual(liveInstances(state), []);
+
+    const failing = await h.flow.run('echo partial; exit 7', MITHRIL);
+    const error = await rejectionOf(failing.wait(), 'exit 7');
+    assert.ok(error instanceof TaskFailedError, String(error));
+    assert.equal(error.exitCode, 7);
+    assert.equal(await failing.logs().text(), 'partial');
+  });
+
+  test('a price cap under the market keeps the task pending with the reason, until the market comes down', async () => {
+    const task = await h.flow.run('echo ran-after-price-drop', { ...MITHRIL, maxPricePerHour: 0.5 });
+    const reason = await waitFor(async () => (await task.describe()).waitingReason, { timeoutMs: 60_000, message: 'the task says why it waits' });
+    assert.match(reason, /\$0\.50/);
+    assert.equal(await task.status(), 'pending');
+    assert.equal((await client.state()).bids.some((b) => b.name === task.taskId), false, 'no bid placed above the cap');
+    const lowered = await client.call('POST', '/_sim/market', { key: null, body: { instance_type: 'a100-80gb.sxm.1x', region: 'us-central1-b', price: '$0.40' } });
+    assert.equal(lowered.status, 200, JSON.stringify(lowered.body));
+    assert.equal((await task.wait()).status, 'completed');
+    assert.equal(await task.logs().text(), 'ran-after-price-drop');
+    const after = await client.state();
+    const bid = after.bids.find((b) => b.name === task.taskId);
+    assert.deepEqual(after.instances.filter((i) => i.bid === bid?.fid).map((i) => i.charged_price), ['$0.40'], 'charged the new market price');
+    await client.call('POST', '/_sim/market', { key: null, body: { instance_type: 'a100-80gb.sxm.1x', region: 'us-central1-b', price: '$1.00' } });
+  });
+
+  test('cancel stops the command and deletes the bid: no instance is left', async () => {
+    const task = await h.flow.run('echo started; sleep 300', MITHRIL);
+    await waitFor(async () => (await task.logs().text()) === 'started', { timeoutMs: 90_000, message: 'the command runs' });
+    await task.stop();
+    const state = await waitFor(async () => {
+      const now = await client.state();
+      return now.bids.find((b) => b.name === task.taskId)?.status === 'Terminated' && liveInstances(now).length === 0 ? now : undefined;
+    }, { timeoutMs: 60_000, message: 'bid terminated, no instance left' });
+    assert.equal(state.bids.find((b) => b.name === task.taskId)?.status, 'Terminated');
+  });
+
+  test('a 5xx burst and a 429 are ridden out', async () => {
+    const faults = await client.call('POST', '/_sim/faults', { key: null, body: { count: 2, status: 503 } });
+    assert.equal(faults.status, 200, JSON.stringify(faults.body));
+    await client.call('POST', '/_sim/faults', { key: null, body: { count: 1, status: 429, retry_after: 1 } });
+    const task = await h.flow.run('echo through-faults', MITHRIL);
+    assert.equal((await task.wait()).status, 'completed');
+    assert.equal(await task.logs().text(), 'through-faults');
+  });
+
+  test('the API key is nowhere: not in raw history, logs, nor on the instance', async () => {
+    const task = await h.flow.run('env; cat /var/lib/flow/node-rank', { ...MITHRIL, secrets: { TOKEN: 'task-secret-0xabc' } });
+    assert.equal((await task.wait()).status, 'completed');
+    const logs = await task.logs().text();
+    assert.match(logs, /^TOKEN=/m, 'the task saw its secret');
+    assert.ok(!logs.includes(API_KEY), 'not in the logs');
+    const history = await h.flow.client.workflow.getHandle(task.taskId).fetchHistory();
+    const stored = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('latin1');
+    assert.ok(!stored.includes(API_KEY), 'not in history as stored');
+    const plain = (await historyPlainBytes(history, h.home)).toString('latin1');
+    assert.ok(!plain.includes(API_KEY), 'not in history decrypted');
+    assert.ok(plain.includes('mithril'), 'the decrypted history is readable');
+    const instance = (await client.state()).instances.find((i) => i.name.startsWith(`${task.taskId}-`));
+    assert.ok(instance, 'the instance is in the simulator state');
+    for (const file of filesUnder(instance.dir)) assert.ok(!readFileSync(file).includes(API_KEY), `not in ${file}`);
+  });
+
+  test('preempted mid-run, a job resumes from the checkpoint on its volume, with a preempted event', async () => {
+    const job = [
+      'n=$(cat /ckpt/step 2>/dev/null || echo 0)',
+      'echo "start at $n"',
+      'while [ "$n" -lt 8 ]; do n=$((n + 1)); echo "$n" > /ckpt/step.tmp && mv /ckpt/step.tmp /ckpt/step; echo "step $n"; sleep 1; done',
+      'echo done',
+    ].join('; ');
+    const task = await h.flow.run(job, { ...MITHRIL, volumes: [{ name: 'ckpt', mountPath: '/ckpt', interface: 'file', sizeGb: 1 }] });
+    await waitFor(async () => /step 3/.test(await task.logs().text()), { timeoutMs: 120_000, message: 'three checkpoints written' });
+    const first = (await client.state()).instances.find((i) => i.name.startsWith(`${task.taskId}-`) && i.status === 'STATUS_RUNNING');
+    assert.ok(first, 'the first instance runs');
+    const preempted = await client.call('POST', '/_sim/preempt', { key: null, body: { instance: first.fid } });
+    assert.equal(preempted.status, 200, JSON.stringify(preempted.body));
+    assert.equal((await task.wait()).status, 'completed');
+    const logs = await task.logs().text();
+    const starts = [...logs.matchAll(/^start at (\d+)$/gm)].map((m) => Number(m[1]));
+    assert.equal(starts.length, 2, logs);
+    assert.equal(starts[0], 0);
+    assert.ok(starts[1]! >= 3, `resumed from the checkpoint, not from zero: ${logs}`);
+    assert.match(logs, /^done$/m);
+    const events = (await task.describe()).events;
+    assert.ok(events.some((event) => event.kind === 'preempted'), JSON.stringify(events));
+  });
+
+  test('a 2-node gang preempted on one node is re-provisioned whole; both ranks see the new head', async () => {
+    const command = 'echo "rank=$FLOW_NODE_RANK head=$FLOW_MAIN_IP"; while [ ! -e /tmp/never ]; do sleep 1; done';
+    const task = await h.flow.run(command, { ...MITHRIL, numInstances: 2 });
+    const firstHeads = await waitFor(async () => {
+      const texts = await Promise.all([0, 1].map(async (node) => task.logs({ node }).text()));
+      return texts.every((text) => /head=/.test(text)) ? texts : undefined;
+    }, { timeoutMs: 120_000, message: 'both ranks print the head' });
+    const head = /head=(\S+)/.exec(firstHeads[0]!)![1]!;
+    assert.equal(/head=(\S+)/.exec(firstHeads[1]!)![1], head, 'both ranks agree on the head');
+    const nodes = (await client.state()).instances.filter((i) => i.name.startsWith(`${task.taskId}-`) && i.status === 'STATUS_RUNNING');
+    assert.equal(nodes.length, 2);
+    assert.equal((await client.call('POST', '/_sim/preempt', { key: null, body: { instance: nodes[1]!.fid } })).status, 200);
+    const newHeads = await waitFor(async () => {
+      const texts = await Promise.all([0, 1].map(async (node) => task.logs({ node }).text()));
+      const heads = texts.map((text) => [...text.matchAll(/head=(\S+)/g)].map((m) => m[1]!));
+      return heads.every((list) => list.length === 2) ? heads.map((list) => list[1]!) : undefined;
+    }, { timeoutMs: 120_000, message: 'both ranks start again' });
+    assert.equal(newHeads[0], newHeads[1], 'the ranks agree on the new head');
+    assert.notEqual(newHeads[0], head, 'a new head address');
+    const state = await client.state();
+    const bids = state.bids.filter((b) => b.name === task.taskId);
+    assert.equal(bids.length, 2, 'a second bid for the whole gang');
+    assert.equal(bids.filter((b) => b.status === 'Terminated').length, 1, 'the first bid was cancelled');
+    await task.stop();
+  });
+
+  test('a bad API key fails fast with AuthenticationError and the fix', async () => {
+    const bad = await startFlow('flow-mithril-badkey-', { MITHRIL_API_URL: sim.url, MITHRIL_API_KEY: 'mk_wrong_key_000', MITHRIL_SSH_USER: 'root' });
+    try {
+      const started = Date.now();
+      const error = await rejectionOf((async () => (await bad.flow.run('true', MITHRIL)).wait())(), 'bad key');
+      assert.ok(error instanceof AuthenticationError || (error instanceof TaskFailedError && /Authentication/.test(error.message)), String(error));
+      assert.match(error.message + JSON.stringify((error as { suggestions?: unknown }).suggestions ?? []), /MITHRIL_API_KEY|flow setup/);
+      assert.ok(!error.message.includes('mk_wrong_key_000'), 'the key is not in the error');
+      assert.ok(Date.now() - started < 60_000, 'it fails fast');
+    } finally {
+      await bad.stop();
+    }
+  });
+});
