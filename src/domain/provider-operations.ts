@@ -72,7 +72,18 @@ export type ProviderOperationName = ProviderOperationRequest['op'];
  */
 export type ProviderShellTarget =
   | { kind: 'local'; argv: string[]; cwd: string; pid: number }
-  | { kind: 'ssh'; fleetHost: string; host: string; port: number; user: string; instanceId: string; command?: string };
+  | {
+      kind: 'ssh';
+      /** The fleet entry whose key and known host key reach it; '' for a Mithril node (see `login`). */
+      fleetHost: string;
+      host: string;
+      port: number;
+      user: string;
+      instanceId: string;
+      command?: string;
+      /** 'mithril': log in with the Mithril worker key of the caller's home, trusting the host per instance. */
+      login?: 'mithril';
+    };
 
 /** What the worker's machine offers a provider's tasks (flow doctor's provider-side checks). */
 export interface HostChecks {

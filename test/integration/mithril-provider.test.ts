@@ -9,6 +9,7 @@ import { historyPlainBytes } from '../helpers/decoded-history';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { SimClient, type SimState } from '../helpers/mithril-sim-client';
 import { rejectionOf } from '../helpers/rejection';
+import { runCli } from '../helpers/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const API_KEY = 'mk_test_provider_key_3c9d1f7a';
@@ -25,7 +26,7 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-describe('the mithril provider against flow-mithril-sim', { timeout: 300_000 }, () => {
+describe('the mithril provider against flow-mithril-sim', { timeout: 480_000 }, () => {
   let sim: MithrilSim;
   let client: SimClient;
   let h: FlowHarness;
@@ -142,6 +143,18 @@ describe('the mithril provider against flow-mithril-sim', { timeout: 300_000 }, 
     assert.ok(events.some((event) => event.kind === 'preempted'), JSON.stringify(events));
   });
 
+  test('a lost instance is a preemption too: the command runs again on a new bid', async () => {
+    const task = await h.flow.run('echo "run on $(hostname)"; while [ ! -e /tmp/never ]; do sleep 1; done', MITHRIL);
+    await waitFor(async () => /run on/.test(await task.logs().text()), { timeoutMs: 120_000, message: 'the command runs' });
+    const first = (await client.state()).instances.find((i) => i.name.startsWith(`${task.taskId}-`) && i.status === 'STATUS_RUNNING');
+    assert.ok(first);
+    assert.equal((await client.call('POST', '/_sim/lose', { key: null, body: { instance: first.fid } })).status, 200);
+    await waitFor(async () => ((await task.logs().text()).match(/run on/g) ?? []).length === 2, { timeoutMs: 120_000, message: 'the command runs again' });
+    const events = (await task.describe()).events;
+    assert.ok(events.some((event) => event.kind === 'preempted'), JSON.stringify(events));
+    await task.stop();
+  });
+
   test('a 2-node gang preempted on one node is re-provisioned whole; both ranks see the new head', async () => {
     const command = 'echo "rank=$FLOW_NODE_RANK head=$FLOW_MAIN_IP"; while [ ! -e /tmp/never ]; do sleep 1; done';
     const task = await h.flow.run(command, { ...MITHRIL, numInstances: 2 });
@@ -165,6 +178,17 @@ describe('the mithril provider against flow-mithril-sim', { timeout: 300_000 }, 
     const bids = state.bids.filter((b) => b.name === task.taskId);
     assert.equal(bids.length, 2, 'a second bid for the whole gang');
     assert.equal(bids.filter((b) => b.status === 'Terminated').length, 1, 'the first bid was cancelled');
+    await task.stop();
+  });
+
+  test('flow ssh TASK -- CMD runs on the node in the task env; task.shell(cmd) too', async () => {
+    const task = await h.flow.run('echo up; while [ ! -e /tmp/never ]; do sleep 1; done', { ...MITHRIL, env: { MY_VAR: 'from-the-task' } });
+    await waitFor(async () => (await task.logs().text()) === 'up', { timeoutMs: 120_000, message: 'the command runs' });
+    const viaCli = await runCli(['ssh', task.taskId, '--', 'sh', '-c', 'echo "$(hostname) $MY_VAR"; exit 5'], { env: h.env, timeoutMs: 60_000 });
+    assert.equal(viaCli.code, 5, viaCli.stderr);
+    assert.equal(viaCli.stdout.trim(), `${task.taskId}-0 from-the-task`);
+    const viaSdk = await task.shell('echo "$MY_VAR"; pwd');
+    assert.deepEqual(viaSdk.stdout.trim().split('\n'), ['from-the-task', '/workspace']);
     await task.stop();
   });
 

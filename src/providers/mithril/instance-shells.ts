@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FleetHost } from '../../ssh/fleet-host';
 import type { HostShell, RemoteExecOptions, RemoteExecResult } from '../../ssh/host-shell';
+import { mithrilKnownHostsPath } from '../../ssh/mithril-paths';
 import { SshConnections } from '../../ssh/ssh-connections';
 import { shellQuote } from '../ssh/remote-layout';
 import type { MithrilInstance } from './api';
@@ -29,7 +29,8 @@ export class InstanceShells {
   shell(instance: MithrilInstance): HostShell {
     let pool = this.pools.get(instance.fid);
     if (pool === undefined) {
-      pool = new SshConnections({ knownHostsPath: this.knownHostsPath(instance.fid), connectAttempts: 2 });
+      // Short and single: an instance that does not answer is often one taken away, which the caller checks next.
+      pool = new SshConnections({ knownHostsPath: this.knownHostsPath(instance.fid), connectTimeoutMs: 5_000, connectAttempts: 1 });
       this.pools.set(instance.fid, pool);
     }
     const shell = pool.shell(this.hostOf(instance));
@@ -66,7 +67,7 @@ export class InstanceShells {
   }
 
   private knownHostsPath(instanceFid: string): string {
-    return join(this.home, 'ssh', 'mithril', `${instanceFid.replace(/[^A-Za-z0-9_.-]/g, '_')}.known_hosts`);
+    return mithrilKnownHostsPath(this.home, instanceFid);
   }
 }
 

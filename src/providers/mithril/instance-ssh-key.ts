@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { mithrilKeyPath } from '../../ssh/mithril-paths';
 import { utils } from 'ssh2';
 import { createSshKey, findKeyByPublicKey, listSshKeys, type MithrilHttp } from './api';
 
@@ -14,8 +15,8 @@ export interface InstanceSshKey {
 }
 
 export function localInstanceKey(home: string): InstanceSshKey {
-  const dir = join(home, 'keys', 'mithril');
-  const privateKeyPath = join(dir, 'id_ed25519');
+  const privateKeyPath = mithrilKeyPath(home);
+  const dir = dirname(privateKeyPath);
   const publicPath = `${privateKeyPath}.pub`;
   if (!existsSync(privateKeyPath) || !existsSync(publicPath)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

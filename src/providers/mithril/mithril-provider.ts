@@ -2,8 +2,10 @@ import { ProviderError, ValidationError, type InstanceRef, type NodeSpec, type O
 import { parseVolumeCreateSpec } from '../../domain/volume-create-spec';
 import { volumeInUseError, volumeNotFoundError } from '../../domain/volume-errors';
 import type { HostShell } from '../../ssh/host-shell';
-import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellTarget } from '../provider';
+import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
 import { remoteExec } from '../ssh/remote-exec';
+import { shellQuote } from '../ssh/remote-layout';
+import { remoteShellCommand } from '../ssh/remote-shell-command';
 import { readRemoteOutput, remoteCommandState, stopRemote } from '../ssh/remote-state';
 import {
   cancelBid,
@@ -49,7 +51,7 @@ const CAPABILITIES: ProviderCapabilities = {
   volumes: true,
   exec: true,
   files: true,
-  shell: false,
+  shell: true,
   ports: false,
   images: false,
   regions: true,
@@ -162,6 +164,19 @@ export class MithrilProvider implements Provider {
   async commandState(instance: InstanceRef): Promise<CommandState> {
     const gone = await this.preemption(instance);
     if (gone !== undefined) return { state: 'exited', exitCode: null, signal: gone, preempted: true };
+    try {
+      return await this.reachableCommandState(instance);
+    } catch (error) {
+      // Unreachable: maybe taken away since the (cached) listing was read. Ask again, fresh.
+      if (!(error instanceof ProviderError && error.retryable)) throw error;
+      this.instanceLists.delete(parseMithrilInstanceId(instance).bidFid);
+      const since = await this.preemption(instance);
+      if (since !== undefined) return { state: 'exited', exitCode: null, signal: since, preempted: true };
+      throw error;
+    }
+  }
+
+  private async reachableCommandState(instance: InstanceRef): Promise<CommandState> {
     const node = await this.node(instance);
     if (node === undefined) {
       const bid = await getBid(this.options.http, parseMithrilInstanceId(instance).bidFid);
@@ -213,8 +228,14 @@ export class MithrilProvider implements Provider {
     await node.shell.getFile(remotePath, localPath);
   }
 
-  async shellTarget(): Promise<ShellTarget> {
-    throw new ProviderError('mithril: interactive shells are not supported yet; run a command with: flow ssh TASK -- CMD', { retryable: false });
+  async shellTarget(instance: InstanceRef, spec: ShellSpec = {}): Promise<ShellTarget> {
+    const node = await this.requireNode(instance);
+    const host = this.shells.hostOf(node.instance);
+    const command = typeof spec.command === 'string' || spec.command === undefined ? spec.command : spec.command.map(shellQuote).join(' ');
+    const inner = remoteShellCommand(MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR, command);
+    // The command's files belong to root: a non-root login enters through sudo.
+    const wrapped = host.user === 'root' ? inner : `sudo -n /bin/sh -c ${shellQuote(inner)}`;
+    return { kind: 'ssh', fleetHost: '', host: host.host, port: host.port, user: host.user, instanceId: node.instance.fid, command: wrapped, login: 'mithril' };
   }
 
   async portTarget(): Promise<PortTarget> {
