@@ -118,8 +118,9 @@ export class InstanceHosts {
     const entry = this.running.get(fid);
     if (!entry) return [];
     this.running.delete(fid);
-    // The first process may not have entered the namespace yet: end it by pid too.
-    const killed = entry.init ? killTree(entry.init.pid) : [];
+    // The first process may not have entered the namespace yet: end it by pid too, but only while
+    // it lives (pid_max may be 32768 here: a dead one's pid soon names some other test's process).
+    const killed = entry.init && !entry.init.exited() ? killTree(entry.init.pid) : [];
     killed.push(...(await killNamespace(entry.namespace, 10_000)));
     spawnSync('ip', ['netns', 'del', entry.namespace], { stdio: 'ignore' });
     return killed;
