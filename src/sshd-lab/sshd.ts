@@ -89,10 +89,6 @@ export function sshdConfig(options: SshdConfigOptions): string {
     'MaxSessions 64',
     'MaxStartups 64',
     'Subsystem sftp internal-sftp',
-    // bash sources ~/.bashrc for a command run by sshd when SHLVL is below 2: this machine's root
-    // .bashrc runs `pyenv init`, whose rehash lock stalls every session for a minute once a killed
-    // session leaves the lock behind. Sessions here start as a nested shell would, without it.
-    'SetEnv SHLVL=1',
     '',
   ].join('\n');
 }
