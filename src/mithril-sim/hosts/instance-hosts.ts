@@ -30,6 +30,9 @@ const PRIVATE_PATHS: ReadonlyArray<[string, string]> = [
   ['tmp', '/tmp'],
   ['workspace', '/workspace'],
   ['home', '/home'],
+  // root's own home too: a fresh instance has none of this machine's dotfiles (whose .bashrc may
+  // run slow, lock-taking things such as `pyenv init` in every SSH session).
+  ['root-home', '/root'],
   ['mnt', '/mnt'],
   ['volumes', '/volumes'],
 ];
