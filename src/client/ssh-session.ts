@@ -15,7 +15,7 @@ import { openInteractive } from '../ssh/interactive';
 import { forwardPort, type PortForward } from '../ssh/port-forward';
 import { SshConnections } from '../ssh/ssh-connections';
 
-type SshShellTarget = Extract<ShellTarget, { kind: 'ssh' }>;
+type SshShellTarget = import('../domain/provider-contract').SshShellTarget;
 
 function connectionsFor(home: string): SshConnections {
   return new SshConnections({ knownHostsPath: knownHostsPath(home) });

@@ -89,18 +89,21 @@ export type ShellTarget =
       /** The process whose environment `env` is (the task's supervisor): a caller on this machine reads env from it. */
       pid?: number;
     }
-  | {
-      kind: 'ssh';
-      /** The fleet entry whose key and known host key reach it; '' for a Mithril node (see `login`). */
-      fleetHost: string;
-      host: string;
-      port: number;
-      user: string;
-      instanceId: string;
-      command?: string;
-      /** 'mithril': log in with the Mithril worker key of the caller's home, trusting the host per instance. */
-      login?: 'mithril';
-    };
+  | SshShellTarget;
+
+/** A shell on a node reached over SSH (the same for the worker's answer and the caller's use). */
+export interface SshShellTarget {
+  kind: 'ssh';
+  /** The fleet entry whose key and known host key reach it; '' for a Mithril node (see `login`). */
+  fleetHost: string;
+  host: string;
+  port: number;
+  user: string;
+  instanceId: string;
+  command?: string;
+  /** 'mithril': log in with the Mithril worker key of the caller's home, trusting the host per instance. */
+  login?: 'mithril';
+}
 
 /** An SSH host to go through: the fleet entry (its key and known host key are in config) and where it is. */
 export interface SshHop {

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { PortTarget, ProviderCapabilities, ExecResult } from '../providers/provider';
+import type { SshShellTarget } from './provider-contract';
 import type { Offer } from './node-spec';
 import { ProviderNameSchema, ProviderSettingsSchema, VolumeSpecSchema, type VolumeSpec } from './task-config';
 import type { VolumeInfo } from './volume-info';
@@ -72,18 +73,7 @@ export type ProviderOperationName = ProviderOperationRequest['op'];
  */
 export type ProviderShellTarget =
   | { kind: 'local'; argv: string[]; cwd: string; pid: number }
-  | {
-      kind: 'ssh';
-      /** The fleet entry whose key and known host key reach it; '' for a Mithril node (see `login`). */
-      fleetHost: string;
-      host: string;
-      port: number;
-      user: string;
-      instanceId: string;
-      command?: string;
-      /** 'mithril': log in with the Mithril worker key of the caller's home, trusting the host per instance. */
-      login?: 'mithril';
-    };
+  | SshShellTarget;
 
 /** What the worker's machine offers a provider's tasks (flow doctor's provider-side checks). */
 export interface HostChecks {

@@ -1,6 +1,4 @@
-import { ProviderError, ValidationError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
-import { parseVolumeCreateSpec } from '../../domain/volume-create-spec';
-import { volumeInUseError, volumeNotFoundError } from '../../domain/volume-errors';
+import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
 import type { HostShell } from '../../ssh/host-shell';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
 import { remoteExec } from '../ssh/remote-exec';
@@ -10,14 +8,11 @@ import { readRemoteOutput, remoteCommandState, stopRemote } from '../ssh/remote-
 import {
   cancelBid,
   createBid,
-  createVolume,
-  deleteVolume,
   getBid,
   idempotencyKeyFor,
   listInstanceTypes,
   listInstancesOfBids,
   listSpotAvailability,
-  listVolumes,
   offersFromMarket,
   resolveInstanceType,
   resolveProject,
@@ -26,9 +21,9 @@ import {
   type MithrilInstance,
   type MithrilOffer,
   type MithrilProject,
-  type MithrilVolume,
 } from './api';
 import { mithrilInstanceId, parseMithrilInstanceId } from './instance-ref';
+import { createMithrilVolume, deleteMithrilVolume, listMithrilVolumes, taskVolumes } from './mithril-volumes';
 import { InstanceShells } from './instance-shells';
 import { localInstanceKey, registeredKeyId } from './instance-ssh-key';
 import { buildStartupScript, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR, mithrilLayout, NODE_RANK_FILE } from './startup';
@@ -108,7 +103,7 @@ export class MithrilProvider implements Provider {
     const project = await this.project();
     const instanceTypeFid = (offer as Partial<MithrilOffer>).instanceTypeFid ?? resolveInstanceType(await this.catalog(), offer.instanceType).fid;
     const numNodes = spec.numNodes ?? 1;
-    const volumes = await Promise.all(spec.volumes.map(async (volume) => ({ volume, found: await this.ensureVolume(project, volume, offer.region, numNodes, spec) })));
+    const volumes = await taskVolumes(http, project.fid, { volumes: spec.volumes, region: offer.region, numNodes, taskId: spec.taskId });
     const key = localInstanceKey(this.options.home);
     const sshKeyIds = [await registeredKeyId(http, project.fid, key), ...(this.options.sshKeys ?? []).filter((id) => id.startsWith('sshkey_'))];
     const { script } = buildStartupScript({
@@ -243,36 +238,15 @@ export class MithrilProvider implements Provider {
   }
 
   async listVolumes(): Promise<VolumeInfo[]> {
-    const project = await this.project();
-    return (await listVolumes(this.options.http, project.fid)).map(volumeInfo).sort((a, b) => a.name.localeCompare(b.name));
+    return listMithrilVolumes(this.options.http, (await this.project()).fid);
   }
 
   async createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
-    const { name, sizeGb } = parseVolumeCreateSpec(spec);
-    if (spec.encrypted === true) throw new ValidationError('encrypted: Mithril volumes are encrypted by the platform; Flow cannot add its own', { field: 'encrypted' });
-    const project = await this.project();
-    const region = this.options.region ?? DEFAULT_REGION;
-    if ((await listVolumes(this.options.http, project.fid)).some((volume) => volume.name === name)) {
-      throw new ValidationError(`Volume '${name}' already exists`, { field: 'name', suggestions: ['See the volumes there are with: flow volumes list'] });
-    }
-    const created = await createVolume(this.options.http, {
-      project: project.fid,
-      name,
-      sizeGb,
-      interface: spec.interface ?? 'file',
-      region,
-      idempotencyKey: idempotencyKeyFor({ taskId: `volume-${project.fid}-${name}`, purpose: 'volume' }),
-    });
-    return volumeInfo(created);
+    return createMithrilVolume(this.options.http, (await this.project()).fid, this.options.region ?? DEFAULT_REGION, spec);
   }
 
   async deleteVolume(name: string, options: DeleteVolumeOptions = {}): Promise<void> {
-    const project = await this.project();
-    const volumes = await listVolumes(this.options.http, project.fid);
-    const volume = volumes.find((candidate) => candidate.name === name);
-    if (volume === undefined) throw volumeNotFoundError(name, volumes.map((v) => v.name));
-    if (options.force !== true && volume.bids.length > 0) throw volumeInUseError(name, volume.bids);
-    await deleteVolume(this.options.http, volume.fid);
+    await deleteMithrilVolume(this.options.http, (await this.project()).fid, name, options);
   }
 
   close(): void {
@@ -292,36 +266,6 @@ export class MithrilProvider implements Provider {
       this.catalogCache = { rows: await listInstanceTypes(this.options.http), at: Date.now() };
     }
     return this.catalogCache.rows;
-  }
-
-  /** The task's volume by name in the bid's region, made there when missing (unless createIfMissing is false). */
-  private async ensureVolume(project: MithrilProject, volume: NodeSpec['volumes'][number], region: string, numNodes: number, spec: NodeSpec): Promise<MithrilVolume> {
-    const wanted = volume.interface ?? 'file';
-    if (wanted === 'block' && numNodes > 1) {
-      throw new ValidationError(`volumes: '${volume.name}' is a block volume, which one node at a time can mount; this task has ${numNodes}`, {
-        field: 'volumes',
-        suggestions: ['Use a file volume (interface: file) for a multi-node task'],
-      });
-    }
-    const existing = (await listVolumes(this.options.http, project.fid)).find((candidate) => candidate.name === volume.name);
-    if (existing !== undefined) {
-      if (existing.region !== region) {
-        throw new ValidationError(`volumes: '${volume.name}' is in ${existing.region}, but the task's bid is in ${region}`, {
-          field: 'volumes',
-          suggestions: [`Run the task in ${existing.region} (region: ${existing.region}), or use another volume`],
-        });
-      }
-      return existing;
-    }
-    if (volume.createIfMissing === false) throw volumeNotFoundError(volume.name, []);
-    return createVolume(this.options.http, {
-      project: project.fid,
-      name: volume.name,
-      sizeGb: volume.sizeGb,
-      interface: wanted,
-      region,
-      idempotencyKey: idempotencyKeyFor({ taskId: spec.taskId, purpose: `volume-${volume.name}` }),
-    });
   }
 
   /**
@@ -394,17 +338,4 @@ export class MithrilProvider implements Provider {
       suggestions: ['Commands and files reach a node only while its task runs; see its state with: flow status'],
     });
   }
-}
-
-function volumeInfo(volume: MithrilVolume): VolumeInfo {
-  return {
-    name: volume.name,
-    sizeGb: volume.sizeGb,
-    path: `${volume.region}/${volume.fid}`,
-    createdAt: volume.createdAt,
-    usedBytes: 0,
-    usedBytesPartial: true,
-    attachedTo: volume.bids,
-    interface: volume.interface,
-  };
 }
