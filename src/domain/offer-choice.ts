@@ -26,6 +26,8 @@ export interface SelectOfferInput {
   maxPricePerHour?: number;
   /** Ranks of the task: a fleet offer (with `hosts`) needs a free host per rank. */
   numInstances?: number;
+  /** Among offers that fit, this region's go first (a task bidding again after a preemption stays where its volumes are). */
+  preferRegion?: string;
 }
 
 /** An offer to take now, or why the task must keep waiting (e.g. nothing under its price cap). */
@@ -107,8 +109,24 @@ function busyHostsReason(offers: Offer[], needed: number): string {
 }
 
 /**
- * The cheapest offer under the price cap of the first alternative that has one, or why there
- * is none yet (every alternative offered is above the cap).
+ * Whether an offer can hold every rank: a fleet offer lists its free hosts (one per rank); a
+ * regional market's offer says how many instances it has free; a single machine always has room.
+ */
+function hasRoom(provider: OfferSource, offer: Offer, needed: number): boolean {
+  if (offer.hosts !== undefined) return offer.hosts.length >= needed;
+  return !provider.capabilities.regions || offer.available >= needed;
+}
+
+/** Why a cloud task waits: "no region has 2 free 8xh100 (most: 1 in us-central1-b)". */
+function noCapacityReason(offers: Offer[], needed: number): string {
+  const most = [...offers].sort((a, b) => b.available - a.available)[0]!;
+  const shapes = [...new Set(offers.map((o) => o.instanceType))].join(' or ');
+  return `no region has ${needed} free ${shapes} (most: ${most.available} in ${most.region}); waiting for capacity`;
+}
+
+/**
+ * The cheapest offer with room under the price cap of the first alternative that has one (in
+ * `preferRegion` if it has one), or why there is none yet (above the cap, or no room).
  */
 export async function chooseOffer(provider: OfferSource, input: SelectOfferInput): Promise<OfferChoice> {
   const offered = await matchingOffers(provider, input);
@@ -117,11 +135,13 @@ export async function chooseOffer(provider: OfferSource, input: SelectOfferInput
   for (const { candidates } of offered) {
     const affordable = candidates
       .filter((o) => input.maxPricePerHour === undefined || o.pricePerHour <= input.maxPricePerHour)
-      .sort((a, b) => a.pricePerHour - b.pricePerHour);
-    // A fleet offer lists its free hosts: one per rank. Other offers have room for every rank.
-    const roomy = affordable.filter((o) => o.hosts === undefined || o.hosts.length >= needed);
+      .sort((a, b) => Number(b.region === input.preferRegion) - Number(a.region === input.preferRegion) || a.pricePerHour - b.pricePerHour);
+    const roomy = affordable.filter((o) => hasRoom(provider, o, needed));
     if (roomy.length > 0) return { offer: roomy[0]! };
     busy = busy.concat(affordable);
+  }
+  if (busy.length > 0 && provider.capabilities.regions) {
+    return { waiting: noCapacityReason(busy, needed), suggestions: [`See the market with: flow instances --provider ${provider.name}`] };
   }
   if (busy.length > 0) return { waiting: busyHostsReason(busy, needed), suggestions: ['See which tasks hold the hosts: flow fleet list'] };
   const cheapest = Math.min(...offered.flatMap(({ candidates }) => candidates.map((o) => o.pricePerHour)));

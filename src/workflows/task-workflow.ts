@@ -74,8 +74,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     }
   };
 
-  /** The cheapest matching offer under the price cap; while there is none, waits without growing history. */
-  async function findOffer(): Promise<Offer> {
+  /**
+   * The cheapest matching offer under the price cap (`where` narrows or orders the regions);
+   * while there is none, waits without growing history.
+   */
+  async function findOffer(where: { region?: string; preferRegion?: string } = {}): Promise<Offer> {
     const request = {
       provider: input.provider,
       providerSettings: input.providerSettings,
@@ -83,9 +86,10 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       minGpuMemoryGb: config.minGpuMemoryGb,
       minCpus: config.minCpus,
       minMemoryGb: config.minMemoryGb,
-      region: config.region,
+      region: where.region ?? config.region,
       maxPricePerHour: config.maxPricePerHour,
       numInstances: config.numInstances,
+      ...(where.preferRegion === undefined ? {} : { preferRegion: where.preferRegion }),
     };
     let choice = await steps.selectOffer(request);
     let reportChangeAfterMs = FIRST_REPORT_MS;
@@ -101,7 +105,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
-    let offer = await body.run(findOffer);
+    let offer = await body.run(() => findOffer());
     state.instanceType = offer.instanceType;
     state.pricePerHour = offer.pricePerHour;
     upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
@@ -115,13 +119,16 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       const restart = attempt + 1;
       if (failure?.type === PREEMPTED_FAILURE) {
         // Not the command's fault: run it again on a new instance (a gang: all ranks, anew), from
-        // a fresh offer, since the market that took the instance back may have moved.
+        // a fresh offer, since the market that took the instance back may have moved. The same
+        // region first; only there when the task has volumes, which cannot follow it elsewhere.
         const limit = config.retry?.maxRestarts ?? PREEMPTION_RESTARTS;
         if (restart > limit) break;
         setStatus(state, 'provisioning', `preempted: ${failure.message}; restart ${restart} of ${limit}`, 'preempted');
         state.nodes = state.nodes.map((node) => ({ rank: node.rank, phase: 'pending' }));
         state.message = undefined;
-        offer = await body.run(findOffer);
+        const lastRegion = offer.region;
+        const where = (config.volumes?.length ?? 0) > 0 ? { region: lastRegion } : { preferRegion: lastRegion };
+        offer = await body.run(() => findOffer(where));
         continue;
       }
       if (!config.retry?.onError || restart > config.retry.maxRestarts) break;

@@ -31,6 +31,7 @@ export interface SimInstanceState {
 export interface SimBidState {
   fid: string;
   name: string;
+  region: string;
   status: string;
   instances: string[];
   charged_price: string | null;

@@ -7,7 +7,6 @@ import {
   bidState,
   bidStatusFilter,
   chooseProject,
-  chooseRegionOffer,
   createdBidId,
   detailText,
   idempotencyKeyFor,
@@ -24,7 +23,6 @@ import {
   parseRetryAfter,
   parseSshKey,
   parseVolume,
-  rankOffers,
   representativeInstance,
   resolveInstanceType,
   rowsOf,
@@ -33,6 +31,8 @@ import {
   type CatalogRow,
   type MithrilTaskState,
 } from '../../src/providers/mithril/api';
+import { MITHRIL_CAPABILITIES } from '../../src/providers/mithril/mithril-provider';
+import { chooseOffer, fixedOffers, type SelectOfferInput } from '../../src/domain/offer-choice';
 
 const AT = '2026-05-01T10:00:00Z';
 
@@ -106,7 +106,7 @@ describe('Mithril market', () => {
     assert.throws(() => parseAvailabilityRow({ instance_type: 'it_x', region: 'r', price: 1, capacity: 1, available_gpus: 2 }), /different values/);
   });
 
-  test('offers: one per (type, region) priced per instance-hour, with the it_ id kept', () => {
+  test('offers: one per (type, region) priced per instance-hour, with the it_ id kept', async () => {
     const market = [
       { instance_type: 'it_5ECSoHQjLBzrp5YM', region: 'us-central1-a', last_instance_price: '$20.00', capacity: 4 },
       { instance_type: 'it_5ECSoHQjLBzrp5YM', region: 'eu-central1-a', price: '$18.00', capacity: 1 },
@@ -126,16 +126,25 @@ describe('Mithril market', () => {
     assert.equal(offers[0]!.memoryGb, 225);
     assert.equal(offers[0]!.spec.gpuMemoryGb, 80);
 
-    const h100 = offers.filter((o) => o.instanceType === '8xh100');
-    assert.equal(rankOffers(h100, {})[0]!.region, 'eu-central1-a', 'cheapest first');
-    assert.equal(rankOffers(h100, { region: 'us-central1-a' })[0]!.region, 'us-central1-a', 'the requested region first');
-    assert.equal(rankOffers(h100, { region: 'us-central1-a', maxPricePerHour: 19 })[0]!.region, 'eu-central1-a', 'unless it is above the cap');
-    assert.equal(rankOffers(h100, { quantity: 2 })[0]!.region, 'us-central1-a', 'only regions with room for the gang');
-    const waiting = chooseRegionOffer(h100, { maxPricePerHour: 10 });
+    // Choosing among them is the generic chooseOffer, with the market's capacity and region preference.
+    const source = fixedOffers('mithril', { offers, defaultInstanceType: '8xh100', capabilities: MITHRIL_CAPABILITIES });
+    const regionOf = async (input: SelectOfferInput) => {
+      const choice = await chooseOffer(source, { instanceType: '8xh100', ...input });
+      assert.ok('offer' in choice, JSON.stringify(choice));
+      return choice.offer.region;
+    };
+    assert.equal(await regionOf({}), 'eu-central1-a', 'cheapest first');
+    assert.equal(await regionOf({ preferRegion: 'us-central1-a' }), 'us-central1-a', 'the preferred region first');
+    assert.equal(await regionOf({ preferRegion: 'us-central1-a', maxPricePerHour: 19 }), 'eu-central1-a', 'unless it is above the cap');
+    assert.equal(await regionOf({ numInstances: 2 }), 'us-central1-a', 'only regions with room for the gang');
+    assert.equal(await regionOf({ region: 'us-central1-a' }), 'us-central1-a', 'a task region narrows the offers');
+    const waiting = await chooseOffer(source, { instanceType: '8xh100', maxPricePerHour: 10 });
     assert.ok('waiting' in waiting);
-    assert.match(waiting.waiting, /under \$10\.00\/h \(cheapest now \$18\.00\/h in eu-central1-a\)/);
-    const full = chooseRegionOffer(h100, { quantity: 9 });
-    assert.ok('waiting' in full && /room for 9 instances/.test(full.waiting));
+    assert.match(waiting.waiting, /under \$10\.00\/h \(cheapest now \$18\.00\/h\)/);
+    const full = await chooseOffer(source, { instanceType: '8xh100', numInstances: 9 });
+    assert.ok('waiting' in full);
+    assert.match(full.waiting, /^no region has 9 free 8xh100 \(most: \d+ in us-central1-a\)/);
+    assert.match(full.suggestions[0]!, /flow instances --provider mithril/);
   });
 });
 

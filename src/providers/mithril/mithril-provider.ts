@@ -41,7 +41,7 @@ export interface MithrilProviderOptions {
   sshUser?: string;
 }
 
-const CAPABILITIES: ProviderCapabilities = {
+export const MITHRIL_CAPABILITIES: ProviderCapabilities = {
   multiNode: true,
   volumes: true,
   exec: true,
@@ -71,7 +71,7 @@ const INSTANCE_LIST_TTL_MS = 2_000;
  */
 export class MithrilProvider implements Provider {
   readonly name = 'mithril' as const;
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = MITHRIL_CAPABILITIES;
   private projectPromise?: Promise<MithrilProject>;
   private catalogCache?: { rows: CatalogRow[]; at: number };
   private readonly shells: InstanceShells;
