@@ -1,7 +1,8 @@
 /**
- * The client's own SSH sessions to a fleet host, for `flow ssh` and port forwards on ssh tasks.
+ * The client's own SSH sessions to a fleet host or a Mithril node, for `flow ssh` and port forwards.
  * The worker says which host and what to run; the connection is made here with the user's own key
- * (the fleet entry's identity file, as the user configured it) and the recorded host key.
+ * (the fleet entry's identity file, as the user configured it; for Mithril, the worker's key of
+ * this home) and the recorded host key.
  */
 import { findFleetHost } from '../config/fleet-config';
 import { flowHome } from '../config/flow-home';
@@ -34,10 +35,10 @@ export async function attachSshShell(target: SshShellTarget, home: string = flow
 }
 
 /** A Mithril node as a host to connect to: the worker's key of this home (the worker shares it when it runs here). */
-function mithrilHost(target: SshShellTarget, home: string): FleetHost {
+function mithrilHost(target: { instanceId: string; user: string; host: string; port: number }, home: string): FleetHost {
   const identityFile = mithrilKeyPath(home);
   if (!existsSync(identityFile)) {
-    throw new ValidationError(`flow ssh to a Mithril node needs the worker's key, ${identityFile}, which this machine does not have`, {
+    throw new ValidationError(`Reaching a Mithril node needs the worker's key, ${identityFile}, which this machine does not have`, {
       field: 'FLOW_HOME',
       suggestions: ["Run flow ssh where the worker runs (same FLOW_HOME), or run a command through the worker: task.shell('CMD')"],
     });
@@ -47,8 +48,9 @@ function mithrilHost(target: SshShellTarget, home: string): FleetHost {
 
 /** A local port whose connections reach `remotePort` on the hop's loopback; close() ends it and its connection. */
 export async function forwardThrough(hop: SshHop, remotePort: number, localPort: number, home: string = flowHome()): Promise<PortForward> {
-  const host = findFleetHost(home, hop.fleetHost);
-  const connections = connectionsFor(home);
+  const mithril = hop.login === 'mithril' ? { ...hop, instanceId: hop.instanceId ?? hop.host } : undefined;
+  const host = mithril ? mithrilHost(mithril, home) : findFleetHost(home, hop.fleetHost);
+  const connections = mithril ? new SshConnections({ knownHostsPath: mithrilKnownHostsPath(home, mithril.instanceId) }) : connectionsFor(home);
   try {
     const forward = await forwardPort(await connections.client(host), { localPort, remotePort });
     return {

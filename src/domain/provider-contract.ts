@@ -107,10 +107,15 @@ export interface SshShellTarget {
 
 /** An SSH host to go through: the fleet entry (its key and known host key are in config) and where it is. */
 export interface SshHop {
+  /** '' for a Mithril node (see `login`). */
   fleetHost: string;
   host: string;
   port: number;
   user: string;
+  /** 'mithril': log in with the Mithril worker key of the caller's home, trusting the host per instance. */
+  login?: 'mithril';
+  /** The Mithril instance (its known-hosts file); with login 'mithril'. */
+  instanceId?: string;
 }
 
 /** Where a task's port can be reached: directly, or on `host` as seen from an SSH hop (a forward). */

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { runCli, spawnCli } from '../helpers/cli';
 import { startSshHosts, type SshHosts } from '../helpers/ssh-hosts';
 import { writeFleetConfig } from '../helpers/ssh-fleet';
 import { waitFor } from '../helpers/wait-for';
+import { httpText } from '../helpers/http-text';
 
 const SERVER_PORT = 18765;
 const server = `require('http').createServer((q, r) => r.end('hello-from-task')).listen(${SERVER_PORT}, '127.0.0.1', () => console.log('listening'))`;
-
-function httpText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 describe('flow ssh and flow port-forward on an ssh fleet task', { timeout: 300_000 }, () => {
   let fleet: SshHosts;

@@ -1,5 +1,5 @@
 // The body of `flow setup`, loaded only when it runs (keeps `flow --help` fast).
-import { explainSettings, loadSettings, type ExplainedSetting } from '../../config/load-config';
+import { explainSettings, loadSettings, type ExplainedSetting, type FlowSettings } from '../../config/load-config';
 import { flowHome, flowPaths } from '../../config/flow-home';
 import { writeConfig, type ConfigUpdate } from '../../config/write-config';
 import { ValidationError } from '../../domain';
@@ -9,6 +9,7 @@ import { createPrompter, PromptAborted } from '../prompter';
 import { writeFileSync } from 'node:fs';
 import { answersFromFlags, API_KEYS_PAGE, askAnswers, type CurrentValues, type SetupFlags } from './setup-answers';
 import { maskedConfigText, resetConfig, showSettings } from './setup-show';
+import { checkMithrilSettings, type MithrilCheck } from './setup-verify';
 
 export type { SetupFlags } from './setup-answers';
 
@@ -30,8 +31,8 @@ function renamePath(error: unknown, from: string, to: string): unknown {
 }
 
 /** Loads the new file as every later command will (with this environment); fails the write if it is not usable. */
-function checkCandidate(candidateHome: string, configFile: string, update: ConfigUpdate): void {
-  let settings;
+function checkCandidate(candidateHome: string, configFile: string, update: ConfigUpdate): FlowSettings {
+  let settings: FlowSettings;
   try {
     settings = loadSettings({ env: { ...process.env, FLOW_HOME: candidateHome } });
   } catch (error) {
@@ -43,6 +44,14 @@ function checkCandidate(candidateHome: string, configFile: string, update: Confi
       suggestions: [`Pass --api-key (create one at ${API_KEYS_PAGE})`, 'Or set MITHRIL_API_KEY in the environment', 'Or run flow setup on a terminal to be asked for it'],
     });
   }
+  return settings;
+}
+
+/** The settings the update would give (as checkCandidate loads them), nothing written. */
+function candidateSettings(configFile: string, update: ConfigUpdate): FlowSettings {
+  let settings: FlowSettings | undefined;
+  writeConfig(configFile, update, (candidateHome) => { settings = checkCandidate(candidateHome, configFile, update); }, { dryRun: true });
+  return settings!;
 }
 
 /** Flags that set a value (not --provider, which only picks what the prompts ask for). */
@@ -82,7 +91,13 @@ async function askOnTerminal(flags: SetupFlags, current: CurrentValues, configFi
   }
 }
 
-function printSummary(configFile: string, entries: ExplainedSetting[], backupFile: string | undefined): void {
+function checkLine(check: MithrilCheck): string {
+  const c = colors(process.stdout);
+  if (!check.verified) return `  ${'checked'.padEnd(9)} ${c.yellow('no')}: ${check.reason} ${c.dim('(saved anyway; flow doctor checks again)')}`;
+  return `  ${'checked'.padEnd(9)} ${c.green('ok')}: project ${check.project.name} (${check.project.fid}); instances let in SSH keys ${check.sshKeyIds.join(', ')}`;
+}
+
+function printSummary(configFile: string, entries: ExplainedSetting[], backupFile: string | undefined, check: MithrilCheck | undefined): void {
   const c = colors(process.stdout);
   const byKey = new Map(entries.map((entry) => [entry.key, entry]));
   const provider = byKey.get('provider');
@@ -98,6 +113,7 @@ function printSummary(configFile: string, entries: ExplainedSetting[], backupFil
     const from = entry?.source.startsWith('env:') ? c.dim(`  (from ${entry.source.slice(4)} in the environment, which wins over config.yaml)`) : '';
     out.push(`  ${label.padEnd(9)} ${value}${from}`);
   }
+  if (check !== undefined) out.push(checkLine(check));
   out.push(
     '',
     'Next steps:',
@@ -146,14 +162,17 @@ export async function setupAction(flags: SetupFlags): Promise<number> {
     return EXIT.interrupted;
   }
   if (flags.dryRun) return dryRun(flags, configFile, update);
+  // Checked before writing: a mistyped key or project must not replace a working one.
+  const settings = candidateSettings(configFile, update);
+  const check = settings.provider === 'mithril' && flags.verify !== false ? await checkMithrilSettings(settings.mithril, home) : undefined;
   const { backupFile } = writeConfig(configFile, update, (candidateHome) => checkCandidate(candidateHome, configFile, update));
   const entries = explainSettings();
   if (flags.json) {
     const settings: Record<string, { value: unknown; source: string }> = {};
     for (const entry of entries) settings[entry.key] = { value: entry.value ?? null, source: entry.source };
-    printJson({ configFile, mode: '600', backupFile: backupFile ?? null, settings });
+    printJson({ configFile, mode: '600', backupFile: backupFile ?? null, settings, mithrilCheck: check ?? null });
   } else {
-    printSummary(configFile, entries, backupFile);
+    printSummary(configFile, entries, backupFile, check);
   }
   return EXIT.ok;
 }

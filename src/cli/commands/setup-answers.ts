@@ -18,6 +18,8 @@ export interface SetupFlags {
   show?: boolean;
   reset?: boolean;
   json?: boolean;
+  /** false with --no-verify: Mithril settings saved without asking the API. */
+  verify?: boolean;
 }
 
 /** Settings config.yaml sets now (secrets already masked), by dotted key. */

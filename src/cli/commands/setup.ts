@@ -16,7 +16,8 @@ export function configureSetupCommand(program: Command): void {
     .option('--project <name>', 'Mithril project')
     .option('--region <name>', 'Mithril region')
     .option('--api-url <url>', 'Mithril API URL (default https://api.mithril.ai)')
-    .option('--ssh-key <id>', 'Mithril SSH key id to add to instances (repeatable)', collect)
+    .option('--ssh-key <key>', 'SSH key to add to instances: a Mithril key id or name, or a public key file to upload (repeatable)', collect)
+    .option('--no-verify', 'save the Mithril settings without checking them against the API')
     .option('--dry-run', 'print the config.yaml that would be written (keys masked); save nothing')
     .option('--output <file>', 'with --dry-run: also write that preview to FILE')
     .option('--show', 'print the current configuration (keys masked) and exit')
@@ -28,13 +29,16 @@ export function configureSetupCommand(program: Command): void {
     .addHelpText('after', `
 On a terminal, flow setup asks for what the flags do not give; Enter keeps the current value.
 --api-key, --project, --region, --api-url, --ssh-key, --yes or --dry-run (or no terminal) mean
-no questions. Other keys already in config.yaml are kept.
+no questions. Other keys already in config.yaml are kept. Mithril settings are checked against
+the API before they are saved (the key, the project, each SSH key; the worker's own key is
+registered): a bad key or project saves nothing. An API out of reach saves them with a note.
 
 Examples:
   flow setup
   flow setup --show
   flow setup --provider local --yes
   flow setup --provider mithril --api-key "$MITHRIL_API_KEY" --project my-project --region us-central1-b
+  flow setup --api-key "$MITHRIL_API_KEY" --ssh-key ~/.ssh/id_ed25519.pub
   flow setup --api-key "$MITHRIL_API_KEY" --dry-run --output preview.yaml
   flow setup --reset --yes`)
     .action(action(async (flags: SetupFlags) => (await import('./setup-action')).setupAction(flags)));

@@ -1,3 +1,4 @@
+import { checkPortNumber } from '../../domain/port-number';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ProviderError, ValidationError } from '../../domain';
@@ -58,9 +59,7 @@ export class LocalAccess {
   }
 
   async portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new ValidationError(`port: ${port} is not a port number (1 to 65535)`, { field: 'port' });
-    }
+    checkPortNumber(port);
     await this.running(instance);
     return { host: LOCAL_HOST, port };
   }

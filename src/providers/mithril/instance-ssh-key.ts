@@ -2,7 +2,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { mithrilKeyPath } from '../../ssh/mithril-paths';
 import { utils } from 'ssh2';
-import { createSshKey, findKeyByPublicKey, listSshKeys, type MithrilHttp } from './api';
 
 /**
  * The worker's own key for Mithril instances: made once in $FLOW_HOME/keys/mithril (0600) and
@@ -26,11 +25,4 @@ export function localInstanceKey(home: string): InstanceSshKey {
     writeFileSync(publicPath, `${pair.public.trim()}\n`);
   }
   return { privateKeyPath, publicKey: readFileSync(publicPath, 'utf8').trim() };
-}
-
-/** The platform id of the worker's key in `project`, registering it the first time. */
-export async function registeredKeyId(http: MithrilHttp, project: string, key: InstanceSshKey): Promise<string> {
-  const existing = findKeyByPublicKey(await listSshKeys(http, project), key.publicKey);
-  if (existing !== undefined) return existing.fid;
-  return (await createSshKey(http, { project, name: 'flow-worker', publicKey: key.publicKey })).fid;
 }

@@ -1,3 +1,4 @@
+import { checkPortNumber } from '../../domain/port-number';
 import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
 import type { HostShell } from '../../ssh/host-shell';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
@@ -25,7 +26,8 @@ import {
 import { mithrilInstanceId, parseMithrilInstanceId } from './instance-ref';
 import { createMithrilVolume, deleteMithrilVolume, listMithrilVolumes, taskVolumes } from './mithril-volumes';
 import { InstanceShells } from './instance-shells';
-import { localInstanceKey, registeredKeyId } from './instance-ssh-key';
+import { localInstanceKey } from './instance-ssh-key';
+import { bidSshKeyIds } from './ssh-key-ids';
 import { buildStartupScript, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR, mithrilLayout, NODE_RANK_FILE } from './startup';
 
 export interface MithrilProviderOptions {
@@ -47,7 +49,7 @@ export const MITHRIL_CAPABILITIES: ProviderCapabilities = {
   exec: true,
   files: true,
   shell: true,
-  ports: false,
+  ports: true,
   images: false,
   regions: true,
   volumeIsolation: 'Mithril block or file volumes, mounted by the startup script',
@@ -105,7 +107,7 @@ export class MithrilProvider implements Provider {
     const numNodes = spec.numNodes ?? 1;
     const volumes = await taskVolumes(http, project.fid, { volumes: spec.volumes, region: offer.region, numNodes, taskId: spec.taskId });
     const key = localInstanceKey(this.options.home);
-    const sshKeyIds = [await registeredKeyId(http, project.fid, key), ...(this.options.sshKeys ?? []).filter((id) => id.startsWith('sshkey_'))];
+    const sshKeyIds = await bidSshKeyIds(http, project.fid, key.publicKey, this.options.sshKeys ?? []);
     const { script } = buildStartupScript({
       taskId: spec.taskId,
       name: spec.taskId,
@@ -233,8 +235,12 @@ export class MithrilProvider implements Provider {
     return { kind: 'ssh', fleetHost: '', host: host.host, port: host.port, user: host.user, instanceId: node.instance.fid, command: wrapped, login: 'mithril' };
   }
 
-  async portTarget(): Promise<PortTarget> {
-    throw new ProviderError('mithril: port forwarding is not supported yet', { retryable: false });
+  async portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {
+    checkPortNumber(port);
+    const node = await this.requireNode(instance);
+    const host = this.shells.hostOf(node.instance);
+    // Through an SSH forward to the node's loopback: the port need not be open to the internet.
+    return { host: '127.0.0.1', port, through: { fleetHost: '', host: host.host, port: host.port, user: host.user, login: 'mithril', instanceId: node.instance.fid } };
   }
 
   async listVolumes(): Promise<VolumeInfo[]> {

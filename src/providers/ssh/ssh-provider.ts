@@ -1,3 +1,4 @@
+import { checkPortNumber } from '../../domain/port-number';
 import { ProviderError, ValidationError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
 import type { FleetHost } from '../../ssh/fleet-host';
 import type { HostShell } from '../../ssh/host-shell';
@@ -140,7 +141,7 @@ export class SshProvider implements Provider {
   }
 
   async portTarget(instance: InstanceRef, port: number): Promise<PortTarget> {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ValidationError(`port: ${port} is not a port number (1 to 65535)`, { field: 'port' });
+    checkPortNumber(port);
     const { host } = this.reach(instance);
     // Reached through an SSH forward to the host's loopback: the port need not be open to the network.
     return { host: '127.0.0.1', port, through: { fleetHost: host.name, host: host.host, port: host.port, user: host.user } };
