@@ -54,6 +54,8 @@ export interface NodeSpec {
   numNodes?: number;
   /** The task's price cap per instance-hour (a bid's limit price). */
   maxPricePerHour?: number;
+  /** Without a cap, how far above the market a bid may go (3.28's tiers: low, med, high). Absent: med. */
+  priority?: 'low' | 'med' | 'high';
   /** Ports the task opens on every node. */
   ports?: number[];
 }

@@ -234,6 +234,7 @@ function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: num
       instanceType: offer.instanceType,
       numNodes: config.numInstances,
       ...(config.maxPricePerHour !== undefined ? { maxPricePerHour: config.maxPricePerHour } : {}),
+      ...(config.priority !== 'med' ? { priority: config.priority } : {}),
       ...(config.ports && config.ports.length > 0 ? { ports: config.ports } : {}),
     };
     return {

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startMithrilSim, type MithrilSim } from '../../src/mithril-sim';
 import { runCli, spawnCli } from '../helpers/cli';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { httpText } from '../helpers/http-text';
+import { SimClient } from '../helpers/mithril-sim-client';
 import { waitFor } from '../helpers/wait-for';
 
 const API_KEY = 'mk_test_cli_key_90b1f3d6';
@@ -13,6 +18,7 @@ const server = `require('http').createServer((q, r) => r.end('hello-from-mithril
 describe('flow instances and flow port-forward on the mithril provider (flow-mithril-sim)', { timeout: 240_000 }, () => {
   let sim: MithrilSim;
   let h: FlowHarness;
+  const scratch = mkdtempSync(join(tmpdir(), 'flow-mithril-code-'));
   before(async () => {
     sim = await startMithrilSim({ apiKey: API_KEY, provisionDelayMs: 200 });
     if (sim.instancesUnavailable) {
@@ -23,6 +29,7 @@ describe('flow instances and flow port-forward on the mithril provider (flow-mit
   after(async () => {
     await h?.stop();
     await sim?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   test('flow instances --provider mithril: live prices and capacity per region', async () => {
@@ -55,5 +62,45 @@ describe('flow instances and flow port-forward on the mithril provider (flow-mit
     child.kill('SIGINT');
     assert.equal(await exited, 0, err);
     await task.stop();
+  });
+
+  test('code upload: a small project rides in the startup script, honouring .flowignore', async () => {
+    const project = join(scratch, 'small');
+    mkdirSync(join(project, 'data'), { recursive: true });
+    writeFileSync(join(project, 'train.py'), 'print("train")\n');
+    writeFileSync(join(project, 'data', 'big.bin'), 'x'.repeat(1000));
+    writeFileSync(join(project, '.flowignore'), 'data/\n');
+    const task = await h.flow.run('ls -a | sort | tr "\\n" " "; echo; cat train.py', { provider: 'mithril', instanceType: '1xa100', codeRoot: project });
+    assert.equal((await task.wait()).status, 'completed');
+    assert.deepEqual((await task.logs().text()).split('\n'), ['. .. .flowignore train.py ', 'print("train")']);
+  });
+
+  test('code upload: a project too big for the startup script is sent over SSH once the node is up', async () => {
+    const project = join(scratch, 'large');
+    mkdirSync(project, { recursive: true });
+    const weights = randomBytes(200 * 1024); // incompressible: far over the script's 10000 bytes
+    writeFileSync(join(project, 'weights.bin'), weights);
+    writeFileSync(join(project, 'run.sh'), 'sha256sum weights.bin | cut -d" " -f1\n');
+    const task = await h.flow.run('sh run.sh', { provider: 'mithril', instanceType: '1xa100', codeRoot: project, numInstances: 2 });
+    assert.equal((await task.wait()).status, 'completed');
+    const digest = createHash('sha256').update(weights).digest('hex');
+    for (const node of [0, 1]) assert.equal(await task.logs({ node }).text(), digest, `rank ${node} has the whole code`);
+  });
+
+  test('without a price cap, the limit price is the market price times the priority tier', async () => {
+    const client = new SimClient(sim.url, API_KEY);
+    try {
+      const tiers = [['low', '$1.25'], ['med', '$2.00'], ['high', '$4.00']] as const;
+      for (const [priority, limit] of tiers) {
+        const task = await h.flow.run(`echo ${priority}`, { provider: 'mithril', instanceType: '1xa100', uploadCode: false, priority });
+        assert.equal((await task.wait()).status, 'completed');
+        const state = await client.state();
+        const bid = state.bids.find((b) => b.name === task.taskId);
+        assert.equal(bid?.limit_price, limit, `priority ${priority}`);
+        assert.deepEqual(state.instances.filter((i) => i.bid === bid?.fid).map((i) => i.charged_price), ['$1.00'], 'charged the market price');
+      }
+    } finally {
+      client.dispose();
+    }
   });
 });

@@ -33,6 +33,7 @@ export interface SimBidState {
   name: string;
   region: string;
   status: string;
+  limit_price: string;
   instances: string[];
   charged_price: string | null;
   message?: string;

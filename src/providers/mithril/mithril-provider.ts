@@ -28,7 +28,8 @@ import { createMithrilVolume, deleteMithrilVolume, listMithrilVolumes, taskVolum
 import { InstanceShells } from './instance-shells';
 import { localInstanceKey } from './instance-ssh-key';
 import { bidSshKeyIds } from './ssh-key-ids';
-import { buildStartupScript, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR, mithrilLayout, NODE_RANK_FILE } from './startup';
+import { codeForScript, deliverAwaitedCode } from './code-delivery';
+import { buildStartupScript, CODE_AWAITED_MARKER, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR, mithrilLayout, NODE_RANK_FILE } from './startup';
 
 export interface MithrilProviderOptions {
   http: MithrilHttp;
@@ -57,8 +58,8 @@ export const MITHRIL_CAPABILITIES: ProviderCapabilities = {
 
 /** Where volumes go when neither the task nor the settings name a region (as the Python SDK does). */
 const DEFAULT_REGION = 'us-central5-a';
-/** A bid without maxPricePerHour may pay up to this many times the price it was offered at. */
-const DEFAULT_LIMIT_MULTIPLIER = 2;
+/** A bid without maxPricePerHour may pay up to the offered price times its priority's multiplier (as 3.28). */
+const PRIORITY_LIMIT_MULTIPLIERS = { low: 1.25, med: 2, high: 4 } as const;
 const CATALOG_TTL_MS = 300_000;
 /** Instance statuses (normalized) of one taken away from its bid. */
 const TAKEN_STATUSES = new Set(['preempting', 'preempted', 'terminated', 'replaced', 'relocating', 'stopping', 'stopped', 'error']);
@@ -108,6 +109,7 @@ export class MithrilProvider implements Provider {
     const volumes = await taskVolumes(http, project.fid, { volumes: spec.volumes, region: offer.region, numNodes, taskId: spec.taskId });
     const key = localInstanceKey(this.options.home);
     const sshKeyIds = await bidSshKeyIds(http, project.fid, key.publicKey, this.options.sshKeys ?? []);
+    const code = await codeForScript(spec.codeDir);
     const { script } = buildStartupScript({
       taskId: spec.taskId,
       name: spec.taskId,
@@ -118,6 +120,7 @@ export class MithrilProvider implements Provider {
       volumes: volumes.map(({ volume, found }) => ({ id: found.fid, name: found.name, interface: found.interface, mountPath: volume.mountPath ?? `/volumes/${volume.name}` })),
       numInstances: numNodes,
       ...(spec.ports ? { ports: spec.ports } : {}),
+      ...code,
     });
     // Every rank (and every retry) asks for the same bid: the key makes the API return it again.
     const bidFid = await createBid(http, {
@@ -126,7 +129,7 @@ export class MithrilProvider implements Provider {
       name: spec.taskId,
       instanceTypeFid,
       instanceQuantity: numNodes,
-      limitPricePerHour: spec.maxPricePerHour ?? Math.max(offer.pricePerHour * DEFAULT_LIMIT_MULTIPLIER, 0.01),
+      limitPricePerHour: spec.maxPricePerHour ?? Math.max(offer.pricePerHour * PRIORITY_LIMIT_MULTIPLIERS[spec.priority ?? 'med'], 0.01),
       sshKeyIds,
       startupScript: script,
       volumeIds: volumes.map(({ found }) => found.fid),
@@ -140,7 +143,8 @@ export class MithrilProvider implements Provider {
     try {
       const node = await this.node(instance);
       if (node === undefined) return false;
-      const launched = await node.shell.exec(`test -d ${mithrilLayout().launched}`, { timeoutMs: 20_000 });
+      // Or waiting for its code, which startCommand sends.
+      const launched = await node.shell.exec(`test -d ${mithrilLayout().launched} || test -e ${CODE_AWAITED_MARKER}`, { timeoutMs: 20_000 });
       return launched.code === 0;
     } catch (error) {
       if (error instanceof ProviderError && error.retryable) return false;
@@ -148,10 +152,11 @@ export class MithrilProvider implements Provider {
     }
   }
 
-  /** The startup script started the command at boot: nothing to do but find it (and remember where it runs). */
-  async startCommand(instance: InstanceRef, _spec: NodeSpec): Promise<void> {
+  /** The startup script starts the command at boot: send the code it may wait for, then find the command (and remember where it runs). */
+  async startCommand(instance: InstanceRef, spec: NodeSpec): Promise<void> {
     const node = await this.requireNode(instance);
     this.startedOn.set(instance.instanceId, node.instance.fid);
+    if (spec.codeDir !== undefined) await deliverAwaitedCode(node.shell, spec.codeDir);
     const state = await remoteCommandState(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
     if (state.state === 'not_started') {
       throw new ProviderError(`mithril: the startup script of ${instance.instanceId} has not started the command yet`, { retryable: true });

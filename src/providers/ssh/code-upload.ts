@@ -119,6 +119,37 @@ export function selectCodeFiles(dir: string, options: { maxBytes?: number } = {}
 const execFileAsync = promisify(execFile);
 
 /**
+ * The selected files of `dir` packed into a tar.gz at `archive` (GNU tar with a file list);
+ * throws the selection's ValidationError when the code is over the limit.
+ */
+export async function packCode(dir: string, archive: string, options: { maxBytes?: number } = {}): Promise<CodeSelection> {
+  const selection = selectCodeFiles(dir, options);
+  const list = `${archive}.files`;
+  writeFileSync(list, selection.files.map((file) => `${file.path}\0`).join(''));
+  try {
+    await execFileAsync('tar', ['-czf', archive, '-C', dir, '--null', '--no-recursion', '-T', list], { maxBuffer: 1024 * 1024 });
+  } catch (error) {
+    throw new ProviderError(`Could not pack the code in ${dir}: ${(error as Error).message}`, {
+      retryable: false,
+      suggestions: ['Check that GNU tar is installed on the worker and the project files are readable'],
+    });
+  } finally {
+    rmSync(list, { force: true });
+  }
+  return selection;
+}
+
+/** Runs `use` with a scratch folder here, removed afterwards. */
+export async function withScratchDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const scratch = mkdtempSync(join(tmpdir(), 'flow-upload-'));
+  try {
+    return await use(scratch);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
  * Uploads the selected files of `dir` into `remoteWorkDir` on the host (created; a path may
  * start with $HOME): packs a tar.gz here, putFile's it, unpacks it there and removes it.
  */
@@ -128,20 +159,9 @@ export async function uploadCode(
   remoteWorkDir: string,
   options: { maxBytes?: number } = {},
 ): Promise<CodeSelection> {
-  const selection = selectCodeFiles(dir, options);
-  const scratch = mkdtempSync(join(tmpdir(), 'flow-upload-'));
-  try {
-    const list = join(scratch, 'files');
+  return withScratchDir(async (scratch) => {
     const archive = join(scratch, 'code.tar.gz');
-    writeFileSync(list, selection.files.map((file) => `${file.path}\0`).join(''));
-    try {
-      await execFileAsync('tar', ['-czf', archive, '-C', dir, '--null', '--no-recursion', '-T', list], { maxBuffer: 1024 * 1024 });
-    } catch (error) {
-      throw new ProviderError(`Could not pack the code in ${dir}: ${(error as Error).message}`, {
-        retryable: false,
-        suggestions: ['Check that GNU tar is installed on the worker and the project files are readable'],
-      });
-    }
+    const selection = await packCode(dir, archive, options);
     const remoteArchive = `${remoteWorkDir}/.flow-upload-${randomBytes(6).toString('hex')}.tar.gz`;
     const what = `upload code to ${remoteWorkDir}`;
     const made = await runScript(shell, `mkdir -p ${shellPath(remoteWorkDir)}`, what);
@@ -151,7 +171,5 @@ export async function uploadCode(
     const unpacked = await runScript(shell, `tar -x -z -o -f ${shellPath(remoteArchive)} -C ${shellPath(remoteWorkDir)}; _flow_rc=$?; rm -f ${shellPath(remoteArchive)}; exit $_flow_rc`, what);
     if (unpacked.code !== 0) throw scriptFailed(shell, what, unpacked);
     return selection;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }

@@ -51,6 +51,9 @@ function validate(input: StartupScriptInput): void {
     throw new ValidationError(`numInstances ${input.numInstances} must be a whole number of at least 1`, { field: 'numInstances' });
   }
   if (input.workingDir !== undefined) checkPath(input.workingDir, 'workingDir');
+  if (input.codeArchive !== undefined && input.codeOverSsh) {
+    throw new ValidationError('the code is either embedded or sent over SSH, not both', { field: 'codeOverSsh' });
+  }
   if (input.codeArchive !== undefined && !/^[A-Za-z0-9+/=\s]*$/.test(input.codeArchive)) {
     throw new ValidationError('the embedded code archive is not base64', { field: 'codeArchive' });
   }
@@ -85,9 +88,10 @@ export function renderStartupScript(input: StartupScriptInput, options: StartupS
     headerSection(input.taskId),
     environmentSection(input),
     volumesSection(input.volumes, options.volumeWaitSeconds ?? DEFAULT_VOLUME_WAIT_SECONDS),
-    codeSection(workingDir, input.codeArchive),
+    // The rank is written before the code is awaited: the worker finds the node by it to send the code.
     multinodeSection(input.numInstances, masterPortOf(input)),
     portsSection(input.ports ?? []),
+    codeSection(workingDir, input.codeArchive !== undefined ? { embedded: input.codeArchive } : input.codeOverSsh ? { overSsh: true } : undefined),
     workloadSection(input.command, workingDir),
     completionSection(),
     workloadExitSection(),

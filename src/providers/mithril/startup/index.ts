@@ -1,5 +1,7 @@
 export { buildStartupScript, renderStartupScript, STARTUP_SCRIPT_MAX_BYTES } from './build';
 export {
+  CODE_AWAITED_MARKER,
+  CODE_UPLOAD_PATH,
   DEFAULT_WORKING_DIR,
   envFilePath,
   NODE_RANK_FILE,

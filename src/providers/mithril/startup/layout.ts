@@ -17,6 +17,12 @@ export const STARTUP_COMPLETE_MARKER = '/var/run/flow-startup-complete';
 export const WORKLOAD_EXIT_FILE = '/var/lib/flow/workload-exit';
 /** This node's rank (one line), written before the command starts: the worker maps ranks to instances by it. */
 export const NODE_RANK_FILE = '/var/lib/flow/node-rank';
+/** Present while the startup script waits for the worker to send the code (too big to embed). */
+export const CODE_AWAITED_MARKER = '/var/lib/flow/code-awaited';
+/** Where the worker puts the code archive (written aside, then renamed here whole). */
+export const CODE_UPLOAD_PATH = '/var/lib/flow/code-upload.tar.gz';
+/** How long the script waits for the code before it gives up. */
+export const CODE_WAIT_SECONDS = 1800;
 /** The working dir when the task names none. */
 export const DEFAULT_WORKING_DIR = '/workspace';
 

@@ -21,6 +21,8 @@ export interface StartupScriptInput {
   workingDir?: string;
   /** Embedded code: a base64 tar.gz, unpacked into the working dir. */
   codeArchive?: string;
+  /** The code is too big to embed: the script waits for the worker to send it over SSH (CODE_UPLOAD_PATH). */
+  codeOverSsh?: boolean;
   volumes: readonly StartupVolume[];
   numInstances: number;
   ports?: readonly number[];
