@@ -23,6 +23,22 @@ export interface OpenedClient {
   jumps: Client[];
 }
 
+/** How long a closing connection may take to say goodbye before its socket is destroyed. */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Ends a connection, and destroys its socket if it has not closed soon after. ssh2's end() only
+ * half-closes the socket and stops the keepalive: with a peer that vanished (an instance taken
+ * away), 'close' would come only when TCP gives up, minutes later, and every call still waiting
+ * on that connection would wait as long.
+ */
+export function closeClient(client: Client): void {
+  let closed = false;
+  client.once('close', () => (closed = true));
+  client.end();
+  setTimeout(() => closed || client.destroy(), CLOSE_GRACE_MS).unref();
+}
+
 /** One SSH login (a hop or the host itself), its host key checked against known_hosts (trust on first use). */
 function connectOne(target: FleetHost, identity: SshIdentity, settings: ConnectSettings, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
@@ -32,7 +48,7 @@ function connectOne(target: FleetHost, identity: SshIdentity, settings: ConnectS
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
-      client.end();
+      closeClient(client);
       reject(refused ?? connectionError(target, error, identity.description));
     };
     client.once('ready', () => {
@@ -93,14 +109,14 @@ export async function openClient(host: FleetHost, settings: ConnectSettings): Pr
       }
       const client = await connectOne(target, identity, settings, sock);
       if (!hop) {
-        client.once('close', () => jumps.forEach((jump) => jump.end()));
+        client.once('close', () => jumps.forEach(closeClient));
         return { client, jumps };
       }
       jumps.push(client);
     }
     throw new Error('unreachable');
   } catch (error) {
-    jumps.forEach((jump) => jump.end());
+    jumps.forEach(closeClient);
     throw error;
   }
 }

@@ -4,7 +4,7 @@ import type { FleetHost } from './fleet-host';
 import type { HostShell, RemoteExecOptions, RemoteExecResult } from './host-shell';
 import { hostLabel } from './host-label';
 import { KnownHosts } from './known-hosts';
-import { openClient, type ConnectSettings, type OpenedClient } from './ssh-connect';
+import { closeClient, openClient, type ConnectSettings, type OpenedClient } from './ssh-connect';
 import { isUnreachable, unreachableError } from './ssh-errors';
 import { ChannelOpenError, ConnectionLostError, execOnClient } from './ssh-exec';
 import { sftpGetFile, sftpPutFile, sftpReadFile, sftpWriteFile } from './ssh-sftp';
@@ -65,13 +65,15 @@ export class SshConnections {
   /** Ends every connection; later calls fail. */
   close(): void {
     this.closed = true;
-    for (const pooled of this.live.values()) pooled.opened.client.end();
+    for (const pooled of this.live.values()) closeClient(pooled.opened.client);
     this.live.clear();
   }
 
   /** @internal The pooled connection to `host`, opened (once, whoever asks) when there is none. */
   connection(host: FleetHost): Promise<PooledConnection> {
-    if (this.closed) return Promise.reject(new ProviderError(`SSH connections are closed; cannot reach ${hostLabel(host)}`, { retryable: false }));
+    // Retryable: a closed pool belongs to a worker shutting down or to an instance whose access was
+    // dropped (InstanceShells.forget); the activity's next attempt asks for a fresh one.
+    if (this.closed) return Promise.reject(new ProviderError(`SSH connections are closed; cannot reach ${hostLabel(host)}`, { retryable: true }));
     const key = poolKey(host);
     const current = this.live.get(key);
     if (current?.alive) return Promise.resolve(current);
@@ -88,7 +90,7 @@ export class SshConnections {
     pooled.alive = false;
     const key = poolKey(host);
     if (this.live.get(key) === pooled) this.live.delete(key);
-    pooled.opened.client.end();
+    closeClient(pooled.opened.client);
   }
 
   /** @internal The connection's one SFTP session, opened on first use and reused. */
@@ -117,12 +119,13 @@ export class SshConnections {
         opened.client.once('close', dead);
         opened.client.once('end', dead);
         if (this.closed) {
-          opened.client.end();
-          throw new ProviderError(`SSH connections are closed; cannot reach ${hostLabel(host)}`, { retryable: false });
+          closeClient(opened.client);
+          throw new ProviderError(`SSH connections are closed; cannot reach ${hostLabel(host)}`, { retryable: true });
         }
         this.live.set(poolKey(host), pooled);
         return pooled;
       } catch (error) {
+        if (this.closed) throw error;
         const retryable = error instanceof FlowError ? error.retryable && error.code === 'PROVIDER' : isUnreachable(error);
         if (!retryable || attempt >= this.attempts) throw error instanceof FlowError ? error : unreachableError(host, error);
         await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)]));
