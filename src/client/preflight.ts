@@ -54,6 +54,7 @@ export async function preflightTask(
     ...(Object.keys(target.settings).length > 0 ? { providerSettings: target.settings } : {}),
     volumes: config.volumes,
     encryptByDefault: target.encryptByDefault,
+    ...(config.image !== undefined ? { image: config.image } : {}),
     offer: offerRequest(config),
     label,
   });

@@ -235,6 +235,8 @@ function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: num
       numNodes: config.numInstances,
       ...(config.maxPricePerHour !== undefined ? { maxPricePerHour: config.maxPricePerHour } : {}),
       ...(config.ports && config.ports.length > 0 ? { ports: config.ports } : {}),
+      // Only an activity's input: replay never compares it, so no patch marker is needed.
+      ...(config.image !== undefined ? { image: config.image } : {}),
     };
     return {
       taskId: input.taskId,

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { flowPaths } from '../../src/config/flow-home';
+import { daemonStatus } from '../../src/daemon/daemon-control';
+import { isAlive } from '../../src/daemon/process-alive';
+import { ProviderError, TaskFailedError } from '../../src/domain/errors';
+import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, containerNames, containerTestEnv, ensureTestImage } from '../helpers/container-image';
+import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { rejectionOf } from '../helpers/rejection';
+import { untilFileExists } from '../helpers/release-file';
+import { waitFor } from '../helpers/wait-for';
+
+/**
+ * Tasks with an image on the local provider, in real podman containers (see
+ * test/helpers/container-image.ts: an offline busybox image and the containers.conf podman needs).
+ */
+describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
+  let h: FlowHarness;
+  let image: string;
+  /** A volume's folder on this machine, where the test reads and writes what the container sees. */
+  const volumeHostDir = (name: string) => join(flowPaths(h.home).volumes, name);
+  const containersOf = (taskId: string) => containerNames(`flow-${taskId}-`);
+
+  before(async () => {
+    image = ensureTestImage();
+    h = await startFlow('flow-images-', containerTestEnv());
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  test('the command runs inside the image: its files, env, secrets, working dir; exit code 7 comes back', async () => {
+    const secret = 'sekrit-image-value';
+    const task = await h.flow.run(
+      `cat ${IMAGE_MARKER_PATH}; echo "A=$A"; [ "$S" = "${secret}" ] && echo secret-ok; pwd; echo "home-path=$PATH"; exit 7`,
+      { image, env: { A: 'one two' }, secrets: { S: secret }, workingDir: '/tmp' },
+    );
+    const error = await rejectionOf(task.wait());
+    assert.ok(error instanceof TaskFailedError, String(error));
+    assert.equal(error.exitCode, 7);
+    const lines = (await task.logs().text()).split('\n');
+    assert.deepEqual(lines.slice(0, 4), [IMAGE_MARKER_TEXT, 'A=one two', 'secret-ok', '/tmp']);
+    // The image's PATH, not the worker's.
+    assert.equal(lines[4], 'home-path=/bin');
+    assert.deepEqual(containersOf(task.taskId), [], 'teardown removed the container');
+  });
+
+  test('a volume written by one task is read by the next; without workingDir the code folder is the working dir', async () => {
+    const volumes = [{ name: 'img-data', mountPath: '/data' }];
+    const first = await h.flow.run('echo "$FLOW_VOLUME_IMG_DATA" > /data/written.txt; echo hello >> /data/written.txt', { image, volumes, wait: true });
+    assert.equal(await first.status(), 'completed');
+    assert.equal(readFileSync(join(volumeHostDir('img-data'), 'written.txt'), 'utf8'), '/data\nhello\n', 'on the volume on this machine');
+    const second = await h.flow.run('cat /data/written.txt; pwd', { image, volumes, wait: true });
+    assert.deepEqual((await second.logs().text()).split('\n'), ['/data', 'hello', process.cwd()]);
+    assert.deepEqual([...containersOf(first.taskId), ...containersOf(second.taskId)], []);
+  });
+
+  test('cancel stops the container and nothing of it is left', async () => {
+    const task = await h.flow.run('echo started; sleep 300', { image });
+    await waitFor(async () => (await task.logs().text()).includes('started'), { timeoutMs: 60_000, message: 'the container started' });
+    assert.deepEqual(containersOf(task.taskId), [`flow-${task.taskId}-0`]);
+    const outcome = await task.stop();
+    assert.equal(outcome.status, 'cancelled');
+    await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 30_000, message: 'podman ps -a shows no container of the task' });
+  });
+
+  test('a worker killed with SIGKILL mid-run does not start a second container', async () => {
+    const volumes = [{ name: 'img-scratch', mountPath: '/scratch' }];
+    mkdirSync(volumeHostDir('img-scratch'), { recursive: true });
+    const task = await h.flow.run(`echo launched >> /scratch/launches; echo up; ${untilFileExists('/scratch/finish')}; echo done`, { image, volumes });
+    await waitFor(async () => (await task.logs().text()).includes('up'), { timeoutMs: 60_000, message: 'the container started' });
+
+    const before = daemonStatus(h.home).state!;
+    process.kill(before.workerPid!, 'SIGKILL');
+    await waitFor(() => {
+      const state = daemonStatus(h.home).state;
+      return state?.workerReady && state.workerPid !== before.workerPid ? state : undefined;
+    }, { timeoutMs: 60_000, message: 'the supervisor restarted the worker' });
+    assert.ok(!isAlive(before.workerPid), 'the old worker is gone');
+    assert.deepEqual(containersOf(task.taskId), [`flow-${task.taskId}-0`], 'still the one container');
+
+    writeFileSync(join(volumeHostDir('img-scratch'), 'finish'), '');
+    const outcome = await task.wait();
+    assert.equal(outcome.status, 'completed');
+    assert.deepEqual((await task.logs().text()).split('\n'), ['up', 'done']);
+    assert.equal(readFileSync(join(volumeHostDir('img-scratch'), 'launches'), 'utf8'), 'launched\n', 'the command was launched exactly once');
+    assert.deepEqual(containersOf(task.taskId), []);
+  });
+
+  test('a missing image fails the task at once, naming the image and the runtime\'s message; nothing runs on the host', async () => {
+    const missing = 'localhost/flow-no-such-image:1';
+    const started = Date.now();
+    const task = await h.flow.run('echo ran-anyway', { image: missing });
+    const error = await rejectionOf(task.wait());
+    // The provider's own error (not a bare exit code), as for a working dir that does not exist.
+    assert.ok(error instanceof ProviderError, String(error));
+    assert.equal(await task.status(), 'failed');
+    assert.ok(Date.now() - started < 60_000, `failed after ${Date.now() - started} ms`);
+    assert.match(error.message, /image localhost\/flow-no-such-image:1 could not be pulled with podman: .*\S/);
+    const logs = await task.logs().text();
+    assert.match(logs, /flow: pulling image localhost\/flow-no-such-image:1 with podman/);
+    assert.doesNotMatch(logs, /ran-anyway/);
+    assert.deepEqual(containersOf(task.taskId), []);
+  });
+
+  test('a 2-rank gang in the image: each rank gets its FLOW_* variables', async () => {
+    const task = await h.flow.run('cat /etc/flow-test-image-marker; echo "rank=$FLOW_NODE_RANK nodes=$FLOW_NUM_NODES main=$FLOW_MAIN_IP ips=$FLOW_NODE_IPS task=$FLOW_TASK_ID"', {
+      image,
+      numInstances: 2,
+      wait: true,
+    });
+    assert.equal(await task.status(), 'completed');
+    for (const node of [0, 1]) {
+      const lines = (await task.logs({ node }).text()).split('\n');
+      assert.deepEqual(lines, [IMAGE_MARKER_TEXT, `rank=${node} nodes=2 main=127.0.0.1 ips=127.0.0.1,127.0.0.1 task=${task.taskId}`]);
+    }
+    assert.deepEqual(containersOf(task.taskId), []);
+  });
+});
