@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
 import { daemonStatus } from '../../src/daemon/daemon-control';
 import { isAlive } from '../../src/daemon/process-alive';
-import { ProviderError, TaskFailedError } from '../../src/domain/errors';
+import { ProviderError, TaskFailedError, ValidationError } from '../../src/domain/errors';
+import { Flow } from '../../src/client/flow';
 import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, containerNames, containerTestEnv, ensureTestImage } from '../helpers/container-image';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { rejectionOf } from '../helpers/rejection';
@@ -16,6 +18,20 @@ import { waitFor } from '../helpers/wait-for';
  * Tasks with an image on the local provider, in real podman containers (see
  * test/helpers/container-image.ts: an offline busybox image and the containers.conf podman needs).
  */
+/** Command lines (from /proc) that contain `text`. */
+function commandLinesHolding(text: string): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return line.includes(text) ? [line] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
 describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
   let h: FlowHarness;
   let image: string;
@@ -58,9 +74,12 @@ describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
   });
 
   test('cancel stops the container and nothing of it is left', async () => {
-    const task = await h.flow.run('echo started; sleep 300', { image });
+    const secret = 'sekrit-never-in-argv';
+    const task = await h.flow.run('echo started; sleep 300', { image, secrets: { TOKEN: secret } });
     await waitFor(async () => (await task.logs().text()).includes('started'), { timeoutMs: 60_000, message: 'the container started' });
     assert.deepEqual(containersOf(task.taskId), [`flow-${task.taskId}-0`]);
+    // The secret reaches the container by name: no process's argv (ps) holds its value.
+    assert.deepEqual(commandLinesHolding(secret), []);
     const outcome = await task.stop();
     assert.equal(outcome.status, 'cancelled');
     await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 30_000, message: 'podman ps -a shows no container of the task' });
@@ -117,5 +136,43 @@ describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
       assert.deepEqual(lines, [IMAGE_MARKER_TEXT, `rank=${node} nodes=2 main=127.0.0.1 ips=127.0.0.1,127.0.0.1 task=${task.taskId}`]);
     }
     assert.deepEqual(containersOf(task.taskId), []);
+  });
+});
+
+describe('images with no container runtime on the local provider', { timeout: 180_000 }, () => {
+  let h: FlowHarness;
+  let fakeBin: string;
+  const warnings: string[] = [];
+  before(async () => {
+    // A docker CLI whose engine does not answer, and only docker to try: no runtime here.
+    fakeBin = mkdtempSync(join(tmpdir(), 'flow-images-nort-'));
+    writeFileSync(join(fakeBin, 'docker'), '#!/bin/sh\necho "Cannot connect to the Docker daemon at unix:///var/run/docker.sock" >&2\nexit 1\n');
+    chmodSync(join(fakeBin, 'docker'), 0o755);
+    h = await startFlow('flow-images-nort-', { FLOW_CONTAINER_RUNTIME: 'docker', PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
+    await h.flow.close();
+    h.flow = await Flow.connect({ env: h.env, onWarning: (message) => warnings.push(message) });
+  });
+  after(async () => {
+    await h?.stop();
+    rmSync(fakeBin, { recursive: true, force: true });
+  });
+
+  test('a task with an image is refused before submission, saying what to install', async () => {
+    const error = await rejectionOf(h.flow.run('echo never', { image: 'localhost/anything:1' }));
+    assert.ok(error instanceof ValidationError, String(error));
+    assert.equal(error.field, 'image');
+    assert.match(error.message, /^image: No container runtime here to run the task's image \(docker: the CLI is here but its engine does not answer \(Cannot connect to the Docker daemon.*\)\); nothing was submitted$/);
+    assert.ok(error.suggestions.some((suggestion) => /apt-get install -y podman runc/.test(suggestion)), error.suggestions.join('\n'));
+    assert.ok(error.suggestions.some((suggestion) => /--no-image/.test(suggestion)), error.suggestions.join('\n'));
+    assert.deepEqual(await h.flow.listTasks(), [], 'nothing was submitted');
+  });
+
+  test('host mode runs it on this machine, with a warning', async () => {
+    const settings = { ...h.flow.submissionSettings(), noImage: true };
+    const taskId = await h.flow.submit(`test -e ${IMAGE_MARKER_PATH} || echo on-the-host`, { image: 'localhost/anything:1' }, { settings });
+    const task = h.flow.task(taskId);
+    assert.equal((await task.wait()).status, 'completed');
+    assert.equal(await task.logs().text(), 'on-the-host');
+    assert.deepEqual(warnings, ["image: 'localhost/anything:1' ignored: host mode (--no-image / FLOW_NO_IMAGE=1) runs the command on this machine, not in its image"]);
   });
 });
