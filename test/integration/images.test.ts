@@ -80,6 +80,13 @@ describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
     assert.deepEqual(containersOf(task.taskId), [`flow-${task.taskId}-0`]);
     // The secret reaches the container by name: no process's argv (ps) holds its value.
     assert.deepEqual(commandLinesHolding(secret), []);
+
+    // A command beside it runs in the container, with the task's env, secrets and working dir.
+    const beside = await task.shell(`cat ${IMAGE_MARKER_PATH}; [ "$TOKEN" = "${secret}" ] && echo token-ok; echo "$EXTRA"; pwd`, { env: { EXTRA: 'extra-ok' } });
+    assert.equal(beside.exitCode, 0, beside.stderr);
+    assert.deepEqual(beside.stdout.split('\n'), [IMAGE_MARKER_TEXT, 'token-ok', 'extra-ok', process.cwd(), '']);
+    const inDir = await task.shell('pwd', { cwd: '/tmp' });
+    assert.equal(inDir.stdout, '/tmp\n');
     const outcome = await task.stop();
     assert.equal(outcome.status, 'cancelled');
     await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 30_000, message: 'podman ps -a shows no container of the task' });

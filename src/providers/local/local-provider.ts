@@ -36,6 +36,7 @@ import {
   containerEnvironment,
   containerLaunch,
   containerScriptLines,
+  containerWorkDir,
   imageErrorPath,
   readContainerRecord,
   removeContainer,
@@ -272,6 +273,9 @@ export class LocalProvider implements Provider {
       containerLines: containerScriptLines(launch, paths.output),
     });
     writeFileAtomic(paths.supervisorScript, script, 0o700);
+    // For flow ssh / exec / files beside the command: they run in the container (no env values here).
+    const { workDir } = containerWorkDir(spec);
+    writeExecTarget(paths, { workDir: workDir ?? '/', hostWorkDir: paths.dir, mounts, container: { runtime: runtime.path, name } });
     await this.launchOnce(paths, supervisorEnvironment(containerEnv));
   }
 
