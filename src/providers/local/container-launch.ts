@@ -144,17 +144,19 @@ export function containerScriptLines(launch: ContainerLaunch, output: string): s
   const kind = launch.runtime.kind;
   const pullLog = `${launch.imageErrorPath}.pull`;
   const lines = [
+    // Messages name the image through a variable: its text never becomes shell code.
+    `image_name=${image}`,
     `image_failed() {`,
     `  printf 'flow: %s\\n' "$1" >> ${q(output)}`,
     `  printf '%s\\n' "$1" > ${q(`${launch.imageErrorPath}.tmp`)} && mv -f ${q(`${launch.imageErrorPath}.tmp`)} ${q(launch.imageErrorPath)}`,
     `  finish 125`,
     `}`,
     `pull_image() {`,
-    `  printf 'flow: pulling image %s with ${kind}\\n' ${image} >> ${q(output)}`,
+    `  printf 'flow: pulling image %s with ${kind}\\n' "$image_name" >> ${q(output)}`,
     `  ${rt} pull ${image} > ${q(pullLog)} 2>&1`,
     `  pulled=$?`,
     `  cat ${q(pullLog)} >> ${q(output)}`,
-    `  if [ "$pulled" -ne 0 ]; then image_failed "image ${launch.image.replace(/[\\"$`]/g, '')} could not be pulled with ${kind}: $(tail -n 1 ${q(pullLog)})"; fi`,
+    `  if [ "$pulled" -ne 0 ]; then image_failed "image $image_name could not be pulled with ${kind}: $(tail -n 1 ${q(pullLog)})"; fi`,
     `}`,
   ];
   const present = `${rt} image inspect ${image} > /dev/null 2>&1`;
@@ -162,7 +164,7 @@ export function containerScriptLines(launch: ContainerLaunch, output: string): s
   else if (launch.pullPolicy === 'missing') lines.push(`if ! ${present}; then pull_image; fi`);
   else {
     lines.push(
-      `if ! ${present}; then image_failed "image ${launch.image.replace(/[\\"$`]/g, '')} is not on this machine and the pull policy is never (${kind}: $(${rt} image inspect ${image} 2>&1 | tail -n 1))"; fi`,
+      `if ! ${present}; then image_failed "image $image_name is not on this machine and the pull policy is never (${kind}: $(${rt} image inspect ${image} 2>&1 | tail -n 1))"; fi`,
     );
   }
   lines.push(
