@@ -73,6 +73,20 @@ describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
     assert.deepEqual([...containersOf(first.taskId), ...containersOf(second.taskId)], []);
   });
 
+  test('a restart runs the command again in a fresh container; none is left after', async () => {
+    const volumes = [{ name: 'img-retry', mountPath: '/scratch' }];
+    const task = await h.flow.run('n=$(cat /scratch/count 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > /scratch/count; echo "attempt-$n"; [ "$n" -ge 2 ]', {
+      image,
+      volumes,
+      retry: { onError: true, maxRestarts: 1, backoff: 0 },
+    });
+    assert.equal((await task.wait()).status, 'completed');
+    const logs = await task.logs().text();
+    assert.match(logs, /attempt-1/);
+    assert.match(logs, /attempt-2/);
+    assert.deepEqual(containersOf(task.taskId), []);
+  });
+
   test('cancel stops the container and nothing of it is left', async () => {
     const secret = 'sekrit-never-in-argv';
     const task = await h.flow.run('echo started; sleep 300', { image, secrets: { TOKEN: secret } });
