@@ -10,7 +10,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, copyFileSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const TEST_IMAGE = 'localhost/flow-test-busybox:1';
+export const TEST_IMAGE = 'localhost/flow-test-busybox:2';
+/** A folder the test image has and this machine does not. */
+export const IMAGE_WORKDIR = '/flow-test-workdir';
 /** A file only the test image has, and its content. */
 export const IMAGE_MARKER_PATH = '/etc/flow-test-image-marker';
 export const IMAGE_MARKER_TEXT = 'inside-flow-test-image';
@@ -90,7 +92,7 @@ export function ensureTestImage(): string {
   const work = mkdtempSync(join(tmpdir(), 'flow-test-image-'));
   try {
     const root = join(work, 'root');
-    for (const dir of ['bin', 'etc', 'tmp', 'work']) mkdirSync(join(root, dir), { recursive: true });
+    for (const dir of ['bin', 'etc', 'tmp', IMAGE_WORKDIR.slice(1)]) mkdirSync(join(root, dir), { recursive: true });
     copyFileSync(busybox, join(root, 'bin', 'busybox'));
     for (const applet of APPLETS) symlinkSync('busybox', join(root, 'bin', applet));
     writeFileSync(join(root, IMAGE_MARKER_PATH), `${IMAGE_MARKER_TEXT}\n`);

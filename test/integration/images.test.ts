@@ -8,7 +8,7 @@ import { daemonStatus } from '../../src/daemon/daemon-control';
 import { isAlive } from '../../src/daemon/process-alive';
 import { ProviderError, TaskFailedError, ValidationError } from '../../src/domain/errors';
 import { Flow } from '../../src/client/flow';
-import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, containerNames, containerTestEnv, ensureTestImage } from '../helpers/container-image';
+import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, IMAGE_WORKDIR, containerNames, containerTestEnv, ensureTestImage } from '../helpers/container-image';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { rejectionOf } from '../helpers/rejection';
 import { untilFileExists } from '../helpers/release-file';
@@ -51,13 +51,14 @@ describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
     const secret = 'sekrit-image-value';
     const task = await h.flow.run(
       `cat ${IMAGE_MARKER_PATH}; echo "A=$A"; [ "$S" = "${secret}" ] && echo secret-ok; pwd; echo "home-path=$PATH"; exit 7`,
-      { image, env: { A: 'one two' }, secrets: { S: secret }, workingDir: '/tmp' },
+      // A working dir that only the image has: nothing checks for it on this machine.
+      { image, env: { A: 'one two' }, secrets: { S: secret }, workingDir: IMAGE_WORKDIR },
     );
     const error = await rejectionOf(task.wait());
     assert.ok(error instanceof TaskFailedError, String(error));
     assert.equal(error.exitCode, 7);
     const lines = (await task.logs().text()).split('\n');
-    assert.deepEqual(lines.slice(0, 4), [IMAGE_MARKER_TEXT, 'A=one two', 'secret-ok', '/tmp']);
+    assert.deepEqual(lines.slice(0, 4), [IMAGE_MARKER_TEXT, 'A=one two', 'secret-ok', IMAGE_WORKDIR]);
     // The image's PATH, not the worker's.
     assert.equal(lines[4], 'home-path=/bin');
     assert.deepEqual(containersOf(task.taskId), [], 'teardown removed the container');
@@ -142,6 +143,15 @@ describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
     const logs = await task.logs().text();
     assert.match(logs, /flow: pulling image localhost\/flow-no-such-image:1 with podman/);
     assert.doesNotMatch(logs, /ran-anyway/);
+    assert.deepEqual(containersOf(task.taskId), []);
+  });
+
+  test('a container that cannot start (no such working dir in the image) fails the task with the runtime\'s message', async () => {
+    const task = await h.flow.run('echo never', { image, workingDir: '/flow-no-such-dir' });
+    const error = await rejectionOf(task.wait());
+    assert.ok(error instanceof ProviderError, String(error));
+    assert.match(error.message, new RegExp(`^container flow-${task.taskId}-0 did not start \\(podman\\): .*flow-no-such-dir`));
+    assert.ok(error.suggestions.some((suggestion) => /workingDir must exist in the image/.test(suggestion)), error.suggestions.join('\n'));
     assert.deepEqual(containersOf(task.taskId), []);
   });
 

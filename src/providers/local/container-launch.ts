@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { containerRemoveArgs, containerRunArgs, containerStopArgs, type ContainerRuntime, type PullPolicy } from '../../containers';
-import type { NodeSpec } from '../../domain';
+import { ProviderError, type NodeSpec } from '../../domain';
 import { BASE_ENV_KEYS } from './command-env';
 import { readTextFile, writeFileAtomic, type LocalInstancePaths } from './instance-files';
 import { shellJoin, shellQuote } from './supervisor';
@@ -19,8 +19,8 @@ export interface ContainerLaunch {
   pullPolicy: PullPolicy;
   /** The argv after the runtime binary (see containerRunArgs). */
   runArgs: string[];
-  /** Where the supervisor records why the image could not be had (read by commandState). */
-  imageErrorPath: string;
+  /** Where the supervisor records why the container never ran, e.g. no image (read by commandState). */
+  errorPath: string;
 }
 
 /** The container's record in the instance folder: enough to stop and remove it. */
@@ -51,8 +51,8 @@ export function containerRecordPath(paths: LocalInstancePaths): string {
   return join(paths.dir, 'container.json');
 }
 
-export function imageErrorPath(paths: LocalInstancePaths): string {
-  return join(paths.dir, 'image_error');
+export function containerErrorPath(paths: LocalInstancePaths): string {
+  return join(paths.dir, 'container_error');
 }
 
 export function writeContainerRecord(paths: LocalInstancePaths, record: ContainerRecord): void {
@@ -129,26 +129,29 @@ export function containerLaunch(input: {
     gpus: input.gpus,
     labels: { 'flow.task': input.spec.taskId, 'flow.rank': String(input.spec.rank) },
   });
-  return { runtime: input.runtime, name: input.name, image: input.spec.image, pullPolicy: input.pullPolicy, runArgs, imageErrorPath: imageErrorPath(input.paths) };
+  return { runtime: input.runtime, name: input.name, image: input.spec.image, pullPolicy: input.pullPolicy, runArgs, errorPath: containerErrorPath(input.paths) };
 }
 
 /**
  * The supervisor's lines that get the image (per pull policy, progress into the log) and run the
- * container; `$out` is the output log. The exit code is read back with `wait` (it also covers a
- * container of this name that is already there: it is waited for, never started twice).
+ * container into the output log. The exit code is the runtime's record of it: a container still
+ * running (one of this name already there, or a client cut short) is waited for, never started
+ * twice; one that never started (no such working dir, a bad device) fails with the runtime's
+ * message, not with whatever the client returned.
  */
 export function containerScriptLines(launch: ContainerLaunch, output: string): string {
   const q = shellQuote;
   const rt = q(launch.runtime.path);
   const image = q(launch.image);
   const kind = launch.runtime.kind;
-  const pullLog = `${launch.imageErrorPath}.pull`;
+  const pullLog = `${launch.errorPath}.pull`;
+  const name = q(launch.name);
   const lines = [
     // Messages name the image through a variable: its text never becomes shell code.
     `image_name=${image}`,
-    `image_failed() {`,
+    `start_failed() {`,
     `  printf 'flow: %s\\n' "$1" >> ${q(output)}`,
-    `  printf '%s\\n' "$1" > ${q(`${launch.imageErrorPath}.tmp`)} && mv -f ${q(`${launch.imageErrorPath}.tmp`)} ${q(launch.imageErrorPath)}`,
+    `  printf '%s\\n' "$1" > ${q(`${launch.errorPath}.tmp`)} && mv -f ${q(`${launch.errorPath}.tmp`)} ${q(launch.errorPath)}`,
     `  finish 125`,
     `}`,
     `pull_image() {`,
@@ -156,7 +159,7 @@ export function containerScriptLines(launch: ContainerLaunch, output: string): s
     `  ${rt} pull ${image} > ${q(pullLog)} 2>&1`,
     `  pulled=$?`,
     `  cat ${q(pullLog)} >> ${q(output)}`,
-    `  if [ "$pulled" -ne 0 ]; then image_failed "image $image_name could not be pulled with ${kind}: $(tail -n 1 ${q(pullLog)})"; fi`,
+    `  if [ "$pulled" -ne 0 ]; then start_failed "image $image_name could not be pulled with ${kind}: $(tail -n 1 ${q(pullLog)})"; fi`,
     `}`,
   ];
   const present = `${rt} image inspect ${image} > /dev/null 2>&1`;
@@ -164,14 +167,20 @@ export function containerScriptLines(launch: ContainerLaunch, output: string): s
   else if (launch.pullPolicy === 'missing') lines.push(`if ! ${present}; then pull_image; fi`);
   else {
     lines.push(
-      `if ! ${present}; then image_failed "image $image_name is not on this machine and the pull policy is never (${kind}: $(${rt} image inspect ${image} 2>&1 | tail -n 1))"; fi`,
+      `if ! ${present}; then start_failed "image $image_name is not on this machine and the pull policy is never (${kind}: $(${rt} image inspect ${image} 2>&1 | tail -n 1))"; fi`,
     );
   }
   lines.push(
     `${shellJoin([launch.runtime.path, ...launch.runArgs])} >> ${q(output)} 2>&1 < /dev/null`,
     `code=$?`,
-    // The runtime's record of the exit code wins over the client's (which a signal may have cut short).
-    `recorded=$(${rt} wait ${q(launch.name)} 2>/dev/null) && case "$recorded" in ''|*[!0-9]*) ;; *) code=$recorded ;; esac`,
+    `recorded=`,
+    `case "$(${rt} inspect --format '{{.State.Status}}' ${name} 2>/dev/null)" in`,
+    `  running|paused|restarting|stopping) recorded=$(${rt} wait ${name} 2>/dev/null) ;;`,
+    `  exited|stopped|dead) recorded=$(${rt} inspect --format '{{.State.ExitCode}}' ${name} 2>/dev/null) ;;`,
+    // Created but never started, or never created: the runtime's message is the log's last line.
+    `  *) if [ "$code" -ne 0 ]; then start_failed "container ${launch.name} did not start (${kind}): $(tail -n 1 ${q(output)})"; fi ;;`,
+    `esac`,
+    `case "$recorded" in ''|*[!0-9]*) ;; *) code=$recorded ;; esac`,
     `finish $code`,
   );
   return `${lines.join('\n')}\n`;
@@ -195,7 +204,12 @@ export async function stopContainer(record: ContainerRecord, graceMs: number): P
   await runRuntime(record.runtime, containerStopArgs(record.name, graceMs / 1000), graceMs + 30_000);
 }
 
-/** Removes the container; its volumes are bind mounts and stay. */
+/** Removes the container; its volumes are bind mounts and stay. One already gone is fine; else teardown is retried. */
 export async function removeContainer(record: ContainerRecord): Promise<void> {
-  await runRuntime(record.runtime, containerRemoveArgs(record.name));
+  const result = await runRuntime(record.runtime, containerRemoveArgs(record.name));
+  if (result.code === 0 || /no such container|no container with (name|id)/i.test(result.stderr)) return;
+  throw new ProviderError(`Could not remove container ${record.name} (${record.runtime.kind}): ${result.stderr.trim() || `exit ${result.code}`}`, {
+    retryable: true,
+    suggestions: [`Remove it by hand: ${record.runtime.kind} rm -f ${record.name}`],
+  });
 }

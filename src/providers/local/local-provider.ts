@@ -37,7 +37,7 @@ import {
   containerLaunch,
   containerScriptLines,
   containerWorkDir,
-  imageErrorPath,
+  containerErrorPath,
   readContainerRecord,
   removeContainer,
   stopContainer,
@@ -303,8 +303,8 @@ export class LocalProvider implements Provider {
     if (!existsSync(paths.launchMarker)) return { state: 'not_started' };
     // `stopped`: a stop reached the command before it ended on its own (see stopCommand).
     const exited = (exitCode: number | null, signal?: string): CommandState => {
-      const imageError = readTextFile(imageErrorPath(paths))?.trim();
-      const failure = imageError ? { failure: { message: imageError, suggestions: imageSuggestions() } } : {};
+      const startError = readTextFile(containerErrorPath(paths))?.trim();
+      const failure = startError ? { failure: { message: startError, suggestions: startSuggestions(startError) } } : {};
       return { state: 'exited', exitCode, ...(signal ? { signal } : {}), stopped: existsSync(paths.stopRequested), ...failure };
     };
     const exitCode = readIntFile(paths.exitCode);
@@ -455,10 +455,16 @@ export class LocalProvider implements Provider {
   }
 }
 
-/** What to do when a task's image could not be had. */
-function imageSuggestions(): string[] {
+/** What to do when a task's container never ran: its image could not be had, or the runtime refused it. */
+function startSuggestions(message: string): string[] {
+  if (message.startsWith('image ')) {
+    return [
+      'Check the image name and tag, and that this machine can reach its registry (log in first for a private one)',
+      'Or pull or build it here first; see the images on this machine with: podman images (or docker images)',
+    ];
+  }
   return [
-    'Check the image name and tag, and that this machine can reach its registry (log in first for a private one)',
-    'Or pull or build it here first; see the images on this machine with: podman images (or docker images)',
+    'A workingDir must exist in the image or lie in a volume (podman does not create it)',
+    'Try the image by hand: podman run --rm IMAGE COMMAND (or docker run), and see flow doctor',
   ];
 }
