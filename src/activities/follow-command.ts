@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { InstanceRef } from '../domain';
+import { ProviderError, type InstanceRef } from '../domain';
 import type { LogStore } from '../logs/log-store';
 import type { Provider } from '../providers/provider';
 
@@ -52,6 +52,8 @@ export async function followCommand(provider: Provider, logs: LogStore, input: F
       let copied;
       do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
       while (copied.appended > 0);
+      // The command never ran (e.g. its image could not be pulled): the task fails with why.
+      if (state.failure) throw new ProviderError(state.failure.message, { retryable: false, suggestions: state.failure.suggestions });
       return { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
     }
     const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });

@@ -19,7 +19,7 @@ import {
 } from '../domain';
 import { matchingOffers } from '../providers/offer-choice';
 import { EXEC_OUTPUT_LIMIT, type ExecOptions, type Provider } from '../providers/provider';
-import { checkVolumesEncryption, checkVolumesExist, localHostChecks, withEncryptionDefault } from '../providers/local/preflight-checks';
+import { checkContainerRuntime, checkVolumesEncryption, checkVolumesExist, localHostChecks, withEncryptionDefault } from '../providers/local/preflight-checks';
 
 export interface ProviderOperationDeps {
   providers: { get(name: ProviderName, settings?: ProviderSettings): Provider };
@@ -125,6 +125,7 @@ export function createProviderOperation({ providers, home }: ProviderOperationDe
       volumes = withEncryptionDefault(home, volumes, request.encryptByDefault);
       checkVolumesExist(home, volumes, label);
       checkVolumesEncryption(home, volumes, label);
+      if (request.image !== undefined) checkContainerRuntime(providers.get('local', request.providerSettings), label);
     }
     try {
       await matchingOffers(providers.get(request.provider, request.providerSettings), request.offer);

@@ -94,7 +94,7 @@ function sdkBackend(flow: Flow, logs: LogStore, settings: SubmissionSettings): T
 export async function openBackend(): Promise<TaskBackend> {
   const settings = loadSettings();
   // Resolved here, from this command's env and config.yaml: the task carries them to the worker.
-  const submission: SubmissionSettings = { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes };
+  const submission: SubmissionSettings = { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes, noImage: settings.local.noImage };
   const logs = new LogStore(flowPaths(settings.home).logs);
   const c = colors(process.stderr);
   const onProgress = (message: string) => process.stderr.write(`${c.dim(message)}\n`);

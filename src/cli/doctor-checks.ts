@@ -5,6 +5,7 @@ import { daemonStatus } from '../daemon/daemon-control';
 import { resolveTemporalBinary } from '../daemon/temporal-binary';
 import { FlowError, type HostChecks } from '../domain';
 import { checkHomePermissions } from './home-permissions';
+import { checkContainers } from './doctor-container';
 
 /**
  * `flow doctor`'s checks. Each one is small, reports and never fixes (in particular none starts
@@ -33,6 +34,8 @@ export interface DoctorOptions {
    * of the running worker (never started for it); a string says why it was not asked.
    */
   hostChecks?: (settings: FlowSettings) => Promise<HostChecks | string>;
+  /** The container runtime check (default: checkContainers on this machine, which runs a trivial container). */
+  containerCheck?: () => Promise<CheckResult>;
 }
 
 export const MIN_NODE_MAJOR = 20;
@@ -315,10 +318,11 @@ export async function runDoctorChecks(options: DoctorOptions = {}): Promise<Chec
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const { result: config, settings, keySource } = settingsCheck(env);
   const external = Boolean(settings.temporal.address);
-  const [binary, server, host] = await Promise.all([
+  const [binary, server, host, containers] = await Promise.all([
     checkTemporalBinary(env, { configured: settings.temporalBin, external, timeoutMs }),
     checkTemporalServer(settings, { timeoutMs }),
     (options.hostChecks ?? ((s: FlowSettings) => workerHostChecks(s, timeoutMs)))(settings),
+    (options.containerCheck ?? (() => checkContainers(env, { ...(settings.local.containerRuntime !== undefined ? { order: settings.local.containerRuntime } : {}) })))(),
   ]);
   return [
     checkNodeVersion(options.nodeVersion),
@@ -328,6 +332,7 @@ export async function runDoctorChecks(options: DoctorOptions = {}): Promise<Chec
     ...server,
     checkProviderCredentials(settings, keySource),
     ...hostCheckResults(host, settings.local.encryptVolumes),
+    containers,
     checkHomePermissions(settings.home),
   ];
 }

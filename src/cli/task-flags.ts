@@ -1,5 +1,5 @@
 import { loadSettings } from '../config/load-config';
-import { hasProviderNotes, providerWarnings } from '../config/provider-notes';
+import { hasProviderNotes, providerWarnings, withoutImageInHostMode } from '../config/provider-notes';
 import { looksLikeTaskFile, parseTaskFileConfig, readTaskFile, type TaskFile } from '../config/task-file';
 import { ValidationError, type TaskConfigInput } from '../domain';
 import { colors } from './output';
@@ -20,7 +20,8 @@ export interface RunFlags extends PythonRunFlags {
   maxPricePerHour?: string;
   /** Hidden old spelling of --max-price-per-hour. */
   maxPrice?: string;
-  image?: string;
+  /** The image, or false for --no-image (host mode). */
+  image?: string | false;
   env: string[];
   secret: string[];
   /** Files of KEY=VALUE lines (--secret-file). */
@@ -182,7 +183,6 @@ export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (
   if (flags.maxRunTime !== undefined) config.maxRunTimeHours = parseDurationHours(flags.maxRunTime, 'maxRunTimeHours');
   if (flags.sshKeys.length > 0) config.sshKeys = flags.sshKeys;
   const plain: Array<[keyof RunFlags, string]> = [
-    ['image', 'image'],
     ['provider', 'provider'],
     ['name', 'name'],
     ['region', 'region'],
@@ -194,6 +194,7 @@ export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (
     ['codeRoot', 'codeRoot'],
   ];
   for (const [flag, field] of plain) if (flags[flag] !== undefined) config[field] = flags[flag];
+  if (typeof flags.image === 'string') config.image = flags.image;
   // 3.28's flags for Python-only fields: the verdicts of a task file, naming the flag.
   const python = pythonRunFlagFields(flags);
   Object.assign(config, python.fields);
@@ -203,8 +204,12 @@ export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (
     file.warnings.forEach((warning) => onWarning(warning));
   }
   python.warnings.forEach((warning) => onWarning(warning));
-  if (hasProviderNotes(config)) providerWarnings(config, (config.provider as string | undefined) ?? loadSettings().provider).forEach((warning) => onWarning(warning));
-  return config as TaskConfigInput;
+  if (!hasProviderNotes(config)) return config as TaskConfigInput;
+  const settings = loadSettings();
+  const provider = (config.provider as string | undefined) ?? settings.provider;
+  const noImage = flags.image === false || settings.local.noImage;
+  providerWarnings(config, provider, { noImage }).forEach((warning) => onWarning(warning));
+  return withoutImageInHostMode(config, provider, noImage) as TaskConfigInput;
 }
 
 /** Fields accepted but not honoured: said on stderr, the run goes on. */

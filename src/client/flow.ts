@@ -2,7 +2,7 @@ import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import { loadSettings, taskProviderSettings, type FlowSettings, type FlowSettingsInput } from '../config/load-config';
 import { flowPaths } from '../config/flow-home';
 import { readPipelineFile } from '../config/pipeline-file';
-import { providerWarnings } from '../config/provider-notes';
+import { providerWarnings, withoutImageInHostMode } from '../config/provider-notes';
 import { looksLikeTaskFile, mergeOverrides, parseTaskFileConfig, readTaskFile } from '../config/task-file';
 import {
   defaultTaskName,
@@ -77,6 +77,8 @@ export interface SubmissionSettings {
   providerSettings: ProviderSettings;
   /** local.encrypt_volumes of the submitter (its env may differ from the daemon's). */
   encryptVolumes?: boolean;
+  /** Host mode of the submitter (local.no_image / FLOW_NO_IMAGE): a local task's image is ignored. */
+  noImage?: boolean;
 }
 
 export interface SubmitOptions {
@@ -139,7 +141,7 @@ export class Flow {
   /** The provider and its settings as they are now (args > env > config.yaml > defaults). */
   submissionSettings(): SubmissionSettings {
     const settings = loadSettings(this.settingsSource);
-    return { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes };
+    return { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes, noImage: settings.local.noImage };
   }
 
   /**
@@ -167,11 +169,12 @@ export class Flow {
    * workingDir (default: this process's cwd).
    */
   async submit(config: TaskConfigInput | string, overrides: Partial<TaskConfigInput> = {}, options: SubmitOptions = {}): Promise<string> {
-    const validated = this.validate(config, overrides);
     const settings = options.settings ?? this.submissionSettings();
-    const provider = validated.provider ?? settings.provider;
-    const parsed = await this.preflight(validated, settings);
-    for (const warning of providerWarnings(parsed, provider)) this.warn(warning);
+    const given = this.validate(config, overrides);
+    const provider = given.provider ?? settings.provider;
+    const noImage = settings.noImage ?? this.settings.local.noImage;
+    const parsed = await this.preflight(withoutImageInHostMode(given, provider, noImage), settings);
+    for (const warning of providerWarnings(given, provider, { noImage })) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
     const codeDir = resolveCodeDir(parsed, options.codeDir ?? process.cwd());
     const start = (taskId: string) => {
@@ -190,17 +193,18 @@ export class Flow {
    * (or why it would wait), its worst-case cost, volumes, ports and env keys. See client/plan.
    */
   async plan(config: TaskConfigInput | string, options: Pick<SubmitOptions, 'settings'> = {}): Promise<TaskPlan> {
-    const validated = this.validate(config, {});
     const settings = options.settings ?? this.submissionSettings();
-    const provider = validated.provider ?? settings.provider;
-    const parsed = await this.preflight(validated, settings);
+    const given = this.validate(config, {});
+    const provider = given.provider ?? settings.provider;
+    const noImage = settings.noImage ?? this.settings.local.noImage;
+    const parsed = await this.preflight(withoutImageInHostMode(given, provider, noImage), settings);
     const { planTask } = await import('./plan');
     const offers = await this.providerOps.run({ op: 'offers', provider, ...(Object.keys(settings.providerSettings).length > 0 ? { providerSettings: settings.providerSettings } : {}) });
     return planTask(parsed, {
       providerName: provider,
       provider: fixedOffers(provider, offers),
       name: parsed.name ?? defaultTaskName(parsed.command),
-      warnings: providerWarnings(parsed, provider),
+      warnings: providerWarnings(given, provider, { noImage }),
     });
   }
 

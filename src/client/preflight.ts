@@ -26,6 +26,8 @@ function inside(path: string, parent: string): boolean {
 /** The working folder must exist, unless it lies in a volume (which the task itself may fill). */
 function checkWorkingDir(config: TaskConfig, label: string): void {
   const dir = config.workingDir;
+  // In an image the working dir is a path inside it (the runtime creates it when missing).
+  if (config.image !== undefined) return;
   if (dir === undefined || config.volumes.some((volume) => inside(dir, volumeMountPath(volume)))) return;
   if (isDirectory(dir)) return;
   throw new ValidationError(`${label}workingDir: ${dir} does not exist on this machine; nothing was submitted`, {
@@ -54,6 +56,7 @@ export async function preflightTask(
     ...(Object.keys(target.settings).length > 0 ? { providerSettings: target.settings } : {}),
     volumes: config.volumes,
     encryptByDefault: target.encryptByDefault,
+    ...(config.image !== undefined ? { image: config.image } : {}),
     offer: offerRequest(config),
     label,
   });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ProviderNameSchema, ValidationError, toValidationError, type ProviderSettings } from '../domain';
 import { SshSettingsSchema } from './fleet-schema';
 import { flowHome, flowPaths } from './flow-home';
+import { PULL_POLICIES } from '../containers/pull-policy';
 
 export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
 
@@ -31,6 +32,12 @@ export const FlowSettingsSchema = z.strictObject({
       pricePerHour: z.coerce.number({ error: 'must be a price in USD per hour, e.g. 2.5' }).min(0, 'must not be negative').default(0),
       /** New local volumes are encrypted at rest unless a task says encrypted: false (FLOW_ENCRYPT_VOLUMES=1). */
       encryptVolumes: z.boolean().default(false),
+      /** Container runtime(s) to try for tasks with an image, e.g. "podman" or "podman,docker" (FLOW_CONTAINER_RUNTIME). */
+      containerRuntime: z.string().trim().min(1, 'must not be empty').optional(),
+      /** When a task's image is pulled: missing (default), always, never (FLOW_IMAGE_PULL_POLICY). */
+      imagePullPolicy: z.enum(PULL_POLICIES, { error: 'must be missing, always or never' }).default('missing'),
+      /** Host mode: a task's image is ignored and its command runs on this machine (FLOW_NO_IMAGE=1, flow run --no-image). */
+      noImage: z.boolean().default(false),
     })
     .prefault({}),
   mithril: z
@@ -253,6 +260,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
 
   const encryptText = read('local.encryptVolumes', 'FLOW_ENCRYPT_VOLUMES');
   const encryptVolumes = encryptText === undefined ? undefined : ['true', '1', 'yes'].includes(encryptText.toLowerCase());
+  const noImageText = read('local.noImage', 'FLOW_NO_IMAGE');
+  const noImage = noImageText === undefined ? undefined : ['true', '1', 'yes'].includes(noImageText.toLowerCase());
 
   let tls: boolean | undefined;
   const tlsText = read('temporal.tls', 'TEMPORAL_TLS');
@@ -283,6 +292,9 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
     local: {
       pricePerHour: read('local.pricePerHour', 'FLOW_LOCAL_PRICE_PER_HOUR'),
       encryptVolumes,
+      containerRuntime: read('local.containerRuntime', 'FLOW_CONTAINER_RUNTIME'),
+      imagePullPolicy: read('local.imagePullPolicy', 'FLOW_IMAGE_PULL_POLICY')?.toLowerCase(),
+      noImage,
     },
     mithril: {
       apiKey: mithrilApiKey,

@@ -12,6 +12,7 @@ const SubmissionSettingsSchema = z.strictObject({
   provider: ProviderNameSchema,
   providerSettings: ProviderSettingsSchema,
   encryptVolumes: z.boolean().optional(),
+  noImage: z.boolean().optional(),
 });
 
 function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {

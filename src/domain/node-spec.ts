@@ -58,6 +58,8 @@ export interface NodeSpec {
   priority?: 'low' | 'med' | 'high';
   /** Ports the task opens on every node. */
   ports?: number[];
+  /** The container image the command runs in (providers with images); absent: on the host. */
+  image?: string;
 }
 
 /** What the workflow is started with. */

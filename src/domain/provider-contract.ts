@@ -38,6 +38,11 @@ export type CommandState =
        * exit code means nothing, and the task may run the command again on a new instance.
        */
       preempted?: boolean;
+      /**
+       * The command never ran, for a reason the user must act on (e.g. its image could not be
+       * pulled): the task fails with this message instead of a bare exit code.
+       */
+      failure?: { message: string; suggestions: string[] };
     };
 
 /** Options of Provider.exec. */

@@ -36,6 +36,8 @@ const PreflightSchema = z.strictObject({
   volumes: z.array(z.custom<VolumeSpec>((value) => VolumeSpecSchema.safeParse(value).success)),
   /** local.encrypt_volumes of the submitter: a new volume without `encrypted` is created encrypted. */
   encryptByDefault: z.boolean(),
+  /** The task's image: a provider that runs it needs a container runtime. */
+  image: z.string().min(1).optional(),
   /** The offer request (instanceType, minGpuMemoryGb, ...): it must be one the provider has at all. */
   offer: z.strictObject({
     instanceType: z.union([z.string(), z.array(z.string())]).optional(),

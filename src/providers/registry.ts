@@ -68,7 +68,11 @@ export function createProviderRegistry(options: ProviderRegistryOptions) {
 
 function localProvider(options: ProviderRegistryOptions, price: number): Provider {
   const env = options.env ?? process.env;
+  // The worker's own settings: its machine's runtime and pull policy.
+  const { local } = loadSettings({ env: { ...env, FLOW_HOME: options.home } });
   return new LocalProvider({
+    ...(local.containerRuntime !== undefined ? { containerRuntime: local.containerRuntime } : {}),
+    imagePullPolicy: local.imagePullPolicy,
     home: options.home,
     gpus: 'detect',
     bootDelayPerRankMs: wholeMs(env, 'FLOW_LOCAL_BOOT_DELAY_MS'),

@@ -236,6 +236,8 @@ function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: num
       ...(config.maxPricePerHour !== undefined ? { maxPricePerHour: config.maxPricePerHour } : {}),
       ...(config.priority !== 'med' ? { priority: config.priority } : {}),
       ...(config.ports && config.ports.length > 0 ? { ports: config.ports } : {}),
+      // Only an activity's input: replay never compares it, so no patch marker is needed.
+      ...(config.image !== undefined ? { image: config.image } : {}),
     };
     return {
       taskId: input.taskId,

@@ -34,7 +34,8 @@ describe('flow run <3.28 to_yaml file> -i cpu (compiled CLI, real daemon)', { ti
   writeFileSync(join(bin, 'python'), '#!/bin/sh\nexec python3 "$@"\n');
   chmodSync(join(bin, 'python'), 0o755);
   writeFileSync(join(dir, 'train.py'), 'print("train.py ran")\n');
-  const env = testEnv(home, { PATH: `${bin}:${process.env.PATH ?? ''}` });
+  // Host mode (FLOW_NO_IMAGE=1), as the Python SDK's local provider runs: files' images are not pulled.
+  const env = testEnv(home, { PATH: `${bin}:${process.env.PATH ?? ''}`, FLOW_NO_IMAGE: '1' });
   const flow = (...args: string[]): Promise<CliResult> => runCli(args, { env, cwd: dir, timeoutMs: 120_000 });
   for (const item of [...RUNNABLE, ...REFUSED]) copyFileSync(join(CORPUS_DIR, item.file), join(dir, item.file));
   after(async () => {

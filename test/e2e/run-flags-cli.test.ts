@@ -96,7 +96,9 @@ describe('flow run flags (as the Python Flow CLI 3.28)', { timeout: 400_000 }, (
     // Nothing fits under $4/h now: the plan says it would wait, and why (exit 0).
     assert.equal(plan.instanceType, undefined);
     assert.match(plan.waiting, /no cpu (in us-east-1 )?under \$4\.00\/h \(cheapest now \$25\.00\/h\)/);
-    assert.ok(plan.warnings.some((w: string) => /image/.test(w)), plan.warnings.join('\n'));
+    // The image runs in a container here (not ignored): the plan shows it, with no warning about it.
+    assert.equal(plan.image, 'python:3.11');
+    assert.ok(!plan.warnings.some((w: string) => /image/.test(w)), plan.warnings.join('\n'));
     assert.ok(plan.warnings.some((w: string) => /region 'us-east-1' is ignored/.test(w)), plan.warnings.join('\n'));
 
     // A plan of what submission would refuse is refused the same way (exit 3).

@@ -12,7 +12,8 @@ import { pythonTaskYaml } from '../helpers/python-task-yaml';
 
 describe('flow run task.yaml (compiled CLI, real daemon)', { timeout: 240_000 }, () => {
   const { home, cleanup } = tempFlowHome('flow-task-file-cli-');
-  const env = testEnv(home);
+  // Host mode, as the Python SDK's local provider runs: the file's CUDA image is not pulled.
+  const env = testEnv(home, { FLOW_NO_IMAGE: '1' });
   const dir = mkdtempSync(join(tmpdir(), 'flow-task-file-cwd-'));
   const flow = (...args: string[]): Promise<CliResult> => runCli(args, { env, cwd: dir, timeoutMs: 120_000 });
   after(async () => {
@@ -29,7 +30,7 @@ describe('flow run task.yaml (compiled CLI, real daemon)', { timeout: 240_000 },
     assert.equal(result.stdout, 'training: batch=256 lr=0.001\nrank 0 of 1\nepoch 1 done\n');
     // Accepted but not honoured here: said once each, with the line where the file says it.
     assert.match(result.stderr, /Warning: task\.yaml:10: working_dir: \/workspace is where the Python SDK puts uploaded code/);
-    assert.match(result.stderr, /Warning: image: 'nvidia\/cuda:12\.1\.0-runtime-ubuntu22\.04' ignored: provider local runs the command on this machine/);
+    assert.match(result.stderr, /Warning: image: 'nvidia\/cuda:12\.1\.0-runtime-ubuntu22\.04' ignored: host mode \(--no-image \/ FLOW_NO_IMAGE=1\) runs the command on this machine/);
     // The volume is a folder under FLOW_HOME, shown at the file's mount_path.
     assert.equal(readFileSync(join(flowPaths(home).volumes, 'training-data', 'checkpoint.txt'), 'utf8'), 'epoch 1 done\n');
     assert.equal(existsSync(mountPath), false, 'the mount point is not left in the folder');

@@ -61,9 +61,9 @@ export const PYTHON_REFUSALS = {
   retriesNumber: 'must be a mapping such as {max_retries: 3}; flow-compute 3.28 refuses a bare number too',
 } as const;
 
-/** The local provider's notes on a config (said by the CLI and Flow.submit). */
+/** The local provider's notes on a config (said by the CLI and Flow.submit); `image` in host mode (FLOW_NO_IMAGE=1), as the Python SDK's local provider runs. */
 export const localProviderWarning = {
-  image: (image: string) => `image: '${image}' ignored: provider local runs the command on this machine, not in a container`,
+  image: (image: string) => `image: '${image}' ignored: host mode (--no-image / FLOW_NO_IMAGE=1) runs the command on this machine, not in its image`,
   region: (region: string) => `region: provider local runs on this machine; region ${region} is ignored`,
   priority: (priority: string) => `priority: provider local has no price tiers; priority ${priority} is recorded only`,
 };

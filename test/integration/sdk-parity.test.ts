@@ -70,10 +70,10 @@ describe('SDK parity: flow.run(task.yaml), costPerHour, endpoints, shellCommand'
     assert.deepEqual(warnings, []);
   });
 
-  test('submit takes a task file too; an image is ignored on local with a warning', async () => {
+  test('submit takes a task file too; in host mode its image is ignored on local with a warning', async () => {
     const path = join(dir, 'python.yml');
     writeFileSync(path, 'name: py-style\ninstance_type: cpu\nimage: python:3.11\ncommand: echo from-python-file\n');
-    const taskId = await h.flow.submit(path);
+    const taskId = await h.flow.submit(path, {}, { settings: { ...h.flow.submissionSettings(), noImage: true } });
     assert.match(taskId, /^py-style-/);
     const task = h.flow.task(taskId);
     await task.wait();
@@ -81,7 +81,7 @@ describe('SDK parity: flow.run(task.yaml), costPerHour, endpoints, shellCommand'
     assert.equal(await task.costPerHour(), 1.5);
     assert.deepEqual(await task.endpoints(), []);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^image: 'python:3\.11' ignored: provider local runs the command on this machine/);
+    assert.match(warnings[0]!, /^image: 'python:3\.11' ignored: host mode \(--no-image \/ FLOW_NO_IMAGE=1\) runs the command on this machine/);
   });
 
   test('an invalid task file is refused before anything is submitted, naming its line', async () => {

@@ -172,7 +172,7 @@ describe('flow doctor checks', () => {
     const results = await runDoctorChecks({ env, nodeVersion: '20.11.0', hostChecks: () => localHostChecks({ env }) });
     checkBubblewrap(probeBubblewrap({ refresh: true, env: process.env })); // restore the probe cache (the run above probed with an empty PATH)
     assert.deepEqual(results.map((r) => r.name), [
-      'node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials', 'bubblewrap', 'gocryptfs', 'nvidia-smi', 'FLOW_HOME access',
+      'node', 'config', 'temporal binary', 'daemon', 'temporal server', 'search attributes', 'credentials', 'bubblewrap', 'gocryptfs', 'nvidia-smi', 'container runtime', 'FLOW_HOME access',
     ]);
     const byName = Object.fromEntries(results.map((r) => [r.name, r]));
     assert.equal(byName['temporal binary']!.status, 'fail');
@@ -194,7 +194,7 @@ describe('flow doctor checks', () => {
       const config = results.find((r) => r.name === 'config')!;
       assert.equal(config.status, 'fail');
       assert.match(config.detail, /not valid YAML/);
-      assert.equal(results.length, 11);
+      assert.equal(results.length, 12);
     } finally {
       broken.cleanup();
     }

@@ -34,7 +34,7 @@ describe('loadSettings precedence: overrides > env > config.yaml > defaults', ()
     assert.deepEqual(settings, {
       provider: 'local',
       temporal: { namespace: 'default', tls: false },
-      local: { pricePerHour: 0, encryptVolumes: false },
+      local: { pricePerHour: 0, encryptVolumes: false, imagePullPolicy: 'missing', noImage: false },
       mithril: { apiUrl: 'https://api.mithril.ai', sshKeys: [] },
       ssh: { hosts: [] },
       home,

@@ -24,6 +24,26 @@ describe('flow run positionals and flags', () => {
     assert.match(catchValidation(() => runTarget(undefined, [])).message, /flow run needs something to run/);
   });
 
+  test('--image runs the command in it on local (no warning); --no-image drops a file\'s image, with a warning', () => {
+    const previous = { provider: process.env.FLOW_PROVIDER, noImage: process.env.FLOW_NO_IMAGE };
+    process.env.FLOW_PROVIDER = 'local';
+    delete process.env.FLOW_NO_IMAGE;
+    try {
+      const warnings: string[] = [];
+      assert.equal(configFromFlags({ command: 'true' }, flags({ image: 'python:3.11' }), (w) => warnings.push(w)).image, 'python:3.11');
+      assert.equal(warnings.length, 0, warnings.join('\n'));
+      const file = join(dir, 'imaged.yaml');
+      writeFileSync(file, 'command: echo hi\nimage: pytorch/pytorch:2.4.0\n');
+      const hostMode = configFromFlags({ file }, flags({ image: false }), (w) => warnings.push(w));
+      assert.equal(hostMode.image, undefined);
+      assert.deepEqual(warnings, ["image: 'pytorch/pytorch:2.4.0' ignored: host mode (--no-image / FLOW_NO_IMAGE=1) runs the command on this machine, not in its image"]);
+    } finally {
+      if (previous.provider === undefined) delete process.env.FLOW_PROVIDER;
+      else process.env.FLOW_PROVIDER = previous.provider;
+      if (previous.noImage !== undefined) process.env.FLOW_NO_IMAGE = previous.noImage;
+    }
+  });
+
   test('--encrypted marks the -v/--mount volumes encrypted; without any it is refused, naming volumes', () => {
     const config = configFromFlags({ command: 'true' }, flags({ volume: ['vault', 'data:/data'], mount: ['/keys=keys'], encrypted: true }));
     assert.deepEqual(config.volumes, [

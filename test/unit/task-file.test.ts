@@ -177,8 +177,9 @@ describe('task files: Python SDK compatibility', () => {
     assert.match(error.message, /^task\.yaml:4: volumes\[0\]\.target: must be an absolute path/);
   });
 
-  test('an image is ignored, with a warning, on the local provider only', () => {
-    assert.match(providerWarnings({ image: 'pytorch/pytorch:2.0.0' }, 'local')[0]!, /^image: 'pytorch\/pytorch:2\.0\.0' ignored: provider local runs the command on this machine/);
+  test('an image is ignored, with a warning, on the local provider in host mode only', () => {
+    assert.match(providerWarnings({ image: 'pytorch/pytorch:2.0.0' }, 'local', { noImage: true })[0]!, /^image: 'pytorch\/pytorch:2\.0\.0' ignored: host mode \(--no-image \/ FLOW_NO_IMAGE=1\) runs the command on this machine/);
+    assert.deepEqual(providerWarnings({ image: 'pytorch/pytorch:2.0.0' }, 'local'), [], 'without host mode the image runs in a container');
     assert.deepEqual(providerWarnings({ image: 'pytorch/pytorch:2.0.0' }, 'mithril'), []);
     assert.deepEqual(providerWarnings({}, 'local'), []);
   });

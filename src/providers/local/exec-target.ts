@@ -19,6 +19,8 @@ export interface ExecTarget {
   mounts: VolumeMount[];
   /** bwrap and its arguments up to and including "--" (they end with --chdir workDir). */
   sandbox?: { bwrap: string; args: string[] };
+  /** The task runs in this container: commands beside it run in it too (`<runtime> exec`). */
+  container?: { runtime: string; name: string };
 }
 
 export function writeExecTarget(paths: LocalInstancePaths, target: ExecTarget): void {

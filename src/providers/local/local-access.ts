@@ -1,6 +1,6 @@
 import { checkPortNumber } from '../../domain/port-number';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ProviderError, ValidationError } from '../../domain';
 import type { InstanceRef } from '../../domain';
 import type { ExecOptions, ExecResult, PortTarget, ShellSpec, ShellTarget } from '../provider';
@@ -35,12 +35,13 @@ export class LocalAccess {
   async exec(instance: InstanceRef, command: string | readonly string[], options: ExecOptions): Promise<ExecResult> {
     const node = await this.running(instance);
     const env = { ...node.env, ...(options.env ?? {}) };
-    const argv = this.argv(node, command, env, options.cwd);
+    const argv = this.argv(node, command, env, options.cwd, Object.keys(options.env ?? {}));
     return runBounded(argv, { cwd: node.target.hostWorkDir, env, timeoutMs: options.timeoutMs, input: options.input, maxOutputBytes: options.maxOutputBytes });
   }
 
   async putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
     const node = await this.running(instance);
+    if (node.target.container) return this.copy(node, [localPath, `${node.target.container.name}:${resolve(node.target.workDir, remotePath)}`]);
     const destination = hostPathOf(node.target, remotePath);
     await mkdir(dirname(destination), { recursive: true });
     await copyFile(localPath, destination);
@@ -48,13 +49,15 @@ export class LocalAccess {
 
   async getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
     const node = await this.running(instance);
+    if (node.target.container) return this.copy(node, [`${node.target.container.name}:${resolve(node.target.workDir, remotePath)}`, localPath]);
     await copyFile(hostPathOf(node.target, remotePath), localPath);
   }
 
   async shellTarget(instance: InstanceRef, spec: ShellSpec): Promise<ShellTarget> {
     const node = await this.running(instance);
-    const shell = spec.shell ?? commandShell(node.env);
-    const argv = spec.command === undefined ? this.wrap(node, [shell]) : this.argv(node, spec.command, node.env);
+    // In a container the image's /bin/sh: the caller's login shell may not be in the image.
+    const shell = node.target.container ? '/bin/sh' : spec.shell ?? commandShell(node.env);
+    const argv = spec.command === undefined ? this.wrap(node, [shell], { tty: true }) : this.argv(node, spec.command, node.env);
     return { kind: 'local', argv, cwd: node.target.hostWorkDir, env: node.env, pid: node.pid };
   }
 
@@ -65,19 +68,37 @@ export class LocalAccess {
   }
 
   /** The command as argv: a string through the task's shell; run in `cwd` when given. */
-  private argv(node: RunningNode, command: string | readonly string[], env: Record<string, string>, cwd?: string): string[] {
+  private argv(node: RunningNode, command: string | readonly string[], env: Record<string, string>, cwd?: string, extraEnv: readonly string[] = []): string[] {
     if (typeof command !== 'string' && command.length === 0) {
       throw new ValidationError('command: give a command to run (an empty argv was given)', { field: 'command' });
     }
-    let argv = typeof command === 'string' ? [commandShell(env), '-c', command] : [...command];
+    const shell = node.target.container ? '/bin/sh' : commandShell(env);
+    let argv = typeof command === 'string' ? [shell, '-c', command] : [...command];
+    if (node.target.container) return this.wrap(node, argv, { cwd, extraEnv });
     // A cwd other than the working dir: `cd` inside (the sandbox's view), then exec the command.
     if (cwd !== undefined) argv = ['/bin/sh', '-c', 'cd "$1" && shift && exec "$@"', 'flow-exec', cwd, ...argv];
     return this.wrap(node, argv);
   }
 
-  private wrap(node: RunningNode, argv: string[]): string[] {
+  private wrap(node: RunningNode, argv: string[], options: { tty?: boolean; cwd?: string; extraEnv?: readonly string[] } = {}): string[] {
+    const container = node.target.container;
+    if (container) {
+      // The container has the task's env already; extra variables go by name (values in env, not argv).
+      const flags = [options.tty ? '-it' : '-i', ...(options.cwd !== undefined ? ['--workdir', resolve(node.target.workDir, options.cwd)] : [])];
+      for (const name of options.extraEnv ?? []) flags.push('--env', name);
+      return [container.runtime, 'exec', ...flags, container.name, ...argv];
+    }
     const sandbox = node.target.sandbox;
     return sandbox ? [sandbox.bwrap, ...sandbox.args, ...argv] : argv;
+  }
+
+  /** `<runtime> cp` between this machine and the task's container. */
+  private async copy(node: RunningNode, args: [string, string]): Promise<void> {
+    const container = node.target.container!;
+    const result = await runBounded([container.runtime, 'cp', ...args], { cwd: node.target.hostWorkDir, env: node.env, timeoutMs: 120_000 });
+    if (result.exitCode !== 0) {
+      throw new ProviderError(`Copying ${args[0]} to ${args[1]} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`, { retryable: false });
+    }
   }
 
   private async running(instance: InstanceRef): Promise<RunningNode> {

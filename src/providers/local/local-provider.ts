@@ -16,6 +16,7 @@ import {
   localInstanceId,
   readIntFile,
   readInstanceRecord,
+  readTextFile,
   recordExitCode,
   removeInstanceLeftovers,
   updateInstanceRecord,
@@ -30,6 +31,20 @@ import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points'
 import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
 import { mountEncryptedVolumes, releaseEncryptedVolumes } from './encrypted-volumes';
 import { launchAgeMs, newLaunchRecord, sameBoot, supervisorAlive } from './launch-record';
+import { containerName, detectRuntime, INSTALL_RUNTIME_SUGGESTIONS, runtimeOrder, type ContainerRuntime, type PullPolicy } from '../../containers';
+import {
+  containerEnvironment,
+  containerLaunch,
+  containerScriptLines,
+  containerWorkDir,
+  containerErrorPath,
+  readContainerRecord,
+  removeContainer,
+  stopContainer,
+  supervisorEnvironment,
+  writeContainerRecord,
+} from './container-launch';
+import type { VolumeMount } from './volumes';
 
 export interface LocalProviderOptions {
   /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
@@ -45,6 +60,10 @@ export interface LocalProviderOptions {
   bootDelayPerRankMs?: number;
   /** USD per instance-hour on every local offer (default 0: machines you own are free). */
   pricePerHour?: number;
+  /** The runtime for tasks with an image, or the order to look for one in (default: docker, then podman). */
+  containerRuntime?: ContainerRuntime | string;
+  /** When a task's image is pulled (default missing). */
+  imagePullPolicy?: PullPolicy;
 }
 
 /** How volumes reach the command on this machine. */
@@ -82,6 +101,9 @@ export class LocalProvider implements Provider {
   private volumeIsolation?: VolumeIsolation;
   private readonly bootDelayPerRankMs: number;
   private readonly pricePerHour: number;
+  private readonly runtimeOption?: ContainerRuntime | string;
+  private readonly pullPolicy: PullPolicy;
+  private runtimeFound?: ContainerRuntime;
 
   constructor(options: LocalProviderOptions) {
     this.home = options.home;
@@ -89,10 +111,27 @@ export class LocalProvider implements Provider {
     this.bubblewrapOption = options.bubblewrap ?? 'auto';
     this.bootDelayPerRankMs = options.bootDelayPerRankMs ?? 0;
     this.pricePerHour = options.pricePerHour ?? 0;
+    this.runtimeOption = options.containerRuntime;
+    this.pullPolicy = options.imagePullPolicy ?? 'missing';
+  }
+
+  /**
+   * The container runtime for tasks with an image; throws (not retryable) naming what to install.
+   * A runtime found is kept; none found is asked again next time (it may have been installed).
+   */
+  containerRuntime(): ContainerRuntime {
+    if (this.runtimeFound) return this.runtimeFound;
+    if (typeof this.runtimeOption === 'object') return (this.runtimeFound = this.runtimeOption);
+    const detection = detectRuntime({ order: runtimeOrder(this.runtimeOption ?? process.env.FLOW_CONTAINER_RUNTIME) });
+    if (detection.found) return (this.runtimeFound = detection.runtime);
+    throw new ProviderError(`No container runtime here to run the task's image (${detection.reasons.join('; ')})`, {
+      retryable: false,
+      suggestions: INSTALL_RUNTIME_SUGGESTIONS,
+    });
   }
 
   get capabilities(): ProviderCapabilities {
-    return { multiNode: true, volumes: true, exec: true, files: true, shell: true, ports: true, images: false, regions: false, volumeIsolation: this.isolation().description };
+    return { multiNode: true, volumes: true, exec: true, files: true, shell: true, ports: true, images: true, regions: false, volumeIsolation: this.isolation().description };
   }
 
   /** Bubblewrap when it works here (probed once), else symlinks at the mount paths. */
@@ -172,6 +211,7 @@ export class LocalProvider implements Provider {
     await mountEncryptedVolumes(this.home, instance.instanceId, mounts.filter((mount) => mount.encrypted).map((mount) => mount.name));
     const isolation = this.isolation();
     const sandboxed = isolation.mode === 'bubblewrap' && mounts.length > 0;
+    if (spec.image !== undefined) return this.startInContainer(instance, { ...spec, image: spec.image }, mounts);
     if (!sandboxed) await makeHostMountPoints(this.home, paths.dir, { links: mounts });
 
     const workDir = spec.workingDir ?? spec.codeDir ?? paths.work;
@@ -209,6 +249,38 @@ export class LocalProvider implements Provider {
       ...(sandbox && isolation.mode === 'bubblewrap' ? { sandbox: { bwrap: isolation.bwrap, args: sandbox.args } } : {}),
     });
 
+    await this.launchOnce(paths, env);
+  }
+
+  /**
+   * The command in its image: the supervisor pulls it (per pull policy) and runs the container,
+   * so output, exit code, stop and restart go the same way as for a host command. Volumes are
+   * bind-mounted at their mount paths; the host's network is the container's.
+   */
+  private async startInContainer(instance: InstanceRef, spec: NodeSpec & { image: string }, mounts: VolumeMount[]): Promise<void> {
+    const paths = this.instancePaths(instance);
+    const runtime = this.containerRuntime();
+    const gpuIndices = selectGpuIndices(spec.instanceType, await this.gpus());
+    const containerEnv = containerEnvironment({ spec, mounts, gpu: gpuEnvironment(gpuIndices) });
+    const name = containerName(spec);
+    const launch = containerLaunch({ runtime, name, spec, mounts, env: containerEnv, gpus: gpuIndices.length > 0, pullPolicy: this.pullPolicy, paths });
+    writeContainerRecord(paths, { runtime, name, image: spec.image });
+    const script = supervisorScript({
+      instanceId: instance.instanceId,
+      paths,
+      workDir: paths.dir,
+      command: spec.command,
+      containerLines: containerScriptLines(launch, paths.output),
+    });
+    writeFileAtomic(paths.supervisorScript, script, 0o700);
+    // For flow ssh / exec / files beside the command: they run in the container (no env values here).
+    const { workDir } = containerWorkDir(spec);
+    writeExecTarget(paths, { workDir: workDir ?? '/', hostWorkDir: paths.dir, mounts, container: { runtime: runtime.path, name } });
+    await this.launchOnce(paths, supervisorEnvironment(containerEnv));
+  }
+
+  /** Starts the supervisor once ever, and waits (briefly) for it to report its pid. */
+  private async launchOnce(paths: LocalInstancePaths, env: Record<string, string>): Promise<void> {
     // The one launch, ever: whoever creates the marker launches; everyone else returns.
     const launch = newLaunchRecord();
     if (!createExclusive(paths.launchMarker, `${JSON.stringify(launch)}\n`)) return;
@@ -230,7 +302,11 @@ export class LocalProvider implements Provider {
     const paths = this.instancePaths(instance);
     if (!existsSync(paths.launchMarker)) return { state: 'not_started' };
     // `stopped`: a stop reached the command before it ended on its own (see stopCommand).
-    const exited = (exitCode: number | null, signal?: string): CommandState => ({ state: 'exited', exitCode, ...(signal ? { signal } : {}), stopped: existsSync(paths.stopRequested) });
+    const exited = (exitCode: number | null, signal?: string): CommandState => {
+      const startError = readTextFile(containerErrorPath(paths))?.trim();
+      const failure = startError ? { failure: { message: startError, suggestions: startSuggestions(startError) } } : {};
+      return { state: 'exited', exitCode, ...(signal ? { signal } : {}), stopped: existsSync(paths.stopRequested), ...failure };
+    };
     const exitCode = readIntFile(paths.exitCode);
     if (exitCode !== undefined) return exited(exitCode);
     const pid = readIntFile(paths.pid);
@@ -293,6 +369,9 @@ export class LocalProvider implements Provider {
     }
     if (!sameBoot(paths)) return; // its processes died with the previous boot
 
+    // A container outlives its supervisor's signals: the runtime stops it (TERM, KILL after grace).
+    const container = readContainerRecord(paths);
+    if (container !== undefined) await stopContainer(container, graceMs);
     const outcome = await this.killTree(instance.instanceId, pid, graceMs);
     if (outcome !== 'none') recordExitCode(paths, outcome === 'term' ? 143 : 137);
   }
@@ -301,6 +380,9 @@ export class LocalProvider implements Provider {
     const paths = this.instancePaths(instance);
     if (!isDirectory(paths.dir)) return;
     await this.stopCommand(instance, TERMINATE_GRACE_MS);
+    // The container goes (it may exist even when its command never started); volumes stay.
+    const container = readContainerRecord(paths);
+    if (container !== undefined) await removeContainer(container);
     await removeHostMountPoints(this.home, paths.dir, (instanceId) => this.holdsMountPoints(instanceId));
     await releaseEncryptedVolumes(this.home, instance.instanceId, (instanceId) => this.holdsMountPoints(instanceId));
     // The caller (teardownInstance) has copied the output into the LogStore already.
@@ -371,4 +453,18 @@ export class LocalProvider implements Provider {
     if (await pollUntil(() => !processTreeAlive(leader), KILL_WAIT_MS)) return 'kill';
     throw new ProviderError(`Processes of local instance ${instanceId} (group ${leader}) are still alive after SIGKILL`, { retryable: true });
   }
+}
+
+/** What to do when a task's container never ran: its image could not be had, or the runtime refused it. */
+function startSuggestions(message: string): string[] {
+  if (message.startsWith('image ')) {
+    return [
+      'Check the image name and tag, and that this machine can reach its registry (log in first for a private one)',
+      'Or pull or build it here first; see the images on this machine with: podman images (or docker images)',
+    ];
+  }
+  return [
+    'A workingDir must exist in the image or lie in a volume (podman does not create it)',
+    'Try the image by hand: podman run --rm IMAGE COMMAND (or docker run), and see flow doctor',
+  ];
 }

@@ -12,6 +12,8 @@ import { detectGpus } from './gpu-discovery';
 import { volumeDir } from './volume-meta';
 import { encryptionMismatch, missingVolume } from './volumes';
 import { findOnPath } from './which';
+import { FlowError } from '../../domain';
+import type { Provider } from '../provider';
 
 function isDirectory(path: string): boolean {
   try {
@@ -58,4 +60,16 @@ export async function localHostChecks(options: { env?: NodeJS.ProcessEnv; timeou
     ...(nvidiaSmi === undefined ? {} : { nvidiaSmi }),
     gpus: gpus.map((gpu) => ({ index: gpu.index, name: gpu.name, memoryGb: gpu.memoryGb })),
   };
+}
+
+/** A task with an image needs a container runtime here; else nothing is submitted, and the error says what to install. */
+export function checkContainerRuntime(provider: Provider, label: string): void {
+  const local = provider as Provider & { containerRuntime?: () => unknown };
+  if (typeof local.containerRuntime !== 'function') return;
+  try {
+    local.containerRuntime();
+  } catch (error) {
+    if (!(error instanceof FlowError)) throw error;
+    throw new ValidationError(`${label}image: ${error.message}; nothing was submitted`, { field: 'image', suggestions: error.suggestions });
+  }
 }

@@ -31,6 +31,11 @@ export interface CommandLaunch {
   shell?: string;
   /** bwrap binary and its arguments up to "--", when the command runs in a sandbox. */
   sandbox?: { bwrap: string; args: readonly string[] };
+  /**
+   * The shell lines that run the command in its image instead (see container-launch.ts); they
+   * end with `finish <code>`. The command then neither sees `command` nor a sandbox.
+   */
+  containerLines?: string;
 }
 
 /** The shell text that runs the command (without redirections). */
@@ -75,9 +80,7 @@ if ! cd ${q(input.workDir)}; then
   printf 'flow: cannot enter working directory %s\\n' ${q(input.workDir)} >> ${q(p.output)}
   finish 1
 fi
-${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/null
-finish $?
-`;
+${input.containerLines ?? `${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/null\nfinish $?\n`}`;
 }
 
 /**

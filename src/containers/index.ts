@@ -1,0 +1,3 @@
+export * from './runtime';
+export * from './run-args';
+export * from './pull-policy';
