@@ -28,15 +28,22 @@ const CLOSE_GRACE_MS = 2_000;
 
 /**
  * Ends a connection, and destroys its socket if it has not closed soon after. ssh2's end() only
- * half-closes the socket and stops the keepalive: with a peer that vanished (an instance taken
- * away), 'close' would come only when TCP gives up, minutes later, and every call still waiting
- * on that connection would wait as long.
+ * half-closes the socket and stops the keepalive, and its destroy() does nothing once the socket
+ * is half-closed: with a peer that vanished (an instance taken away), 'close' would come only
+ * when TCP gives up, minutes later, and every call still waiting on that connection (an SFTP
+ * read, a channel open) would wait as long. So the socket itself is destroyed.
  */
 export function closeClient(client: Client): void {
   let closed = false;
   client.once('close', () => (closed = true));
   client.end();
-  setTimeout(() => closed || client.destroy(), CLOSE_GRACE_MS).unref();
+  setTimeout(() => {
+    if (closed) return;
+    // ssh2 keeps its transport in _sock (ssh2 1.x, pinned in package.json).
+    const socket = (client as unknown as { _sock?: Duplex })._sock;
+    if (socket && !socket.destroyed) socket.destroy();
+    else client.destroy();
+  }, CLOSE_GRACE_MS).unref();
 }
 
 /** One SSH login (a hop or the host itself), its host key checked against known_hosts (trust on first use). */

@@ -201,4 +201,36 @@ describe('SSH transport on ssh2 (real sshd hosts)', { timeout: 150_000 }, () => 
     );
     assert.notEqual(after, before, 'the call after the link came back used a new connection');
   });
+
+  test('closing the pool while a call waits on a silent host fails that call within seconds', async (t) => {
+    if (!fleet.isolated) {
+      t.diagnostic(`silent host not exercised: ${fleet.reason}`);
+      return;
+    }
+    const h1 = fleet.hosts[1] as SshHost;
+    // Its own pool, as a Mithril instance has: closing it must not wait for the vanished peer.
+    const pool = new SshConnections({ knownHostsPath: join(scratch, 'known_hosts_silent'), connectTimeoutMs: 5_000, connectAttempts: 1 });
+    const shell = pool.shell(fleetHost(h1));
+    assert.equal((await shell.readFile('/etc/hostname', 0, 100)).length > 0, true, 'the SFTP session is open');
+    fleet.setLink(h1, 'down');
+    try {
+      const pending = shell.readFile('/etc/hostname', 0, 100).then(
+        () => 'resolved',
+        () => 'rejected',
+      );
+      // The request goes out on the open session within this turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      const closedAt = Date.now();
+      pool.close();
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still waiting after 10 s'), 10_000)));
+      const outcome = await Promise.race([pending, hung]);
+      clearTimeout(timer);
+      assert.equal(outcome, 'rejected');
+      assert.ok(Date.now() - closedAt < 10_000);
+    } finally {
+      fleet.setLink(h1, 'up');
+      pool.close();
+    }
+  });
 });
