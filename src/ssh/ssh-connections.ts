@@ -19,6 +19,13 @@ export interface SshConnectionsOptions {
   /** A silent connection counts as dead after keepaliveIntervalMs * keepaliveCountMax (default 5 s * 3). */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /**
+   * The most a command (plus its own timeoutMs) or a file read may wait for the host; then its
+   * connection is dropped and the call fails as unreachable. Keepalive alone does not bound a
+   * call on a link whose peer vanished mid-call (seen with Mithril instances taken away).
+   * Default: no deadline. File writes and copies have none (their size decides their time).
+   */
+  callTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -40,6 +47,8 @@ export class SshConnections {
   private readonly connecting = new Map<string, Promise<PooledConnection>>();
   private readonly settings: ConnectSettings;
   private readonly attempts: number;
+  /** @internal See SshConnectionsOptions.callTimeoutMs. */
+  readonly callTimeoutMs: number | undefined;
   private closed = false;
 
   constructor(options: SshConnectionsOptions) {
@@ -51,6 +60,7 @@ export class SshConnections {
       env: options.env,
     };
     this.attempts = Math.max(1, options.connectAttempts ?? 3);
+    this.callTimeoutMs = options.callTimeoutMs;
   }
 
   shell(host: FleetHost): HostShell {
@@ -151,11 +161,27 @@ class PooledHostShell implements HostShell {
 
   exec(command: string, options?: RemoteExecOptions): Promise<RemoteExecResult> {
     // Not retried once the command may have started: a command is not assumed idempotent.
-    return this.withConnection(false, async (pooled) => execOnClient(pooled.opened.client, command, options));
+    const deadline = this.pool.callTimeoutMs === undefined ? undefined : this.pool.callTimeoutMs + (options?.timeoutMs ?? 0);
+    return this.withConnection(false, async (pooled) => this.bounded(pooled, deadline, execOnClient(pooled.opened.client, command, options)));
   }
 
   readFile(path: string, offset: number, maxBytes: number): Promise<Buffer> {
-    return this.withConnection(true, async (pooled) => sftpReadFile(await this.pool.sftp(this.host, pooled), path, offset, maxBytes));
+    return this.withConnection(true, async (pooled) =>
+      this.bounded(pooled, this.pool.callTimeoutMs, (async () => sftpReadFile(await this.pool.sftp(this.host, pooled), path, offset, maxBytes))()),
+    );
+  }
+
+  /** `call`, or ConnectionLostError once `deadlineMs` passes with no answer (the connection is dropped, so nothing waits on it). */
+  private bounded<T>(pooled: PooledConnection, deadlineMs: number | undefined, call: Promise<T>): Promise<T> {
+    if (deadlineMs === undefined) return call;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.pool.discard(this.host, pooled);
+        reject(new ConnectionLostError(`no answer within ${deadlineMs} ms`));
+      }, deadlineMs);
+    });
+    return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
 
   writeFile(path: string, data: string | Buffer, mode?: number): Promise<void> {

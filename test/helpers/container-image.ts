@@ -29,8 +29,11 @@ function hardLimit(flag: '-Hn' | '-Hu', fallback: number): number {
   return Number.isInteger(value) && value > 0 ? value : fallback; // "unlimited" → the fallback
 }
 
+let confPath: string | undefined;
+
 /** The containers.conf podman reads in tests (written once, same content every time). */
 export function testContainersConf(): string {
+  if (confPath !== undefined) return confPath;
   const dir = join(tmpdir(), 'flow-test-containers');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'containers.conf');
@@ -44,6 +47,7 @@ export function testContainersConf(): string {
     current = undefined;
   }
   if (current !== text) writeFileSync(path, text);
+  confPath = path;
   return path;
 }
 

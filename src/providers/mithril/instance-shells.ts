@@ -7,6 +7,9 @@ import { shellQuote } from '../ssh/remote-layout';
 import type { MithrilInstance } from './api';
 import { MITHRIL_REMOTE_DIR } from './startup/layout';
 
+/** An instance that answers nothing for this long is treated as unreachable (it is often one taken away). */
+const CALL_TIMEOUT_MS = 20_000;
+
 /** How the worker logs in to instances: the user (MITHRIL_SSH_USER, default ubuntu) and its key. */
 export interface InstanceLogin {
   user: string;
@@ -30,7 +33,7 @@ export class InstanceShells {
     let pool = this.pools.get(instance.fid);
     if (pool === undefined) {
       // Short and single: an instance that does not answer is often one taken away, which the caller checks next.
-      pool = new SshConnections({ knownHostsPath: this.knownHostsPath(instance.fid), connectTimeoutMs: 5_000, connectAttempts: 1 });
+      pool = new SshConnections({ knownHostsPath: this.knownHostsPath(instance.fid), connectTimeoutMs: 5_000, connectAttempts: 1, callTimeoutMs: CALL_TIMEOUT_MS });
       this.pools.set(instance.fid, pool);
     }
     const shell = pool.shell(this.hostOf(instance));
