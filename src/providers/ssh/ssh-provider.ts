@@ -11,6 +11,10 @@ import { launchRemote } from './remote-launch';
 import { remoteExec } from './remote-exec';
 import { remoteLayout } from './remote-layout';
 import { remoteShellCommand } from './remote-shell-command';
+import { remoteContainer } from './remote-container';
+import { detectRemoteRuntime } from './remote-runtime';
+import { containerStartSuggestions, type PullPolicy, type RuntimeKind } from '../../containers';
+import { parseInstanceType } from '../../domain/instance-types';
 import { cleanupRemote, readRemoteOutput, remoteCommandState, stopRemote } from './remote-state';
 
 export interface SshProviderDeps {
@@ -20,6 +24,10 @@ export interface SshProviderDeps {
   shell: (host: FleetHost) => HostShell;
   /** Which hosts hold a lease now (see workflows/host-lease). */
   leasedHosts: (hosts: readonly string[]) => Promise<Set<string>>;
+  /** The runtimes to look for on a host for a task with an image, in order (default docker, then podman). */
+  containerRuntimeOrder?: readonly RuntimeKind[];
+  /** When a task's image is pulled on the host (default missing). */
+  imagePullPolicy?: PullPolicy;
 }
 
 const CAPABILITIES: ProviderCapabilities = {
@@ -29,9 +37,9 @@ const CAPABILITIES: ProviderCapabilities = {
   files: true,
   shell: true,
   ports: true,
-  images: false,
+  images: true,
   regions: false,
-  volumeIsolation: 'folders on each host under its Flow directory, linked at their mount paths',
+  volumeIsolation: 'folders on each host under its Flow directory, linked at their mount paths (bind-mounted in an image)',
 };
 
 /**
@@ -79,6 +87,7 @@ export class SshProvider implements Provider {
     const { shell, folder, host } = this.reach(instance);
     // A retried start finds the command it launched before.
     if ((await remoteCommandState(shell, folder, host.remoteDir)).state !== 'not_started') return;
+    if (spec.image !== undefined) return this.startInContainer(shell, folder, host, { ...spec, image: spec.image });
     if (spec.codeDir !== undefined) await uploadCode(shell, spec.codeDir, spec.workingDir ?? remoteLayout(folder, host.remoteDir).workDir);
     await launchRemote(shell, {
       instanceId: folder,
@@ -91,11 +100,49 @@ export class SshProvider implements Provider {
     });
   }
 
+  /**
+   * The command in its image, with the runtime found on the host (none: the task fails here,
+   * naming the host and what to install; never a run on the host instead). Code is uploaded to
+   * the instance's folder and mounted at the working dir (see remote-container.ts).
+   */
+  private async startInContainer(shell: HostShell, folder: string, host: FleetHost, spec: NodeSpec & { image: string }): Promise<void> {
+    const { runtime, home } = await detectRemoteRuntime(shell, this.deps.containerRuntimeOrder ?? ['docker', 'podman']);
+    const codeDir = spec.codeDir !== undefined ? remoteLayout(folder, host.remoteDir).workDir : undefined;
+    if (spec.codeDir !== undefined && codeDir !== undefined) await uploadCode(shell, spec.codeDir, codeDir);
+    const container = remoteContainer({
+      spec,
+      runtime,
+      home,
+      remoteDir: host.remoteDir,
+      ...(codeDir !== undefined ? { codeDir } : {}),
+      pullPolicy: this.deps.imagePullPolicy ?? 'missing',
+      gpus: hostHasGpus(host),
+      // As launchRemote exports them to the supervisor: the runtime hands each on by name.
+      envNames: Object.keys({ PYTHONUNBUFFERED: '1', ...spec.env, ...spec.secrets }),
+    });
+    await launchRemote(shell, {
+      instanceId: folder,
+      remoteDir: host.remoteDir,
+      command: spec.command,
+      env: spec.env,
+      secrets: spec.secrets,
+      volumes: spec.volumes.map((volume) => ({ name: volume.name })),
+      container: { lines: container.lines, runtimePath: runtime.path, name: container.name },
+    });
+  }
+
   async commandState(instance: InstanceRef): Promise<CommandState> {
     const { shell, folder, host } = this.reach(instance);
     const state = await remoteCommandState(shell, folder, host.remoteDir);
     // Launched, its supervisor about to record its pid: running as far as the workflow is concerned.
-    return state.state === 'starting' ? { state: 'running' } : state;
+    if (state.state === 'starting') return { state: 'running' };
+    if (state.state === 'exited') {
+      // The container never ran (no image, a refused start): the task fails with the runtime's reason.
+      const { containerError: failure, ...rest } = state;
+      if (failure === undefined) return rest;
+      return { ...rest, failure: { message: `${failure} (on ${host.name})`, suggestions: containerStartSuggestions(failure, `host ${host.name}`) } };
+    }
+    return state;
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
@@ -201,4 +248,13 @@ export class SshProvider implements Provider {
 /** Quotes one word for the remote shell. */
 function quote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Whether a host's instance type has GPUs (a "cpu" host, or a type we cannot read, has none). */
+function hostHasGpus(host: FleetHost): boolean {
+  try {
+    return parseInstanceType(host.instanceType).gpuCount > 0;
+  } catch {
+    return false;
+  }
 }

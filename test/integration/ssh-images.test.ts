@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ProviderError, TaskFailedError } from '../../src/domain/errors';
+import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, IMAGE_WORKDIR, containerNames, containerTestEnv, ensureTestImage, testContainersConf } from '../helpers/container-image';
+import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { rejectionOf } from '../helpers/rejection';
+import { startSshHosts, type SshHosts } from '../helpers/ssh-hosts';
+import { writeFleetConfig } from '../helpers/ssh-fleet';
+import { waitFor } from '../helpers/wait-for';
+
+/**
+ * Tasks with an image on the ssh provider: the harness's hosts are real sshds in network
+ * namespaces on this machine, sharing its disk, so the podman there has the test image too. The
+ * host's podman needs the VM's containers.conf (runc, ulimits): it comes with the task's env,
+ * which the remote supervisor hands to the runtime CLI, as a host's own settings would be.
+ */
+/** Command lines (from /proc) that contain `text`. */
+function commandLinesHolding(text: string): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        return line.includes(text) ? [line] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
+describe('images on the ssh provider (podman on a fleet host)', { timeout: 300_000 }, () => {
+  let fleet: SshHosts;
+  let h: FlowHarness;
+  let image: string;
+  let remoteDirs: string[];
+  const containersOf = (taskId: string) => containerNames(`flow-${taskId}-`);
+  const SSH = { provider: 'ssh', uploadCode: false } as const;
+  const hostEnv = () => ({ CONTAINERS_CONF: testContainersConf() });
+
+  before(async () => {
+    image = ensureTestImage();
+    // keepHostMounts: podman on the host needs /sys/fs/cgroup, which `ip netns exec` hides.
+    fleet = await startSshHosts({ count: 1, keepHostMounts: true });
+    if (!fleet.isolated) console.log(`# ssh hosts are loopback sshds, not network namespaces: ${fleet.reason}`);
+    // The worker looks for podman only (the docker CLI here has no engine).
+    h = await startFlow('flow-ssh-images-', containerTestEnv());
+    remoteDirs = writeFleetConfig(h.home, fleet);
+  });
+  after(async () => {
+    await h?.stop();
+    await fleet?.stop();
+  });
+
+  test('the command runs in the image on the host: its marker file, env and secret; exit code 7 comes back; no container is left', async () => {
+    const secret = 'ssh-image-sekrit';
+    const task = await h.flow.run(`cat ${IMAGE_MARKER_PATH}; echo "A=$A"; [ "$S" = "${secret}" ] && echo secret-ok; pwd; echo "path=$PATH"; exit 7`, {
+      ...SSH,
+      image,
+      env: { A: 'one two', ...hostEnv() },
+      secrets: { S: secret },
+      workingDir: IMAGE_WORKDIR,
+    });
+    const error = await rejectionOf(task.wait(), 'exit 7');
+    assert.ok(error instanceof TaskFailedError, String(error));
+    assert.equal(error.exitCode, 7);
+    const lines = (await task.logs().text()).split('\n');
+    // The image's PATH, not the host's: the command ran inside it.
+    assert.deepEqual(lines, [IMAGE_MARKER_TEXT, 'A=one two', 'secret-ok', IMAGE_WORKDIR, 'path=/bin']);
+    await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 30_000, message: 'podman ps -a shows no container of the task' });
+  });
+
+  test('a volume is bind-mounted at its mount path: what the container writes is in the host\'s volume folder', async () => {
+    const task = await h.flow.run('echo from-the-image > /data/written.txt; cat /data/written.txt', {
+      ...SSH,
+      image,
+      env: hostEnv(),
+      volumes: [{ name: 'ssh-img-data', mountPath: '/data' }],
+    });
+    assert.equal((await task.wait()).status, 'completed');
+    assert.equal(await task.logs().text(), 'from-the-image');
+    assert.equal(readFileSync(join(remoteDirs[0]!, 'volumes', 'ssh-img-data', 'written.txt'), 'utf8'), 'from-the-image\n');
+    await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 30_000, message: 'podman ps -a shows no container of the task' });
+  });
+
+  test('cancel stops the container on the host and nothing of it is left; the secret is in no argv', async () => {
+    const secret = 'ssh-image-never-in-argv';
+    const task = await h.flow.run('echo started; sleep 300', { ...SSH, image, env: hostEnv(), secrets: { TOKEN: secret } });
+    await waitFor(async () => (await task.logs().text()).includes('started'), { timeoutMs: 90_000, message: 'the container started' });
+    assert.deepEqual(containersOf(task.taskId), [`flow-${task.taskId}-0`]);
+    assert.deepEqual(commandLinesHolding(secret), [], 'no process\'s argv holds the secret');
+    const outcome = await task.stop();
+    assert.equal(outcome.status, 'cancelled');
+    await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 60_000, message: 'podman ps -a shows no container of the task' });
+  });
+
+  test('a missing image fails the task at once, naming the image and the host; nothing runs on the host', async () => {
+    const missing = 'localhost/flow-no-such-image:1';
+    const started = Date.now();
+    const task = await h.flow.run('echo ran-anyway', { ...SSH, image: missing, env: hostEnv() });
+    const error = await rejectionOf(task.wait());
+    assert.ok(error instanceof ProviderError, String(error));
+    assert.ok(Date.now() - started < 90_000, `failed after ${Date.now() - started} ms`);
+    assert.match(error.message, /image localhost\/flow-no-such-image:1 could not be pulled with podman: .*\S.* \(on h0\)/);
+    assert.doesNotMatch(await task.logs().text(), /ran-anyway/);
+    assert.deepEqual(containersOf(task.taskId), []);
+  });
+});
