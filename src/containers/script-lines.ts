@@ -15,7 +15,8 @@ import type { RuntimeKind } from './runtime';
  * whatever the client returned.
  */
 export interface ContainerScriptInput {
-  kind: RuntimeKind;
+  /** The runtime's kind, or a shell word holding it where it is found only on the machine (Mithril). */
+  kind: RuntimeKind | { shell: string };
   /** The runtime CLI as a shell word: a quoted absolute path, or e.g. "$_flow_rt". */
   runtimeWord: string;
   name: string;
@@ -23,6 +24,11 @@ export interface ContainerScriptInput {
   pullPolicy: PullPolicy;
   /** The argv after the runtime binary (see containerRunArgs); quoted here. */
   runArgs: readonly string[];
+  /**
+   * Shell text put unquoted right after "run" (so it splits into words), for flags known only
+   * on the machine: e.g. "$_flow_gpu_args", the GPU flags of the runtime found there.
+   */
+  extraRunArgs?: string;
   /** The output log, as a shell word. */
   outputWord: string;
   /** Where the reason a container never ran is written (read back as the task's failure), as a shell word. */
@@ -36,21 +42,24 @@ export function containerScriptText(input: ContainerScriptInput): string {
   const rt = input.runtimeWord;
   const image = q(input.image);
   const name = q(input.name);
-  const { kind, outputWord: out, errorWord: err, finish } = input;
+  const { outputWord: out, errorWord: err, finish } = input;
+  const [run, ...rest] = input.runArgs;
+  const runLine = input.extraRunArgs === undefined ? shellJoin(input.runArgs) : `${shellQuote(run ?? 'run')} ${input.extraRunArgs} ${shellJoin(rest)}`;
   const lines = [
-    // Messages name the image through a variable: its text never becomes shell code.
+    // Messages name the image and the runtime through variables: their text never becomes shell code.
     `image_name=${image}`,
+    `runtime_kind=${typeof input.kind === 'string' ? input.kind : input.kind.shell}`,
     `start_failed() {`,
     `  printf 'flow: %s\\n' "$1" >> ${out}`,
     `  printf '%s\\n' "$1" > ${err}.tmp && mv -f ${err}.tmp ${err}`,
     `  ${finish} 125`,
     `}`,
     `pull_image() {`,
-    `  printf 'flow: pulling image %s with ${kind}\\n' "$image_name" >> ${out}`,
+    `  printf 'flow: pulling image %s with %s\\n' "$image_name" "$runtime_kind" >> ${out}`,
     `  ${rt} pull ${image} > ${err}.pull 2>&1`,
     `  pulled=$?`,
     `  cat ${err}.pull >> ${out}`,
-    `  if [ "$pulled" -ne 0 ]; then start_failed "image $image_name could not be pulled with ${kind}: $(tail -n 1 ${err}.pull)"; fi`,
+    `  if [ "$pulled" -ne 0 ]; then start_failed "image $image_name could not be pulled with $runtime_kind: $(tail -n 1 ${err}.pull)"; fi`,
     `}`,
   ];
   const present = `${rt} image inspect ${image} > /dev/null 2>&1`;
@@ -58,18 +67,18 @@ export function containerScriptText(input: ContainerScriptInput): string {
   else if (input.pullPolicy === 'missing') lines.push(`if ! ${present}; then pull_image; fi`);
   else {
     lines.push(
-      `if ! ${present}; then start_failed "image $image_name is not on this machine and the pull policy is never (${kind}: $(${rt} image inspect ${image} 2>&1 | tail -n 1))"; fi`,
+      `if ! ${present}; then start_failed "image $image_name is not on this machine and the pull policy is never ($runtime_kind: $(${rt} image inspect ${image} 2>&1 | tail -n 1))"; fi`,
     );
   }
   lines.push(
-    `${rt} ${shellJoin(input.runArgs)} >> ${out} 2>&1 < /dev/null`,
+    `${rt} ${runLine} >> ${out} 2>&1 < /dev/null`,
     `code=$?`,
     `recorded=`,
     `case "$(${rt} inspect --format '{{.State.Status}}' ${name} 2>/dev/null)" in`,
     `  running|paused|restarting|stopping) recorded=$(${rt} wait ${name} 2>/dev/null) ;;`,
     `  exited|stopped|dead) recorded=$(${rt} inspect --format '{{.State.ExitCode}}' ${name} 2>/dev/null) ;;`,
     // Created but never started, or never created: the runtime's message is the log's last line.
-    `  *) if [ "$code" -ne 0 ]; then start_failed "container ${input.name} did not start (${kind}): $(tail -n 1 ${out})"; fi ;;`,
+    `  *) if [ "$code" -ne 0 ]; then start_failed "container ${input.name} did not start ($runtime_kind): $(tail -n 1 ${out})"; fi ;;`,
     `esac`,
     `case "$recorded" in ''|*[!0-9]*) ;; *) code=$recorded ;; esac`,
     `${finish} $code`,

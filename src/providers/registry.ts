@@ -40,8 +40,9 @@ export function createProviderRegistry(options: ProviderRegistryOptions) {
   // The worker's own settings: the API key lives with the worker, never in a task's input.
   const mithrilProvider = (): Provider => {
     const env = options.env ?? process.env;
-    const { mithril } = loadSettings({ env: { ...env, FLOW_HOME: options.home } });
+    const { mithril, local } = loadSettings({ env: { ...env, FLOW_HOME: options.home } });
     const provider = new MithrilProvider({
+      imagePullPolicy: local.imagePullPolicy,
       http: mithrilHttpFromSettings(mithril),
       home: options.home,
       project: mithril.project,

@@ -6,6 +6,8 @@ import { remoteExec } from '../ssh/remote-exec';
 import { shellQuote } from '../ssh/remote-layout';
 import { remoteShellCommand } from '../ssh/remote-shell-command';
 import { readRemoteOutput, remoteCommandState, stopRemote } from '../ssh/remote-state';
+import { workflowCommandState } from '../ssh/command-state';
+import type { PullPolicy } from '../../containers';
 import {
   cancelBid,
   createBid,
@@ -42,6 +44,8 @@ export interface MithrilProviderOptions {
   sshKeys?: readonly string[];
   /** Login on instances (MITHRIL_SSH_USER, default ubuntu). */
   sshUser?: string;
+  /** When a task's image is pulled on its instance (the worker's image pull policy; default missing). */
+  imagePullPolicy?: PullPolicy;
 }
 
 export const MITHRIL_CAPABILITIES: ProviderCapabilities = {
@@ -51,7 +55,7 @@ export const MITHRIL_CAPABILITIES: ProviderCapabilities = {
   files: true,
   shell: true,
   ports: true,
-  images: false,
+  images: true,
   regions: true,
   volumeIsolation: 'Mithril block or file volumes, mounted by the startup script',
 };
@@ -120,6 +124,7 @@ export class MithrilProvider implements Provider {
       volumes: volumes.map(({ volume, found }) => ({ id: found.fid, name: found.name, interface: found.interface, mountPath: volume.mountPath ?? `/volumes/${volume.name}` })),
       numInstances: numNodes,
       ...(spec.ports ? { ports: spec.ports } : {}),
+      ...(spec.image !== undefined ? { image: spec.image, imagePullPolicy: this.options.imagePullPolicy ?? 'missing' } : {}),
       ...code,
     });
     // Every rank (and every retry) asks for the same bid: the key makes the API return it again.
@@ -188,7 +193,7 @@ export class MithrilProvider implements Provider {
       return { state: 'exited', exitCode: null, signal: `instance gone (bid ${bid.status})`, ...(live ? { preempted: true } : {}) };
     }
     const state = await remoteCommandState(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
-    return state.state === 'starting' ? { state: 'running' } : state;
+    return workflowCommandState(state, `instance ${node.instance.fid}`);
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {

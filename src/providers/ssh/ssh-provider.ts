@@ -13,7 +13,8 @@ import { remoteLayout } from './remote-layout';
 import { remoteShellCommand } from './remote-shell-command';
 import { remoteContainer } from './remote-container';
 import { detectRemoteRuntime } from './remote-runtime';
-import { containerStartSuggestions, type PullPolicy, type RuntimeKind } from '../../containers';
+import type { PullPolicy, RuntimeKind } from '../../containers';
+import { workflowCommandState } from './command-state';
 import { parseInstanceType } from '../../domain/instance-types';
 import { cleanupRemote, readRemoteOutput, remoteCommandState, stopRemote } from './remote-state';
 
@@ -135,14 +136,7 @@ export class SshProvider implements Provider {
     const { shell, folder, host } = this.reach(instance);
     const state = await remoteCommandState(shell, folder, host.remoteDir);
     // Launched, its supervisor about to record its pid: running as far as the workflow is concerned.
-    if (state.state === 'starting') return { state: 'running' };
-    if (state.state === 'exited') {
-      // The container never ran (no image, a refused start): the task fails with the runtime's reason.
-      const { containerError: failure, ...rest } = state;
-      if (failure === undefined) return rest;
-      return { ...rest, failure: { message: `${failure} (on ${host.name})`, suggestions: containerStartSuggestions(failure, `host ${host.name}`) } };
-    }
-    return state;
+    return workflowCommandState(state, `host ${host.name}`);
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
