@@ -102,8 +102,33 @@ describe('images on the ssh provider (podman on a fleet host)', { timeout: 300_0
     const error = await rejectionOf(task.wait());
     assert.ok(error instanceof ProviderError, String(error));
     assert.ok(Date.now() - started < 90_000, `failed after ${Date.now() - started} ms`);
-    assert.match(error.message, /image localhost\/flow-no-such-image:1 could not be pulled with podman: .*\S.* \(on h0\)/);
+    assert.match(error.message, /image localhost\/flow-no-such-image:1 could not be pulled with podman: .*\S.* \(on host h0\)/);
     assert.doesNotMatch(await task.logs().text(), /ran-anyway/);
     assert.deepEqual(containersOf(task.taskId), []);
+  });
+});
+
+describe('images on the ssh provider with no runtime on the host', { timeout: 180_000 }, () => {
+  let fleet: SshHosts;
+  let h: FlowHarness;
+
+  before(async () => {
+    fleet = await startSshHosts({ count: 1 });
+    // The worker looks for docker only: the hosts have no docker engine (at most its CLI).
+    h = await startFlow('flow-ssh-noruntime-', { FLOW_CONTAINER_RUNTIME: 'docker' });
+    writeFleetConfig(h.home, fleet);
+  });
+  after(async () => {
+    await h?.stop();
+    await fleet?.stop();
+  });
+
+  test('the task fails naming the host and what to install; the command never runs on the host', async () => {
+    const task = await h.flow.run('echo ran-on-the-host', { provider: 'ssh', uploadCode: false, image: 'localhost/flow-test-busybox:2' });
+    const error = await rejectionOf(task.wait());
+    assert.ok(error instanceof ProviderError, String(error));
+    assert.match(error.message, /No container runtime on h0 .*docker: (not installed|the CLI is here but its engine does not answer)/);
+    assert.ok(error.suggestions.some((line) => /apt-get install -y podman/.test(line) && /h0/.test(line)), error.suggestions.join('\n'));
+    assert.doesNotMatch(await task.logs().text(), /ran-on-the-host/);
   });
 });
