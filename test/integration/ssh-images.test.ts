@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ProviderError, TaskFailedError } from '../../src/domain/errors';
@@ -82,6 +83,19 @@ describe('images on the ssh provider (podman on a fleet host)', { timeout: 300_0
     assert.equal(await task.logs().text(), 'from-the-image');
     assert.equal(readFileSync(join(remoteDirs[0]!, 'volumes', 'ssh-img-data', 'written.txt'), 'utf8'), 'from-the-image\n');
     await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 30_000, message: 'podman ps -a shows no container of the task' });
+  });
+
+  test('uploaded code is mounted in the container at its working dir (/flow/code without a workingDir)', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'flow-ssh-image-code-'));
+    try {
+      writeFileSync(join(project, 'train.sh'), 'echo "train in $(pwd)"; cat /etc/flow-test-image-marker\n');
+      const task = await h.flow.run('sh train.sh', { provider: 'ssh', codeRoot: project, image, env: hostEnv() });
+      assert.equal((await task.wait()).status, 'completed');
+      assert.deepEqual((await task.logs().text()).split('\n'), ['train in /flow/code', IMAGE_MARKER_TEXT]);
+      await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 30_000, message: 'podman ps -a shows no container of the task' });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test('cancel stops the container on the host and nothing of it is left; the secret is in no argv', async () => {
