@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ProviderError, TaskFailedError } from '../../src/domain/errors';
+import { readFleet } from '../../src/config/fleet-config';
+import { SshProvider } from '../../src/providers/ssh/ssh-provider';
+import { SshConnections } from '../../src/ssh/ssh-connections';
 import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, IMAGE_WORKDIR, containerNames, containerTestEnv, ensureTestImage, testContainersConf } from '../helpers/container-image';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { rejectionOf } from '../helpers/rejection';
@@ -104,6 +107,35 @@ describe('images on the ssh provider (podman on a fleet host)', { timeout: 300_0
     await waitFor(async () => (await task.logs().text()).includes('started'), { timeoutMs: 90_000, message: 'the container started' });
     assert.deepEqual(containersOf(task.taskId), [`flow-${task.taskId}-0`]);
     assert.deepEqual(commandLinesHolding(secret), [], 'no process\'s argv holds the secret');
+
+    // A command beside it runs in the container: the task's env and secrets, extra env by name, a cwd.
+    const beside = await task.shell(`cat ${IMAGE_MARKER_PATH}; [ "$TOKEN" = "${secret}" ] && echo token-ok; echo "$EXTRA"; pwd`, { env: { EXTRA: 'extra-ok' } });
+    assert.equal(beside.exitCode, 0, 'stderr' in beside ? beside.stderr : '');
+    assert.deepEqual('stdout' in beside ? beside.stdout.split('\n') : [], [IMAGE_MARKER_TEXT, 'token-ok', 'extra-ok', '/', '']);
+    const inDir = await task.shell('pwd', { cwd: '/tmp' });
+    assert.equal('stdout' in inDir ? inDir.stdout : '', '/tmp\n');
+
+    // File copies reach the container, not the host's path of the same name.
+    const connections = new SshConnections({ knownHostsPath: join(h.home, 'ssh', 'known_hosts') });
+    try {
+      const provider = new SshProvider({ fleet: () => readFleet(h.home), shell: (host) => connections.shell(host), leasedHosts: async () => new Set() });
+      const node = (await task.describe()).nodes[0]!;
+      const ref = { provider: 'ssh' as const, instanceId: node.instanceId!, address: node.address ?? '' };
+      const local = mkdtempSync(join(tmpdir(), 'flow-ssh-image-files-'));
+      try {
+        writeFileSync(join(local, 'up.txt'), 'uploaded\n');
+        await provider.putFile(ref, join(local, 'up.txt'), `/tmp/up-${task.taskId}.txt`);
+        const read = await task.shell(`cat /tmp/up-${task.taskId}.txt`);
+        assert.equal('stdout' in read ? read.stdout : '', 'uploaded\n');
+        assert.ok(!existsSync(`/tmp/up-${task.taskId}.txt`), 'not written to the host');
+        await provider.getFile(ref, IMAGE_MARKER_PATH, join(local, 'marker'));
+        assert.equal(readFileSync(join(local, 'marker'), 'utf8'), `${IMAGE_MARKER_TEXT}\n`);
+      } finally {
+        rmSync(local, { recursive: true, force: true });
+      }
+    } finally {
+      connections.close();
+    }
     const outcome = await task.stop();
     assert.equal(outcome.status, 'cancelled');
     await waitFor(() => containersOf(task.taskId).length === 0, { timeoutMs: 60_000, message: 'podman ps -a shows no container of the task' });

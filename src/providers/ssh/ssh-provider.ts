@@ -12,6 +12,7 @@ import { remoteExec } from './remote-exec';
 import { remoteLayout } from './remote-layout';
 import { remoteShellCommand } from './remote-shell-command';
 import { remoteContainer } from './remote-container';
+import { getContainerFile, putContainerFile, remoteContainerRecord } from './remote-container-files';
 import { detectRemoteRuntime } from './remote-runtime';
 import type { PullPolicy, RuntimeKind } from '../../containers';
 import { workflowCommandState } from './command-state';
@@ -165,13 +166,20 @@ export class SshProvider implements Provider {
   }
 
   async putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
-    const { shell } = this.reach(instance);
-    await shell.putFile(localPath, await this.taskPath(instance, remotePath));
+    const { shell, folder, host } = this.reach(instance);
+    const path = await this.taskPath(instance, remotePath);
+    // A task in an image: the file goes into its container, not to the host's path of that name.
+    const container = await remoteContainerRecord(shell, folder, host.remoteDir);
+    if (container !== undefined) return putContainerFile(shell, folder, container, localPath, path, host.remoteDir);
+    await shell.putFile(localPath, path);
   }
 
   async getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
-    const { shell } = this.reach(instance);
-    await shell.getFile(await this.taskPath(instance, remotePath), localPath);
+    const { shell, folder, host } = this.reach(instance);
+    const path = await this.taskPath(instance, remotePath);
+    const container = await remoteContainerRecord(shell, folder, host.remoteDir);
+    if (container !== undefined) return getContainerFile(shell, folder, container, path, localPath, host.remoteDir);
+    await shell.getFile(path, localPath);
   }
 
   async shellTarget(instance: InstanceRef, spec: ShellSpec = {}): Promise<ShellTarget> {
