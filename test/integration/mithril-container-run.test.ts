@@ -9,6 +9,8 @@ import { renderStartupScript, MITHRIL_INSTANCE_ID, type StartupScriptInput } fro
 import { cleanupRemote, readRemoteOutput, remoteCommandState, stopRemote } from '../../src/providers/ssh/remote-state';
 import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, IMAGE_WORKDIR, containerNames, ensureTestImage, testContainersConf } from '../helpers/container-image';
 import { localHostShell } from '../helpers/local-host-shell';
+import { remoteExec } from '../../src/providers/ssh/remote-exec';
+import { getContainerFile, putContainerFile, remoteContainerRecord } from '../../src/providers/ssh/remote-container-files';
 import { waitFor } from '../helpers/wait-for';
 
 /**
@@ -100,9 +102,18 @@ describe('Mithril container mode, run with podman', { timeout: 180_000 }, () => 
     assert.equal(readFileSync(join(volume, 'out.txt'), 'utf8'), 'written\n', 'the volume stays');
   });
 
-  test('a stop stops the container with grace; a missing image fails naming it', async () => {
+  test('commands and files beside it reach the container; a stop stops it with grace; a missing image fails naming it', async () => {
     const running = launch({ command: 'echo started; sleep 300', image, env: {}, secrets: {}, volumes: [] }, {});
     await waitFor(async () => (await output(running.remoteDir)).includes('started'), { timeoutMs: 60_000, message: 'the container started' });
+    // Commands and files beside it reach the container (as the worker's exec and copies do on an instance).
+    const beside = await remoteExec(shell, MITHRIL_INSTANCE_ID, `cat ${IMAGE_MARKER_PATH}; echo "task=$FLOW_TASK_ID extra=$EXTRA"`, { remoteDir: running.remoteDir, env: { EXTRA: 'x1' } });
+    assert.equal(beside.stdout, `${IMAGE_MARKER_TEXT}\ntask=${running.taskId} extra=x1\n`, beside.stderr);
+    const record = await remoteContainerRecord(shell, MITHRIL_INSTANCE_ID, running.remoteDir);
+    assert.equal(record?.name, `flow-${running.taskId}`);
+    writeFileSync(join(scratch, 'up.txt'), 'uploaded\n');
+    await putContainerFile(shell, MITHRIL_INSTANCE_ID, record!, join(scratch, 'up.txt'), '/tmp/up.txt', running.remoteDir);
+    await getContainerFile(shell, MITHRIL_INSTANCE_ID, record!, '/tmp/up.txt', join(scratch, 'down.txt'), running.remoteDir);
+    assert.equal(readFileSync(join(scratch, 'down.txt'), 'utf8'), 'uploaded\n');
     await stopRemote(shell, MITHRIL_INSTANCE_ID, 2_000, running.remoteDir);
     const stopped = await exited(running.remoteDir);
     assert.equal(stopped.stopped, true);

@@ -213,7 +213,7 @@ export class SshProvider implements Provider {
     if (path.startsWith('/')) return path;
     const pwd = await this.exec(instance, ['pwd'], { timeoutMs: 20_000 });
     if (pwd.exitCode !== 0) throw new ProviderError(`ssh: cannot find the working dir of ${instance.instanceId}: ${pwd.stderr.trim()}`, { retryable: false });
-    return `${pwd.stdout.trim()}/${path}`;
+    return `${pwd.stdout.trim().replace(/\/$/, '')}/${path}`;
   }
 
   private async requireRunning(instance: InstanceRef): Promise<void> {
