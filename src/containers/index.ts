@@ -1,3 +1,4 @@
 export * from './runtime';
 export * from './run-args';
 export * from './pull-policy';
+export * from './script-lines';

@@ -6,6 +6,7 @@ import { LocalProvider } from './local/local-provider';
 import type { Provider } from './provider';
 import { SshProvider } from './ssh/ssh-provider';
 import { loadSettings } from '../config/load-config';
+import { runtimeOrder } from '../containers';
 import { mithrilHttpFromSettings } from './mithril/api';
 import { MithrilProvider } from './mithril/mithril-provider';
 
@@ -24,18 +25,24 @@ export interface ProviderRegistryOptions {
 export function createProviderRegistry(options: ProviderRegistryOptions) {
   const cache = new Map<string, Provider>();
   let connections: SshConnections | undefined;
-  const sshProvider = (): Provider =>
-    new SshProvider({
+  const sshProvider = (): Provider => {
+    // The worker's settings for images apply on its fleet's hosts too: runtime order and pull policy.
+    const { local } = loadSettings({ env: { ...(options.env ?? process.env), FLOW_HOME: options.home } });
+    return new SshProvider({
+      containerRuntimeOrder: runtimeOrder(local.containerRuntime),
+      imagePullPolicy: local.imagePullPolicy,
       fleet: () => readFleet(options.home),
       shell: (host) => (connections ??= new SshConnections({ knownHostsPath: join(options.home, 'ssh', 'known_hosts') })).shell(host),
       leasedHosts: async (hosts) => (options.leasedHosts ? options.leasedHosts('ssh', hosts) : new Set()),
     });
+  };
   const mithrilProviders: MithrilProvider[] = [];
   // The worker's own settings: the API key lives with the worker, never in a task's input.
   const mithrilProvider = (): Provider => {
     const env = options.env ?? process.env;
-    const { mithril } = loadSettings({ env: { ...env, FLOW_HOME: options.home } });
+    const { mithril, local } = loadSettings({ env: { ...env, FLOW_HOME: options.home } });
     const provider = new MithrilProvider({
+      imagePullPolicy: local.imagePullPolicy,
       http: mithrilHttpFromSettings(mithril),
       home: options.home,
       project: mithril.project,

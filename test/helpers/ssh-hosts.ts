@@ -69,6 +69,12 @@ export interface SshHostsOptions {
   count?: number;
   /** Readiness deadline per host; generous for a loaded 2-core machine. */
   readyTimeoutMs?: number;
+  /**
+   * Hosts see this machine's mounts, /sys/fs/cgroup included (a container runtime needs it):
+   * sshd enters only the network namespace (nsenter --net), where `ip netns exec` would mount a
+   * fresh /sys without cgroups. Default false.
+   */
+  keepHostMounts?: boolean;
 }
 
 const debugOn = Boolean(process.env.FLOW_TEST_DEBUG);
@@ -161,7 +167,9 @@ export async function startSshHosts(options: SshHostsOptions = {}): Promise<SshH
         address = net.hostAddresses[index] ?? '';
         port = 22;
         writeFileSync(configPath, sshdConfig(hostDir, address, port, authorizedKeys));
-        spawned = spawnSshd(['ip', 'netns', 'exec', net.hostNamespaces[index] ?? '', ...withHostname([sshd, '-D', '-e', '-f', configPath])], logPath);
+        const namespace = net.hostNamespaces[index] ?? '';
+        const enter = options.keepHostMounts === true ? ['nsenter', `--net=/run/netns/${namespace}`] : ['ip', 'netns', 'exec', namespace];
+        spawned = spawnSshd([...enter, ...withHostname([sshd, '-D', '-e', '-f', configPath])], logPath);
         listeners.push(spawned.pid);
         await waitReady(spawned, address, port, logPath, readyTimeoutMs);
       } else {

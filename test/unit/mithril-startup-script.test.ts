@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
@@ -176,7 +179,7 @@ describe('Mithril startup script (text)', () => {
   });
 
   test('bad inputs are refused before any script is built', () => {
-    assert.match(catchValidation(() => buildStartupScript(baseInput({ image: 'pytorch/pytorch:2.4' }))).message, /images on mithril come with issue 13/);
+    assert.equal(catchValidation(() => buildStartupScript(baseInput({ image: '--privileged' }))).field, 'image');
     assert.equal(catchValidation(() => buildStartupScript(baseInput({ command: [] }))).field, 'command');
     assert.equal(catchValidation(() => buildStartupScript(baseInput({ workingDir: 'relative/dir' }))).field, 'workingDir');
     assert.equal(catchValidation(() => buildStartupScript(baseInput({ env: { 'BAD-NAME': 'x' } }))).field, 'env.BAD-NAME');
@@ -185,5 +188,96 @@ describe('Mithril startup script (text)', () => {
     assert.match(catchValidation(() => buildStartupScript(baseInput({ numInstances: 2, volumes: [block] }))).message, /block volume 'data' cannot be attached to a 2-node task/);
     assert.equal(catchValidation(() => buildStartupScript(baseInput({ volumes: [{ ...block, name: '../x' }] }))).field, 'volumes.0.name');
     assert.equal(catchValidation(() => buildStartupScript(baseInput({ volumes: [{ ...block, mountPath: '/a/../etc' }] }))).field, 'volumes.0.mountPath');
+  });
+});
+
+/**
+ * Container mode: the supervisor the startup script writes runs the command in its image. Its
+ * text is checked, then it is run for real against a fake docker that records its calls.
+ */
+describe('Mithril startup script (container mode)', () => {
+  const supervisorOf = (input: Partial<StartupScriptInput>) => heredocBody(renderStartupScript(baseInput({ image: 'nvcr.io/nvidia/pytorch:24.05-py3', ...input })), `cat > "$_flow_i/supervisor.sh" <<'`);
+
+  test('the command runs in the image: env and secrets by name, volumes and code at their paths, host network, GPUs per runtime', () => {
+    const secret = 'mithril-image-sekrit';
+    const volume = { id: 'vol_1', name: 'data', interface: 'file' as const, mountPath: '/data' };
+    const s = renderStartupScript(baseInput({ image: 'nvcr.io/nvidia/pytorch:24.05-py3', env: { A: '1' }, secrets: { S: secret }, volumes: [volume], codeOverSsh: true }));
+    bashSyntaxOk(s);
+    const body = heredocBody(s, `cat > "$_flow_i/supervisor.sh" <<'`);
+    assert.ok(!body.includes(secret), 'no secret value in the supervisor');
+    const run = body.split('\n').find((line) => line.startsWith('"$_flow_rt" run '));
+    assert.equal(
+      run,
+      `"$_flow_rt" run $_flow_gpu_args --name flow-task-1 --init --pull never --label flow.task=task-1 --env PYTHONUNBUFFERED --env FLOW_TASK_ID --env FLOW_TASK_NAME --env A --env S --env FLOW_NODE_RANK --env NODE_RANK --env FLOW_NUM_NODES --env NUM_NODES --env WORLD_SIZE --env FLOW_MAIN_IP --env HEAD_NODE_IP --env HEAD_NODE --env MASTER_ADDR --env FLOW_NODE_IPS --env MASTER_PORT --env FLOW_GPUS_PER_NODE --volume /workspace:/workspace --volume /data:/data --workdir /workspace --network host nvcr.io/nvidia/pytorch:24.05-py3 /bin/sh -c 'python train.py' >> "$_flow_d/output.log" 2>&1 < /dev/null`,
+    );
+    assert.match(body, /_flow_gpu_args='--gpus all'; else _flow_gpu_args='--device nvidia\.com\/gpu=all'/);
+    // Without code or a workingDir: the image's own working dir, nothing of the instance mounted.
+    const bare = supervisorOf({});
+    assert.doesNotMatch(bare, /--workdir|--volume/);
+    assert.doesNotMatch(bare, /"\$_flow_sh" -c/, 'the command does not also run on the host');
+  });
+
+  /** Runs the supervisor with `bin` first on PATH; returns its exit code file, output and the runtime's calls. */
+  function runSupervisor(body: string, bin: string, env: Record<string, string> = {}) {
+    const dir = mkdtempSync(join(tmpdir(), 'flow-mithril-container-'));
+    try {
+      writeFileSync(join(dir, 'workdir'), `${dir}\n`);
+      writeFileSync(join(dir, 'supervisor.sh'), body);
+      const result = spawnSync('/bin/sh', [join(dir, 'supervisor.sh'), dir], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, CALLS: join(dir, 'calls'), ...env } });
+      const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : '');
+      return { status: result.status, exitCode: read('exit_code').trim(), output: read('output.log'), calls: read('calls'), record: read('container'), error: read('container_error').trim() };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('run for real with a fake docker: GPUs with --gpus all, the container\'s exit code, the record stop and cleanup use', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'flow-fake-docker-'));
+    try {
+      writeFileSync(
+        join(bin, 'docker'),
+        `#!/bin/sh
+echo "$*" >> "$CALLS"
+case "$1" in
+  info) exit 0 ;;
+  image) exit 0 ;;
+  run) echo from-the-image; exit 7 ;;
+  inspect) case "$3" in *Status*) echo exited ;; *) echo 7 ;; esac ;;
+esac
+`,
+      );
+      chmodSync(join(bin, 'docker'), 0o755);
+      const result = runSupervisor(supervisorOf({}), bin, { FLOW_GPUS_PER_NODE: '8' });
+      assert.equal(result.exitCode, '7', result.output);
+      assert.equal(result.output, 'from-the-image\n');
+      assert.match(result.calls, /^run --gpus all --name flow-task-1 --init /m);
+      assert.equal(result.record, `${join(bin, 'docker')}\nflow-task-1\n`);
+      const cpu = runSupervisor(supervisorOf({}), bin, { FLOW_GPUS_PER_NODE: '0' });
+      assert.match(cpu.calls, /^run --name flow-task-1 /m);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  test('no runtime on the instance: the command fails with what to install, and never runs on the host', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'flow-no-runtime-'));
+    try {
+      // Only the tools the supervisor needs: PATH without /usr/bin (where docker or podman may be).
+      for (const tool of ['cat', 'mv', 'tail']) {
+        const found = execFileSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+        writeFileSync(join(empty, tool), `#!/bin/sh\nexec ${found} "$@"\n`);
+        chmodSync(join(empty, tool), 0o755);
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'flow-mithril-container-'));
+      writeFileSync(join(dir, 'workdir'), `${dir}\n`);
+      writeFileSync(join(dir, 'supervisor.sh'), supervisorOf({}));
+      spawnSync('/bin/sh', [join(dir, 'supervisor.sh'), dir], { encoding: 'utf8', env: { PATH: empty } });
+      assert.equal(readFileSync(join(dir, 'exit_code'), 'utf8').trim(), '125');
+      assert.match(readFileSync(join(dir, 'container_error'), 'utf8'), /^No container runtime on this instance to run the image: install docker .* or podman/);
+      assert.match(readFileSync(join(dir, 'output.log'), 'utf8'), /^flow: No container runtime/);
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

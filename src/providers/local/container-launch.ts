@@ -4,11 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { containerRemoveArgs, containerRunArgs, containerStopArgs, type ContainerRuntime, type PullPolicy } from '../../containers';
+import { containerRemoveArgs, containerRunArgs, containerScriptText, containerStopArgs, type ContainerRuntime, type PullPolicy } from '../../containers';
 import { ProviderError, type NodeSpec } from '../../domain';
 import { BASE_ENV_KEYS } from './command-env';
 import { readTextFile, writeFileAtomic, type LocalInstancePaths } from './instance-files';
-import { shellJoin, shellQuote } from './supervisor';
+import { shellQuote } from './supervisor';
 import { volumeEnvName, type VolumeMount } from './volumes';
 
 /** What the supervisor needs to run the container. */
@@ -132,58 +132,19 @@ export function containerLaunch(input: {
   return { runtime: input.runtime, name: input.name, image: input.spec.image, pullPolicy: input.pullPolicy, runArgs, errorPath: containerErrorPath(input.paths) };
 }
 
-/**
- * The supervisor's lines that get the image (per pull policy, progress into the log) and run the
- * container into the output log. The exit code is the runtime's record of it: a container still
- * running (one of this name already there, or a client cut short) is waited for, never started
- * twice; one that never started (no such working dir, a bad device) fails with the runtime's
- * message, not with whatever the client returned.
- */
+/** The supervisor's lines that get the image and run the container (see containerScriptText). */
 export function containerScriptLines(launch: ContainerLaunch, output: string): string {
-  const q = shellQuote;
-  const rt = q(launch.runtime.path);
-  const image = q(launch.image);
-  const kind = launch.runtime.kind;
-  const pullLog = `${launch.errorPath}.pull`;
-  const name = q(launch.name);
-  const lines = [
-    // Messages name the image through a variable: its text never becomes shell code.
-    `image_name=${image}`,
-    `start_failed() {`,
-    `  printf 'flow: %s\\n' "$1" >> ${q(output)}`,
-    `  printf '%s\\n' "$1" > ${q(`${launch.errorPath}.tmp`)} && mv -f ${q(`${launch.errorPath}.tmp`)} ${q(launch.errorPath)}`,
-    `  finish 125`,
-    `}`,
-    `pull_image() {`,
-    `  printf 'flow: pulling image %s with ${kind}\\n' "$image_name" >> ${q(output)}`,
-    `  ${rt} pull ${image} > ${q(pullLog)} 2>&1`,
-    `  pulled=$?`,
-    `  cat ${q(pullLog)} >> ${q(output)}`,
-    `  if [ "$pulled" -ne 0 ]; then start_failed "image $image_name could not be pulled with ${kind}: $(tail -n 1 ${q(pullLog)})"; fi`,
-    `}`,
-  ];
-  const present = `${rt} image inspect ${image} > /dev/null 2>&1`;
-  if (launch.pullPolicy === 'always') lines.push('pull_image');
-  else if (launch.pullPolicy === 'missing') lines.push(`if ! ${present}; then pull_image; fi`);
-  else {
-    lines.push(
-      `if ! ${present}; then start_failed "image $image_name is not on this machine and the pull policy is never (${kind}: $(${rt} image inspect ${image} 2>&1 | tail -n 1))"; fi`,
-    );
-  }
-  lines.push(
-    `${shellJoin([launch.runtime.path, ...launch.runArgs])} >> ${q(output)} 2>&1 < /dev/null`,
-    `code=$?`,
-    `recorded=`,
-    `case "$(${rt} inspect --format '{{.State.Status}}' ${name} 2>/dev/null)" in`,
-    `  running|paused|restarting|stopping) recorded=$(${rt} wait ${name} 2>/dev/null) ;;`,
-    `  exited|stopped|dead) recorded=$(${rt} inspect --format '{{.State.ExitCode}}' ${name} 2>/dev/null) ;;`,
-    // Created but never started, or never created: the runtime's message is the log's last line.
-    `  *) if [ "$code" -ne 0 ]; then start_failed "container ${launch.name} did not start (${kind}): $(tail -n 1 ${q(output)})"; fi ;;`,
-    `esac`,
-    `case "$recorded" in ''|*[!0-9]*) ;; *) code=$recorded ;; esac`,
-    `finish $code`,
-  );
-  return `${lines.join('\n')}\n`;
+  return containerScriptText({
+    kind: launch.runtime.kind,
+    runtimeWord: shellQuote(launch.runtime.path),
+    name: launch.name,
+    image: launch.image,
+    pullPolicy: launch.pullPolicy,
+    runArgs: launch.runArgs,
+    outputWord: shellQuote(output),
+    errorWord: shellQuote(launch.errorPath),
+    finish: 'finish',
+  });
 }
 
 /** Runs the runtime CLI; resolves with its exit code and stderr (never throws). */

@@ -31,7 +31,7 @@ import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points'
 import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
 import { mountEncryptedVolumes, releaseEncryptedVolumes } from './encrypted-volumes';
 import { launchAgeMs, newLaunchRecord, sameBoot, supervisorAlive } from './launch-record';
-import { containerName, detectRuntime, INSTALL_RUNTIME_SUGGESTIONS, runtimeOrder, type ContainerRuntime, type PullPolicy } from '../../containers';
+import { containerName, containerStartSuggestions, detectRuntime, INSTALL_RUNTIME_SUGGESTIONS, runtimeOrder, type ContainerRuntime, type PullPolicy } from '../../containers';
 import {
   containerEnvironment,
   containerLaunch,
@@ -304,7 +304,7 @@ export class LocalProvider implements Provider {
     // `stopped`: a stop reached the command before it ended on its own (see stopCommand).
     const exited = (exitCode: number | null, signal?: string): CommandState => {
       const startError = readTextFile(containerErrorPath(paths))?.trim();
-      const failure = startError ? { failure: { message: startError, suggestions: startSuggestions(startError) } } : {};
+      const failure = startError ? { failure: { message: startError, suggestions: containerStartSuggestions(startError) } } : {};
       return { state: 'exited', exitCode, ...(signal ? { signal } : {}), stopped: existsSync(paths.stopRequested), ...failure };
     };
     const exitCode = readIntFile(paths.exitCode);
@@ -453,18 +453,4 @@ export class LocalProvider implements Provider {
     if (await pollUntil(() => !processTreeAlive(leader), KILL_WAIT_MS)) return 'kill';
     throw new ProviderError(`Processes of local instance ${instanceId} (group ${leader}) are still alive after SIGKILL`, { retryable: true });
   }
-}
-
-/** What to do when a task's container never ran: its image could not be had, or the runtime refused it. */
-function startSuggestions(message: string): string[] {
-  if (message.startsWith('image ')) {
-    return [
-      'Check the image name and tag, and that this machine can reach its registry (log in first for a private one)',
-      'Or pull or build it here first; see the images on this machine with: podman images (or docker images)',
-    ];
-  }
-  return [
-    'A workingDir must exist in the image or lie in a volume (podman does not create it)',
-    'Try the image by hand: podman run --rm IMAGE COMMAND (or docker run), and see flow doctor',
-  ];
 }

@@ -3,9 +3,12 @@ import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type Volume
 import type { HostShell } from '../../ssh/host-shell';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
 import { remoteExec } from '../ssh/remote-exec';
+import { getContainerFile, putContainerFile, remoteContainerRecord } from '../ssh/remote-container-files';
 import { shellQuote } from '../ssh/remote-layout';
 import { remoteShellCommand } from '../ssh/remote-shell-command';
 import { readRemoteOutput, remoteCommandState, stopRemote } from '../ssh/remote-state';
+import { workflowCommandState } from '../ssh/command-state';
+import type { PullPolicy } from '../../containers';
 import {
   cancelBid,
   createBid,
@@ -42,6 +45,8 @@ export interface MithrilProviderOptions {
   sshKeys?: readonly string[];
   /** Login on instances (MITHRIL_SSH_USER, default ubuntu). */
   sshUser?: string;
+  /** When a task's image is pulled on its instance (the worker's image pull policy; default missing). */
+  imagePullPolicy?: PullPolicy;
 }
 
 export const MITHRIL_CAPABILITIES: ProviderCapabilities = {
@@ -51,7 +56,7 @@ export const MITHRIL_CAPABILITIES: ProviderCapabilities = {
   files: true,
   shell: true,
   ports: true,
-  images: false,
+  images: true,
   regions: true,
   volumeIsolation: 'Mithril block or file volumes, mounted by the startup script',
 };
@@ -120,6 +125,7 @@ export class MithrilProvider implements Provider {
       volumes: volumes.map(({ volume, found }) => ({ id: found.fid, name: found.name, interface: found.interface, mountPath: volume.mountPath ?? `/volumes/${volume.name}` })),
       numInstances: numNodes,
       ...(spec.ports ? { ports: spec.ports } : {}),
+      ...(spec.image !== undefined ? { image: spec.image, imagePullPolicy: this.options.imagePullPolicy ?? 'missing' } : {}),
       ...code,
     });
     // Every rank (and every retry) asks for the same bid: the key makes the API return it again.
@@ -188,7 +194,7 @@ export class MithrilProvider implements Provider {
       return { state: 'exited', exitCode: null, signal: `instance gone (bid ${bid.status})`, ...(live ? { preempted: true } : {}) };
     }
     const state = await remoteCommandState(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
-    return state.state === 'starting' ? { state: 'running' } : state;
+    return workflowCommandState(state, `instance ${node.instance.fid}`);
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
@@ -222,12 +228,25 @@ export class MithrilProvider implements Provider {
 
   async putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
     const node = await this.requireNode(instance);
+    // A task in an image: the file goes into its container, not to the instance's path of that name.
+    const container = await remoteContainerRecord(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
+    if (container !== undefined) return putContainerFile(node.shell, MITHRIL_INSTANCE_ID, container, localPath, await this.containerPath(instance, remotePath), MITHRIL_REMOTE_DIR);
     await node.shell.putFile(localPath, remotePath);
   }
 
   async getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
     const node = await this.requireNode(instance);
+    const container = await remoteContainerRecord(node.shell, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR);
+    if (container !== undefined) return getContainerFile(node.shell, MITHRIL_INSTANCE_ID, container, await this.containerPath(instance, remotePath), localPath, MITHRIL_REMOTE_DIR);
     await node.shell.getFile(remotePath, localPath);
+  }
+
+  /** A path in the task's container: a relative one is under its working dir. */
+  private async containerPath(instance: InstanceRef, path: string): Promise<string> {
+    if (path.startsWith('/')) return path;
+    const pwd = await this.exec(instance, ['pwd'], { timeoutMs: 20_000 });
+    if (pwd.exitCode !== 0) throw new ProviderError(`mithril: cannot find the working dir of ${instance.instanceId}: ${pwd.stderr.trim()}`, { retryable: false });
+    return `${pwd.stdout.trim().replace(/\/$/, '')}/${path}`;
   }
 
   async shellTarget(instance: InstanceRef, spec: ShellSpec = {}): Promise<ShellTarget> {

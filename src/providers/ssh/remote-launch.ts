@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../../domain/errors';
 import type { HostShell } from '../../ssh/host-shell';
 import { encodeEnvBlock, EXPORT_ENV_BLOCK, READ_ENV_BLOCK } from './env-block';
-import { normalizeRemoteDir, remoteLayout, remoteVolumePath, shellPath, type RemoteInstanceLayout } from './remote-layout';
+import { normalizeRemoteDir, remoteLayout, remoteVolumePath, shellPath, shellQuote, type RemoteInstanceLayout } from './remote-layout';
 import { runScript, scriptFailed } from './remote-shell';
 import { supervisorScript } from './supervisor-script';
 
@@ -23,6 +23,12 @@ export interface RemoteLaunchInput {
   /** Host path the command starts in (created); default the instance's work folder. */
   workingDir?: string;
   volumes: readonly RemoteVolumeMount[];
+  /**
+   * Runs the command in its image (see remote-container.ts): the supervisor runs these lines,
+   * volumes are only made (the container mounts them; no links on the host), and the record
+   * that stop and cleanup read (runtime path and container name, no env) is written first.
+   */
+  container?: { lines: string; runtimePath: string; name: string };
 }
 
 export interface RemoteLaunchResult {
@@ -57,15 +63,22 @@ function hostPath(path: string): string {
  */
 function launchScript(input: RemoteLaunchInput, layout: RemoteInstanceLayout): string {
   const root = normalizeRemoteDir(input.remoteDir);
-  const workDir = input.workingDir === undefined ? layout.workDir : hostPath(input.workingDir);
-  const supervisor = supervisorScript(input.instanceId, input.command);
+  // In an image the working dir is a path inside it: the supervisor itself waits in the instance's folder.
+  const workDir = input.workingDir === undefined || input.container !== undefined ? layout.workDir : hostPath(input.workingDir);
+  const supervisor = supervisorScript(input.instanceId, input.command, input.container?.lines);
   let delimiter = `FLOW_SUPERVISOR_${randomBytes(8).toString('hex')}`;
   while (supervisor.includes(delimiter)) delimiter = `FLOW_SUPERVISOR_${randomBytes(8).toString('hex')}`;
   const volumeLines = input.volumes.map((volume) => {
     const target = remoteVolumePath(volume.name, root);
+    if (input.container !== undefined) return `mkdir -p ${shellPath(target)} || exit 20`;
     const mount = hostPath(volume.mountPath ?? `/volumes/${volume.name}`);
     return `_flow_volume ${shellPath(target)} ${shellPath(mount)} || exit ${CODE_BAD_MOUNT}`;
   });
+  // Line 1 the runtime CLI, line 2 the container's name: what stop and cleanup act on.
+  const containerRecord =
+    input.container === undefined
+      ? ''
+      : `  printf '%s\\n%s\\n' ${shellQuote(input.container.runtimePath)} ${shellQuote(input.container.name)} > "$_flow_i/container.$$" && mv -f "$_flow_i/container.$$" "$_flow_i/container" || exit 20\n`;
   return `umask 077
 _flow_i=${shellPath(layout.instanceDir)}
 _flow_b64=$(command -v base64) || { echo "flow: base64 not found on the host (coreutils)" >&2; exit 24; }
@@ -88,7 +101,7 @@ _flow_volume() {
 ${volumeLines.join('\n')}
 if [ ! -d "$_flow_i/launched" ]; then
   printf '%s\\n' "$_flow_w" > "$_flow_i/workdir.$$" && mv -f "$_flow_i/workdir.$$" "$_flow_i/workdir" || exit 20
-  cat > "$_flow_i/supervisor.sh.$$" <<'${delimiter}' || exit 20
+${containerRecord}  cat > "$_flow_i/supervisor.sh.$$" <<'${delimiter}' || exit 20
 ${supervisor}${delimiter}
   mv -f "$_flow_i/supervisor.sh.$$" "$_flow_i/supervisor.sh" || exit 20
 fi
@@ -122,7 +135,7 @@ echo "pid $(cat "$_flow_i/pid" 2>/dev/null)"
  */
 export async function launchRemote(shell: HostShell, input: RemoteLaunchInput): Promise<RemoteLaunchResult> {
   const layout = remoteLayout(input.instanceId, input.remoteDir);
-  if (input.workingDir !== undefined) checkHostPath(input.workingDir, 'workingDir');
+  if (input.workingDir !== undefined && input.container === undefined) checkHostPath(input.workingDir, 'workingDir');
   for (const [index, volume] of input.volumes.entries()) {
     if (volume.mountPath !== undefined) checkHostPath(volume.mountPath, `volumes.${index}.mountPath`);
   }

@@ -11,12 +11,15 @@ export type RemoteCommandState =
    * exitCode null: the supervisor's group is gone without an exit code (killed, or the host
    * rebooted). stopped: a stop was asked for before the command ended.
    */
-  | { state: 'exited'; exitCode: number | null; stopped?: boolean };
+  | { state: 'exited'; exitCode: number | null; stopped?: boolean; containerError?: string };
 
 /** A launch older than this without a pid never started its supervisor (the launch died). */
 const STARTING_GRACE_MINUTES = 1;
 
-/** Prints one line: "not_started", "starting", "running PID", or "exited CODE|-", then " stopped" when asked to stop. */
+/**
+ * Prints one line: "not_started", "starting", "running PID", or "exited CODE|-", then " stopped"
+ * when asked to stop. An exited container that never ran adds a line "failure BASE64(why)".
+ */
 function stateScript(instanceDir: string): string {
   return `${GROUP_ALIVE_FN}
 ${CURRENT_PGID_FN}
@@ -28,6 +31,7 @@ _flow_exited() {
   if [ -e "$_flow_i/exit_code" ]; then
     _flow_s=; [ -e "$_flow_i/stop_seen" ] && _flow_s=' stopped'
     echo "exited $(cat "$_flow_i/exit_code")$_flow_s"
+    [ -s "$_flow_i/container_error" ] && printf 'failure %s\\n' "$(base64 < "$_flow_i/container_error" | tr -d '\\n')"
   else
     echo "exited -$_flow_s"
   fi
@@ -62,8 +66,11 @@ export async function remoteCommandState(shell: HostShell, instanceId: string, r
   const layout = remoteLayout(instanceId, remoteDir);
   const what = `read the state of task ${instanceId}`;
   const result = await runScript(shell, stateScript(layout.instanceDir), what);
-  const state = result.code === 0 ? parseRemoteState(result.stdout.toString('utf8')) : undefined;
+  const out = result.stdout.toString('utf8');
+  const state = result.code === 0 ? parseRemoteState(out.split('\n')[0] ?? '') : undefined;
   if (state === undefined) throw scriptFailed(shell, what, result);
+  const failure = /^failure (\S+)$/m.exec(out)?.[1];
+  if (state.state === 'exited' && failure !== undefined) return { ...state, containerError: Buffer.from(failure, 'base64').toString('utf8').trim() };
   return state;
 }
 
@@ -74,6 +81,13 @@ export function readRemoteOutput(shell: HostShell, instanceId: string, offset: n
 
 /** Extra seconds given to KILL to take effect, and to the exec around the whole stop. */
 const KILL_WAIT_TENTHS = 100;
+
+/**
+ * Shell text: when the instance ran its command in an image, sets _flow_rt and _flow_cn (the
+ * runtime CLI and the container's name, from the record launchRemote wrote).
+ */
+const READ_CONTAINER_RECORD = `_flow_rt=; _flow_cn=
+if [ -s "$_flow_i/container" ]; then { read -r _flow_rt; read -r _flow_cn; } < "$_flow_i/container"; fi`;
 
 /**
  * Marks the instance stopped (a supervisor not yet past its start then exits at once), TERMs its
@@ -88,6 +102,9 @@ ${WAIT_GONE_FN}
 _flow_i=${shellPath(layout.instanceDir)}
 [ -d "$_flow_i" ] || exit 0
 : > "$_flow_i/stopped"
+${READ_CONTAINER_RECORD}
+# A container is not in the supervisor's group: the runtime stops it (TERM, KILL after the grace).
+[ -n "$_flow_cn" ] && "$_flow_rt" stop -t ${Math.ceil(graceTenths / 10)} "$_flow_cn" > /dev/null 2>&1
 _flow_p=$(_flow_pgid "$_flow_i")
 [ -n "$_flow_p" ] || exit 0
 kill -s TERM -- "-$_flow_p" 2>/dev/null
@@ -101,7 +118,8 @@ _flow_wait_gone "$_flow_p" ${KILL_WAIT_TENTHS} || { echo "flow: process group $_
 }
 
 /**
- * Kills whatever is left in the instance's process group, removes the volume links it made
+ * Kills whatever is left in the instance's process group, removes its container (if it ran in
+ * an image; never the volumes), removes the volume links it made
  * (unless another instance still lists the same link) and its folder; volume folders stay.
  * Idempotent.
  */
@@ -118,6 +136,13 @@ _flow_p=$(_flow_pgid "$_flow_i")
 if [ -n "$_flow_p" ]; then
   kill -s KILL -- "-$_flow_p" 2>/dev/null
   _flow_wait_gone "$_flow_p" ${KILL_WAIT_TENTHS} || { echo "flow: process group $_flow_p is still alive after SIGKILL" >&2; exit 1; }
+fi
+${READ_CONTAINER_RECORD}
+# The container goes (its volumes are bind mounts and stay); one already gone is fine.
+if [ -n "$_flow_cn" ]; then
+  if ! _flow_e=$("$_flow_rt" rm -f "$_flow_cn" 2>&1 >/dev/null); then
+    case "$_flow_e" in *"no such container"*|*"No such container"*|*"no container with"*) ;; *) echo "flow: cannot remove container $_flow_cn: $_flow_e" >&2; exit 1 ;; esac
+  fi
 fi
 if [ -f "$_flow_i/links" ]; then
   while IFS= read -r _flow_m; do

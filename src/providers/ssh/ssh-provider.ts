@@ -11,6 +11,12 @@ import { launchRemote } from './remote-launch';
 import { remoteExec } from './remote-exec';
 import { remoteLayout } from './remote-layout';
 import { remoteShellCommand } from './remote-shell-command';
+import { remoteContainer } from './remote-container';
+import { getContainerFile, putContainerFile, remoteContainerRecord } from './remote-container-files';
+import { detectRemoteRuntime } from './remote-runtime';
+import type { PullPolicy, RuntimeKind } from '../../containers';
+import { workflowCommandState } from './command-state';
+import { parseInstanceType } from '../../domain/instance-types';
 import { cleanupRemote, readRemoteOutput, remoteCommandState, stopRemote } from './remote-state';
 
 export interface SshProviderDeps {
@@ -20,6 +26,10 @@ export interface SshProviderDeps {
   shell: (host: FleetHost) => HostShell;
   /** Which hosts hold a lease now (see workflows/host-lease). */
   leasedHosts: (hosts: readonly string[]) => Promise<Set<string>>;
+  /** The runtimes to look for on a host for a task with an image, in order (default docker, then podman). */
+  containerRuntimeOrder?: readonly RuntimeKind[];
+  /** When a task's image is pulled on the host (default missing). */
+  imagePullPolicy?: PullPolicy;
 }
 
 const CAPABILITIES: ProviderCapabilities = {
@@ -29,9 +39,9 @@ const CAPABILITIES: ProviderCapabilities = {
   files: true,
   shell: true,
   ports: true,
-  images: false,
+  images: true,
   regions: false,
-  volumeIsolation: 'folders on each host under its Flow directory, linked at their mount paths',
+  volumeIsolation: 'folders on each host under its Flow directory, linked at their mount paths (bind-mounted in an image)',
 };
 
 /**
@@ -79,6 +89,7 @@ export class SshProvider implements Provider {
     const { shell, folder, host } = this.reach(instance);
     // A retried start finds the command it launched before.
     if ((await remoteCommandState(shell, folder, host.remoteDir)).state !== 'not_started') return;
+    if (spec.image !== undefined) return this.startInContainer(shell, folder, host, { ...spec, image: spec.image });
     if (spec.codeDir !== undefined) await uploadCode(shell, spec.codeDir, spec.workingDir ?? remoteLayout(folder, host.remoteDir).workDir);
     await launchRemote(shell, {
       instanceId: folder,
@@ -91,11 +102,42 @@ export class SshProvider implements Provider {
     });
   }
 
+  /**
+   * The command in its image, with the runtime found on the host (none: the task fails here,
+   * naming the host and what to install; never a run on the host instead). Code is uploaded to
+   * the instance's folder and mounted at the working dir (see remote-container.ts).
+   */
+  private async startInContainer(shell: HostShell, folder: string, host: FleetHost, spec: NodeSpec & { image: string }): Promise<void> {
+    const { runtime, home } = await detectRemoteRuntime(shell, this.deps.containerRuntimeOrder ?? ['docker', 'podman']);
+    const codeDir = spec.codeDir !== undefined ? remoteLayout(folder, host.remoteDir).workDir : undefined;
+    if (spec.codeDir !== undefined && codeDir !== undefined) await uploadCode(shell, spec.codeDir, codeDir);
+    const container = remoteContainer({
+      spec,
+      runtime,
+      home,
+      remoteDir: host.remoteDir,
+      ...(codeDir !== undefined ? { codeDir } : {}),
+      pullPolicy: this.deps.imagePullPolicy ?? 'missing',
+      gpus: hostHasGpus(host),
+      // As launchRemote exports them to the supervisor: the runtime hands each on by name.
+      envNames: Object.keys({ PYTHONUNBUFFERED: '1', ...spec.env, ...spec.secrets }),
+    });
+    await launchRemote(shell, {
+      instanceId: folder,
+      remoteDir: host.remoteDir,
+      command: spec.command,
+      env: spec.env,
+      secrets: spec.secrets,
+      volumes: spec.volumes.map((volume) => ({ name: volume.name })),
+      container: { lines: container.lines, runtimePath: runtime.path, name: container.name },
+    });
+  }
+
   async commandState(instance: InstanceRef): Promise<CommandState> {
     const { shell, folder, host } = this.reach(instance);
     const state = await remoteCommandState(shell, folder, host.remoteDir);
     // Launched, its supervisor about to record its pid: running as far as the workflow is concerned.
-    return state.state === 'starting' ? { state: 'running' } : state;
+    return workflowCommandState(state, `host ${host.name}`);
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
@@ -124,13 +166,20 @@ export class SshProvider implements Provider {
   }
 
   async putFile(instance: InstanceRef, localPath: string, remotePath: string): Promise<void> {
-    const { shell } = this.reach(instance);
-    await shell.putFile(localPath, await this.taskPath(instance, remotePath));
+    const { shell, folder, host } = this.reach(instance);
+    const path = await this.taskPath(instance, remotePath);
+    // A task in an image: the file goes into its container, not to the host's path of that name.
+    const container = await remoteContainerRecord(shell, folder, host.remoteDir);
+    if (container !== undefined) return putContainerFile(shell, folder, container, localPath, path, host.remoteDir);
+    await shell.putFile(localPath, path);
   }
 
   async getFile(instance: InstanceRef, remotePath: string, localPath: string): Promise<void> {
-    const { shell } = this.reach(instance);
-    await shell.getFile(await this.taskPath(instance, remotePath), localPath);
+    const { shell, folder, host } = this.reach(instance);
+    const path = await this.taskPath(instance, remotePath);
+    const container = await remoteContainerRecord(shell, folder, host.remoteDir);
+    if (container !== undefined) return getContainerFile(shell, folder, container, path, localPath, host.remoteDir);
+    await shell.getFile(path, localPath);
   }
 
   async shellTarget(instance: InstanceRef, spec: ShellSpec = {}): Promise<ShellTarget> {
@@ -164,7 +213,7 @@ export class SshProvider implements Provider {
     if (path.startsWith('/')) return path;
     const pwd = await this.exec(instance, ['pwd'], { timeoutMs: 20_000 });
     if (pwd.exitCode !== 0) throw new ProviderError(`ssh: cannot find the working dir of ${instance.instanceId}: ${pwd.stderr.trim()}`, { retryable: false });
-    return `${pwd.stdout.trim()}/${path}`;
+    return `${pwd.stdout.trim().replace(/\/$/, '')}/${path}`;
   }
 
   private async requireRunning(instance: InstanceRef): Promise<void> {
@@ -201,4 +250,13 @@ export class SshProvider implements Provider {
 /** Quotes one word for the remote shell. */
 function quote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Whether a host's instance type has GPUs (a "cpu" host, or a type we cannot read, has none). */
+function hostHasGpus(host: FleetHost): boolean {
+  try {
+    return parseInstanceType(host.instanceType).gpuCount > 0;
+  } catch {
+    return false;
+  }
 }

@@ -9,9 +9,12 @@ import { shellQuote } from './remote-layout';
  * still records the command's real status; enter the working dir; run the command with stdout
  * and stderr appended to output.log; write exit_code.tmp and rename it to exit_code.
  */
-export function supervisorScript(instanceId: string, command: string | readonly string[]): string {
+export function supervisorScript(instanceId: string, command: string | readonly string[], containerLines?: string): string {
+  // In an image: the shared container lines (src/containers/script-lines.ts), which end with _flow_finish.
   const run =
-    typeof command === 'string'
+    containerLines !== undefined
+      ? containerLines.trimEnd()
+      : typeof command === 'string'
       ? // bash where the host has one (as the local provider runs it), else sh; "--" so a command may start with '-'.
         `if command -v bash >/dev/null 2>&1; then _flow_sh=bash; else _flow_sh=/bin/sh; fi
 "$_flow_sh" -c -- ${shellQuote(command)} >> "$_flow_d/output.log" 2>&1 < /dev/null`

@@ -2,6 +2,7 @@ import { ValidationError } from '../../../domain/errors';
 import { validateSafeName } from '../../ssh/remote-layout';
 import { codeSection } from './code';
 import { compressedBootstrap } from './compress';
+import { containerSupervisorLines } from './container';
 import { environmentSection } from './environment';
 import { headerSection } from './header';
 import { DEFAULT_WORKING_DIR } from './layout';
@@ -38,10 +39,11 @@ function checkPort(port: number, field: string, forwarded: boolean): void {
 }
 
 function validate(input: StartupScriptInput): void {
-  if (input.image !== undefined) {
-    throw new ValidationError('images on mithril come with issue 13; for now Mithril tasks run on the host', {
+  // An image name goes into the runtime's argv after its options: one starting with '-' would be read as one.
+  if (input.image !== undefined && !/^[A-Za-z0-9][^\s]*$/.test(input.image)) {
+    throw new ValidationError(`image '${input.image}' is not an image name`, {
       field: 'image',
-      suggestions: ['Remove image to run the command on the instance itself'],
+      suggestions: ['Use a reference such as nvcr.io/nvidia/pytorch:24.05-py3 or ubuntu:22.04'],
     });
   }
   if (typeof input.command !== 'string' ? input.command.length === 0 : input.command.trim() === '') {
@@ -92,7 +94,7 @@ export function renderStartupScript(input: StartupScriptInput, options: StartupS
     multinodeSection(input.numInstances, masterPortOf(input)),
     portsSection(input.ports ?? []),
     codeSection(workingDir, input.codeArchive !== undefined ? { embedded: input.codeArchive } : input.codeOverSsh ? { overSsh: true } : undefined),
-    workloadSection(input.command, workingDir),
+    workloadSection(input.command, workingDir, input.image !== undefined ? containerSupervisorLines({ ...input, image: input.image }, workingDir) : undefined),
     completionSection(),
     workloadExitSection(),
   ];

@@ -1,3 +1,5 @@
+import type { PullPolicy } from '../../../containers';
+
 /** One volume the instance has attached (the bid's launch specification names it). */
 export interface StartupVolume {
   /** The platform's volume id (vol_...): finds a block device by id. */
@@ -28,8 +30,10 @@ export interface StartupScriptInput {
   ports?: readonly number[];
   /** MASTER_PORT for torchrun; default the env's MASTER_PORT, else 29500. */
   masterPort?: number;
-  /** Container mode arrives with issue 13: any value is refused for now. */
+  /** The container image the command runs in (docker, else podman, on the instance); absent: on the host. */
   image?: string;
+  /** When the image is pulled on the instance (default missing). */
+  imagePullPolicy?: PullPolicy;
 }
 
 export interface StartupScriptOptions {

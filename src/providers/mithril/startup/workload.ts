@@ -12,9 +12,10 @@ const PID_WAIT_TENTHS = 300;
  * makes (workdir, supervisor.sh, launched/, then the supervisor's pid, output.log, exit_code),
  * so remote-state.ts reads and stops it as on any ssh host. The env file is read into a shell
  * variable (never exported in this shell) and exported only in the subshell that execs setsid.
- * A second run of the script (a reboot) finds launched/ and starts nothing.
+ * A second run of the script (a reboot) finds launched/ and starts nothing. With an image, the
+ * supervisor runs `containerLines` (container.ts) instead of the command on the host.
  */
-export function workloadSection(command: string | readonly string[], workingDir: string): string {
+export function workloadSection(command: string | readonly string[], workingDir: string, containerLines?: string): string {
   const layout = mithrilLayout();
   const dir = shellQuote(layout.instanceDir);
   return `# workload under the supervisor
@@ -27,7 +28,7 @@ if [ -d "$_flow_i/launched" ]; then
   exit 0
 fi
 (umask 077; printf '%s\\n' ${shellQuote(workingDir)} > "$_flow_i/workdir")
-(umask 077; ${quotedHeredoc('cat > "$_flow_i/supervisor.sh"', 'EOF_FLOW_SUPERVISOR', supervisorScript(MITHRIL_INSTANCE_ID, command))}
+(umask 077; ${quotedHeredoc('cat > "$_flow_i/supervisor.sh"', 'EOF_FLOW_SUPERVISOR', supervisorScript(MITHRIL_INSTANCE_ID, command, containerLines))}
 )
 {
 ${READ_ENV_BLOCK}
