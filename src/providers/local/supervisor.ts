@@ -36,12 +36,16 @@ export interface CommandLaunch {
    * end with `finish <code>`. The command then neither sees `command` nor a sandbox.
    */
   containerLines?: string;
+  /** unshare and its arguments, when the command runs in its own pid namespace (containment.ts). */
+  pidNamespace?: readonly string[];
 }
 
 /** The shell text that runs the command (without redirections). */
 export function commandLine(launch: CommandLaunch): string {
   const argv = typeof launch.command === 'string' ? [launch.shell ?? '/bin/sh', '-c', launch.command] : [...launch.command];
-  if (launch.sandbox) return shellJoin([launch.sandbox.bwrap, ...launch.sandbox.args, ...argv]);
+  const sandboxed = launch.sandbox ? [launch.sandbox.bwrap, ...launch.sandbox.args, ...argv] : argv;
+  if (launch.pidNamespace) return shellJoin([...launch.pidNamespace, ...sandboxed]);
+  if (launch.sandbox) return shellJoin(sandboxed);
   // An argv runs in a subshell that execs it, so builtins like "exit" cannot reach the supervisor.
   if (typeof launch.command === 'string') return shellJoin(argv);
   return `( exec ${shellJoin(argv)} )`;
@@ -52,6 +56,8 @@ export interface SupervisorScriptInput extends CommandLaunch {
   paths: LocalInstancePaths;
   /** Host-side directory the command starts in. */
   workDir: string;
+  /** The task's cgroup folder: the supervisor moves itself in first, so all it starts is inside. */
+  cgroup?: string;
 }
 
 /**
@@ -63,6 +69,12 @@ export interface SupervisorScriptInput extends CommandLaunch {
 export function supervisorScript(input: SupervisorScriptInput): string {
   const p = input.paths;
   const q = shellQuote;
+  // Before the pid is recorded: once a stop can find the supervisor, all it starts is in the cgroup.
+  const enterCgroup =
+    input.cgroup === undefined
+      ? ''
+      : `if echo $$ > ${q(`${input.cgroup}/cgroup.procs`)}; then : > ${q(p.cgroupEntered)}; else echo 'flow: could not enter the task cgroup; processes that leave the session may outlive a stop' >> ${q(p.output)}; fi 2>/dev/null
+`;
   return `#!/bin/sh
 # Flow local supervisor for ${input.instanceId}. Written by the local provider; do not edit.
 # Files it writes (output.log may hold secrets until teardown) are for this user only.
@@ -71,7 +83,7 @@ finish() {
   echo "$1" > ${q(p.exitCodeTmp)} && mv -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
   exit "$1"
 }
-# started_at first: once the pid file is visible, started_at is too.
+${enterCgroup}# started_at first: once the pid file is visible, started_at is too.
 date -u +%Y-%m-%dT%H:%M:%SZ > ${q(p.startedAt)}
 echo $$ > ${q(`${p.pid}.tmp`)} && mv -f ${q(`${p.pid}.tmp`)} ${q(p.pid)}
 trap ':' TERM
