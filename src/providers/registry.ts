@@ -1,3 +1,4 @@
+import type { ContainmentOption } from './local/containment';
 import { join } from 'node:path';
 import { ValidationError, assertProviderAvailable, type ProviderName, type ProviderSettings } from '../domain';
 import { readFleet } from '../config/fleet-config';
@@ -84,7 +85,15 @@ function localProvider(options: ProviderRegistryOptions, price: number): Provide
     gpus: 'detect',
     bootDelayPerRankMs: wholeMs(env, 'FLOW_LOCAL_BOOT_DELAY_MS'),
     pricePerHour: price,
+    containment: containmentOption(env),
   });
+}
+
+/** FLOW_LOCAL_CONTAINMENT: auto (default), cgroup, pidns or session; lets tests take each path on one machine. */
+function containmentOption(env: NodeJS.ProcessEnv): ContainmentOption {
+  const raw = env.FLOW_LOCAL_CONTAINMENT?.trim() || 'auto';
+  if (raw === 'auto' || raw === 'cgroup' || raw === 'pidns' || raw === 'session') return raw;
+  throw new ValidationError(`FLOW_LOCAL_CONTAINMENT: '${raw}' must be auto, cgroup, pidns or session`, { field: 'FLOW_LOCAL_CONTAINMENT' });
 }
 
 export type ProviderRegistry = ReturnType<typeof createProviderRegistry>;

@@ -96,6 +96,13 @@ describe('remote supervisor over a HostShell (this machine)', { timeout: 180_000
     assert.match(await output(dash.instanceId, remoteDir), /-flow-no-such-command/);
   });
 
+  test('PATH=/nonexistent in the task env: the supervisor still records the exit code, 0', async () => {
+    const spec = input({ command: 'echo path-ok', env: { PATH: '/nonexistent' } });
+    await launchRemote(shell, spec);
+    assert.equal((await waitExited(spec.instanceId, remoteDir)).exitCode, 0);
+    assert.match(await output(spec.instanceId, remoteDir), /path-ok/);
+  });
+
   test('a launch whose stdin is cut short starts nothing, and a retry then starts the command', async () => {
     const spec = input({ command: 'echo "token=$FLOW_T_TOKEN"', secrets: { FLOW_T_TOKEN: 'whole' } });
     const cut: typeof shell = {

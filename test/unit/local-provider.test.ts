@@ -781,7 +781,10 @@ describe('stopCommand and terminate', () => {
     assert.equal(record.terminated, true);
     assert.equal(typeof record.terminatedAt, 'string');
     // The output was copied to the LogStore before terminate (teardownInstance): it may hold secrets.
-    assert.deepEqual(readdirSync(dir).sort(), ['exit_code', 'instance.json', 'launched', 'pid', 'started_at', 'stop_requested'], 'only bookkeeping is left');
+    // The cgroup's path stays too (where tasks get one): a retried teardown finds it there.
+    const cgroupFiles = p.containment().kind === 'cgroup' ? ['cgroup', 'cgroup_entered'] : [];
+    const bookkeeping = [...cgroupFiles, 'exit_code', 'instance.json', 'launched', 'pid', 'started_at', 'stop_requested'];
+    assert.deepEqual(readdirSync(dir).sort(), bookkeeping, 'only bookkeeping is left');
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(join(dir, 'instance.json')).mode & 0o777, 0o600);
     assert.deepEqual(await p.commandState(instance), { state: 'exited', exitCode: 143, stopped: true }, 'a retried teardown still learns how it ended');

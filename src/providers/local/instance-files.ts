@@ -24,6 +24,10 @@ export interface LocalInstancePaths {
   work: string;
   /** Where flow ssh / exec run beside the command (exec-target.ts); no env values. */
   execTarget: string;
+  /** The task's cgroup folder, when it has one (containment.ts): a restarted worker stops it through this. */
+  cgroup: string;
+  /** Written by the supervisor once it is inside that cgroup. */
+  cgroupEntered: string;
 }
 
 const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -52,6 +56,8 @@ export function instancePaths(home: string, instanceId: string): LocalInstancePa
     stopRequested: join(dir, 'stop_requested'),
     work: join(dir, 'work'),
     execTarget: join(dir, 'exec.json'),
+    cgroup: join(dir, 'cgroup'),
+    cgroupEntered: join(dir, 'cgroup_entered'),
   };
 }
 
@@ -157,7 +163,7 @@ export function recordExitCode(paths: LocalInstancePaths, code: number): void {
  * After teardown (its output already copied to the LogStore): removes the raw output, which may
  * hold secrets in clear, the script, temp files, exec.json and the default work folder. What stays is
  * bookkeeping without command data (instance.json, launched, pid, started_at, exit_code,
- * stop_requested): a retried teardown still reads how the command ended. Safe to call again.
+ * stop_requested, and cgroup and cgroup_entered where the task had a cgroup): a retried teardown still reads how the command ended. Safe to call again.
  */
 export function removeInstanceLeftovers(paths: LocalInstancePaths): void {
   for (const path of [paths.output, paths.supervisorScript, `${paths.pid}.tmp`, paths.exitCodeTmp, paths.work, paths.execTarget]) {

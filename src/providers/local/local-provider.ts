@@ -24,7 +24,9 @@ import {
 } from './instance-files';
 import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
-import { pollUntil, processTreeAlive, signalProcessTree } from './processes';
+import { pollUntil } from './processes';
+import { probeContainment, taskCgroupPath, type Containment, type ContainmentOption } from './containment';
+import { createTaskCgroup, killTaskProcesses, removeTaskCgroup } from './task-processes';
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
 import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
@@ -64,6 +66,11 @@ export interface LocalProviderOptions {
   containerRuntime?: ContainerRuntime | string;
   /** When a task's image is pulled (default missing). */
   imagePullPolicy?: PullPolicy;
+  /**
+   * How a task's processes are held together so a stop reaches all of them (containment.ts):
+   * 'auto' (default) takes a cgroup, else a pid namespace, else the session alone.
+   */
+  containment?: ContainmentOption;
 }
 
 /** How volumes reach the command on this machine. */
@@ -73,8 +80,6 @@ export type VolumeIsolation = { mode: 'bubblewrap'; bwrap: string; description: 
 export const LAUNCH_TIMEOUT_MS = 30_000;
 /** How long startCommand waits for the supervisor to report its pid. */
 const START_WAIT_MS = 5_000;
-/** How long stopCommand waits for processes to vanish after SIGKILL. */
-const KILL_WAIT_MS = 10_000;
 const TERMINATE_GRACE_MS = 2_000;
 
 const ADDRESS = '127.0.0.1';
@@ -104,6 +109,8 @@ export class LocalProvider implements Provider {
   private readonly runtimeOption?: ContainerRuntime | string;
   private readonly pullPolicy: PullPolicy;
   private runtimeFound?: ContainerRuntime;
+  private readonly containmentOption: ContainmentOption;
+  private containmentFound?: Containment;
 
   constructor(options: LocalProviderOptions) {
     this.home = options.home;
@@ -113,6 +120,13 @@ export class LocalProvider implements Provider {
     this.pricePerHour = options.pricePerHour ?? 0;
     this.runtimeOption = options.containerRuntime;
     this.pullPolicy = options.imagePullPolicy ?? 'missing';
+    this.containmentOption = options.containment ?? 'auto';
+  }
+
+  /** How tasks are contained here (probed once); see containment.ts. */
+  containment(): Containment {
+    this.containmentFound ??= probeContainment(this.containmentOption);
+    return this.containmentFound;
   }
 
   /**
@@ -232,7 +246,10 @@ export class LocalProvider implements Provider {
     });
     const sandbox = sandboxed ? bubblewrapSandbox(mounts, workDir) : undefined;
     if (sandbox) await makeHostMountPoints(this.home, paths.dir, { folders: sandbox.hostMountPoints });
+    const containment = this.containment();
     const script = supervisorScript({
+      ...this.cgroupFor(paths, instance.instanceId),
+      ...(containment.kind === 'pidns' ? { pidNamespace: containment.unshare } : {}),
       instanceId: instance.instanceId,
       paths,
       workDir: hostWorkDir,
@@ -266,6 +283,7 @@ export class LocalProvider implements Provider {
     const launch = containerLaunch({ runtime, name, spec, mounts, env: containerEnv, gpus: gpuIndices.length > 0, pullPolicy: this.pullPolicy, paths });
     writeContainerRecord(paths, { runtime, name, image: spec.image });
     const script = supervisorScript({
+      ...this.cgroupFor(paths, instance.instanceId),
       instanceId: instance.instanceId,
       paths,
       workDir: paths.dir,
@@ -279,6 +297,15 @@ export class LocalProvider implements Provider {
     await this.launchOnce(paths, supervisorEnvironment(containerEnv));
   }
 
+  /** The task's cgroup when tasks get one here, recorded in its folder so a restarted worker finds it. */
+  private cgroupFor(paths: LocalInstancePaths, instanceId: string): { cgroup?: string } {
+    const containment = this.containment();
+    if (containment.kind !== 'cgroup') return {};
+    const cgroup = taskCgroupPath(containment.root, this.home, instanceId);
+    writeFileAtomic(paths.cgroup, `${cgroup}\n`);
+    return { cgroup };
+  }
+
   /** Starts the supervisor once ever, and waits (briefly) for it to report its pid. */
   private async launchOnce(paths: LocalInstancePaths, env: Record<string, string>): Promise<void> {
     // The one launch, ever: whoever creates the marker launches; everyone else returns.
@@ -289,6 +316,7 @@ export class LocalProvider implements Provider {
       return;
     }
     try {
+      createTaskCgroup(paths);
       await launchSupervisor(paths.supervisorScript, { env, cwd: paths.dir });
     } catch (error) {
       appendFileSync(paths.output, `flow: could not start the command: ${(error as Error).message}\n`, { mode: 0o600 });
@@ -372,7 +400,7 @@ export class LocalProvider implements Provider {
     // A container outlives its supervisor's signals: the runtime stops it (TERM, KILL after grace).
     const container = readContainerRecord(paths);
     if (container !== undefined) await stopContainer(container, graceMs);
-    const outcome = await this.killTree(instance.instanceId, pid, graceMs);
+    const outcome = await killTaskProcesses(paths, instance.instanceId, pid, graceMs);
     if (outcome !== 'none') recordExitCode(paths, outcome === 'term' ? 143 : 137);
   }
 
@@ -385,6 +413,8 @@ export class LocalProvider implements Provider {
     if (container !== undefined) await removeContainer(container);
     await removeHostMountPoints(this.home, paths.dir, (instanceId) => this.holdsMountPoints(instanceId));
     await releaseEncryptedVolumes(this.home, instance.instanceId, (instanceId) => this.holdsMountPoints(instanceId));
+    // Also when the command never started (its cgroup was made, nothing entered it).
+    await removeTaskCgroup(paths);
     // The caller (teardownInstance) has copied the output into the LogStore already.
     removeInstanceLeftovers(paths);
     if (readInstanceRecord(paths)?.terminated === true) return;
@@ -444,13 +474,4 @@ export class LocalProvider implements Provider {
     return (await this.commandState({ provider: 'local', instanceId, address: record.address })).state !== 'exited';
   }
 
-  /** SIGTERM the tree, SIGKILL what is left after graceMs; resolves once nothing of it lives. */
-  private async killTree(instanceId: string, leader: number, graceMs: number): Promise<'none' | 'term' | 'kill'> {
-    if (!processTreeAlive(leader)) return 'none';
-    signalProcessTree(leader, 'SIGTERM');
-    if (await pollUntil(() => !processTreeAlive(leader), Math.max(0, graceMs))) return 'term';
-    signalProcessTree(leader, 'SIGKILL');
-    if (await pollUntil(() => !processTreeAlive(leader), KILL_WAIT_MS)) return 'kill';
-    throw new ProviderError(`Processes of local instance ${instanceId} (group ${leader}) are still alive after SIGKILL`, { retryable: true });
-  }
 }

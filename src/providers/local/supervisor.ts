@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { LocalInstancePaths } from './instance-files';
 import { findOnPath } from './which';
+import { SYSTEM_PATH } from './containment';
 
 /**
  * The supervisor is a small /bin/sh script, one per instance, that runs the user's command and
@@ -36,15 +38,25 @@ export interface CommandLaunch {
    * end with `finish <code>`. The command then neither sees `command` nor a sandbox.
    */
   containerLines?: string;
+  /** unshare and its arguments, when the command runs in its own pid namespace (containment.ts). */
+  pidNamespace?: readonly string[];
 }
 
 /** The shell text that runs the command (without redirections). */
 export function commandLine(launch: CommandLaunch): string {
-  const argv = typeof launch.command === 'string' ? [launch.shell ?? '/bin/sh', '-c', launch.command] : [...launch.command];
-  if (launch.sandbox) return shellJoin([launch.sandbox.bwrap, ...launch.sandbox.args, ...argv]);
+  // "--": a command string may start with '-' and is still a command, not an option.
+  const argv = typeof launch.command === 'string' ? [launch.shell ?? '/bin/sh', '-c', '--', launch.command] : [...launch.command];
+  const sandboxed = launch.sandbox ? [launch.sandbox.bwrap, ...launch.sandbox.args, ...argv] : argv;
+  if (launch.pidNamespace) return shellJoin([...launch.pidNamespace, ...sandboxed]);
+  if (launch.sandbox) return shellJoin(sandboxed);
   // An argv runs in a subshell that execs it, so builtins like "exit" cannot reach the supervisor.
   if (typeof launch.command === 'string') return shellJoin(argv);
   return `( exec ${shellJoin(argv)} )`;
+}
+
+/** A system tool by absolute path: the supervisor runs with the task's env, whose PATH may lack it. */
+export function systemTool(name: string): string {
+  return findOnPath(name, { PATH: SYSTEM_PATH }) ?? name;
 }
 
 export interface SupervisorScriptInput extends CommandLaunch {
@@ -52,6 +64,8 @@ export interface SupervisorScriptInput extends CommandLaunch {
   paths: LocalInstancePaths;
   /** Host-side directory the command starts in. */
   workDir: string;
+  /** The task's cgroup folder: the supervisor moves itself in first, so all it starts is inside. */
+  cgroup?: string;
 }
 
 /**
@@ -63,17 +77,24 @@ export interface SupervisorScriptInput extends CommandLaunch {
 export function supervisorScript(input: SupervisorScriptInput): string {
   const p = input.paths;
   const q = shellQuote;
+  const mv = q(systemTool('mv'));
+  // Before the pid is recorded: once a stop can find the supervisor, all it starts is in the cgroup.
+  const enterCgroup =
+    input.cgroup === undefined
+      ? ''
+      : `if echo $$ > ${q(`${input.cgroup}/cgroup.procs`)}; then : > ${q(p.cgroupEntered)}; else echo 'flow: could not enter the task cgroup; processes that leave the session may outlive a stop' >> ${q(p.output)}; fi 2>/dev/null
+`;
   return `#!/bin/sh
 # Flow local supervisor for ${input.instanceId}. Written by the local provider; do not edit.
 # Files it writes (output.log may hold secrets until teardown) are for this user only.
 umask 077
 finish() {
-  echo "$1" > ${q(p.exitCodeTmp)} && mv -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
+  echo "$1" > ${q(p.exitCodeTmp)} && ${mv} -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
   exit "$1"
 }
-# started_at first: once the pid file is visible, started_at is too.
-date -u +%Y-%m-%dT%H:%M:%SZ > ${q(p.startedAt)}
-echo $$ > ${q(`${p.pid}.tmp`)} && mv -f ${q(`${p.pid}.tmp`)} ${q(p.pid)}
+${enterCgroup}# started_at first: once the pid file is visible, started_at is too.
+${q(systemTool('date'))} -u +%Y-%m-%dT%H:%M:%SZ > ${q(p.startedAt)}
+echo $$ > ${q(`${p.pid}.tmp`)} && ${mv} -f ${q(`${p.pid}.tmp`)} ${q(p.pid)}
 trap ':' TERM
 if [ -e ${q(p.stopRequested)} ]; then finish 143; fi
 if ! cd ${q(input.workDir)}; then
@@ -89,18 +110,29 @@ ${input.containerLines ?? `${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/n
  * has been spawned (not when the command runs); rejects if it could not be spawned.
  */
 export function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<void> {
-  const setsid = findOnPath('setsid', { PATH: `${options.env.PATH ?? ''}:/usr/bin:/bin` });
-  const args =
-    setsid === undefined
-      ? // No setsid: the supervisor itself is spawned detached (its own group); /proc zombie checks cover the rest.
-        [scriptPath]
-      : ['-c', `${shellQuote(setsid)} /bin/sh "$1" < /dev/null > /dev/null 2>&1 & exit 0`, 'flow-launch', scriptPath];
+  const setsid = findOnPath('setsid', { PATH: SYSTEM_PATH });
+  const start = setsid === undefined ? 'exec /bin/sh "$1"' : `${shellQuote(setsid)} /bin/sh "$1" < /dev/null > /dev/null 2>&1 & exit 0`;
+  // No setsid: the supervisor itself is spawned detached (its own group); /proc zombie checks cover the rest.
+  const { shell, closeFds } = launcher();
+  const args = ['-c', `${closeFds}${start}`, 'flow-launch', scriptPath];
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', args, { detached: true, stdio: 'ignore', env: options.env, cwd: options.cwd });
+    const child = spawn(shell, args, { detached: true, stdio: 'ignore', env: options.env, cwd: options.cwd });
     child.once('error', reject);
     child.once('spawn', () => {
       child.unref();
       resolve();
     });
   });
+}
+
+/**
+ * The launcher: a shell that first closes every descriptor above 2 that the worker (or whatever
+ * started it: a shell, the daemon's parent) let its children inherit, so the task sees only 0-2.
+ * /bin/sh can name descriptors 3-9 only, so bash (which also closes higher ones, listed in /proc)
+ * launches where there is one.
+ */
+function launcher(): { shell: string; closeFds: string } {
+  const bash = findOnPath('bash', { PATH: SYSTEM_PATH });
+  if (bash === undefined || !existsSync('/proc/self/fd')) return { shell: '/bin/sh', closeFds: 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; ' };
+  return { shell: bash, closeFds: 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; ' };
 }
