@@ -41,6 +41,17 @@ function deserialize(plain: Buffer): Payload {
  * key decrypts (rotation). decode refuses anything it cannot authenticate, plain payloads included:
  * holding a key is what it takes to hand the worker input.
  */
+/**
+ * What the Temporal server itself writes in clear: the details of an activity cancelled before
+ * any worker started it. Passed through as they are: they carry no caller's input, and refusing
+ * them would fail the workflow task for good (a task stopped while a rank waited to be picked up).
+ */
+const SERVER_PLAIN_PAYLOADS = new Set(['"ACTIVITY_ID_NOT_STARTED"']);
+
+function isServerPlainPayload(payload: Payload, encoding: string): boolean {
+  return encoding === 'json/plain' && SERVER_PLAIN_PAYLOADS.has(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly byId: Map<string, Buffer>;
   private readonly current: EncryptionKey;
@@ -74,6 +85,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       const encoding = utf8(payload.metadata?.encoding);
+      if (isServerPlainPayload(payload, encoding)) return payload;
       if (encoding !== ENCRYPTED_ENCODING) {
         throw new PayloadAuthenticationError(
           `Refusing a payload that is not encrypted (encoding ${JSON.stringify(encoding.slice(0, 40))}): only holders of the Flow encryption key may send input`,

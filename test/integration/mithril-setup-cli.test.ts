@@ -61,7 +61,7 @@ describe('flow setup checks Mithril settings against the API before saving them'
     assert.equal(existsSync(configFile), false, 'nothing saved');
   });
 
-  test('good settings are saved with the project resolved and the SSH keys registered once', async () => {
+  test('good settings are saved with the project resolved and the user\'s SSH key uploaded once', async () => {
     const { home, env } = freshHome(cleanups);
     const userKey = join(home, 'id_user');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'user@laptop', '-f', userKey]);
@@ -71,7 +71,7 @@ describe('flow setup checks Mithril settings against the API before saving them'
     const check = JSON.parse(first.stdout).mithrilCheck;
     assert.equal(check.verified, true, first.stdout);
     assert.equal(check.project.name, 'flow-sim');
-    assert.equal(check.sshKeyIds.length, 2, 'the worker key and the user key');
+    assert.equal(check.sshKeyIds.length, 1, 'the user key (the worker registers its own with its first bid)');
     const keys = await projectKeys(check.project.fid);
     const userPublic = readFileSync(`${userKey}.pub`, 'utf8').trim();
     assert.ok(keys.some((k) => k.public_key?.trim() === userPublic && check.sshKeyIds.includes(k.fid)), 'the user key was uploaded');

@@ -42,6 +42,16 @@ describe('AES-256-GCM payload codec', () => {
     });
   });
 
+  test('decode passes through the one clear payload the server writes (an activity cancelled before it started), and no look-alike', async () => {
+    const server: Payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"ACTIVITY_ID_NOT_STARTED"') };
+    const [passed] = await codec.decode([server]);
+    assert.equal(defaultPayloadConverter.fromPayload(passed!), 'ACTIVITY_ID_NOT_STARTED');
+    const lookAlike: Payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"ACTIVITY_ID_NOT_STARTED" ') };
+    await assert.rejects(codec.decode([lookAlike]), /not encrypted/);
+    const otherEncoding: Payload = { metadata: { encoding: Buffer.from('binary/plain') }, data: Buffer.from('"ACTIVITY_ID_NOT_STARTED"') };
+    await assert.rejects(codec.decode([otherEncoding]), /not encrypted/);
+  });
+
   test('decode refuses a tampered payload without quoting its bytes', async () => {
     const [sealed] = await codec.encode([plain]);
     const data = Buffer.from(sealed!.data!);

@@ -94,7 +94,8 @@ async function askOnTerminal(flags: SetupFlags, current: CurrentValues, configFi
 function checkLine(check: MithrilCheck): string {
   const c = colors(process.stdout);
   if (!check.verified) return `  ${'checked'.padEnd(9)} ${c.yellow('no')}: ${check.reason} ${c.dim('(saved anyway; flow doctor checks again)')}`;
-  return `  ${'checked'.padEnd(9)} ${c.green('ok')}: project ${check.project.name} (${check.project.fid}); instances let in SSH keys ${check.sshKeyIds.join(', ')}`;
+  const keys = check.sshKeyIds.length === 0 ? 'no SSH keys of yours (the worker adds its own)' : `SSH keys ${check.sshKeyIds.join(', ')} (and the worker's own)`;
+  return `  ${'checked'.padEnd(9)} ${c.green('ok')}: project ${check.project.name} (${check.project.fid}); instances let in ${keys}`;
 }
 
 function printSummary(configFile: string, entries: ExplainedSetting[], backupFile: string | undefined, check: MithrilCheck | undefined): void {
@@ -164,7 +165,7 @@ export async function setupAction(flags: SetupFlags): Promise<number> {
   if (flags.dryRun) return dryRun(flags, configFile, update);
   // Checked before writing: a mistyped key or project must not replace a working one.
   const settings = candidateSettings(configFile, update);
-  const check = settings.provider === 'mithril' && flags.verify !== false ? await checkMithrilSettings(settings.mithril, home) : undefined;
+  const check = settings.provider === 'mithril' && flags.verify !== false ? await checkMithrilSettings(settings.mithril) : undefined;
   const { backupFile } = writeConfig(configFile, update, (candidateHome) => checkCandidate(candidateHome, configFile, update));
   const entries = explainSettings();
   if (flags.json) {

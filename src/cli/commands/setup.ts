@@ -30,8 +30,8 @@ export function configureSetupCommand(program: Command): void {
 On a terminal, flow setup asks for what the flags do not give; Enter keeps the current value.
 --api-key, --project, --region, --api-url, --ssh-key, --yes or --dry-run (or no terminal) mean
 no questions. Other keys already in config.yaml are kept. Mithril settings are checked against
-the API before they are saved (the key, the project, each SSH key; the worker's own key is
-registered): a bad key or project saves nothing. An API out of reach saves them with a note.
+the API before they are saved (the key, the project, each SSH key, a key file uploaded once):
+a bad key or project saves nothing. An API out of reach saves them with a note.
 
 Examples:
   flow setup

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename } from 'node:path';
 import { ValidationError } from '../../domain';
-import { createSshKey, findKeyByPublicKey, listSshKeys, type MithrilHttp, } from './api';
+import { createSshKey, findKeyByPublicKey, listSshKeys, type MithrilHttp, type MithrilSshKey } from './api';
 
 /** The entry that asks for nothing (3.28 writes it as a placeholder). */
 const AUTO_ENTRY = '_auto_';
@@ -33,16 +33,15 @@ function publicKeyAt(entry: string): string | undefined {
 }
 
 /**
- * The platform ids a bid lets in: the worker's own key (registered the first time), then the keys
- * settings name (mithril.sshKeys / MITHRIL_SSH_KEYS) as 3.28 reads them: a platform id
- * (`sshkey_…`), a key file (its public half uploaded once), or a platform key's name; then every
- * key the project marks required. An entry that matches nothing is an error naming it, not a key
- * silently left out of the bid. One listing of the project's keys serves them all.
+ * The platform ids of the keys settings name (mithril.sshKeys / MITHRIL_SSH_KEYS), as 3.28 reads
+ * them: a platform id (`sshkey_…`), a key file (its public half uploaded once), or a platform
+ * key's name; then every key the project marks required. An entry that matches nothing is an
+ * error naming it, not a key silently left out of the bid. `keys` is the project's listing.
  */
-export async function bidSshKeyIds(http: MithrilHttp, project: string, workerPublicKey: string, entries: readonly string[]): Promise<string[]> {
-  const keys = await listSshKeys(http, project);
-  const registered = async (publicKey: string, name: string) => findKeyByPublicKey(keys, publicKey)?.fid ?? (await createSshKey(http, { project, name, publicKey })).fid;
-  const ids = [await registered(workerPublicKey, 'flow-worker')];
+export async function settingsSshKeyIds(http: MithrilHttp, project: string, entries: readonly string[], keys?: MithrilSshKey[]): Promise<string[]> {
+  const listed = keys ?? (await listSshKeys(http, project));
+  const registered = async (publicKey: string, name: string) => findKeyByPublicKey(listed, publicKey)?.fid ?? (await createSshKey(http, { project, name, publicKey })).fid;
+  const ids: string[] = [];
   for (const entry of entries) {
     if (entry === AUTO_ENTRY) continue;
     const publicKey = entry.startsWith('sshkey_') ? undefined : publicKeyAt(entry);
@@ -50,18 +49,25 @@ export async function bidSshKeyIds(http: MithrilHttp, project: string, workerPub
       ids.push(await registered(publicKey, `flow-${basename(entry).replace(/\.pub$/, '')}`));
       continue;
     }
-    const found = keys.find((key) => key.fid === entry) ?? keys.find((key) => key.name === entry);
+    const found = listed.find((key) => key.fid === entry) ?? listed.find((key) => key.name === entry);
     if (found === undefined) {
       throw new ValidationError(`mithril.sshKeys: '${entry}' is no SSH key of the project, nor a key file here`, {
         field: 'mithril.sshKeys',
         suggestions: [
-          `Keys of the project: ${keys.map((key) => `${key.name} (${key.fid})`).join(', ') || 'none'}`,
+          `Keys of the project: ${listed.map((key) => `${key.name} (${key.fid})`).join(', ') || 'none'}`,
           'Give a platform key id or name, or the path of a public key to upload: flow setup --ssh-key ~/.ssh/id_ed25519.pub',
         ],
       });
     }
     ids.push(found.fid);
   }
-  for (const key of keys) if (key.required) ids.push(key.fid);
+  for (const key of listed) if (key.required) ids.push(key.fid);
   return [...new Set(ids)];
+}
+
+/** The platform ids a bid lets in: the worker's own key (registered the first time), then the settings' keys. One listing serves both. */
+export async function bidSshKeyIds(http: MithrilHttp, project: string, workerPublicKey: string, entries: readonly string[]): Promise<string[]> {
+  const keys = await listSshKeys(http, project);
+  const worker = findKeyByPublicKey(keys, workerPublicKey)?.fid ?? (await createSshKey(http, { project, name: 'flow-worker', publicKey: workerPublicKey })).fid;
+  return [...new Set([worker, ...(await settingsSshKeyIds(http, project, entries, keys))])];
 }
