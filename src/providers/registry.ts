@@ -8,7 +8,7 @@ import type { Provider } from './provider';
 import { SshProvider } from './ssh/ssh-provider';
 import { loadSettings } from '../config/load-config';
 import { runtimeOrder } from '../containers';
-import { mithrilHttpFromSettings } from './mithril/api';
+import { mithrilHttpFromSettings } from '../mithril-api';
 import { MithrilProvider } from './mithril/mithril-provider';
 
 export interface ProviderRegistryOptions {

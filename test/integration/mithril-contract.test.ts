@@ -23,7 +23,7 @@ import {
   resolveInstanceType,
   resolveProject,
   setBidPaused,
-} from '../../src/providers/mithril/api';
+} from '../../src/mithril-api';
 import { rejectionOf } from '../helpers/rejection';
 import { waitFor } from '../helpers/wait-for';
 

@@ -12,12 +12,7 @@ const ROOT = join(__dirname, '..', '..', '..');
  * providers/offer-choice.ts are fine.
  */
 const FORBIDDEN = /providers\/(local|ssh|mithril|registry)(\/|$)/;
-/**
- * Except what `flow setup` needs to check the user's own Mithril key before saving it: the API
- * client and the SSH key resolution, pure code with the caller's credentials (no worker state).
- */
-const ALLOWED = /providers\/mithril\/(api|ssh-key-ids)$/;
-const forbidden = (specifier: string) => FORBIDDEN.test(specifier) && !ALLOWED.test(specifier);
+const forbidden = (specifier: string) => FORBIDDEN.test(specifier);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -44,7 +39,7 @@ describe('the client and CLI import no provider internals', () => {
       "const d = await import('../../providers/mithril/mithril-provider');",
       "import { ok } from '../providers/provider';",
       "import { fine } from '../providers/offer-choice';",
-      "import { client } from '../../providers/mithril/api';",
+      "import { client } from '../../mithril-api';",
       "import { keyOf } from '../../providers/mithril/instance-ssh-key';",
     ].join('\n');
     assert.deepEqual(importedModules(text).filter(forbidden), [

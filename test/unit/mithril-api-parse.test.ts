@@ -30,7 +30,7 @@ import {
   stateOfStatus,
   type CatalogRow,
   type MithrilTaskState,
-} from '../../src/providers/mithril/api';
+} from '../../src/mithril-api';
 import { MITHRIL_CAPABILITIES } from '../../src/providers/mithril/mithril-provider';
 import { chooseOffer, fixedOffers, type SelectOfferInput } from '../../src/domain/offer-choice';
 

@@ -31,7 +31,7 @@ import {
   resolveProject,
   setBidPaused,
   type MithrilHttpOptions,
-} from '../../src/providers/mithril/api';
+} from '../../src/mithril-api';
 
 const API_KEY = 'mk_live_SECRET_6f1d2c9a8b7e';
 

@@ -1,7 +1,7 @@
 import type { FlowSettings } from '../../config/load-config';
 import { AuthenticationError, ResourceNotFoundError, ValidationError } from '../../domain';
-import { chooseProject, listProjects, mithrilHttpFromSettings } from '../../providers/mithril/api';
-import { settingsSshKeyIds } from '../../providers/mithril/ssh-key-ids';
+import { chooseProject, listProjects, mithrilHttpFromSettings } from '../../mithril-api';
+import { settingsSshKeyIds } from '../../mithril-api/ssh-key-ids';
 
 /** What `flow setup` learnt from the Mithril API about the settings it is about to write. */
 export type MithrilCheck =

@@ -4,7 +4,7 @@ import type { HostShell, RemoteExecOptions, RemoteExecResult } from '../../ssh/h
 import { mithrilKnownHostsPath } from '../../ssh/mithril-paths';
 import { SshConnections } from '../../ssh/ssh-connections';
 import { shellQuote } from '../ssh/remote-layout';
-import type { MithrilInstance } from './api';
+import type { MithrilInstance } from '../../mithril-api';
 import { MITHRIL_REMOTE_DIR } from './startup/layout';
 
 /** An instance that answers nothing for this long is treated as unreachable (it is often one taken away). */

@@ -25,12 +25,12 @@ import {
   type MithrilInstance,
   type MithrilOffer,
   type MithrilProject,
-} from './api';
+} from '../../mithril-api';
 import { mithrilInstanceId, parseMithrilInstanceId } from './instance-ref';
 import { createMithrilVolume, deleteMithrilVolume, listMithrilVolumes, taskVolumes } from './mithril-volumes';
 import { InstanceShells } from './instance-shells';
 import { localInstanceKey } from './instance-ssh-key';
-import { bidSshKeyIds } from './ssh-key-ids';
+import { bidSshKeyIds } from '../../mithril-api/ssh-key-ids';
 import { codeForScript, deliverAwaitedCode } from './code-delivery';
 import { buildStartupScript, CODE_AWAITED_MARKER, MITHRIL_INSTANCE_ID, MITHRIL_REMOTE_DIR, mithrilLayout, NODE_RANK_FILE } from './startup';
 

@@ -2,7 +2,7 @@ import { ValidationError, type VolumeCreateSpec, type VolumeInfo, type VolumeSpe
 import type { DeleteVolumeOptions } from '../../domain/provider-contract';
 import { parseVolumeCreateSpec } from '../../domain/volume-create-spec';
 import { volumeInUseError, volumeNotFoundError } from '../../domain/volume-errors';
-import { createVolume, deleteVolume, idempotencyKeyFor, listVolumes, type MithrilHttp, type MithrilVolume } from './api';
+import { createVolume, deleteVolume, idempotencyKeyFor, listVolumes, type MithrilHttp, type MithrilVolume } from '../../mithril-api';
 
 /** Mithril volumes as `flow volumes` and tasks see them: by name, in the project. */
 export async function listMithrilVolumes(http: MithrilHttp, project: string): Promise<VolumeInfo[]> {

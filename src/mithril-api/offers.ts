@@ -1,4 +1,4 @@
-import type { Offer } from '../../../domain';
+import type { Offer } from '../domain';
 import type { AvailabilityRow } from './availability';
 import { specOfRow, type CatalogRow } from './instance-types';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, parseInstanceType, type InstanceSpec } from '../../../domain';
+import { ValidationError, parseInstanceType, type InstanceSpec } from '../domain';
 import type { MithrilHttp } from './http-client';
 import { Count, asRecord, parseWith } from './parse-fields';
 

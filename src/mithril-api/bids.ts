@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderError, ResourceNotFoundError, ValidationError } from '../../../domain';
+import { ProviderError, ResourceNotFoundError, ValidationError } from '../domain';
 import { documentOf } from './envelope';
 import type { MithrilHttp } from './http-client';
 import { checkIdempotencyKey } from './idempotency';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MITHRIL_API_URL } from '../../../config/load-config';
-import { FlowError, ProviderError, TransientError } from '../../../domain';
+import { DEFAULT_MITHRIL_API_URL } from '../config/load-config';
+import { FlowError, ProviderError, TransientError } from '../domain';
 import { flowVersion } from './client-version';
 import { nextCursorOf, rowsOf } from './envelope';
 import { errorForStatus, rateLimitError } from './http-errors';

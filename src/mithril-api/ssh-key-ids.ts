@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename } from 'node:path';
-import { ValidationError } from '../../domain';
-import { createSshKey, findKeyByPublicKey, listSshKeys, type MithrilHttp, type MithrilSshKey } from './api';
+import { ValidationError } from '../domain';
+import { createSshKey, findKeyByPublicKey, listSshKeys, type MithrilHttp, type MithrilSshKey } from './index';
 
 /** The entry that asks for nothing (3.28 writes it as a placeholder). */
 const AUTO_ENTRY = '_auto_';

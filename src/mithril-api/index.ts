@@ -1,4 +1,8 @@
-/** The Mithril HTTP API as Flow uses it: one client, and one module per resource. */
+/**
+ * The Mithril HTTP API as Flow uses it: one client, and one module per resource. Pure code with
+ * the caller's credentials and no worker state, so both the provider (in the worker) and `flow
+ * setup` (checking a key before saving it) use it; it is not a provider internal.
+ */
 export * from './http-client';
 export * from './from-settings';
 export * from './http-errors';

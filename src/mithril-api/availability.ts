@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResourceNotFoundError } from '../../../domain';
+import { ResourceNotFoundError } from '../domain';
 import { documentOf } from './envelope';
 import type { MithrilHttp } from './http-client';
 import { Count, Usd, asRecord, oneOf, parseWith } from './parse-fields';

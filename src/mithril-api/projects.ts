@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResourceNotFoundError, ValidationError } from '../../../domain';
+import { ResourceNotFoundError, ValidationError } from '../domain';
 import { documentOf } from './envelope';
 import type { MithrilHttp } from './http-client';
 import { Timestamp, asRecord, oneOf, parseWith } from './parse-fields';

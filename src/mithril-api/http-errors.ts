@@ -6,7 +6,7 @@ import {
   ResourceNotFoundError,
   TransientError,
   ValidationError,
-} from '../../../domain';
+} from '../domain';
 
 /** What the error mapping needs to know about a failed response. */
 export interface FailedResponse {

@@ -1,4 +1,4 @@
-import { ProviderError } from '../../../domain';
+import { ProviderError } from '../domain';
 
 /** A bid's and its instance's state, as one word the provider reports to the workflow. */
 export type MithrilTaskState = 'pending' | 'provisioning' | 'running' | 'preempting' | 'paused' | 'cancelled' | 'failed';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderError } from '../../../domain';
+import { ProviderError } from '../domain';
 
 /** Field readers shared by the response schemas: the API spells some fields two ways and prices several. */
 

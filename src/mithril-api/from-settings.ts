@@ -1,5 +1,5 @@
-import { DEFAULT_MITHRIL_API_URL, type FlowSettings } from '../../../config/load-config';
-import { AuthenticationError } from '../../../domain';
+import { DEFAULT_MITHRIL_API_URL, type FlowSettings } from '../config/load-config';
+import { AuthenticationError } from '../domain';
 import { MithrilHttp, type MithrilHttpOptions } from './http-client';
 
 /** The HTTP client for the configured account; no key (or the template's placeholder) says how to set one. */

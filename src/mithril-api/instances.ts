@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../../../domain';
+import { ValidationError } from '../domain';
 import type { MithrilHttp } from './http-client';
 import { normalizeStatus } from './status-mapping';
 import { Count, Timestamp, asRecord, oneOf, parseWith } from './parse-fields';
