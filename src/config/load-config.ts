@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { parseYaml } from './parse-yaml';
 import { z } from 'zod';
 import { ProviderNameSchema, ValidationError, toValidationError, type ProviderSettings } from '../domain';
 import { SshSettingsSchema } from './fleet-schema';
 import { flowHome, flowPaths } from './flow-home';
 import { PULL_POLICIES } from '../containers/pull-policy';
+import { isMapping, isPlaceholder, readConfigFile, splitList } from './config-file';
 
 export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
 
@@ -83,134 +82,12 @@ export function maskSecret(value: string): string {
   return value.length >= 12 ? `${value.slice(0, 3)}${BULLETS}${value.slice(-4)}` : BULLETS;
 }
 
-/** A value the Python SDK's templates leave in place of a real one (`YOUR_API_KEY`). */
-function isPlaceholder(value: string): boolean {
-  return value.trim().startsWith('YOUR_');
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-// ---------------------------------------------------------------------------------------------
-// config.yaml
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return {};
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error) {
-    throw new ValidationError(`${path} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
-      suggestions: [`Fix the file or recreate it with: flow setup`],
-    });
-  }
-  if (parsed === null || parsed === undefined) return {};
-  if (!isMapping(parsed)) {
-    throw new ValidationError(`${path} must hold a YAML mapping of settings`, { suggestions: ['Recreate it with: flow setup'] });
-  }
-  return normalizeFileSettings(parsed, path);
-}
-
-/** Keys the Python SDK writes that Flow accepts and ignores, so one config.yaml serves both. */
-const PYTHON_ONLY_TOP_LEVEL = new Set(['mode', 'demo']);
-const PYTHON_ONLY_MITHRIL = new Set(['devTaskId', 'limitPrices', 'enableWorkloadResume']);
-const SECTIONS = new Set(['temporal', 'local', 'mithril', 'ssh']);
-
-function camelKey(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-/** `YOUR_…` placeholders become unset, in strings and in lists. */
-function dropPlaceholders(value: unknown): unknown {
-  if (typeof value === 'string') return isPlaceholder(value) ? undefined : value;
-  if (Array.isArray(value)) return value.filter((item) => !(typeof item === 'string' && isPlaceholder(item)));
-  return value;
-}
-
-/** camelCases one mapping's keys; two spellings of one key must agree. */
-function camelMapping(input: Record<string, unknown>, prefix: string, path: string, ignore: ReadonlySet<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const spelledAs: Record<string, string> = {};
-  for (const [rawKey, rawValue] of Object.entries(input)) {
-    const key = camelKey(rawKey);
-    if (ignore.has(key) || (prefix === '' && key.startsWith('health'))) continue;
-    const value = SECTIONS.has(key) && prefix === '' ? rawValue : dropPlaceholders(rawValue);
-    if (value === undefined && key in out) continue;
-    if (out[key] !== undefined && JSON.stringify(out[key]) !== JSON.stringify(value)) {
-      throw new ValidationError(`${path} sets ${prefix}${key} twice, as '${spelledAs[key]}' and '${rawKey}', with different values`, {
-        field: `${prefix}${key}`,
-        suggestions: [`Keep one of '${spelledAs[key]}' and '${rawKey}' in ${path}`],
-      });
-    }
-    out[key] = value;
-    spelledAs[key] = rawKey;
-  }
-  return out;
-}
-
-/**
- * Accepts Flow's own shape (camelCase) and the Python SDK's (`api_key` at the top level,
- * `mithril: {project, region, api_url, ssh_keys}`, snake_case keys).
- */
-function normalizeFileSettings(raw: Record<string, unknown>, path: string): Record<string, unknown> {
-  const out = camelMapping(raw, '', path, PYTHON_ONLY_TOP_LEVEL);
-  if (isMapping(out.temporal)) out.temporal = camelMapping(out.temporal, 'temporal.', path, new Set());
-  if (isMapping(out.local)) out.local = camelMapping(out.local, 'local.', path, new Set());
-  if (isMapping(out.ssh)) {
-    const ssh = camelMapping(out.ssh, 'ssh.', path, new Set());
-    // Each host's keys are snake_case in the file; labels keep their keys as written.
-    if (Array.isArray(ssh.hosts)) {
-      ssh.hosts = ssh.hosts.map((entry: unknown, index) => (isMapping(entry) ? camelMapping(entry, `ssh.hosts.${index}.`, path, new Set()) : entry));
-    }
-    out.ssh = ssh;
-  }
-  if (isMapping(out.mithril)) {
-    const mithril = camelMapping(out.mithril, 'mithril.', path, PYTHON_ONLY_MITHRIL);
-    if (typeof mithril.sshKeys === 'string') mithril.sshKeys = splitList(mithril.sshKeys);
-    out.mithril = mithril;
-  }
-  if ('apiKey' in out) {
-    // The Python SDK keeps the Mithril key at the top level.
-    const topLevel = out.apiKey;
-    delete out.apiKey;
-    if (topLevel !== undefined) {
-      const mithril = isMapping(out.mithril) ? out.mithril : out.mithril === undefined || out.mithril === null ? {} : undefined;
-      if (mithril === undefined) {
-        // `mithril` is not a mapping: leave it for the schema to reject.
-        out.apiKey = topLevel;
-      } else {
-        if (mithril.apiKey !== undefined && mithril.apiKey !== topLevel) {
-          throw new ValidationError(`${path} sets the Mithril API key twice, as 'api_key' and 'mithril.apiKey', with different values`, {
-            field: 'mithril.apiKey',
-            suggestions: [`Keep only the top-level 'api_key' in ${path}`],
-          });
-        }
-        out.mithril = { ...mithril, apiKey: topLevel };
-      }
-    }
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Layers and where each value came from
 
 interface Layer {
   values: Record<string, unknown>;
   sources: Map<string, SettingSource>;
-}
-
-function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0 && !isPlaceholder(item));
 }
 
 /** The dotted paths of the leaves a layer sets (undefined and '' set nothing, as in merge). */

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readSync, fstatSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { ProviderError, ValidationError } from '../../domain';
 import type { InstanceRef, NodeSpec, Offer } from '../../domain';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
@@ -14,9 +14,7 @@ import {
   createInstanceRecord,
   instancePaths,
   localInstanceId,
-  readIntFile,
   readInstanceRecord,
-  readTextFile,
   recordExitCode,
   removeInstanceLeftovers,
   updateInstanceRecord,
@@ -26,23 +24,22 @@ import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
 import { pollUntil } from './processes';
 import { probeContainment, taskCgroupPath, type Containment, type ContainmentOption } from './containment';
-import { createTaskCgroup, killTaskProcesses, removeTaskCgroup } from './task-processes';
+import { createTaskCgroup, removeTaskCgroup } from './task-processes';
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
 import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
 import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
 import { mountEncryptedVolumes, releaseEncryptedVolumes } from './encrypted-volumes';
-import { launchAgeMs, newLaunchRecord, sameBoot, supervisorAlive } from './launch-record';
-import { containerName, containerStartSuggestions, detectRuntime, INSTALL_RUNTIME_SUGGESTIONS, runtimeOrder, type ContainerRuntime, type PullPolicy } from '../../containers';
+import { newLaunchRecord } from './launch-record';
+import { isDirectory, LAUNCH_TIMEOUT_MS, localCommandState, readLocalOutput, stopLocalCommand } from './command-files';
+import { containerName, detectRuntime, INSTALL_RUNTIME_SUGGESTIONS, runtimeOrder, type ContainerRuntime, type PullPolicy } from '../../containers';
 import {
   containerEnvironment,
   containerLaunch,
   containerScriptLines,
   containerWorkDir,
-  containerErrorPath,
   readContainerRecord,
   removeContainer,
-  stopContainer,
   supervisorEnvironment,
   writeContainerRecord,
 } from './container-launch';
@@ -76,21 +73,13 @@ export interface LocalProviderOptions {
 /** How volumes reach the command on this machine. */
 export type VolumeIsolation = { mode: 'bubblewrap'; bwrap: string; description: string } | { mode: 'symlink'; description: string };
 
-/** A launch with no pid after this long is taken as lost (the launcher died before spawning). */
-export const LAUNCH_TIMEOUT_MS = 30_000;
+/** A launch with no pid after this long is taken as lost (see command-files.ts). */
+export { LAUNCH_TIMEOUT_MS };
 /** How long startCommand waits for the supervisor to report its pid. */
 const START_WAIT_MS = 5_000;
 const TERMINATE_GRACE_MS = 2_000;
 
 const ADDRESS = '127.0.0.1';
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Runs each rank's command on this machine, detached, so it outlives the worker that started
@@ -327,81 +316,15 @@ export class LocalProvider implements Provider {
   }
 
   async commandState(instance: InstanceRef): Promise<CommandState> {
-    const paths = this.instancePaths(instance);
-    if (!existsSync(paths.launchMarker)) return { state: 'not_started' };
-    // `stopped`: a stop reached the command before it ended on its own (see stopCommand).
-    const exited = (exitCode: number | null, signal?: string): CommandState => {
-      const startError = readTextFile(containerErrorPath(paths))?.trim();
-      const failure = startError ? { failure: { message: startError, suggestions: containerStartSuggestions(startError) } } : {};
-      return { state: 'exited', exitCode, ...(signal ? { signal } : {}), stopped: existsSync(paths.stopRequested), ...failure };
-    };
-    const exitCode = readIntFile(paths.exitCode);
-    if (exitCode !== undefined) return exited(exitCode);
-    const pid = readIntFile(paths.pid);
-    if (pid === undefined) {
-      // Launch in progress, unless it has been "in progress" for too long.
-      if (launchAgeMs(paths) < LAUNCH_TIMEOUT_MS) return { state: 'running' };
-    } else if (supervisorAlive(paths, pid)) {
-      return { state: 'running', pid };
-    }
-    // The supervisor may have written exit_code and exited between our two reads.
-    const late = readIntFile(paths.exitCode);
-    return late !== undefined ? exited(late) : exited(null, 'lost');
+    return localCommandState(this.instancePaths(instance));
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
-    const paths = this.instancePaths(instance);
-    if (maxBytes <= 0 || offset < 0) return Buffer.alloc(0);
-    let fd: number;
-    try {
-      fd = openSync(paths.output, 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-      throw error;
-    }
-    try {
-      const size = fstatSync(fd).size;
-      if (offset >= size) return Buffer.alloc(0);
-      const buffer = Buffer.alloc(Math.min(maxBytes, size - offset));
-      let filled = 0;
-      while (filled < buffer.length) {
-        const read = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
-        if (read === 0) break;
-        filled += read;
-      }
-      return buffer.subarray(0, filled);
-    } finally {
-      closeSync(fd);
-    }
+    return readLocalOutput(this.instancePaths(instance), offset, maxBytes);
   }
 
   async stopCommand(instance: InstanceRef, graceMs: number): Promise<void> {
-    const paths = this.instancePaths(instance);
-    if (!isDirectory(paths.dir)) return;
-    // Seen by a supervisor that has not started the command yet, and by a later startCommand; it
-    // also tells that a stop reached the command (commandState's `stopped`), so none is left
-    // once the command has ended on its own (its background children are still stopped below).
-    if (!existsSync(paths.exitCode)) createExclusive(paths.stopRequested, '');
-    if (!existsSync(paths.launchMarker)) return;
-
-    let pid = readIntFile(paths.pid);
-    if (pid === undefined) {
-      if (existsSync(paths.exitCode)) return;
-      const launchLeft = LAUNCH_TIMEOUT_MS - launchAgeMs(paths);
-      await pollUntil(() => existsSync(paths.pid) || existsSync(paths.exitCode), Math.max(0, launchLeft));
-      pid = readIntFile(paths.pid);
-      if (pid === undefined) {
-        recordExitCode(paths, 143);
-        return;
-      }
-    }
-    if (!sameBoot(paths)) return; // its processes died with the previous boot
-
-    // A container outlives its supervisor's signals: the runtime stops it (TERM, KILL after grace).
-    const container = readContainerRecord(paths);
-    if (container !== undefined) await stopContainer(container, graceMs);
-    const outcome = await killTaskProcesses(paths, instance.instanceId, pid, graceMs);
-    if (outcome !== 'none') recordExitCode(paths, outcome === 'term' ? 143 : 137);
+    await stopLocalCommand(this.instancePaths(instance), instance.instanceId, graceMs);
   }
 
   async terminate(instance: InstanceRef): Promise<void> {
