@@ -113,11 +113,11 @@ describe('Mithril startup script (text)', () => {
     const command = `echo "it's" $HOME; printf '%s\\n' 'EOF_FLOW_SUPERVISOR'\nEOF_FLOW_SUPERVISOR\necho done`;
     const s = renderStartupScript(baseInput({ command }));
     const body = heredocBody(s, `cat > "$_flow_i/supervisor.sh" <<'`);
-    assert.equal(body, supervisorScript('workload', command));
+    assert.equal(body, supervisorScript('workload', command, undefined, { contain: false }));
     assert.ok(!s.includes("<<'EOF_FLOW_SUPERVISOR'\n"), 'a delimiter that is a line of the body is not used');
     bashSyntaxOk(s);
     const argv = ['python', '-c', 'print("a b")', "it's"];
-    assert.equal(heredocBody(renderStartupScript(baseInput({ command: argv })), `cat > "$_flow_i/supervisor.sh" <<'`), supervisorScript('workload', argv));
+    assert.equal(heredocBody(renderStartupScript(baseInput({ command: argv })), `cat > "$_flow_i/supervisor.sh" <<'`), supervisorScript('workload', argv, undefined, { contain: false }));
   });
 
   test('secrets appear only inside the 0600 env heredoc, never in clear', () => {

@@ -38,7 +38,8 @@ export const CURRENT_PGID_FN = `_flow_pgid() {
 
 /**
  * `_flow_wait_gone PGID TENTHS`: polls (every 50 ms where sleep takes fractions) until the
- * group is gone or TENTHS/10 seconds passed; returns 1 if it is still alive. Time comes from
+ * group is gone, and the instance's cgroup empty (CGROUP_FNS, which must come first), or
+ * TENTHS/10 seconds passed; returns 1 if it is still alive. Time comes from
  * /proc/uptime (centiseconds, no clock jumps, no process per look).
  */
 export const WAIT_GONE_FN = `_flow_now() {
@@ -48,12 +49,39 @@ export const WAIT_GONE_FN = `_flow_now() {
 _flow_wait_gone() {
   _flow_now
   _flow_end=$((_flow_now + $2 * 10))
-  while _flow_alive "$1"; do
+  while _flow_alive "$1" || _flow_cg_busy; do
     _flow_now
     [ "$_flow_now" -ge "$_flow_end" ] && return 1
     sleep 0.05 2>/dev/null || sleep 1
   done
   return 0
+}`;
+
+/**
+ * The instance's cgroup, when its supervisor made one (see supervisor-script.ts); needs $_flow_i.
+ * `_flow_cg_kill SIG` signals every process in it (KILL through cgroup.kill where the kernel has
+ * it: atomic, so nothing forks past it); `_flow_cg_busy` is true while a process is left in it;
+ * `_flow_cg_remove` removes it once empty (it stays busy a moment after its last process died).
+ */
+export const CGROUP_FNS = `_flow_cg=
+[ -s "$_flow_i/cgroup" ] && _flow_cg=$(cat "$_flow_i/cgroup")
+_flow_cg_kill() {
+  [ -n "$_flow_cg" ] && [ -d "$_flow_cg" ] || return 0
+  if [ "$1" = KILL ] && [ -e "$_flow_cg/cgroup.kill" ] && echo 1 > "$_flow_cg/cgroup.kill" 2>/dev/null; then return 0; fi
+  for _flow_q in $(cat "$_flow_cg/cgroup.procs" 2>/dev/null); do kill -s "$1" "$_flow_q" 2>/dev/null; done
+  return 0
+}
+_flow_cg_busy() {
+  [ -n "$_flow_cg" ] && [ -d "$_flow_cg" ] && [ -n "$(cat "$_flow_cg/cgroup.procs" 2>/dev/null)" ]
+}
+_flow_cg_remove() {
+  [ -n "$_flow_cg" ] && [ -d "$_flow_cg" ] || return 0
+  _flow_k=0
+  until rmdir "$_flow_cg" 2>/dev/null; do
+    _flow_k=$((_flow_k + 1))
+    [ "$_flow_k" -gt 100 ] && { echo "flow: cannot remove cgroup $_flow_cg" >&2; return 1; }
+    sleep 0.05 2>/dev/null || sleep 1
+  done
 }`;
 
 /** Runs a script on the host; a failure to run it at all (not its exit code) is a ProviderError. */

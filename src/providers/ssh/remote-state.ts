@@ -1,6 +1,6 @@
 import type { HostShell } from '../../ssh/host-shell';
 import { fileApiPath, remoteLayout, shellPath } from './remote-layout';
-import { CURRENT_PGID_FN, GROUP_ALIVE_FN, runScript, scriptFailed, WAIT_GONE_FN } from './remote-shell';
+import { CGROUP_FNS, CURRENT_PGID_FN, GROUP_ALIVE_FN, runScript, scriptFailed, WAIT_GONE_FN } from './remote-shell';
 
 export type RemoteCommandState =
   | { state: 'not_started' }
@@ -102,14 +102,18 @@ ${WAIT_GONE_FN}
 _flow_i=${shellPath(layout.instanceDir)}
 [ -d "$_flow_i" ] || exit 0
 : > "$_flow_i/stopped"
+${CGROUP_FNS}
 ${READ_CONTAINER_RECORD}
 # A container is not in the supervisor's group: the runtime stops it (TERM, KILL after the grace).
 [ -n "$_flow_cn" ] && "$_flow_rt" stop -t ${Math.ceil(graceTenths / 10)} "$_flow_cn" > /dev/null 2>&1
 _flow_p=$(_flow_pgid "$_flow_i")
-[ -n "$_flow_p" ] || exit 0
+# No group of this boot: what is left in the cgroup (a process that outlived its supervisor) goes.
+[ -n "$_flow_p" ] || { _flow_cg_kill KILL; exit 0; }
 kill -s TERM -- "-$_flow_p" 2>/dev/null
+_flow_cg_kill TERM
 _flow_wait_gone "$_flow_p" ${graceTenths} && exit 0
 kill -s KILL -- "-$_flow_p" 2>/dev/null
+_flow_cg_kill KILL
 _flow_wait_gone "$_flow_p" ${KILL_WAIT_TENTHS} || { echo "flow: process group $_flow_p is still alive after SIGKILL" >&2; exit 1; }
 `;
   const what = `stop task ${instanceId}`;
@@ -132,11 +136,14 @@ _flow_i=${shellPath(layout.instanceDir)}
 _flow_r=${shellPath(layout.root)}
 [ -d "$_flow_i" ] || exit 0
 : > "$_flow_i/stopped"
+${CGROUP_FNS}
 _flow_p=$(_flow_pgid "$_flow_i")
+_flow_cg_kill KILL
 if [ -n "$_flow_p" ]; then
   kill -s KILL -- "-$_flow_p" 2>/dev/null
   _flow_wait_gone "$_flow_p" ${KILL_WAIT_TENTHS} || { echo "flow: process group $_flow_p is still alive after SIGKILL" >&2; exit 1; }
 fi
+_flow_cg_remove || exit 1
 ${READ_CONTAINER_RECORD}
 # The container goes (its volumes are bind mounts and stay); one already gone is fine.
 if [ -n "$_flow_cn" ]; then

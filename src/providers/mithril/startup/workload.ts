@@ -28,7 +28,7 @@ if [ -d "$_flow_i/launched" ]; then
   exit 0
 fi
 (umask 077; printf '%s\\n' ${shellQuote(workingDir)} > "$_flow_i/workdir")
-(umask 077; ${quotedHeredoc('cat > "$_flow_i/supervisor.sh"', 'EOF_FLOW_SUPERVISOR', supervisorScript(MITHRIL_INSTANCE_ID, command, containerLines))}
+(umask 077; ${quotedHeredoc('cat > "$_flow_i/supervisor.sh"', 'EOF_FLOW_SUPERVISOR', supervisorScript(MITHRIL_INSTANCE_ID, command, containerLines, { contain: false }))}
 )
 {
 ${READ_ENV_BLOCK}
