@@ -24,15 +24,23 @@ export function createTaskCgroup(paths: LocalInstancePaths): void {
   if (cgroup !== undefined) createCgroup(cgroup);
 }
 
-/** How long a removal waits for an emptied cgroup to stop being busy. */
-const CGROUP_RELEASE_MS = 2_000;
+/**
+ * How long a removal waits for an emptied cgroup to stop being busy: the kernel releases it once
+ * its dead are reaped, which takes seconds on a loaded machine.
+ */
+const CGROUP_RELEASE_MS = 10_000;
 
-/** Removes the task's cgroup once nothing is in it; one still populated is left (a later teardown retries). */
+/**
+ * Removes the task's cgroup once nothing is in it; one still populated is left (a later teardown
+ * retries). One still busy after the wait is an error the caller retries: the instance folder,
+ * which records the cgroup's path, must outlive it, or the cgroup would be left for good.
+ */
 export async function removeTaskCgroup(paths: LocalInstancePaths): Promise<void> {
   const cgroup = taskCgroup(paths);
   if (cgroup === undefined) return;
   if (cgroupPopulated(cgroup)) return;
-  await pollUntil(() => removeCgroup(cgroup), CGROUP_RELEASE_MS);
+  if (await pollUntil(() => removeCgroup(cgroup), CGROUP_RELEASE_MS)) return;
+  throw new ProviderError(`The task's cgroup ${cgroup} is still busy ${CGROUP_RELEASE_MS / 1000} s after its last process ended`, { retryable: true });
 }
 
 /**
