@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
+import { resolveTaskId } from '../../src/client/resolve-task-id';
 import { TaskFailedError } from '../../src/domain/errors';
 import { CONTROL_TASK_QUEUE } from '../../src/workflows/definitions';
 import { hostLeaseWorkflowId, releaseLeaseSignal } from '../../src/workflows/host-lease';
@@ -59,6 +60,7 @@ describe('history stays bounded however long a task waits or runs', { timeout: 2
     const listed = (await h.flow.listTasks()).filter((t) => t.taskId === task.taskId);
     assert.equal(listed.length, 1, 'listed once, not once per run');
     assert.match(listed[0]!.waitingReason ?? '', /cheapest now/);
+    assert.equal(await resolveTaskId(h.flow.client, task.taskId.slice(0, -1)), task.taskId, 'an id prefix finds the task, not its runs');
     await task.stop();
     assert.equal((await task.wait()).status, 'cancelled');
 
