@@ -20,12 +20,25 @@ export interface AwaitOfferInput extends SelectOfferInput {
 export async function awaitOffer(provider: Provider, input: AwaitOfferInput): Promise<OfferChoice> {
   const context = Context.current();
   const started = Date.now();
+  const maxWaitMs = Math.min(input.maxWaitMs, waitCapMs());
   for (;;) {
     const choice = await chooseOffer(provider, input);
     if ('offer' in choice) return choice;
     const waited = Date.now() - started;
-    if ((choice.waiting !== input.knownReason && waited >= input.reportChangeAfterMs) || waited >= input.maxWaitMs) return choice;
+    if ((choice.waiting !== input.knownReason && waited >= input.reportChangeAfterMs) || waited >= maxWaitMs) return choice;
     context.heartbeat({ waiting: choice.waiting });
     await context.sleep(input.pollMs);
   }
+}
+
+/**
+ * FLOW_OFFER_WAIT_MAX_MS shortens each wait (tests and benchmarks: hours of waiting, each ending
+ * in a few history events, played in seconds). Unset: no cap beyond the workflow's own.
+ */
+function waitCapMs(): number {
+  const raw = process.env.FLOW_OFFER_WAIT_MAX_MS?.trim();
+  if (!raw) return Infinity;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`FLOW_OFFER_WAIT_MAX_MS must be a number of milliseconds >= 0, got '${raw}'`);
+  return value;
 }

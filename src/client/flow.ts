@@ -336,7 +336,8 @@ export function taskStartOptions(input: TaskInput) {
  * Open or closed is the execution status (FlowStatus goes stale when Temporal ends a task).
  */
 function listQuery(options: ListTasksOptions): string {
-  const clauses = ["WorkflowType IN ('taskWorkflow', 'pipelineWorkflow')"];
+  // A task that continued as new (a long pending wait) is listed once: its latest run.
+  const clauses = ["WorkflowType IN ('taskWorkflow', 'pipelineWorkflow')", "ExecutionStatus != 'ContinuedAsNew'"];
   const statuses = options.status === undefined ? [] : [options.status].flat();
   if (statuses.length > 0) clauses.push(statusClause(statuses));
   if (options.activeOrSince) clauses.push(`(${OPEN_CLAUSE} OR StartTime > '${options.activeOrSince.toISOString()}')`);

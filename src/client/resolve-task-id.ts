@@ -19,7 +19,7 @@ export async function resolveTaskId(client: Client, idOrPrefix: string): Promise
     // Not an exact id: look it up as a prefix.
   }
   const matches: string[] = [];
-  const query = `WorkflowType IN ('taskWorkflow', 'pipelineWorkflow') AND WorkflowId STARTS_WITH '${idOrPrefix}'`;
+  const query = `WorkflowType IN ('taskWorkflow', 'pipelineWorkflow') AND ExecutionStatus != 'ContinuedAsNew' AND WorkflowId STARTS_WITH '${idOrPrefix}'`;
   for await (const execution of client.workflow.list({ query, pageSize: SHOWN_MATCHES + 1 })) {
     matches.push(execution.workflowId);
     if (matches.length > SHOWN_MATCHES) break;

@@ -1,5 +1,6 @@
 import type { InstanceSpec } from './instance-types';
 import type { ProviderName, ProviderSettings, TaskConfig, VolumeSpec } from './task-config';
+import type { TaskState } from './task-status';
 
 /** One purchasable (or local) machine shape with its price. */
 export interface Offer {
@@ -71,6 +72,16 @@ export interface TaskInput {
   codeDir?: string;
   /** Absent in tasks submitted before settings travelled with the task: the worker's defaults apply. */
   providerSettings?: ProviderSettings;
+  /** Set only by the task itself when it continued as new while pending (see task-workflow). */
+  resume?: PendingResume;
+}
+
+/** What a pending task carries into its next run, so its history stays bounded however long it waits. */
+export interface PendingResume {
+  /** The state so far: events, waiting reason, createdAt (the maxPendingHours clock runs from it). */
+  state: TaskState;
+  /** The waiting-reason report interval reached so far (it doubles). */
+  reportChangeAfterMs: number;
 }
 
 /** Variables every rank sees (single-node values here; gangs extend them). */

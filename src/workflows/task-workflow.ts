@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, patched, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, ContinueAsNew, isCancellation, patched, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { NodeSpec, Offer, TaskInput } from '../domain/node-spec';
 import { instanceTypeLabel } from '../domain/instance-choice';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
@@ -11,6 +11,7 @@ import { durableTimer, hoursUntilCostCap, restartDelaySeconds } from './limits';
 import { runNode, type NodeInput } from './node-lifecycle';
 import { PREEMPTED_FAILURE, PREEMPTION_RESTARTS } from './preemption';
 import { assertOwnWorkflowId } from './own-id';
+import { continuePending, pendingMsLeft, shouldContinuePending } from './pending-continue';
 import { finishState, initialState, noteWaiting, setStatus } from './task-state';
 
 const HOUR_MS = 3_600_000;
@@ -31,7 +32,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   // The first run's id names this run's instances and logs; a reused task id gets fresh ones.
   // Its last 8 hex digits: run ids may be UUIDv7, whose leading digits are a timestamp.
   const runKey = workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-8);
-  const state = initialState(input, instanceTypeLabel(config));
+  // A task that continued as new while pending goes on from the state it carried.
+  const state = input.resume?.state ?? initialState(input, instanceTypeLabel(config));
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
   let stopMessage: string | undefined;
@@ -55,7 +57,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const pendingLimit =
     config.maxPendingHours === undefined
       ? undefined
-      : durableTimer(config.maxPendingHours * HOUR_MS, () =>
+      : durableTimer(pendingMsLeft(config.maxPendingHours * HOUR_MS, input.resume), () =>
           requestStop({ reason: `no instance became available within maxPendingHours=${config.maxPendingHours}` }, 'max_pending'),
         );
   if (pendingLimit) limits.push(pendingLimit);
@@ -78,7 +80,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
    * The cheapest matching offer under the price cap (`where` narrows or orders the regions);
    * while there is none, waits without growing history.
    */
-  async function findOffer(where: { region?: string; preferRegion?: string } = {}): Promise<Offer> {
+  async function findOffer(where: { region?: string; preferRegion?: string } = {}, firstWait = false): Promise<Offer> {
     const request = {
       provider: input.provider,
       providerSettings: input.providerSettings,
@@ -92,9 +94,13 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       ...(where.preferRegion === undefined ? {} : { preferRegion: where.preferRegion }),
     };
     let choice = await steps.selectOffer(request);
-    let reportChangeAfterMs = FIRST_REPORT_MS;
+    let reportChangeAfterMs = input.resume?.reportChangeAfterMs ?? FIRST_REPORT_MS;
     while (!('offer' in choice)) {
       noteWaiting(state, choice.waiting);
+      // Nothing is held before the first offer: a long wait goes on in a fresh run (bounded history).
+      if (firstWait && stopReason === undefined && shouldContinuePending() && patched('pending-continue-as-new')) {
+        await continuePending(input, { state, reportChangeAfterMs });
+      }
       choice = await steps.awaitOffer({ ...request, knownReason: choice.waiting, reportChangeAfterMs, maxWaitMs: HOUR_MS, pollMs: offerPollMs(input.provider) });
       reportChangeAfterMs = Math.min(MAX_REPORT_MS, reportChangeAfterMs * 2);
     }
@@ -105,7 +111,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
-    let offer = await body.run(() => findOffer());
+    let offer = await body.run(() => findOffer({}, true));
     state.instanceType = offer.instanceType;
     state.pricePerHour = offer.pricePerHour;
     upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
@@ -140,6 +146,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       await body.run(() => sleep(restartDelaySeconds(config.retry!.backoff, restart) * 1000));
     }
   } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
     // Only selecting an offer or a restart's wait can throw here: node steps report in results.
     if (!isCancellation(error)) failure = failureInfo(error);
     else stopReason ??= 'stopped';

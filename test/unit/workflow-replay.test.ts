@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { workflowSource } from '../../src/worker/workflow-bundle';
+import * as workflows from '../../src/workflows';
 import { historyFromText } from '../helpers/history-file';
 
 /** Recorded from real runs by scripts/record-histories.ts; one folder per recording. */
@@ -25,7 +26,16 @@ describe('recorded histories replay against the current workflow code', () => {
 
   test('every workflow kind has recorded histories', () => {
     const types = new Set(all.map((fixture) => fixture.type));
-    assert.deepEqual([...types].sort(), ['nodeWorkflow', 'pipelineWorkflow', 'taskWorkflow']);
+    // Every workflow the worker registers (src/workflows/index.ts), so a new kind needs fixtures.
+    assert.deepEqual([...types].sort(), Object.keys(workflows).sort());
+    assert.deepEqual(Object.keys(workflows).sort(), ['hostLeaseWorkflow', 'nodeWorkflow', 'pipelineWorkflow', 'providerOperationWorkflow', 'taskWorkflow']);
+  });
+
+  test('every provider and execution mode has recorded histories', () => {
+    const names = all.map((fixture) => fixture.name);
+    for (const kind of ['ssh-task', 'ssh-gang', 'mithril-task', 'mithril-gang', 'container-task', 'invoke', 'host-lease', 'provider-operation', 'pipeline', 'gang', 'task-pending-continued-as-new', 'task-pending-resumed']) {
+      assert.ok(names.some((name) => name.includes(`/${kind}`)), `no recorded history for ${kind}: record one with scripts/record-histories.ts`);
+    }
   });
 
   test('no recorded history breaks (a change that would needs patched())', { timeout: 120_000 }, async () => {
