@@ -110,12 +110,12 @@ describe('bad input: task, pipeline and config files', () => {
     for (const [label, text] of ok) assert.ok(outcomeOf(label, taskFile(text)).ok, `a task file with ${label} is a config`);
   });
 
-  test('a task file with 100,000 env entries parses in seconds (duplicate keys are checked in linear time)', () => {
-    const env = Array.from({ length: 100_000 }, (_, i) => `  K${i}: v`).join('\n');
-    const outcome = outcomeOf('100k env', taskFile(`command: x\nenv:\n${env}`), 30_000);
-    assert.ok(outcome.ok, '100,000 short variables are a config');
-    const duplicate = assertRefused('100k env with a duplicate', outcomeOf('100k dup', taskFile(`command: x\nenv:\n${env}\n  K5: w`), 30_000));
-    assert.match(duplicate.message, /^task\.yaml:100003:3: not valid YAML: Map keys must be unique/);
+  test('a task file with 25,000 env entries parses in seconds (duplicate keys are checked in linear time; the quadratic check took ~55 s)', () => {
+    const env = Array.from({ length: 25_000 }, (_, i) => `  K${i}: v`).join('\n');
+    const outcome = outcomeOf('25k env', taskFile(`command: x\nenv:\n${env}`), 20_000);
+    assert.ok(outcome.ok, '25,000 short variables are a config');
+    const duplicate = assertRefused('25k env with a duplicate', outcomeOf('25k dup', taskFile(`command: x\nenv:\n${env}\n  K5: w`), 20_000));
+    assert.match(duplicate.message, /^task\.yaml:25003:3: not valid YAML: Map keys must be unique/);
   });
 
   test('pipeline files: wrong shapes, odd names and cycles are refused naming the step', () => {
