@@ -59,8 +59,10 @@ function camelMapping(input: Record<string, unknown>, prefix: string, path: stri
     const key = camelKey(rawKey);
     if (ignore.has(key) || (prefix === '' && key.startsWith('health'))) continue;
     const value = SECTIONS.has(key) && prefix === '' ? rawValue : dropPlaceholders(rawValue);
-    if (value === undefined && key in out) continue;
-    if (out[key] !== undefined && JSON.stringify(out[key]) !== JSON.stringify(value)) {
+    // Own keys only: `constructor` or `toString` in the file is not set already because objects have them.
+    const earlier = Object.hasOwn(out, key) ? out[key] : undefined;
+    if (value === undefined && Object.hasOwn(out, key)) continue;
+    if (earlier !== undefined && JSON.stringify(earlier) !== JSON.stringify(value)) {
       throw new ValidationError(`${path} sets ${prefix}${key} twice, as '${spelledAs[key]}' and '${rawKey}', with different values`, {
         field: `${prefix}${key}`,
         suggestions: [`Keep one of '${spelledAs[key]}' and '${rawKey}' in ${path}`],
@@ -78,6 +80,16 @@ function camelMapping(input: Record<string, unknown>, prefix: string, path: stri
  */
 function normalizeFileSettings(raw: Record<string, unknown>, path: string): Record<string, unknown> {
   const out = camelMapping(raw, '', path, PYTHON_ONLY_TOP_LEVEL);
+  for (const section of SECTIONS) {
+    const value = out[section];
+    // A section of the wrong shape would be replaced silently by the environment's settings.
+    if (value !== undefined && value !== null && !isMapping(value)) {
+      throw new ValidationError(`${path}: ${section} must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : typeof value}`, {
+        field: section,
+        suggestions: [`Write ${section}: with its settings indented below it, or remove it from ${path}`],
+      });
+    }
+  }
   if (isMapping(out.temporal)) out.temporal = camelMapping(out.temporal, 'temporal.', path, new Set());
   if (isMapping(out.local)) out.local = camelMapping(out.local, 'local.', path, new Set());
   if (isMapping(out.ssh)) {

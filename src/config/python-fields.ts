@@ -162,7 +162,9 @@ function apply(
   const out: Record<string, unknown> = {};
   const set: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    const rule = rules[camelKey(key)];
+    // Own rules only: `constructor` or `toString` in a file is an unknown field, not Object's method.
+    const name = camelKey(key);
+    const rule = Object.hasOwn(rules, name) ? rules[name] : undefined;
     if (rule === undefined) {
       out[key] = value;
       continue;

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
 import { ValidationError, camelKey, normalizeConfigKeys, parseTaskConfig, type FieldLocator, type TaskConfig } from '../domain';
+import { parseYamlDocument } from './parse-yaml';
 import { resolvePythonFields } from './python-fields';
 
 export interface TaskFile {
@@ -135,9 +136,18 @@ export interface LocatedYaml {
 export function parseLocatedYaml(text: string, path: string): LocatedYaml {
   const yaml = require('yaml') as YamlModule; // lazy: keeps CLI start-up fast
   const lineCounter = new yaml.LineCounter();
-  const doc = yaml.parseDocument(text, { keepSourceTokens: true, lineCounter });
+  const doc = parseYamlDocument(text, { keepSourceTokens: true, lineCounter });
   if (doc.errors.length > 0) throw syntaxError(path, doc);
-  return { raw: doc.toJS() as unknown, label: (fieldPath, snake) => labelAt(yaml, doc, lineCounter, path, fieldPath, snake) };
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (error) {
+    // An alias bomb ("Excessive alias count") or an alias without its anchor: the yaml package throws ReferenceError.
+    throw new ValidationError(`${path}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`, {
+      suggestions: ['Write the values out, or define each anchor (&name) before its aliases (*name) and use few of them'],
+    });
+  }
+  return { raw, label: (fieldPath, snake) => labelAt(yaml, doc, lineCounter, path, fieldPath, snake) };
 }
 
 /** Parses a task file from text; `path` is only used in messages. */

@@ -28,9 +28,17 @@ export function closestNames(input: string, candidates: readonly string[], limit
   const needle = input.toLowerCase();
   // Callers often pass overlapping lists (e.g. well-known names plus table keys): suggest each name once.
   return [...new Set(candidates)]
+    // The distance is at least the difference in length: skip names that cannot be close, so a
+    // 10 MB typo costs nothing instead of minutes of edit-distance work.
+    .filter((name) => Math.abs(needle.length - name.length) <= Math.max(2, Math.floor(name.length / 3)))
     .map((name) => ({ name, distance: editDistance(needle, name.toLowerCase()) }))
     .filter(({ name, distance }) => isClose(needle, name, distance))
     .sort((x, y) => x.distance - y.distance || x.name.localeCompare(y.name))
     .slice(0, limit)
     .map(({ name }) => name);
+}
+
+/** `text` cut to `max` characters (with a count of the rest), for quoting user input in a message. */
+export function shortText(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }

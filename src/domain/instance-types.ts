@@ -1,4 +1,4 @@
-import { closestNames } from './closest';
+import { closestNames, shortText } from './closest';
 import { ValidationError } from './errors';
 
 /** Memory per GPU in GB, by GPU model, as the Mithril catalog names them. */
@@ -55,7 +55,7 @@ function specFor(model: string, count: number, interconnect?: string): InstanceS
 
 function unknownType(input: string): ValidationError {
   const near = closestNames(input, [...WELL_KNOWN_INSTANCE_TYPES, ...Object.keys(GPU_MEMORY_GB)]);
-  return new ValidationError(`Unknown instance type '${input}'`, {
+  return new ValidationError(`Unknown instance type '${shortText(input)}'`, {
     field: 'instanceType',
     suggestions: [
       ...(near.length > 0 ? [`Did you mean: ${near.join(', ')}?`] : []),
@@ -67,7 +67,7 @@ function unknownType(input: string): ValidationError {
 
 function checkCount(count: number, input: string): number {
   if (!Number.isInteger(count) || count < 1 || count > 16) {
-    throw new ValidationError(`Instance type '${input}' asks for ${count} GPUs; use 1 to 16`, {
+    throw new ValidationError(`Instance type '${shortText(input)}' asks for ${count} GPUs; use 1 to 16`, {
       field: 'instanceType',
       suggestions: ['For more GPUs use several instances: numInstances'],
     });

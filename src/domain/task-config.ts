@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { closestNames } from './closest';
+import { closestNames, shortText } from './closest';
 import { ValidationError } from './errors';
 import { MAX_EXEC_STRING_BYTES, MAX_EXEC_TOTAL_BYTES, execStringBytes, kibText, utf8Length } from './exec-limits';
 import { parseInstanceType } from './instance-types';
@@ -32,6 +32,16 @@ const EnvValueSchema = z
   .transform(String)
   .refine((value) => !value.includes('\0'), NUL_MESSAGE);
 const EnvSchema = z.record(EnvKeySchema, EnvValueSchema);
+/** No path, argument or name can carry a NUL byte to the process (exec and open refuse it). */
+const NUL_TEXT = 'must not contain a NUL byte (no process or file path can carry one)';
+const noNul = (value: string) => !value.includes('\0');
+const TextSchema = z.string().refine(noNul, NUL_TEXT);
+const AbsolutePathSchema = TextSchema.refine((value) => value.startsWith('/'), 'must be an absolute path');
+/**
+ * A container image reference (registry/name:tag or @digest). It goes into the runtime's argv
+ * right after the options, so a value starting with '-' would be read as an option.
+ */
+const IMAGE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\/:@+-]*$/;
 const SecretsSchema = z.record(
   EnvKeySchema,
   EnvValueSchema.refine((value) => utf8Length(value) >= MIN_SECRET_LENGTH, {
@@ -43,7 +53,7 @@ export const VolumeSpecSchema = z
   .strictObject({
     name: z.string().min(3).max(64).regex(VOLUME_NAME_PATTERN, 'use lower-case letters, digits and dashes, e.g. "datasets"'),
     sizeGb: z.number().int().min(1).max(15000).default(1),
-    mountPath: z.string().startsWith('/', 'must be an absolute path').optional(),
+    mountPath: AbsolutePathSchema.optional(),
     /** Recorded with the volume (block or file, as Mithril sells them); local volumes are folders either way. */
     interface: z.enum(['block', 'file']).optional(),
     /**
@@ -59,7 +69,7 @@ export const VolumeSpecSchema = z
     encrypted: z.boolean().optional(),
   })
   .superRefine((volume, ctx) => {
-    if (volume.mountPath === undefined || !volume.mountPath.startsWith('/')) return;
+    if (volume.mountPath === undefined || !volume.mountPath.startsWith('/') || !noNul(volume.mountPath)) return;
     const reason = reservedMountPathReason(volume.mountPath);
     if (reason === undefined) return;
     const suggestion = `Leave mountPath unset to mount it at /volumes/${volume.name}, or use a folder of its own such as /data`;
@@ -96,14 +106,14 @@ export const ProviderRetriesSchema = z
 export type ProviderRetries = z.infer<typeof ProviderRetriesSchema>;
 
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const instanceTypeName = z.string().trim().min(1, 'must not be empty');
+const instanceTypeName = TextSchema.pipe(z.string().trim().min(1, 'must not be empty'));
 
 export const TaskConfigSchema = z
   .strictObject({
     name: z.string().min(1, 'must not be empty').max(48).regex(NAME_PATTERN, 'start with a letter or digit; then letters, digits, ".", "_" or "-"').optional(),
     command: z.union([
-      z.string().trim().min(1, 'must not be empty'),
-      z.array(z.string()).min(1, 'must have at least one element'),
+      TextSchema.pipe(z.string().trim().min(1, 'must not be empty')),
+      z.array(TextSchema).min(1, 'must have at least one element'),
     ]),
     /** One type, or alternatives tried in order: the first one the provider offers wins. */
     instanceType: z.union([instanceTypeName, z.array(instanceTypeName).min(1, 'must list at least one instance type')]).optional(),
@@ -116,25 +126,31 @@ export const TaskConfigSchema = z
     /** false: the name is the task id (no -<6 hex> suffix); a live task of that name is a conflict. */
     uniqueName: z.boolean().default(true),
     numInstances: z.number().int().min(1).max(100).default(1),
-    image: z.string().min(1).optional(),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(IMAGE_PATTERN, 'must be an image reference such as python:3.11 or ghcr.io/org/image@sha256:… (no spaces, not starting with "-")')
+      .optional(),
     env: EnvSchema.default({}),
     secrets: SecretsSchema.default({}),
     volumes: z.array(VolumeSpecSchema).default([]),
     ports: z.array(z.number().int().min(1024).max(65535)).default([]),
-    workingDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+    workingDir: AbsolutePathSchema.optional(),
     uploadCode: z.boolean().default(true),
-    region: z.string().min(1).optional(),
-    sshKeys: z.array(z.string().min(1)).default([]),
+    region: TextSchema.pipe(z.string().min(1)).optional(),
+    sshKeys: z.array(TextSchema.pipe(z.string().min(1))).default([]),
     maxPricePerHour: z.number().positive().optional(),
     maxRunTimeHours: z.number().min(0).max(168).optional(),
     maxTotalCostUsd: z.number().positive().optional(),
-    maxPendingHours: z.number().positive().optional(),
+    /** At most a year: a pending limit is a timer, and Temporal refuses one that never ends. */
+    maxPendingHours: z.number().positive().max(8760, 'must be at most 8760 (a year); leave it unset for no limit').optional(),
     retry: RetryPolicySchema.optional(),
     retries: ProviderRetriesSchema.optional(),
     /** Recorded with the task; providers with price tiers derive a limit price from it. */
     priority: z.enum(['low', 'med', 'high']).default('med'),
     /** The folder whose code a task runs (default: where it was submitted from); `~` is expanded. */
-    codeRoot: z.string().min(1).optional(),
+    codeRoot: TextSchema.pipe(z.string().min(1)).optional(),
     provider: ProviderNameSchema.optional(),
   })
   .superRefine((config, ctx) => {
@@ -147,7 +163,8 @@ export const TaskConfigSchema = z
       names.add(volume.name);
     });
     for (const key of Object.keys(config.secrets)) {
-      if (key in config.env) ctx.addIssue({ code: 'custom', path: ['secrets', key], message: `'${key}' is in both env and secrets; keep it in secrets only` });
+      // Own keys only: 'toString' or 'constructor' in secrets is not in env because objects have them.
+      if (Object.hasOwn(config.env, key)) ctx.addIssue({ code: 'custom', path: ['secrets', key], message: `'${shortText(key)}' is in both env and secrets; keep it in secrets only` });
     }
     checkExecLimits(config, ctx);
   });
@@ -169,7 +186,7 @@ function checkExecLimits(config: { command: string | string[]; env: Record<strin
     for (const [key, value] of Object.entries(config[field])) {
       const bytes = execStringBytes(`${key}=${value}`);
       total += bytes;
-      tooLong([field, key], `${key}=VALUE`, bytes);
+      tooLong([field, key], `${shortText(key)}=VALUE`, bytes);
     }
   }
   const words = typeof config.command === 'string' ? [config.command] : config.command;
@@ -215,7 +232,8 @@ function nestedFields(path: readonly PropertyKey[]): readonly string[] {
 }
 
 function pathText(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.') || '(config)';
+  // A 10 MB env key is named, not quoted whole.
+  return path.map((segment) => shortText(String(segment))).join('.') || '(config)';
 }
 
 /**

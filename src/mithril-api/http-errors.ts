@@ -25,8 +25,9 @@ export function detailText(body: unknown): string {
   if (body === null || typeof body !== 'object') return '';
   const record = body as Record<string, unknown>;
   const detail = record.detail ?? record.message ?? record.error;
-  if (typeof detail === 'string') return detail;
-  if (Array.isArray(detail)) return fieldMessages(detail).join('; ');
+  // Cut short: a server may send megabytes, and the message is printed whole.
+  if (typeof detail === 'string') return detail.slice(0, 500);
+  if (Array.isArray(detail)) return fieldMessages(detail.slice(0, 20)).join('; ').slice(0, 2000);
   if (detail !== undefined) return JSON.stringify(detail).slice(0, 500);
   return '';
 }
@@ -97,7 +98,8 @@ export function errorForStatus(failure: FailedResponse): FlowError {
         suggestions: ['The request may still have taken effect; check before repeating a create (flow status)'],
       });
     default:
-      if (status >= 500) return new ProviderError(`Mithril server error ${status}: ${detail || `${method} ${path}`}${suffix}`);
+      // The endpoint is named always: a detail alone ("internal error") does not say which call failed.
+      if (status >= 500) return new ProviderError(`Mithril server error ${status}: ${detail ? `${detail} (${method} ${path})` : `${method} ${path}`}${suffix}`);
       return new ProviderError(`Mithril refused ${method} ${path} (${status})${detail ? `: ${detail}` : ''}${suffix}`, { retryable: false });
   }
 }
