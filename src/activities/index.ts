@@ -8,6 +8,7 @@ import { followCommand, outputReader, type CommandEnd, type FollowInput } from '
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { createProviderOperation } from './provider-operation';
 import { reapOrphans, type ReapOptions } from './reap-orphans';
+import { loadSettings } from '../config/load-config';
 import { mapErrors } from './to-application-failure';
 
 export interface ActivityDeps {
@@ -20,8 +21,11 @@ export interface ActivityDeps {
   isTaskOpen?: (taskId: string) => Promise<boolean>;
 }
 
-/** Where the leak reaper looks: providers that list what they hold (an empty fleet lists nothing). */
-const REAPED_PROVIDERS: ProviderName[] = ['local', 'ssh'];
+/** Where the leak reaper looks: local, the ssh fleet (an empty one lists nothing), and Mithril once a key is set. */
+function reapedProviders(home: string): ProviderName[] {
+  const { mithril } = loadSettings({ env: { ...process.env, FLOW_HOME: home } });
+  return ['local', 'ssh', ...(mithril.apiKey !== undefined ? (['mithril'] as const) : [])];
+}
 
 /** Which provider (and settings) an offer request is for. */
 export interface OfferTarget {
@@ -38,7 +42,7 @@ export function createActivities({ providers, logs, home, isTaskOpen }: Activity
   const reap = async (options: ReapOptions): Promise<ReapReport> => {
     if (isTaskOpen === undefined) throw new ProviderError('The leak reaper needs the worker to reach Temporal (to see which tasks are open)', { retryable: false });
     return reapOrphans(
-      { providers, providerNames: () => REAPED_PROVIDERS, isTaskOpen, log: (message, fields) => Context.current().log.info(message, fields) },
+      { providers, providerNames: () => reapedProviders(home), isTaskOpen, log: (message, fields) => Context.current().log.info(message, fields) },
       options,
     );
   };

@@ -34,10 +34,11 @@ export async function reapOrphans(deps: ReaperDeps, options: ReapOptions): Promi
     return answer;
   };
   for (const name of deps.providerNames()) {
-    const provider = deps.providers.get(name);
-    if (!holdsInstances(provider)) continue;
+    let provider: Provider;
     let held: HeldInstance[];
     try {
+      provider = deps.providers.get(name);
+      if (!holdsInstances(provider)) continue;
       held = await provider.listHeld();
     } catch (error) {
       report.skipped.push({ provider: name, error: error instanceof Error ? error.message : String(error) });
@@ -55,7 +56,7 @@ export async function reapOrphans(deps: ReaperDeps, options: ReapOptions): Promi
       const reaped: ReapedInstance = { ...item, ageMs, reason };
       if (!options.dryRun) {
         try {
-          await provider.reapHeld(item);
+          if (holdsInstances(provider)) await provider.reapHeld(item);
         } catch (error) {
           reaped.error = error instanceof Error ? error.message : String(error);
         }

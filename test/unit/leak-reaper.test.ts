@@ -4,6 +4,7 @@ import { reapOrphans, type ReaperDeps } from '../../src/activities/reap-orphans'
 import { parseDurationMs, ValidationError, type HeldInstance, type ProviderName } from '../../src/domain';
 import type { Provider } from '../../src/providers/provider';
 import { taskIdOfFolder } from '../../src/providers/ssh/held-instances';
+import { flowTaskOfScript } from '../../src/mithril-api/bids';
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 
@@ -87,5 +88,13 @@ describe('reaper inputs', () => {
     assert.equal(taskIdOfFolder('train-3fa2b1-r12-a0-0123abcd'), 'train-3fa2b1');
     assert.equal(taskIdOfFolder('my-r2-a3-task-r0-a0'), 'my-r2-a3-task');
     assert.equal(taskIdOfFolder('not-flow'), undefined);
+  });
+});
+
+describe('the Flow tag of a Mithril bid', () => {
+  test('flowTaskOfScript: the task of the FLOW_ORIGIN line, nothing for another script', () => {
+    assert.equal(flowTaskOfScript('#!/bin/bash\n# FLOW_ORIGIN: flow-sdk v0.1.0 task:train-3fa2b1\nset -e\n'), 'train-3fa2b1');
+    assert.equal(flowTaskOfScript('#!/bin/bash\necho # FLOW_ORIGIN: flow-sdk v1 task:x\n'), undefined);
+    assert.equal(flowTaskOfScript(undefined), undefined);
   });
 });
