@@ -5,7 +5,7 @@ import type { gcAction } from './gc-action';
 export function configureGcCommand(program: Command): void {
   program
     .command('gc')
-    .description("Tear down what providers hold for tasks that are no longer running (leaked processes, folders, hosts' task folders)")
+    .description("Tear down what providers hold for tasks that are no longer running (leaked local processes and folders, fleet hosts' task folders, Mithril bids)")
     .option('--dry-run', 'only list what would be torn down')
     .option('--grace <duration>', 'keep anything younger than this (e.g. 0s, 30s, 10m, 2h)', '10m')
     .option('--json', 'print machine-readable output')
