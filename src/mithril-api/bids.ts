@@ -39,6 +39,8 @@ export interface Bid {
   instances: string[];
   paused?: boolean;
   message?: string;
+  /** The user who placed it, when the API says. */
+  createdBy?: string;
   /** The task whose Flow startup script the bid runs (its FLOW_ORIGIN line); absent for bids Flow did not make. */
   flowTaskId?: string;
 }
@@ -103,6 +105,7 @@ const BidSchema = z.object({
   instances: z.array(z.string()),
   paused: z.boolean().optional(),
   message: z.string().optional(),
+  createdBy: z.string().optional(),
   flowTaskId: z.string().optional(),
 });
 
@@ -134,6 +137,7 @@ export function parseBid(row: unknown): Bid {
       instances: instanceIds(record.instances),
       paused: record.paused ?? undefined,
       message: record.message ?? undefined,
+      createdBy: typeof record.created_by === 'string' ? record.created_by : undefined,
       flowTaskId: flowTaskOfScript(asRecordOrEmpty(record.launch_specification).startup_script),
     },
     'a bid',
