@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type ProviderName, type ProviderSettings } from '../domain';
+import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type ProviderName, type ProviderSettings, type ReapReport } from '../domain';
 import type { LogStore } from '../logs/log-store';
 import { claimLogRun } from '../logs/run-claim';
 import type { Provider } from '../providers/provider';
@@ -7,6 +7,8 @@ import { awaitOffer, type AwaitOfferInput } from './await-offer';
 import { followCommand, outputReader, type CommandEnd, type FollowInput } from './follow-command';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { createProviderOperation } from './provider-operation';
+import { reapOrphans, type ReapOptions } from './reap-orphans';
+import { loadSettings } from '../config/load-config';
 import { mapErrors } from './to-application-failure';
 
 export interface ActivityDeps {
@@ -15,6 +17,14 @@ export interface ActivityDeps {
   logs: LogStore;
   /** The worker's FLOW_HOME (the local provider's volumes and instances live there). */
   home: string;
+  /** Whether a task's workflow is open (the leak reaper keeps what it holds); without it the reaper refuses to run. */
+  isTaskOpen?: (taskId: string) => Promise<boolean>;
+}
+
+/** Where the leak reaper looks: local, the ssh fleet (an empty one lists nothing), and Mithril once a key is set. */
+function reapedProviders(home: string): ProviderName[] {
+  const { mithril } = loadSettings({ env: { ...process.env, FLOW_HOME: home } });
+  return ['local', 'ssh', ...(mithril.apiKey !== undefined ? (['mithril'] as const) : [])];
 }
 
 /** Which provider (and settings) an offer request is for. */
@@ -27,8 +37,16 @@ const READY_POLL_MS = 1000;
 const STOP_GRACE_MS = 10_000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
-export function createActivities({ providers, logs, home }: ActivityDeps) {
-  const providerOperation = createProviderOperation({ providers, home });
+export function createActivities({ providers, logs, home, isTaskOpen }: ActivityDeps) {
+  /** The leak reaper (flow gc, the reaper schedule); each orphan is logged to the worker log. */
+  const reap = async (options: ReapOptions): Promise<ReapReport> => {
+    if (isTaskOpen === undefined) throw new ProviderError('The leak reaper needs the worker to reach Temporal (to see which tasks are open)', { retryable: false });
+    return reapOrphans(
+      { providers, providerNames: () => reapedProviders(home), isTaskOpen, log: (message, fields) => Context.current().log.info(message, fields) },
+      options,
+    );
+  };
+  const providerOperation = createProviderOperation({ providers, home, reap });
   /** A run's logs live in <logs>/<taskId> once it has claimed the folder (see claimLogRun). */
   const claimLogs = async (input: { taskId: string; runKey?: string }) => {
     if (input.runKey !== undefined) await claimLogRun(logs.taskDir(input.taskId), input.runKey);
@@ -36,6 +54,9 @@ export function createActivities({ providers, logs, home }: ActivityDeps) {
   return {
     /** A provider call the client asked for (providerOperationWorkflow): offers, volumes, exec, shell and port targets, checks. */
     providerOperation: mapErrors(providerOperation),
+
+    /** The leak reaper's run (reaperWorkflow): tears down orphans older than the grace period. */
+    reapOrphans: mapErrors(reap),
 
     /** One look at the offers: the offer to take, or why the task must wait. */
     selectOffer: mapErrors(async (input: SelectOfferInput & OfferTarget): Promise<OfferChoice> =>

@@ -25,6 +25,8 @@ export interface ProviderOperationDeps {
   providers: { get(name: ProviderName, settings?: ProviderSettings): Provider };
   /** The worker's FLOW_HOME: where the local provider keeps volumes and instances. */
   home: string;
+  /** The leak reaper (op gc). */
+  reap?: (options: { graceMs: number; dryRun: boolean }) => Promise<ProviderOperationResult<'gc'>>;
 }
 
 /** The request, checked: a malformed one is a ValidationError naming the field. */
@@ -58,7 +60,7 @@ function execOptions(options: NonNullable<Extract<ProviderOperationRequest, { op
 }
 
 /** Runs one provider operation and returns its (history-safe) result. */
-export function createProviderOperation({ providers, home }: ProviderOperationDeps) {
+export function createProviderOperation({ providers, home, reap }: ProviderOperationDeps) {
   async function run(request: ProviderOperationRequest): Promise<ProviderOperationResult> {
     switch (request.op) {
       case 'offers': {
@@ -111,6 +113,9 @@ export function createProviderOperation({ providers, home }: ProviderOperationDe
       }
       case 'preflight':
         return preflight(request);
+      case 'gc':
+        if (reap === undefined) throw new ProviderError('flow gc is not available in this worker', { retryable: false });
+        return reap({ graceMs: request.graceMs, dryRun: request.dryRun });
       case 'hostChecks':
         if (request.provider !== 'local') throw new ProviderError(`Host checks are not available for provider ${request.provider} yet`, { retryable: false });
         return localHostChecks();

@@ -5,6 +5,7 @@ import { configureDaemonCommand } from './commands/daemon';
 import { configureDoctorCommand } from './commands/doctor';
 import { configureExampleCommand } from './commands/example';
 import { configureFleetCommand } from './commands/fleet';
+import { configureGcCommand } from './commands/gc';
 import { configureInitCommand } from './commands/init';
 import { configureInstancesCommand } from './commands/instances';
 import { configureLogsCommand } from './commands/logs';
@@ -47,6 +48,7 @@ configureSshCommand(program);
 configurePortForwardCommand(program);
 configureConfigCommand(program);
 configureDoctorCommand(program);
+configureGcCommand(program);
 configureDaemonCommand(program);
 configureWorkerCommand(program);
 

@@ -1,9 +1,11 @@
 // Entry point of the daemon's worker process (forked by the supervisor, which passes the address).
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadSettings } from '../config/load-config';
 import { codecKeys, flowDataConverter } from '../security/encryption-keys';
 import { usePrivateUmask } from '../config/flow-home';
 import { createWorkers, runWorkers } from '../worker/create-workers';
+import { ensureReaperSchedule, reaperScheduleOptions } from '../worker/reaper-schedule';
 
 // Its files and the local commands it starts (which inherit the umask) write private files.
 usePrivateUmask();
@@ -23,6 +25,12 @@ async function main(): Promise<void> {
   // The supervisor died: do not linger as an orphan.
   process.on('disconnect', shutdown);
   const running = runWorkers(workers);
+  // The leak reaper's schedule (idempotent); without it the worker still runs tasks.
+  const client = new Client({ connection, namespace, dataConverter: { payloadCodecs: dataConverter.payloadCodecs } });
+  await ensureReaperSchedule(client, reaperScheduleOptions(process.env)).then(
+    (outcome) => console.log(`flow worker: reaper schedule ${outcome}`),
+    (error) => console.error('flow worker: could not set up the reaper schedule:', error instanceof Error ? error.message : error),
+  );
   process.send?.({ type: 'ready' });
   await running;
   await connection.close();

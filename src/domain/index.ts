@@ -10,3 +10,5 @@ export * from './provider-availability';
 export * from './instance-choice';
 export * from './volume-errors';
 export * from './provider-operations';
+export * from './held-instances';
+export { parseDurationMs } from './duration';

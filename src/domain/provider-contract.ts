@@ -1,4 +1,4 @@
-import type { InstanceRef, NodeSpec, Offer, ProviderName, VolumeCreateSpec, VolumeInfo } from './index';
+import type { HeldInstance, InstanceRef, NodeSpec, Offer, ProviderName, VolumeCreateSpec, VolumeInfo } from './index';
 
 /**
  * What a provider can do; callers check this instead of probing methods. Every method of
@@ -188,4 +188,21 @@ export interface Provider {
   createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo>;
   /** ResourceNotFoundError when there is none; ValidationError while a running task uses it, unless force. */
   deleteVolume(name: string, options?: DeleteVolumeOptions): Promise<void>;
+}
+
+/**
+ * A provider that can say what Flow left on it and tear one piece down: the leak reaper (flow gc,
+ * the reaper schedule) compares this with the open workflows. Not every provider has it.
+ */
+export interface HeldInstances {
+  /** Everything Flow made here that is still held (tagged as Flow's: its folder, its name). */
+  listHeld(): Promise<HeldInstance[]>;
+  /** Tears one down: stops its processes, releases it, removes its files. Safe on one already gone. */
+  reapHeld(held: HeldInstance): Promise<void>;
+}
+
+/** Whether the provider can list and reap what it holds (see HeldInstances). */
+export function holdsInstances(provider: Provider): provider is Provider & HeldInstances {
+  const candidate = provider as Partial<HeldInstances>;
+  return typeof candidate.listHeld === 'function' && typeof candidate.reapHeld === 'function';
 }

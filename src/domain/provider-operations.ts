@@ -11,6 +11,7 @@ import type { SshShellTarget } from './provider-contract';
 import type { Offer } from './node-spec';
 import { ProviderNameSchema, ProviderSettingsSchema, VolumeSpecSchema, type VolumeSpec } from './task-config';
 import type { VolumeInfo } from './volume-info';
+import type { ReapReport } from './held-instances';
 
 const provider = ProviderNameSchema;
 const providerSettings = ProviderSettingsSchema.optional();
@@ -63,6 +64,8 @@ export const ProviderOperationRequestSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('portTarget'), instance, port: z.number().int() }),
   PreflightSchema,
   z.strictObject({ op: z.literal('hostChecks'), provider }),
+  // The leak reaper (flow gc): every provider that lists what it holds, orphans older than graceMs.
+  z.strictObject({ op: z.literal('gc'), graceMs: z.number().int().min(0), dryRun: z.boolean() }),
 ]);
 
 export type ProviderOperationRequest = z.infer<typeof ProviderOperationRequestSchema>;
@@ -100,6 +103,7 @@ export interface ProviderOperationResults {
   /** The task's volumes with local.encrypt_volumes applied to those that do not exist yet. */
   preflight: { volumes: VolumeSpec[] };
   hostChecks: HostChecks;
+  gc: ReapReport;
 }
 
 export type ProviderOperationResult<O extends ProviderOperationName = ProviderOperationName> = ProviderOperationResults[O];

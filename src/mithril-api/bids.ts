@@ -39,6 +39,19 @@ export interface Bid {
   instances: string[];
   paused?: boolean;
   message?: string;
+  /** The user who placed it, when the API says. */
+  createdBy?: string;
+  /** The task whose Flow startup script the bid runs (its FLOW_ORIGIN line); absent for bids Flow did not make. */
+  flowTaskId?: string;
+}
+
+/**
+ * The Flow tag of a bid: its startup script's FLOW_ORIGIN comment names the task. Only that id is
+ * kept; the script itself (it may hold a task's secrets) never leaves this function.
+ */
+export function flowTaskOfScript(script: unknown): string | undefined {
+  if (typeof script !== 'string') return undefined;
+  return /^# FLOW_ORIGIN: flow-sdk v\S+ task:(\S+)$/m.exec(script.split('\n', 3).join('\n'))?.[1];
 }
 
 /** The body of POST /v2/spot/bids, with the keys the API expects and nothing else. */
@@ -92,6 +105,8 @@ const BidSchema = z.object({
   instances: z.array(z.string()),
   paused: z.boolean().optional(),
   message: z.string().optional(),
+  createdBy: z.string().optional(),
+  flowTaskId: z.string().optional(),
 });
 
 function instanceIds(value: unknown): string[] {
@@ -99,6 +114,10 @@ function instanceIds(value: unknown): string[] {
   return value
     .map((item) => (typeof item === 'string' ? item : item !== null && typeof item === 'object' ? oneOf<unknown>(item as Record<string, unknown>, ['fid', 'id']) : undefined))
     .filter((id): id is string => typeof id === 'string');
+}
+
+function asRecordOrEmpty(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
 }
 
 export function parseBid(row: unknown): Bid {
@@ -118,6 +137,8 @@ export function parseBid(row: unknown): Bid {
       instances: instanceIds(record.instances),
       paused: record.paused ?? undefined,
       message: record.message ?? undefined,
+      createdBy: typeof record.created_by === 'string' ? record.created_by : undefined,
+      flowTaskId: flowTaskOfScript(asRecordOrEmpty(record.launch_specification).startup_script),
     },
     'a bid',
   );

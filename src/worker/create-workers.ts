@@ -6,6 +6,7 @@ import { LogStore } from '../logs/log-store';
 import { workerSecrets } from '../logs/worker-secrets';
 import { createProviderRegistry } from '../providers/registry';
 import { leasedHostsFrom } from './host-leases';
+import { taskOpenIn } from './open-tasks';
 import { flowPaths } from '../config/flow-home';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from '../workflows/definitions';
 import { workflowSource } from './workflow-bundle';
@@ -31,6 +32,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     providers: createProviderRegistry({ home, leasedHosts: leasedHostsFrom(client) }),
     home,
     logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
+    isTaskOpen: taskOpenIn(client),
   });
   const control = await Worker.create({
     connection,

@@ -28,6 +28,13 @@ const changes = proxyActivities<FlowActivities>({
   retry: { maximumAttempts: 1 },
 });
 
+/** The leak reaper (flow gc): stops may take a while each; one attempt, the next run retries what is left. */
+const reaps = proxyActivities<FlowActivities>({
+  taskQueue: CONTROL_TASK_QUEUE,
+  startToCloseTimeout: '10m',
+  retry: { maximumAttempts: 1 },
+});
+
 /** Extra time an exec's activity gets beyond the command's own timeout (the kill, the answer). */
 const EXEC_MARGIN_MS = 60_000;
 /** An exec without its own timeout ends at the latest after this long (the activity's deadline). */
@@ -55,6 +62,8 @@ export async function providerOperationWorkflow(input: ProviderOperationInput): 
     case 'createVolume':
     case 'deleteVolume':
       return changes.providerOperation(request);
+    case 'gc':
+      return reaps.providerOperation(request);
     default:
       return reads.providerOperation(request);
   }

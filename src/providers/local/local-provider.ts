@@ -1,7 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { ProviderError, ValidationError } from '../../domain';
 import type { InstanceRef, NodeSpec, Offer } from '../../domain';
-import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, HeldInstances, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { HeldInstance } from '../../domain';
+import { listLocalHeld, removeInstanceFolder } from './held-instances';
 import type { VolumeCreateSpec, VolumeInfo } from '../../domain';
 import { writeExecTarget } from './exec-target';
 import { LocalAccess } from './local-access';
@@ -86,7 +88,7 @@ const ADDRESS = '127.0.0.1';
  * it. All state lives in files under <home>/instances/<instanceId>/, so a restarted worker (a
  * new LocalProvider on the same home) picks up where the last one left off.
  */
-export class LocalProvider implements Provider {
+export class LocalProvider implements Provider, HeldInstances {
   readonly name = 'local' as const;
   private readonly home: string;
   private readonly gpuOption: GpuInfo[] | 'detect';
@@ -344,6 +346,17 @@ export class LocalProvider implements Provider {
     updateInstanceRecord(paths, (record) => ({ ...record, terminated: true, terminatedAt: new Date().toISOString() }));
   }
 
+  /** The instance folders under this home (the leak reaper's view); see held-instances.ts. */
+  async listHeld(): Promise<HeldInstance[]> {
+    return listLocalHeld(this.home);
+  }
+
+  /** Stops and releases an orphan as teardown would (its log is not copied: no task follows it), then removes its folder. */
+  async reapHeld(held: HeldInstance): Promise<void> {
+    await this.terminate({ provider: 'local', instanceId: held.instanceId, address: ADDRESS });
+    removeInstanceFolder(this.home, held.instanceId);
+  }
+
   // Access to a running node: see local-access.ts.
 
   exec(instance: InstanceRef, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -396,5 +409,4 @@ export class LocalProvider implements Provider {
     if (record === undefined || record.terminated) return false;
     return (await this.commandState({ provider: 'local', instanceId, address: record.address })).state !== 'exited';
   }
-
 }

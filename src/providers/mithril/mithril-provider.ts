@@ -1,7 +1,9 @@
 import { checkPortNumber } from '../../domain/port-number';
 import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
 import type { HostShell } from '../../ssh/host-shell';
-import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, HeldInstances, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { HeldInstance } from '../../domain';
+import { listMithrilHeld } from './held-bids';
 import { remoteExec } from '../ssh/remote-exec';
 import { getContainerFile, putContainerFile, remoteContainerRecord } from '../ssh/remote-container-files';
 import { shellQuote } from '../ssh/remote-layout';
@@ -77,7 +79,7 @@ const INSTANCE_LIST_TTL_MS = 2_000;
  * the command at boot under the ssh provider's supervisor; the worker then reads state, output and
  * exit code over SSH with the same code the ssh provider uses. The API key stays in `http`.
  */
-export class MithrilProvider implements Provider {
+export class MithrilProvider implements Provider, HeldInstances {
   readonly name = 'mithril' as const;
   readonly capabilities = MITHRIL_CAPABILITIES;
   private projectPromise?: Promise<MithrilProject>;
@@ -277,6 +279,16 @@ export class MithrilProvider implements Provider {
 
   async deleteVolume(name: string, options: DeleteVolumeOptions = {}): Promise<void> {
     await deleteMithrilVolume(this.options.http, (await this.project()).fid, name, options);
+  }
+
+  /** The project's live bids Flow made (the leak reaper's view); see held-bids.ts. */
+  async listHeld(): Promise<HeldInstance[]> {
+    return listMithrilHeld(this.options.http, (await this.project()).fid);
+  }
+
+  /** Cancels the orphan's bid (its instances go with it). */
+  reapHeld(held: HeldInstance): Promise<void> {
+    return this.terminate({ provider: 'mithril', instanceId: held.instanceId, address: '' });
   }
 
   close(): void {

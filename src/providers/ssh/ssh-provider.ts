@@ -2,7 +2,9 @@ import { checkPortNumber } from '../../domain/port-number';
 import { ProviderError, ValidationError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
 import type { FleetHost } from '../../ssh/fleet-host';
 import type { HostShell } from '../../ssh/host-shell';
-import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, HeldInstances, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { HeldInstance } from '../../domain';
+import { listSshHeld, reapSshHeld } from './held-instances';
 import { fleetOffers } from './fleet-offers';
 import { createFleetVolume, deleteFleetVolume, listFleetVolumes } from './fleet-volumes';
 import { parseSshInstanceId, sshInstanceId } from './instance-id';
@@ -49,7 +51,7 @@ const CAPABILITIES: ProviderCapabilities = {
  * host at a time); this class only reaches them: every call goes through the host's pooled
  * connection, and the command runs under a detached supervisor that outlives the connection.
  */
-export class SshProvider implements Provider {
+export class SshProvider implements Provider, HeldInstances {
   readonly name = 'ssh' as const;
   readonly capabilities = CAPABILITIES;
 
@@ -158,6 +160,17 @@ export class SshProvider implements Provider {
     // A host removed from the fleet meanwhile: nothing of ours can be reached there any more.
     if (host === undefined) return;
     await cleanupRemote(this.deps.shell(host), folder, host.remoteDir);
+  }
+
+  /** Flow's instance folders on every fleet host (the leak reaper's view); see held-instances.ts. */
+  listHeld(): Promise<HeldInstance[]> {
+    return listSshHeld(this.deps.fleet(), this.deps.shell);
+  }
+
+  async reapHeld(held: HeldInstance): Promise<void> {
+    const { folder, host: name } = parseSshInstanceId(held);
+    const host = this.deps.fleet().find((candidate) => candidate.name === name);
+    if (host !== undefined) await reapSshHeld(this.deps.shell(host), host, folder);
   }
 
   async exec(instance: InstanceRef, command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
