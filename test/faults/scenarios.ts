@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { daemonStatus } from '../../src/daemon/daemon-control';
+import { runCli, spawnCli } from '../helpers/cli';
+import type { FlowHarness } from '../helpers/flow-harness';
+import { waitFor } from '../helpers/wait-for';
+import { followerWorkerPid, killServer, killWorker, restartDaemon, startExtraWorker } from './faults';
+import {
+  MARK,
+  assertLaunchedOnce,
+  assertNoProcessLeft,
+  assertEnds,
+  assertWholeLog,
+  heldPair,
+  reachedHold,
+  releaseTask,
+  type HeldTask,
+} from './held-task';
+
+/**
+ * The fault suite, one provider at a time: each fault strikes while two held tasks run (one that
+ * ends well, one that exits 3), then both are let go and checked: the right final status, the
+ * command launched once, every log line once and in order, no process left, nothing reserved.
+ */
+export interface FaultTarget {
+  provider: 'local' | 'ssh';
+  /** The file's one harness (its client is replaced when the daemon restarts). */
+  harness(): FlowHarness;
+  /** A folder of this machine every host can read and write (launch counts, release files). */
+  scratch(): string;
+  /** Task options for the SDK (provider, instance type...); the task's env is added. */
+  sdkOptions: Record<string, unknown>;
+  /** The same for `flow run`. */
+  cliFlags: string[];
+  /** Fails unless nothing the provider reserved for these (ended) tasks is still held. */
+  assertReleased(h: FlowHarness, taskIds: string[]): Promise<void>;
+}
+
+const HOLD_TIMEOUT_MS = 90_000;
+
+async function daemonRunning(h: FlowHarness): Promise<void> {
+  await waitFor(() => daemonStatus(h.home).health === 'running', { timeoutMs: 60_000, message: 'the daemon runs' });
+}
+
+/** Submits the tasks through the SDK; returns their ids once each command is held with its first lines stored. */
+async function startHeld(target: FaultTarget, tasks: HeldTask[]): Promise<string[]> {
+  const h = target.harness();
+  await daemonRunning(h);
+  const handles = await Promise.all(tasks.map((task) => h.flow.run(task.command, { ...target.sdkOptions, env: task.env })));
+  await Promise.all(handles.map((handle, i) => waitFor(async () => reachedHold(await handle.logs().text()), {
+    timeoutMs: HOLD_TIMEOUT_MS,
+    intervalMs: 100,
+    message: `${tasks[i]!.label}: the command reached its hold`,
+  })));
+  return handles.map((handle) => handle.taskId);
+}
+
+/** Lets every task go on and checks what each left behind. */
+async function finishAndCheck(target: FaultTarget, tasks: HeldTask[], taskIds: string[]): Promise<void> {
+  for (const task of tasks) releaseTask(task);
+  const h = target.harness();
+  await Promise.all(tasks.map(async (task, i) => {
+    const handle = h.flow.task(taskIds[i]!);
+    await assertEnds(task, handle);
+    assertLaunchedOnce(task);
+    assertWholeLog(task, await handle.logs().text());
+    await assertNoProcessLeft(task);
+  }));
+  await target.assertReleased(h, taskIds);
+}
+
+export function faultTests(target: FaultTarget): void {
+  test(`${target.provider}: the worker is SIGKILLed and restarted while tasks run`, async () => {
+    const tasks = heldPair(target.scratch(), 'worker-kill');
+    const ids = await startHeld(target, tasks);
+    await killWorker(target.harness());
+    await finishAndCheck(target, tasks, ids);
+  });
+
+  test(`${target.provider}: the temporal server is SIGKILLed and restarted on its database while tasks run`, async () => {
+    const tasks = heldPair(target.scratch(), 'server-kill');
+    const ids = await startHeld(target, tasks);
+    await killServer(target.harness());
+    await finishAndCheck(target, tasks, ids);
+  });
+
+  test(`${target.provider}: the daemon is restarted (flow daemon stop, start) while tasks run; one ends while it is down`, async () => {
+    const tasks = heldPair(target.scratch(), 'daemon-restart');
+    const ids = await startHeld(target, tasks);
+    // The first command finishes with no worker and no server: its end is found on restart.
+    await restartDaemon(target.harness(), () => releaseTask(tasks[0]!));
+    await finishAndCheck(target, tasks, ids);
+  });
+
+  test(`${target.provider}: the CLI attached to flow run is SIGKILLed; the task goes on and flow logs -f shows the whole log`, async () => {
+    const h = target.harness();
+    await daemonRunning(h);
+    const tasks = heldPair(target.scratch(), 'cli-kill');
+    const clis = tasks.map((task) => {
+      const child = spawnCli(['run', task.command, ...target.cliFlags, '-e', `${MARK}=${task.mark}`], { env: h.env });
+      const seen = { stdout: '', stderr: '', exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+      child.stdout.on('data', (chunk) => (seen.stdout += chunk));
+      child.stderr.on('data', (chunk) => (seen.stderr += chunk));
+      return { child, seen };
+    });
+    try {
+      const ids = await Promise.all(clis.map(({ seen }, i) => waitFor(() => /Task (\S+) submitted/.exec(seen.stderr)?.[1], {
+        timeoutMs: HOLD_TIMEOUT_MS,
+        message: `${tasks[i]!.label}: flow run printed the task id`,
+      })));
+      // The attached CLI printed the lines before the hold: it is following live.
+      await Promise.all(clis.map(({ seen }, i) => waitFor(() => reachedHold(seen.stdout.trimEnd()), {
+        timeoutMs: HOLD_TIMEOUT_MS,
+        intervalMs: 50,
+        message: `${tasks[i]!.label}: flow run shows the lines before the hold`,
+      })));
+      for (const { child } of clis) child.kill('SIGKILL');
+      await Promise.all(clis.map(({ seen }) => seen.exited));
+      for (const id of ids) assert.equal(await h.flow.task(id).status(), 'running', `${id} goes on without its CLI`);
+
+      for (const task of tasks) releaseTask(task);
+      const followed = await Promise.all(ids.map((id) => runCli(['logs', id, '-f'], { env: h.env, timeoutMs: HOLD_TIMEOUT_MS })));
+      followed.forEach((result, i) => assertWholeLog(tasks[i]!, result.stdout.trimEnd()));
+      await finishAndCheck(target, tasks, ids);
+    } finally {
+      for (const { child } of clis) child.kill('SIGKILL');
+    }
+  });
+
+  test(`${target.provider}: two workers poll the queues and the one following a task is SIGKILLed`, async (t) => {
+    const h = target.harness();
+    await daemonRunning(h);
+    const extra = await startExtraWorker(h, join(target.scratch(), 'extra-worker.log'));
+    try {
+      const tasks = heldPair(target.scratch(), 'two-workers');
+      const ids = await startHeld(target, tasks);
+      const follower = await waitFor(() => followerWorkerPid(h, ids[0]!), { timeoutMs: 30_000, message: 'a worker follows the first task' });
+      const daemonWorker = daemonStatus(h.home).state!.workerPid;
+      assert.ok(follower === extra.child.pid || follower === daemonWorker, `the follower runs in one of the two workers (pid ${follower})`);
+      t.diagnostic(`killed the ${follower === extra.child.pid ? 'extra' : "daemon's"} worker`);
+      if (follower === extra.child.pid) extra.child.kill('SIGKILL');
+      else process.kill(follower, 'SIGKILL');
+      // The follower is taken up again by a live worker before the commands go on.
+      await waitFor(async () => {
+        const now = await followerWorkerPid(h, ids[0]!);
+        return now !== undefined && now !== follower;
+      }, { timeoutMs: 90_000, intervalMs: 250, message: 'another worker took up the follower' });
+      await finishAndCheck(target, tasks, ids);
+    } finally {
+      await extra.stop();
+    }
+  });
+}
