@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Task } from '../../src/client/task';
 import { TaskFailedError } from '../../src/domain/errors';
@@ -9,8 +9,10 @@ import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
 /**
- * A task command held at a known point: it records its launch, prints line-1..line-5, waits for
- * its release file, prints line-6..line-10 and exits with its code. Every process it starts
+ * A task command held at known points: it records its launch, prints line-1..line-5, waits for
+ * its resume file, prints line-6..line-10, waits for its finish file and exits with its code.
+ * Lines 6-10 are printed after the fault and before the end: only a live follower brings them in
+ * while the command still runs. Every process it starts
  * carries MARK=<its mark> in its environment, so a scan of /proc finds anything left behind.
  */
 export const MARK = 'FLOW_FAULT_MARK';
@@ -23,8 +25,10 @@ export interface HeldTask {
   mark: string;
   /** One line per launch of the command. */
   launches: string;
-  /** Created to let the command go on past its hold. */
-  release: string;
+  /** Created to let the command go on past its first hold (lines 6-10 follow). */
+  resume: string;
+  /** Created to let the command exit. */
+  finish: string;
   command: string;
   env: Record<string, string>;
 }
@@ -32,11 +36,12 @@ export interface HeldTask {
 export function heldTask(scratch: string, label: string, exitCode: number): HeldTask {
   const mark = `${label}-${randomBytes(6).toString('hex')}`;
   const launches = join(scratch, `${mark}.launches`);
-  const release = join(scratch, `${mark}.release`);
+  const resume = join(scratch, `${mark}.resume`);
+  const finish = join(scratch, `${mark}.finish`);
   const command =
-    `echo launched >> ${launches}; for i in $(seq 1 ${LINES_BEFORE_HOLD}); do echo line-$i; done; ${untilFileExists(release)}; ` +
-    `for i in $(seq ${LINES_BEFORE_HOLD + 1} ${LINES_TOTAL}); do echo line-$i; done; exit ${exitCode}`;
-  return { label, exitCode, mark, launches, release, command, env: { [MARK]: mark } };
+    `echo launched >> ${launches}; for i in $(seq 1 ${LINES_BEFORE_HOLD}); do echo line-$i; done; ${untilFileExists(resume)}; ` +
+    `for i in $(seq ${LINES_BEFORE_HOLD + 1} ${LINES_TOTAL}); do echo line-$i; done; ${untilFileExists(finish)}; exit ${exitCode}`;
+  return { label, exitCode, mark, launches, resume, finish, command, env: { [MARK]: mark } };
 }
 
 /** The two tasks every fault runs through: one ends well, one fails with its own exit code. */
@@ -44,17 +49,28 @@ export function heldPair(scratch: string, fault: string): HeldTask[] {
   return [heldTask(scratch, `${fault}-ok`, 0), heldTask(scratch, `${fault}-exit3`, 3)];
 }
 
+/** Lets the command print its last lines and exit. */
 export function releaseTask(task: HeldTask): void {
-  writeFileSync(task.release, '');
+  writeFileSync(task.resume, '');
+  writeFileSync(task.finish, '');
+}
+
+export function isReleased(task: HeldTask): boolean {
+  return existsSync(task.finish);
 }
 
 export function expectedLines(from = 1, to = LINES_TOTAL): string[] {
   return Array.from({ length: to - from + 1 }, (_, i) => `line-${from + i}`);
 }
 
-/** Whether the held lines are all in `text` (the command reached its hold and they were stored). */
+/** Whether the lines before the first hold are all in `text` (the command reached its hold and they were stored). */
 export function reachedHold(text: string): boolean {
   return text.split('\n').includes(`line-${LINES_BEFORE_HOLD}`);
+}
+
+/** Whether every line is in `text` (the command reached its second hold, or its end). */
+export function hasAllLines(text: string): boolean {
+  return text.split('\n').includes(`line-${LINES_TOTAL}`);
 }
 
 /** Waits for the task's end: the right final status and exit code for its command. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { daemonStatus } from '../../src/daemon/daemon-control';
 import { runCli, spawnCli } from '../helpers/cli';
 import type { FlowHarness } from '../helpers/flow-harness';
@@ -12,7 +14,9 @@ import {
   assertNoProcessLeft,
   assertEnds,
   assertWholeLog,
+  hasAllLines,
   heldPair,
+  isReleased,
   reachedHold,
   releaseTask,
   type HeldTask,
@@ -56,54 +60,104 @@ async function startHeld(target: FaultTarget, tasks: HeldTask[]): Promise<string
   return handles.map((handle) => handle.taskId);
 }
 
-/** Lets every task go on and checks what each left behind. */
-async function finishAndCheck(target: FaultTarget, tasks: HeldTask[], taskIds: string[]): Promise<void> {
-  for (const task of tasks) releaseTask(task);
+/**
+ * Lets every task go on (each held one first prints its last lines while it still runs, which
+ * only a live follower brings in) and checks what each left behind.
+ */
+async function finishAndCheck(target: FaultTarget, tasks: HeldTask[], taskIds: string[], lap?: Lap): Promise<void> {
   const h = target.harness();
   await Promise.all(tasks.map(async (task, i) => {
     const handle = h.flow.task(taskIds[i]!);
+    if (!isReleased(task)) {
+      writeFileSync(task.resume, '');
+      await waitFor(async () => hasAllLines(await handle.logs().text()), { timeoutMs: HOLD_TIMEOUT_MS, intervalMs: 100, message: `${task.label}: lines printed after the fault arrived` });
+      assert.equal(await handle.status(), 'running', `${task.label}: the command still runs`);
+      releaseTask(task);
+    }
     await assertEnds(task, handle);
     assertLaunchedOnce(task);
     assertWholeLog(task, await handle.logs().text());
     await assertNoProcessLeft(task);
   }));
+  lap?.('ended');
   await target.assertReleased(h, taskIds);
+  lap?.('released');
+}
+
+type Lap = (phase: string) => void;
+
+interface Attached {
+  child: ChildProcess;
+  seen: { stdout: string; stderr: string; exited: Promise<void> };
+}
+
+/** The CLI started with these arguments, its output gathered as it comes. */
+function attach(args: string[], env: NodeJS.ProcessEnv): Attached {
+  const child = spawnCli(args, { env });
+  const seen = { stdout: '', stderr: '', exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+  child.stdout.on('data', (chunk) => (seen.stdout += chunk));
+  child.stderr.on('data', (chunk) => (seen.stderr += chunk));
+  return { child, seen };
+}
+
+/** Prints how long each phase of a fault took (where CI time goes). */
+function laps(t: TestContext): Lap {
+  let last = Date.now();
+  const seen: string[] = [];
+  return (phase) => {
+    const now = Date.now();
+    seen.push(`${phase} ${now - last} ms`);
+    last = now;
+    if (phase === 'released') t.diagnostic(seen.join(', '));
+  };
 }
 
 export function faultTests(target: FaultTarget): void {
-  test(`${target.provider}: the worker is SIGKILLed and restarted while tasks run`, async () => {
+  test(`${target.provider}: the worker is SIGKILLed and restarted while tasks run`, async (t) => {
+    const lap = laps(t);
     const tasks = heldPair(target.scratch(), 'worker-kill');
     const ids = await startHeld(target, tasks);
+    lap('held');
     await killWorker(target.harness());
-    await finishAndCheck(target, tasks, ids);
+    lap('fault');
+    await finishAndCheck(target, tasks, ids, lap);
   });
 
-  test(`${target.provider}: the temporal server is SIGKILLed and restarted on its database while tasks run`, async () => {
+  test(`${target.provider}: the temporal server is SIGKILLed and restarted on its database while tasks run`, async (t) => {
+    const lap = laps(t);
     const tasks = heldPair(target.scratch(), 'server-kill');
     const ids = await startHeld(target, tasks);
+    lap('held');
     await killServer(target.harness());
-    await finishAndCheck(target, tasks, ids);
+    lap('fault');
+    await finishAndCheck(target, tasks, ids, lap);
+    // The CLI, through the daemon's API, reaches the restarted server too.
+    const status = await runCli(['status', ids[0]!, '--json'], { env: target.harness().env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(JSON.parse(status.stdout).status, 'completed');
   });
 
-  test(`${target.provider}: the daemon is restarted (flow daemon stop, start) while tasks run; one ends while it is down`, async () => {
+  test(`${target.provider}: the daemon is restarted (flow daemon stop, start) while tasks run; one ends while it is down`, async (t) => {
+    const lap = laps(t);
     const tasks = heldPair(target.scratch(), 'daemon-restart');
     const ids = await startHeld(target, tasks);
+    lap('held');
     // The first command finishes with no worker and no server: its end is found on restart.
     await restartDaemon(target.harness(), () => releaseTask(tasks[0]!));
-    await finishAndCheck(target, tasks, ids);
+    lap('fault');
+    await finishAndCheck(target, tasks, ids, lap);
+    // The end that happened while the daemon was down is recorded once, in order.
+    const described = await target.harness().flow.task(ids[0]!).describe();
+    assert.deepEqual(described.events.map((event) => event.status), ['pending', 'provisioning', 'running', 'completed']);
   });
 
-  test(`${target.provider}: the CLI attached to flow run is SIGKILLed; the task goes on and flow logs -f shows the whole log`, async () => {
+  test(`${target.provider}: the CLI attached to flow run is SIGKILLed; the task goes on and flow logs -f shows the whole log`, async (t) => {
+    const lap = laps(t);
     const h = target.harness();
     await daemonRunning(h);
     const tasks = heldPair(target.scratch(), 'cli-kill');
-    const clis = tasks.map((task) => {
-      const child = spawnCli(['run', task.command, ...target.cliFlags, '-e', `${MARK}=${task.mark}`], { env: h.env });
-      const seen = { stdout: '', stderr: '', exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
-      child.stdout.on('data', (chunk) => (seen.stdout += chunk));
-      child.stderr.on('data', (chunk) => (seen.stderr += chunk));
-      return { child, seen };
-    });
+    const clis = tasks.map((task) => attach(['run', task.command, ...target.cliFlags, '-e', `${MARK}=${task.mark}`], h.env));
+    const followers: Attached[] = [];
     try {
       const ids = await Promise.all(clis.map(({ seen }, i) => waitFor(() => /Task (\S+) submitted/.exec(seen.stderr)?.[1], {
         timeoutMs: HOLD_TIMEOUT_MS,
@@ -115,26 +169,37 @@ export function faultTests(target: FaultTarget): void {
         intervalMs: 50,
         message: `${tasks[i]!.label}: flow run shows the lines before the hold`,
       })));
+      lap('held');
       for (const { child } of clis) child.kill('SIGKILL');
       await Promise.all(clis.map(({ seen }) => seen.exited));
+      lap('fault');
       for (const id of ids) assert.equal(await h.flow.task(id).status(), 'running', `${id} goes on without its CLI`);
 
+      // Re-attached while the commands run: the lines printed from now on arrive live, then the end.
+      followers.push(...ids.map((id) => attach(['logs', id, '-f'], h.env)));
+      await Promise.all(followers.map(({ seen }, i) => waitFor(() => reachedHold(seen.stdout.trimEnd()), { timeoutMs: HOLD_TIMEOUT_MS, message: `${tasks[i]!.label}: flow logs -f shows the earlier lines` })));
+      for (const task of tasks) writeFileSync(task.resume, '');
+      await Promise.all(followers.map(({ seen }, i) => waitFor(() => hasAllLines(seen.stdout.trimEnd()), { timeoutMs: HOLD_TIMEOUT_MS, message: `${tasks[i]!.label}: flow logs -f shows the lines printed after the re-attach` })));
+      for (const id of ids) assert.equal(await h.flow.task(id).status(), 'running', `${id} still runs`);
       for (const task of tasks) releaseTask(task);
-      const followed = await Promise.all(ids.map((id) => runCli(['logs', id, '-f'], { env: h.env, timeoutMs: HOLD_TIMEOUT_MS })));
-      followed.forEach((result, i) => assertWholeLog(tasks[i]!, result.stdout.trimEnd()));
-      await finishAndCheck(target, tasks, ids);
+      await Promise.all(followers.map(({ seen }) => seen.exited));
+      followers.forEach(({ seen }, i) => assertWholeLog(tasks[i]!, seen.stdout.trimEnd()));
+      lap('logs -f');
+      await finishAndCheck(target, tasks, ids, lap);
     } finally {
-      for (const { child } of clis) child.kill('SIGKILL');
+      for (const { child } of [...clis, ...followers]) child.kill('SIGKILL');
     }
   });
 
   test(`${target.provider}: two workers poll the queues and the one following a task is SIGKILLed`, async (t) => {
+    const lap = laps(t);
     const h = target.harness();
     await daemonRunning(h);
     const extra = await startExtraWorker(h, join(target.scratch(), 'extra-worker.log'));
     try {
       const tasks = heldPair(target.scratch(), 'two-workers');
       const ids = await startHeld(target, tasks);
+      lap('extra worker + held');
       const follower = await waitFor(() => followerWorkerPid(h, ids[0]!), { timeoutMs: 30_000, message: 'a worker follows the first task' });
       const daemonWorker = daemonStatus(h.home).state!.workerPid;
       assert.ok(follower === extra.child.pid || follower === daemonWorker, `the follower runs in one of the two workers (pid ${follower})`);
@@ -146,7 +211,8 @@ export function faultTests(target: FaultTarget): void {
         const now = await followerWorkerPid(h, ids[0]!);
         return now !== undefined && now !== follower;
       }, { timeoutMs: 90_000, intervalMs: 250, message: 'another worker took up the follower' });
-      await finishAndCheck(target, tasks, ids);
+      lap('fault');
+      await finishAndCheck(target, tasks, ids, lap);
     } finally {
       await extra.stop();
     }

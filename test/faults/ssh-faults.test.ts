@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { hostLeaseWorkflowId } from '../../src/workflows/host-lease';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { startSshHosts, type SshHosts } from '../helpers/ssh-hosts';
@@ -51,22 +51,27 @@ describe('fault suite, ssh provider: worker, server, daemon and CLI faults lose 
     sdkOptions: SSH,
     cliFlags: ['--provider', 'ssh', '--no-upload-code', '-i', 'cpu'],
     async assertReleased(harness) {
+      // Precisely: every host's lease workflow is closed. The next fault's two tasks, which need
+      // both hosts at once, are its follow-up; the last test below is the last fault's.
       for (const host of hostNames) {
         await waitFor(() => leaseFree(harness, host), { timeoutMs: 15_000, message: `the lease of host ${host} is released` });
       }
-      // Follow-up tasks, one per host, all running at the same time: none waits for a leaked lease.
-      const followUps = hostNames.map(() => heldTask(scratch, 'follow-up', 0));
-      const handles = await Promise.all(followUps.map((task) => harness.flow.run(task.command, { ...SSH, env: task.env })));
-      try {
-        await waitFor(async () => (await Promise.all(handles.map((handle) => handle.status()))).every((status) => status === 'running'), {
-          timeoutMs: 60_000,
-          intervalMs: 100,
-          message: 'a follow-up task runs on every host at once',
-        });
-      } finally {
-        followUps.forEach(releaseTask);
-      }
-      for (const handle of handles) assert.equal((await handle.wait()).status, 'completed');
     },
+  });
+
+  test('after every fault, a task runs at once on each host: no lease was left', async () => {
+    const followUps = hostNames.map(() => heldTask(scratch, 'follow-up', 0));
+    const handles = await Promise.all(followUps.map((task) => h.flow.run(task.command, { ...SSH, env: task.env })));
+    try {
+      // A leaked lease would keep one of them pending for good.
+      await waitFor(async () => (await Promise.all(handles.map((handle) => handle.status()))).every((status) => status === 'running'), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        message: 'a follow-up task runs on every host at once',
+      });
+    } finally {
+      followUps.forEach(releaseTask);
+    }
+    for (const handle of handles) assert.equal((await handle.wait()).status, 'completed');
   });
 });
