@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Task } from '../../src/client/task';
 import { TaskFailedError } from '../../src/domain/errors';
 import { killMarked, markedProcesses } from '../helpers/marked-processes';
+import { processesMatching } from '../helpers/processes';
 import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
 
@@ -97,13 +98,21 @@ export function assertWholeLog(task: HeldTask, text: string): void {
   assert.deepEqual(text.split('\n'), expectedLines(), `${task.label}: every line once, in order`);
 }
 
-/** Nothing of the task runs any more (teardown may still be reaping when the outcome arrives). */
+/**
+ * Nothing of the task runs any more (teardown may still be reaping when the outcome arrives):
+ * no process with its mark in the environment, nor with it on the command line (the command's
+ * own shell names the mark in its launch-count path).
+ */
 export async function assertNoProcessLeft(task: HeldTask): Promise<void> {
+  const left = () => [
+    ...markedProcesses(MARK, task.mark).map((p) => `${p.pid} ${p.program}`),
+    ...processesMatching(task.mark).map((pid) => `${pid} (command line)`),
+  ];
   try {
-    await waitFor(() => markedProcesses(MARK, task.mark).length === 0, { timeoutMs: 15_000, message: `${task.label}: no process of the task is left` });
+    await waitFor(() => left().length === 0, { timeoutMs: 15_000, message: `${task.label}: no process of the task is left` });
   } catch (error) {
-    const left = markedProcesses(MARK, task.mark).map((p) => `${p.pid} ${p.program}`);
+    const found = left();
     killMarked(MARK, task.mark);
-    throw new Error(`${(error as Error).message}: ${left.join(', ')}`);
+    throw new Error(`${(error as Error).message}: ${found.join(', ')}`);
   }
 }
