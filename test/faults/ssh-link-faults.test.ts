@@ -4,8 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { daemonStatus } from '../../src/daemon/daemon-control';
-import { isAlive } from '../../src/daemon/process-alive';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { untilFileExists } from '../helpers/release-file';
 import { startSshHosts, type SshHost, type SshHosts } from '../helpers/ssh-hosts';
@@ -28,7 +26,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('the ssh provider under faults: cut links, a killed worker, busy slots', { timeout: 360_000 }, () => {
+describe('the ssh provider under faults: cut links, busy slots (worker and server faults: ssh-faults.test.ts)', { timeout: 360_000 }, () => {
   let fleet: SshHosts;
   let h: FlowHarness;
   let scratch: string;
@@ -82,24 +80,6 @@ describe('the ssh provider under faults: cut links, a killed worker, busy slots'
     writeFileSync(finish, '');
     assert.equal((await task.wait()).status, 'completed');
     assert.deepEqual((await task.logs().text()).split('\n'), lines(1, 101));
-  });
-
-  test('the worker is killed mid-run: the command is not started twice, the log is whole', async () => {
-    const launches = join(scratch, 'launches.txt');
-    const resume = join(scratch, 'resume');
-    const task = await h.flow.run(`echo launched >> ${launches}; for i in $(seq 1 5); do echo line-$i; done; ${untilFileExists(resume)}; for i in $(seq 6 10); do echo line-$i; done`, SSH);
-    await waitFor(async () => (await task.logs().text()).includes('line-5'), { timeoutMs: 60_000, message: 'output flowing' });
-    const before = daemonStatus(h.home).state!;
-    process.kill(before.workerPid!, 'SIGKILL');
-    await waitFor(() => {
-      const state = daemonStatus(h.home).state;
-      return state?.workerReady && state.workerPid !== before.workerPid ? state : undefined;
-    }, { timeoutMs: 30_000, message: 'the supervisor restarted the worker' });
-    assert.ok(!isAlive(before.workerPid));
-    writeFileSync(resume, '');
-    assert.equal((await task.wait()).status, 'completed');
-    assert.equal(readFileSync(launches, 'utf8'), 'launched\n', 'launched exactly once');
-    assert.deepEqual((await task.logs().text()).split('\n'), lines(1, 10));
   });
 
   test('tasks waiting for hosts to boot leave teardown its slots: a stop still ends at once', async () => {
