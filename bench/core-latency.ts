@@ -3,14 +3,14 @@
  * `flow run "echo hi"` wall time, each beside a bare `sh -c true` spawn measured in the same run.
  * Prints one JSON object on stdout; progress goes to stderr. Runs against a throwaway FLOW_HOME.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
 import { Flow } from '../src/client/flow';
 import { stopDaemon } from '../src/daemon/daemon-control';
 import { resolveTemporalBinary } from '../src/daemon/temporal-binary';
+import { bareSpawnMs, envCount, FLOW_CLI, progress, runProcess, timed } from './bench-tools';
 import { summarize } from './stats';
 
 const WARMUP_RUNS = 2;
@@ -19,52 +19,9 @@ const TARGETS = { sdkTrueCompletedMs: 150, cliEchoWallMs: 400, cliHelpWallMs: 15
 const CLI_STARTUP_RUNS = 10;
 /** `flow status` is timed with this many tasks in the listing. */
 const STATUS_TASKS = 10;
-const REPO_ROOT = resolve(__dirname, '..', '..');
-const FLOW_CLI = join(REPO_ROOT, 'bin', 'flow.js');
-
-const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 function runCount(): number {
-  const raw = process.env.BENCH_RUNS?.trim();
-  if (!raw) return 20;
-  const runs = Number(raw);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS must be a positive integer, got '${raw}'`);
-  return runs;
-}
-
-/** Milliseconds an async step takes. */
-async function timed<T>(step: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const start = performance.now();
-  const value = await step();
-  return { ms: performance.now() - start, value };
-}
-
-interface ProcessResult {
-  ms: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns a process and resolves once it has exited and its output is drained, with its wall time. */
-function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessResult> {
-  return new Promise((resolvePromise, reject) => {
-    const start = performance.now();
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolvePromise({ ms: performance.now() - start, code, stdout, stderr }));
-  });
-}
-
-/** Wall time of `sh -c true` until it exits: the floor for starting any process here. */
-async function bareSpawnMs(): Promise<number> {
-  const result = await runProcess('sh', ['-c', 'true']);
-  if (result.code !== 0) throw new Error(`sh -c true exited with ${result.code}`);
-  return result.ms;
+  return envCount('BENCH_RUNS', 20);
 }
 
 /** Runs `measure` WARMUP_RUNS + runs times, keeping only the samples after the warm-up. */

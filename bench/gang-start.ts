@@ -6,14 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Flow } from '../src/client/flow';
 import { stopDaemon } from '../src/daemon/daemon-control';
+import { submitToAllRunning } from './gang-measure';
 import { summarize } from './stats';
 
 const RANK_COUNTS = [1, 4, 16];
 const WARMUP_RUNS = 1;
-const POLL_MS = 10;
 const TARGET_16_RANKS_MS = 2000;
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -23,24 +22,6 @@ function runCount(): number {
   const runs = raw ? Number(raw) : 10;
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS must be a positive integer, got '${raw}'`);
   return runs;
-}
-
-/** Submits a gang of `ranks` sleepers, times submit → running, then stops it (untimed). */
-async function submitToAllRunning(flow: Flow, ranks: number): Promise<number> {
-  const start = performance.now();
-  const taskId = await flow.submit({ command: 'sleep 60', numInstances: ranks });
-  const task = flow.task(taskId);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status = await task.status();
-    if (status === 'running') break;
-    if (status !== 'pending' && status !== 'provisioning') throw new Error(`gang of ${ranks} ended ${status} before running`);
-    if (Date.now() > deadline) throw new Error(`gang of ${ranks} not running within 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  const ms = performance.now() - start;
-  await task.stop();
-  return ms;
 }
 
 async function main(): Promise<void> {

@@ -6,20 +6,27 @@ export interface Summary {
   runs: number;
 }
 
+function sortedCopy(samples: readonly number[], what: string): number[] {
+  if (samples.length === 0) throw new Error(`${what} of no samples`);
+  return [...samples].sort((a, b) => a - b);
+}
+
 /** Nearest-rank percentile: the smallest sample with at least p% of the samples at or below it. */
 export function percentile(samples: readonly number[], p: number): number {
-  if (samples.length === 0) throw new Error('percentile of no samples');
-  const sorted = [...samples].sort((a, b) => a - b);
+  if (!(p > 0 && p <= 100)) throw new Error(`percentile: p must be in (0, 100], got ${p}`);
+  const sorted = sortedCopy(samples, 'percentile');
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1]!;
 }
 
-/** Median as the nearest-rank 50th percentile (the lower middle sample when the count is even). */
+/** The usual median: the middle sample, or the mean of the two middle samples for an even count. */
 export function median(samples: readonly number[]): number {
-  return percentile(samples, 50);
+  const sorted = sortedCopy(samples, 'median');
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** 95th percentile, nearest-rank. */
+/** 95th percentile, nearest-rank (with fewer than 20 samples, the max). */
 export function p95(samples: readonly number[]): number {
   return percentile(samples, 95);
 }

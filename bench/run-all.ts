@@ -1,0 +1,167 @@
+/**
+ * `npm run bench`: every figure beside its floor measured in the same run, as one JSON document
+ * on stdout (progress on stderr): the figure and floor summaries, their ratio, the target and
+ * whether it is met, and the raw samples. Runs against a throwaway FLOW_HOME whose daemon the
+ * bare floor worker shares (same Temporal dev server). BENCH_RUNS sets the repetitions.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { Flow } from '../src/client/flow';
+import { flowPaths } from '../src/config/flow-home';
+import { stopDaemon } from '../src/daemon/daemon-control';
+import { readDaemonState } from '../src/daemon/daemon-state';
+import { resolveTemporalBinary } from '../src/daemon/temporal-binary';
+import { startBareWorker, type BareWorker } from './bare/bare-worker';
+import { bareSpawnMs, envCount, FLOW_CLI, machine, nodeStartupMs, progress, runProcess, timed } from './bench-tools';
+import { figure } from './figure';
+import { submitToAllRunning } from './gang-measure';
+import { followLatency, logCopy, throughput } from './load-figures';
+import { summarize } from './stats';
+
+const WARMUP_RUNS = 2;
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Runs `measure` WARMUP_RUNS + runs times; returns each key's samples after the warm-up. */
+async function sample<K extends string>(label: string, runs: number, measure: () => Promise<Record<K, number>>): Promise<Record<K, number[]>> {
+  const samples = {} as Record<K, number[]>;
+  for (let i = 0; i < WARMUP_RUNS + runs; i++) {
+    const result = await measure();
+    if (i < WARMUP_RUNS) continue;
+    for (const key of Object.keys(result) as K[]) (samples[key] ??= []).push(result[key]);
+  }
+  progress(`${label}: done`);
+  return samples;
+}
+
+function temporalVersion(env: NodeJS.ProcessEnv): string | null {
+  try {
+    const result = spawnSync(resolveTemporalBinary(env), ['--version'], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+async function measureAll(flow: Flow, bare: BareWorker, home: string, env: NodeJS.ProcessEnv) {
+  const runs = envCount('BENCH_RUNS', 10);
+  const loadTasks = envCount('BENCH_LOAD_TASKS', 500);
+  const logMb = envCount('BENCH_LOG_MB', 100);
+
+  const latency = await sample('true submit→completed beside a bare workflow', runs, async () => {
+    const task = await timed(async () => {
+      const outcome = await flow.task(await flow.submit({ command: 'true' })).wait();
+      if (outcome.status !== 'completed') throw new Error(`'true' ended ${outcome.status}`);
+    });
+    const bareWorkflow = await timed(() => bare.execute());
+    return { trueMs: task.ms, bareWorkflowMs: bareWorkflow.ms, bareSpawnMs: await bareSpawnMs() };
+  });
+
+  const cli = await sample('flow run "echo hi" beside node -e 0 + a bare workflow', runs, async () => {
+    const node = await nodeStartupMs();
+    const bareWorkflow = await timed(() => bare.execute());
+    const run = await runProcess(process.execPath, [FLOW_CLI, 'run', 'echo hi'], env);
+    if (run.code !== 0 || !run.stdout.includes('hi')) throw new Error(`flow run "echo hi" exited ${run.code}: ${run.stderr}`);
+    return { cliEchoMs: run.ms, nodePlusBareMs: node + bareWorkflow.ms, nodeStartupMs: node };
+  });
+
+  const gang = await sample('gang of 16 beside 1 rank', runs, async () => ({
+    ranks1Ms: await submitToAllRunning(flow, 1),
+    ranks16Ms: await submitToAllRunning(flow, 16),
+  }));
+
+  const follow = await followLatency(flow, 40);
+  progress('follow latency: done');
+  const logs = await logCopy(flow, home, env, logMb, Math.max(3, Math.min(runs, 5)));
+  progress(`flow logs of ${logMb} MB: done`);
+  progress(`${loadTasks} true tasks at once, then ${loadTasks} bare workflows (this is the long one)`);
+  const load = await throughput(flow, bare, home, loadTasks);
+  progress('throughput: done');
+
+  const mbPerS = (ms: number) => logs.bytes / 1024 / 1024 / (ms / 1000);
+  const figures = {
+    trueSubmitToCompleted: figure({
+      what: "flow.submit({ command: 'true' }) → completed (SDK, warm)", unit: 'ms', samples: latency.trueMs,
+      floor: { what: 'a bare one-activity workflow on the same server (execute → result)', samples: latency.bareWorkflowMs },
+      target: 'ratio <= 1.5', meets: (ratio) => ratio !== null && ratio <= 1.5,
+    }),
+    cliEchoHi: figure({
+      what: 'flow run "echo hi" wall time (fresh node process, warm daemon)', unit: 'ms', samples: cli.cliEchoMs,
+      floor: { what: 'node -e 0 + a bare one-activity workflow, summed per sample', samples: cli.nodePlusBareMs },
+      target: 'ratio <= 1.5', meets: (ratio) => ratio !== null && ratio <= 1.5,
+    }),
+    gang16SubmitToAllRunning: figure({
+      what: '16-rank gang: submit → all ranks running', unit: 'ms', samples: gang.ranks16Ms,
+      floor: { what: 'one rank: submit → running', samples: gang.ranks1Ms },
+      target: 'ratio <= 6 and median <= 1500 ms', meets: (ratio, value) => ratio !== null && ratio <= 6 && value.median <= 1500,
+    }),
+    throughput: figure({
+      what: `${loadTasks} true tasks submitted at once: tasks completed per second`, unit: 'per s', samples: [load.flowPerSecond],
+      floor: { what: `${loadTasks} bare one-activity workflows started at once: per second (bare worker, default options)`, samples: [load.barePerSecond] },
+      target: 'ratio >= 0.5', meets: (ratio) => ratio !== null && ratio >= 0.5,
+    }),
+    followLatencyP95: figure({
+      what: 'live follow: line printed (date +%s%N) → seen by task.logs({ follow: true })', unit: 'ms', samples: follow,
+      target: 'p95 <= 100 ms', meets: (_ratio, value) => value.p95 <= 100,
+    }),
+    flowLogsLargeLog: figure({
+      what: `flow logs of a ${logMb} MB log > /dev/null (fresh CLI): MB/s`, unit: 'MB/s', samples: logs.flowLogsMs.map(mbPerS),
+      floor: { what: 'cat of the same file > /dev/null: MB/s', samples: logs.catMs.map(mbPerS) },
+      target: 'ratio >= 0.25', meets: (ratio) => ratio !== null && ratio >= 0.25,
+    }),
+    workerRssUnderLoad: figure({
+      what: `Flow worker's peak RSS while ${loadTasks} tasks are in flight`, unit: 'MB', samples: [load.workerRssPeakMb ?? Number.NaN],
+      floor: { what: 'the same worker idle, before the load', samples: [load.workerRssIdleMb ?? Number.NaN] },
+      target: 'value <= 300 MB', meets: (_ratio, value) => value.max <= 300,
+    }),
+  };
+  const floors = {
+    bareSpawnMs: summarize(latency.bareSpawnMs),
+    nodeStartupMs: summarize(cli.nodeStartupMs),
+    bareWorkflowMs: summarize(latency.bareWorkflowMs),
+    samples: { bareSpawnMs: latency.bareSpawnMs.map(round1), nodeStartupMs: cli.nodeStartupMs.map(round1) },
+  };
+  const loadRun = { tasks: loadTasks, flowWallMs: Math.round(load.flowWallMs), bareWallMs: Math.round(load.bareWallMs) };
+  return { runs, warmupRuns: WARMUP_RUNS, figures, floors, load: loadRun };
+}
+
+async function main(): Promise<void> {
+  const home = mkdtempSync(join(os.tmpdir(), 'flow-bench-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: home, NO_COLOR: '1' };
+  delete env.TEMPORAL_ADDRESS; // always the embedded daemon under the temp home
+  let flow: Flow | undefined;
+  let bare: BareWorker | undefined;
+  try {
+    progress(`FLOW_HOME=${home}`);
+    const started = Date.now();
+    flow = await Flow.connect({ env, onProgress: progress });
+    const state = readDaemonState(flowPaths(home).daemonState);
+    if (!state) throw new Error(`no daemon state in ${home}`);
+    bare = await startBareWorker(state.address, state.namespace);
+    const measured = await measureAll(flow, bare, home, env);
+    const figures = measured.figures as Record<string, { met: boolean }>;
+    const report = {
+      ...measured,
+      allMet: Object.values(figures).every((f) => f.met),
+      met: Object.fromEntries(Object.entries(figures).map(([name, f]) => [name, f.met])),
+      benchWallS: Math.round((Date.now() - started) / 1000),
+      machine: machine(),
+      temporalVersion: temporalVersion(env),
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await bare?.stop().catch((error) => progress(`stopping the bare worker failed: ${String(error)}`));
+    await flow?.close().catch(() => undefined);
+    await stopDaemon(home).catch((error) => progress(`stopping the daemon failed: ${String(error)}`));
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
