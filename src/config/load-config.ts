@@ -146,7 +146,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   if (tlsText !== undefined) {
     tls = ['true', '1'].includes(tlsText.toLowerCase());
   } else {
-    const implied = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_API_KEY'].find((name) => valueOf(name) !== undefined);
+    const implied = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'].find((name) => valueOf(name) !== undefined);
     if (implied !== undefined) {
       tls = true;
       sources.set('temporal.tls', `env:${implied}`);
