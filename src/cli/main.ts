@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { configureCancelCommand } from './commands/cancel';
+import { configureCodecServerCommand } from './commands/codec-server';
 import { configureConfigCommand } from './commands/config';
 import { configureDaemonCommand } from './commands/daemon';
 import { configureDoctorCommand } from './commands/doctor';
@@ -51,6 +52,7 @@ configureDoctorCommand(program);
 configureGcCommand(program);
 configureDaemonCommand(program);
 configureWorkerCommand(program);
+configureCodecServerCommand(program);
 
 // Every way out waits for stdout and stderr to drain (a pipe's reader may be slow).
 program.parseAsync(process.argv).then(

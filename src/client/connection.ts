@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { FlowSettings } from '../config/load-config';
 import { ensureDaemon } from '../daemon/daemon-control';
 import { TransientError } from '../domain';
+import { temporalConnectionOptions } from './connection-options';
 import { codecKeys, flowDataConverter } from '../security/encryption-keys';
 
 export interface OpenedConnection {
@@ -12,18 +12,6 @@ export interface OpenedConnection {
   embedded: boolean;
   /** The payload codec for this server (see src/security); pass it to the Client. */
   dataConverter?: ReturnType<typeof flowDataConverter>;
-}
-
-function tlsOptions(temporal: FlowSettings['temporal']): ConnectionOptions['tls'] {
-  if (!temporal.tls) return undefined;
-  const cert = temporal.tlsCertPath && temporal.tlsKeyPath
-    ? { clientCertPair: { crt: readFileSync(temporal.tlsCertPath), key: readFileSync(temporal.tlsKeyPath) } }
-    : {};
-  return {
-    ...cert,
-    ...(temporal.tlsCaPath ? { serverRootCACertificate: readFileSync(temporal.tlsCaPath) } : {}),
-    ...(temporal.serverName ? { serverNameOverride: temporal.serverName } : {}),
-  };
 }
 
 export interface OpenConnectionOptions {
@@ -43,12 +31,10 @@ export async function openConnection(settings: FlowSettings, options: OpenConnec
   const embedded = !temporal.address || options.embeddedDaemon === true;
   const dataConverter = flowDataConverter(codecKeys({ home: settings.home, configuredKey: settings.encryptionKey, embedded }));
   if (temporal.address) {
+    // Outside the try: a bad TLS setting is the user's to fix (exit 3), not a transient failure.
+    const connectionOptions = temporalConnectionOptions({ ...temporal, address: temporal.address });
     try {
-      const connection = await Connection.connect({
-        address: temporal.address,
-        tls: tlsOptions(temporal),
-        ...(temporal.apiKey ? { apiKey: temporal.apiKey } : {}),
-      });
+      const connection = await Connection.connect(connectionOptions);
       return { connection, namespace: temporal.namespace, embedded: options.embeddedDaemon === true, dataConverter };
     } catch (error) {
       // Transient (exit 6): the server may be restarting; a script may retry.

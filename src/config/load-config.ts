@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProviderNameSchema, ValidationError, toValidationError, type ProviderSettings } from '../domain';
 import { SshSettingsSchema } from './fleet-schema';
@@ -145,7 +146,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   if (tlsText !== undefined) {
     tls = ['true', '1'].includes(tlsText.toLowerCase());
   } else {
-    const implied = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_API_KEY'].find((name) => valueOf(name) !== undefined);
+    const implied = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'].find((name) => valueOf(name) !== undefined);
     if (implied !== undefined) {
       tls = true;
       sources.set('temporal.tls', `env:${implied}`);
@@ -155,7 +156,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   const values = {
     provider,
     temporalBin: read('temporalBin', 'FLOW_TEMPORAL_BIN'),
-    encryptionKey: read('encryptionKey', 'FLOW_ENCRYPTION_KEY'),
+    encryptionKey: read('encryptionKey', 'FLOW_ENCRYPTION_KEY') ?? keyFromFile(read('encryptionKey', 'FLOW_ENCRYPTION_KEY_FILE')),
     temporal: {
       address: read('temporal.address', 'TEMPORAL_ADDRESS'),
       namespace: read('temporal.namespace', 'TEMPORAL_NAMESPACE'),
@@ -182,6 +183,23 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
     },
   };
   return { values, sources };
+}
+
+/**
+ * FLOW_ENCRYPTION_KEY_FILE: the key read from a file (a container secret such as
+ * /run/secrets/flow_encryption_key), so it is never in the environment or an image. Errors name
+ * the variable and path, never the content.
+ */
+function keyFromFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new ValidationError(`FLOW_ENCRYPTION_KEY_FILE names ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      field: 'encryptionKey',
+      suggestions: ['Point FLOW_ENCRYPTION_KEY_FILE at a readable file holding the base64 key, or unset it'],
+    });
+  }
 }
 
 /** Later layers win; undefined never overrides a value. */

@@ -127,6 +127,23 @@ export function codecKeys(options: { home: string; configuredKey?: string; embed
   return [...configured, ...fromFile];
 }
 
+/**
+ * The keys `flow codec-server` decrypts with: the configured key, then the embedded daemon's key
+ * file when there is one (never created here). None at all is an error naming the settings.
+ */
+export function codecServerKeys(home: string, configuredKey: string | undefined): EncryptionKey[] {
+  const configured = configuredKey ? [parseKeySpec(configuredKey)] : [];
+  const fromFile = (readKeyFile(encryptionKeysPath(home)) ?? []).filter((key) => !configured.some((first) => first.id === key.id));
+  const keys = [...configured, ...fromFile];
+  if (keys.length === 0) {
+    throw new ValidationError('flow codec-server has no payload key to decode with', {
+      field: 'encryptionKey',
+      suggestions: ['Set FLOW_ENCRYPTION_KEY_FILE (or FLOW_ENCRYPTION_KEY) to the key your workers use', `Or point FLOW_HOME at the home whose ${encryptionKeysPath(home)} holds the daemon's keys`],
+    });
+  }
+  return keys;
+}
+
 /** The Client's / Worker's data converter: the codec when there are keys; always the failure converter that encodes messages. */
 export function flowDataConverter(keys: readonly EncryptionKey[] | undefined): Pick<DataConverter, 'payloadCodecs' | 'failureConverterPath'> {
   // Failure messages go into an encoded payload, so the codec (when there is one) encrypts them too.

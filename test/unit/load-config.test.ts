@@ -146,6 +146,27 @@ describe('loadSettings errors', () => {
   });
 });
 
+describe('FLOW_ENCRYPTION_KEY_FILE (a container secret)', () => {
+  const KEY = Buffer.alloc(32, 7).toString('base64');
+  test('the key is read from the file, trimmed; FLOW_ENCRYPTION_KEY wins over it', () => {
+    const home = flowHome();
+    const file = join(home, 'key');
+    writeFileSync(file, `${KEY}\n`);
+    const explained = explainSettings({ env: { FLOW_HOME: home, FLOW_ENCRYPTION_KEY_FILE: file } }).find((entry) => entry.key === 'encryptionKey');
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, FLOW_ENCRYPTION_KEY_FILE: file } }).encryptionKey, KEY);
+    assert.equal(explained?.source, 'env:FLOW_ENCRYPTION_KEY_FILE');
+    const other = Buffer.alloc(32, 9).toString('base64');
+    assert.equal(loadSettings({ env: { FLOW_HOME: home, FLOW_ENCRYPTION_KEY: other, FLOW_ENCRYPTION_KEY_FILE: file } }).encryptionKey, other);
+  });
+
+  test('an unreadable file names the variable and path', () => {
+    const home = flowHome();
+    const missing = join(home, 'no-such-key');
+    const error = catchValidation(() => loadSettings({ env: { FLOW_HOME: home, FLOW_ENCRYPTION_KEY_FILE: missing } }));
+    assert.match(error.message, /FLOW_ENCRYPTION_KEY_FILE names .*no-such-key, which cannot be read \(ENOENT\)/);
+  });
+});
+
 describe('Mithril settings at each level', () => {
   const PYTHON_CONFIG = `
 provider: mithril
