@@ -28,12 +28,12 @@ describe('recorded histories replay against the current workflow code', () => {
     const types = new Set(all.map((fixture) => fixture.type));
     // Every workflow the worker registers (src/workflows/index.ts), so a new kind needs fixtures.
     assert.deepEqual([...types].sort(), Object.keys(workflows).sort());
-    assert.deepEqual(Object.keys(workflows).sort(), ['hostLeaseWorkflow', 'nodeWorkflow', 'pipelineWorkflow', 'providerOperationWorkflow', 'taskWorkflow']);
+    assert.deepEqual(Object.keys(workflows).sort(), ['hostLeaseWorkflow', 'nodeWorkflow', 'pipelineWorkflow', 'providerOperationWorkflow', 'reaperWorkflow', 'taskWorkflow']);
   });
 
   test('every provider and execution mode has recorded histories', () => {
     const names = all.map((fixture) => fixture.name);
-    for (const kind of ['ssh-task', 'ssh-gang', 'mithril-task', 'mithril-gang', 'container-task', 'invoke', 'host-lease', 'provider-operation', 'pipeline', 'gang', 'task-pending-continued-as-new', 'task-pending-resumed']) {
+    for (const kind of ['ssh-task', 'ssh-gang', 'mithril-task', 'mithril-gang', 'container-task', 'invoke', 'host-lease', 'provider-operation', 'pipeline', 'gang', 'task-pending-continued-as-new', 'task-pending-resumed', 'reaper-run']) {
       assert.ok(names.some((name) => name.includes(`/${kind}`)), `no recorded history for ${kind}: record one with scripts/record-histories.ts`);
     }
   });
