@@ -333,7 +333,8 @@ async function readAt(file: string, offset: number, maxBytes: number): Promise<{
     const size = (await handle.stat()).size;
     const length = Math.min(limit, Math.max(0, size - start));
     if (length === 0) return { data: Buffer.alloc(0), nextOffset: start };
-    const buffer = Buffer.alloc(length);
+    // Not zero-filled first: only the bytes read are returned (a large log is copied in big chunks).
+    const buffer = Buffer.allocUnsafe(length);
     const got = await readFully(handle, buffer, start);
     return { data: got === length ? buffer : buffer.subarray(0, got), nextOffset: start + got };
   } finally {

@@ -142,12 +142,15 @@ async function pipelineLogs(backend: TaskBackend, state: TaskState, node: number
   for await (const line of lines) await writeOut(`${line}\n`);
 }
 
+/** Big enough that a large log costs few reads, small enough to stay out of the way in memory. */
+const WHOLE_LOG_CHUNK_BYTES = 4 * 1024 * 1024;
+
 /** Copies the whole log to stdout in chunks, so a large log never sits in memory at once. */
 async function streamWholeLog(backend: TaskBackend, taskId: string, rank: number): Promise<void> {
   let offset = 0;
   let last = 0x0a;
   for (;;) {
-    const { data, nextOffset } = await backend.logs.read(taskId, rank, offset);
+    const { data, nextOffset } = await backend.logs.read(taskId, rank, offset, WHOLE_LOG_CHUNK_BYTES);
     if (data.length === 0) break;
     // A slow reader slows the copy instead of the whole log piling up in memory.
     await writeOut(data);
