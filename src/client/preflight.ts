@@ -50,6 +50,7 @@ export async function preflightTask(
   const label = step === undefined ? '' : `step '${step}': `;
   assertProviderAvailable(target.provider);
   checkWorkingDir(config, label);
+  if (!workerCouldRefuse(config, target)) return config;
   const { volumes } = await target.operations.run({
     op: 'preflight',
     provider: target.provider,
@@ -61,6 +62,17 @@ export async function preflightTask(
     label,
   });
   return { ...config, volumes };
+}
+
+/**
+ * The worker's half checks volumes, an image's runtime and the offer. A local task with none of
+ * them (and no provider settings) always passes it: with no constraint the local provider picks
+ * its default shape, which it always offers. Skipping the check spares such a submit a whole
+ * workflow round trip (about as long as the task's own start).
+ */
+export function workerCouldRefuse(config: TaskConfig, target: { provider: ProviderName; settings: ProviderSettings }): boolean {
+  if (target.provider !== 'local' || Object.keys(target.settings).length > 0) return true;
+  return config.volumes.length > 0 || config.image !== undefined || Object.keys(offerRequest(config)).length > 0;
 }
 
 /** The fields of a config that choose an offer (as chooseOffer reads them). */

@@ -24,7 +24,6 @@ import {
 } from './instance-files';
 import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
-import { pollUntil } from './processes';
 import { probeContainment, taskCgroupPath, type Containment, type ContainmentOption } from './containment';
 import { createTaskCgroup, removeTaskCgroup } from './task-processes';
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
@@ -77,8 +76,6 @@ export type VolumeIsolation = { mode: 'bubblewrap'; bwrap: string; description: 
 
 /** A launch with no pid after this long is taken as lost (see command-files.ts). */
 export { LAUNCH_TIMEOUT_MS };
-/** How long startCommand waits for the supervisor to report its pid. */
-const START_WAIT_MS = 5_000;
 const TERMINATE_GRACE_MS = 2_000;
 
 const ADDRESS = '127.0.0.1';
@@ -297,7 +294,10 @@ export class LocalProvider implements Provider, HeldInstances {
     return { cgroup };
   }
 
-  /** Starts the supervisor once ever, and waits (briefly) for it to report its pid. */
+  /**
+   * Starts the supervisor once ever, without waiting for its pid file: until the pid is there the
+   * launch counts as running (commandState), and a stop waits for the pid (stopLocalCommand).
+   */
   private async launchOnce(paths: LocalInstancePaths, env: Record<string, string>): Promise<void> {
     // The one launch, ever: whoever creates the marker launches; everyone else returns.
     const launch = newLaunchRecord();
@@ -312,9 +312,7 @@ export class LocalProvider implements Provider, HeldInstances {
     } catch (error) {
       appendFileSync(paths.output, `flow: could not start the command: ${(error as Error).message}\n`, { mode: 0o600 });
       recordExitCode(paths, 127);
-      return;
     }
-    await pollUntil(() => existsSync(paths.pid) || existsSync(paths.exitCode), START_WAIT_MS, 5);
   }
 
   async commandState(instance: InstanceRef): Promise<CommandState> {
