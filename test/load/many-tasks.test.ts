@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { runCli } from '../helpers/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const TASKS = 500;
@@ -68,5 +69,12 @@ test(`${TASKS} true tasks submitted at once all complete, none lost, within ${LO
   assert.deepEqual([...new Set(all.map((task) => task.status))], ['completed']);
   // Each ran its command and exited 0 (a sample; the listing above covers all 500).
   for (const id of [ids[0]!, ids[TASKS - 1]!]) assert.equal((await flow.task(id).wait()).exitCode, 0);
-  process.stderr.write(`[load] instance folders left: ${readdirSync(flowPaths(harness.home).instances).length}\n`);
+  // Finished instances' folders do not pile up: the reaper (here on demand, with no grace) removes them.
+  const folders = () => readdirSync(flowPaths(harness.home).instances).length;
+  const afterRun = folders();
+  const gcStarted = performance.now();
+  const gc = await runCli(['gc', '--grace', '0s'], { env: harness.env, timeoutMs: 120_000 });
+  assert.equal(gc.code, 0, `flow gc exits 0\n${gc.stdout}${gc.stderr}`);
+  process.stderr.write(`[load] instance folders: ${afterRun} after the run, ${folders()} after flow gc (${Math.round(performance.now() - gcStarted)} ms)\n`);
+  assert.equal(folders(), 0, 'flow gc removed every finished instance folder');
 });
