@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
+import { probeContainment, taskCgroupPath } from '../../src/providers/local/containment';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { runCli } from '../helpers/cli';
 import { waitFor } from '../helpers/wait-for';
@@ -69,6 +71,13 @@ test(`${TASKS} true tasks submitted at once all complete, none lost, within ${LO
   assert.deepEqual([...new Set(all.map((task) => task.status))], ['completed']);
   // Each ran its command and exited 0 (a sample; the listing above covers all 500).
   for (const id of [ids[0]!, ids[TASKS - 1]!]) assert.equal((await flow.task(id).wait()).exitCode, 0);
+  // Every teardown removed its task's cgroup (none is left behind, even under this load).
+  const containment = probeContainment('auto');
+  if (containment.kind === 'cgroup') {
+    const prefix = basename(taskCgroupPath(containment.root, harness.home, ''));
+    const left = readdirSync(containment.root).filter((name) => name.startsWith(prefix));
+    assert.deepEqual(left, [], 'no task cgroup is left after the tasks completed');
+  } else process.stderr.write(`[load] tasks get no cgroup here (${containment.kind}): no cgroup to check\n`);
   // Finished instances' folders do not pile up: the reaper (here on demand, with no grace) removes them.
   const folders = () => readdirSync(flowPaths(harness.home).instances).length;
   const afterRun = folders();
