@@ -70,3 +70,18 @@ export function machine() {
     loadavg: os.loadavg().map((load) => Math.round(load * 100) / 100),
   };
 }
+
+/** Warm-up runs every figure discards before it keeps samples. */
+export const WARMUP_RUNS = 2;
+
+/** Runs `measure` WARMUP_RUNS + runs times; returns each key's samples after the warm-up. */
+export async function sample<K extends string>(label: string, runs: number, measure: () => Promise<Record<K, number>>): Promise<Record<K, number[]>> {
+  const samples = {} as Record<K, number[]>;
+  for (let i = 0; i < WARMUP_RUNS + runs; i++) {
+    const result = await measure();
+    if (i < WARMUP_RUNS) continue;
+    for (const key of Object.keys(result) as K[]) (samples[key] ??= []).push(result[key]);
+  }
+  progress(`${label}: done`);
+  return samples;
+}

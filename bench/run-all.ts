@@ -14,26 +14,13 @@ import { stopDaemon } from '../src/daemon/daemon-control';
 import { readDaemonState } from '../src/daemon/daemon-state';
 import { resolveTemporalBinary } from '../src/daemon/temporal-binary';
 import { startBareWorker, type BareWorker } from './bare/bare-worker';
-import { bareSpawnMs, envCount, FLOW_CLI, machine, nodeStartupMs, progress, runProcess, timed } from './bench-tools';
+import { bareSpawnMs, envCount, FLOW_CLI, machine, nodeStartupMs, progress, runProcess, sample, timed, WARMUP_RUNS } from './bench-tools';
 import { figure } from './figure';
 import { submitToAllRunning } from './gang-measure';
 import { followLatency, logCopy, throughput } from './load-figures';
 import { summarize } from './stats';
 
-const WARMUP_RUNS = 2;
 const round1 = (x: number) => Math.round(x * 10) / 10;
-
-/** Runs `measure` WARMUP_RUNS + runs times; returns each key's samples after the warm-up. */
-async function sample<K extends string>(label: string, runs: number, measure: () => Promise<Record<K, number>>): Promise<Record<K, number[]>> {
-  const samples = {} as Record<K, number[]>;
-  for (let i = 0; i < WARMUP_RUNS + runs; i++) {
-    const result = await measure();
-    if (i < WARMUP_RUNS) continue;
-    for (const key of Object.keys(result) as K[]) (samples[key] ??= []).push(result[key]);
-  }
-  progress(`${label}: done`);
-  return samples;
-}
 
 function temporalVersion(env: NodeJS.ProcessEnv): string | null {
   try {

@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
-import { daemonStatus } from '../../src/daemon/daemon-control';
-import { isAlive } from '../../src/daemon/process-alive';
 import { ProviderError, TaskFailedError, ValidationError } from '../../src/domain/errors';
 import { Flow } from '../../src/client/flow';
 import { IMAGE_MARKER_PATH, IMAGE_MARKER_TEXT, IMAGE_WORKDIR, containerNames, containerTestEnv, ensureTestImage } from '../helpers/container-image';
@@ -13,6 +11,7 @@ import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { rejectionOf } from '../helpers/rejection';
 import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
+import { killWorker } from '../faults/faults';
 
 /**
  * Tasks with an image on the local provider, in real podman containers (see
@@ -113,13 +112,7 @@ describe('images on the local provider (podman)', { timeout: 300_000 }, () => {
     const task = await h.flow.run(`echo launched >> /scratch/launches; echo up; ${untilFileExists('/scratch/finish')}; echo done`, { image, volumes });
     await waitFor(async () => (await task.logs().text()).includes('up'), { timeoutMs: 60_000, message: 'the container started' });
 
-    const before = daemonStatus(h.home).state!;
-    process.kill(before.workerPid!, 'SIGKILL');
-    await waitFor(() => {
-      const state = daemonStatus(h.home).state;
-      return state?.workerReady && state.workerPid !== before.workerPid ? state : undefined;
-    }, { timeoutMs: 60_000, message: 'the supervisor restarted the worker' });
-    assert.ok(!isAlive(before.workerPid), 'the old worker is gone');
+    await killWorker(h);
     assert.deepEqual(containersOf(task.taskId), [`flow-${task.taskId}-0`], 'still the one container');
 
     writeFileSync(join(volumeHostDir('img-scratch'), 'finish'), '');

@@ -1,10 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { ProviderError, ValidationError } from '../../domain';
-import type { InstanceRef, NodeSpec, Offer } from '../../domain';
+import type { HeldInstance, InstanceRef, NodeSpec, Offer, VolumeCreateSpec, VolumeInfo } from '../../domain';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, HeldInstances, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
-import type { HeldInstance } from '../../domain';
 import { listLocalHeld, removeInstanceFolder } from './held-instances';
-import type { VolumeCreateSpec, VolumeInfo } from '../../domain';
 import { writeExecTarget } from './exec-target';
 import { LocalAccess } from './local-access';
 import { createVolume, deleteVolume, listVolumes } from './local-volumes';
@@ -46,33 +44,8 @@ import {
 } from './container-launch';
 import type { VolumeMount } from './volumes';
 
-export interface LocalProviderOptions {
-  /** Flow home; instances live in <home>/instances, volumes in <home>/volumes. */
-  home: string;
-  /** GPUs to offer; 'detect' (the default) asks nvidia-smi once. */
-  gpus?: GpuInfo[] | 'detect';
-  /** 'auto' (default) mounts volumes with bubblewrap when it works; 'off' always uses symlinks. */
-  bubblewrap?: 'auto' | 'off';
-  /**
-   * Simulated boot time: rank r's instance is ready r × this many ms after it was provisioned
-   * (default 0). Lets tests hold a gang at its barrier, as slow cloud instances would.
-   */
-  bootDelayPerRankMs?: number;
-  /** USD per instance-hour on every local offer (default 0: machines you own are free). */
-  pricePerHour?: number;
-  /** The runtime for tasks with an image, or the order to look for one in (default: docker, then podman). */
-  containerRuntime?: ContainerRuntime | string;
-  /** When a task's image is pulled (default missing). */
-  imagePullPolicy?: PullPolicy;
-  /**
-   * How a task's processes are held together so a stop reaches all of them (containment.ts):
-   * 'auto' (default) takes a cgroup, else a pid namespace, else the session alone.
-   */
-  containment?: ContainmentOption;
-}
-
-/** How volumes reach the command on this machine. */
-export type VolumeIsolation = { mode: 'bubblewrap'; bwrap: string; description: string } | { mode: 'symlink'; description: string };
+import type { LocalProviderOptions, VolumeIsolation } from './local-provider-options';
+export type { LocalProviderOptions, VolumeIsolation } from './local-provider-options';
 
 /** A launch with no pid after this long is taken as lost (see command-files.ts). */
 export { LAUNCH_TIMEOUT_MS };
