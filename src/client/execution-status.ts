@@ -46,3 +46,9 @@ export function statusClause(statuses: readonly TaskStatus[]): string {
 
 /** Open tasks, whatever their FlowStatus says. */
 export const OPEN_CLAUSE = RUNNING;
+
+/**
+ * Every task and pipeline, each once: a task that continued as new (a long pending wait) counts
+ * by its latest run only.
+ */
+export const TASK_RUNS_CLAUSE = "WorkflowType IN ('taskWorkflow', 'pipelineWorkflow') AND ExecutionStatus != 'ContinuedAsNew'";

@@ -28,7 +28,7 @@ import {
   MEMO_KEYS,
 } from '../workflows/definitions';
 import { openConnection } from './connection';
-import { OPEN_CLAUSE, statusClause } from './execution-status';
+import { OPEN_CLAUSE, statusClause, TASK_RUNS_CLAUSE } from './execution-status';
 import { progressOf } from './read-task-state';
 import type { TaskPlan } from './plan';
 import { fixedOffers } from '../domain/offer-choice';
@@ -336,8 +336,7 @@ export function taskStartOptions(input: TaskInput) {
  * Open or closed is the execution status (FlowStatus goes stale when Temporal ends a task).
  */
 function listQuery(options: ListTasksOptions): string {
-  // A task that continued as new (a long pending wait) is listed once: its latest run.
-  const clauses = ["WorkflowType IN ('taskWorkflow', 'pipelineWorkflow')", "ExecutionStatus != 'ContinuedAsNew'"];
+  const clauses = [TASK_RUNS_CLAUSE];
   const statuses = options.status === undefined ? [] : [options.status].flat();
   if (statuses.length > 0) clauses.push(statusClause(statuses));
   if (options.activeOrSince) clauses.push(`(${OPEN_CLAUSE} OR StartTime > '${options.activeOrSince.toISOString()}')`);

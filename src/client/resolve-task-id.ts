@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { TaskNotFoundError, ValidationError } from '../domain';
+import { TASK_RUNS_CLAUSE } from './execution-status';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const SHOWN_MATCHES = 5;
@@ -19,7 +20,7 @@ export async function resolveTaskId(client: Client, idOrPrefix: string): Promise
     // Not an exact id: look it up as a prefix.
   }
   const matches: string[] = [];
-  const query = `WorkflowType IN ('taskWorkflow', 'pipelineWorkflow') AND ExecutionStatus != 'ContinuedAsNew' AND WorkflowId STARTS_WITH '${idOrPrefix}'`;
+  const query = `${TASK_RUNS_CLAUSE} AND WorkflowId STARTS_WITH '${idOrPrefix}'`;
   for await (const execution of client.workflow.list({ query, pageSize: SHOWN_MATCHES + 1 })) {
     matches.push(execution.workflowId);
     if (matches.length > SHOWN_MATCHES) break;
