@@ -46,7 +46,9 @@ export class StartupNamespace {
       'echo "flow-test: startup exited $?"',
       'exec cat > /dev/null',
     ].filter((line) => line !== '');
-    this.child = spawn('unshare', ['-m', '-u', '--propagation', 'private', 'bash', '-c', setup.join('\n')], {
+    // --norc: with a socket for stdin and no SHLVL, bash would read root's ~/.bashrc (whose
+    // `pyenv init` can wait a minute on a lock a killed shell left).
+    this.child = spawn('unshare', ['-m', '-u', '--propagation', 'private', 'bash', '--norc', '-c', setup.join('\n')], {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
       env: {
