@@ -10,6 +10,8 @@ import { createProviderOperation } from './provider-operation';
 import { reapOrphans, type ReapOptions } from './reap-orphans';
 import { loadSettings } from '../config/load-config';
 import { mapErrors } from './to-application-failure';
+import { hostBinding } from './host-binding';
+import { handBackOnShutdown } from './hand-back';
 
 export interface ActivityDeps {
   /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   home: string;
   /** Whether a task's workflow is open (the leak reaper keeps what it holds); without it the reaper refuses to run. */
   isTaskOpen?: (taskId: string) => Promise<boolean>;
+  /** This worker host's own task queue (see src/worker/host-queue.ts); host-bound instances record it. */
+  hostQueue?: string;
 }
 
 /** Where the leak reaper looks: local, the ssh fleet (an empty one lists nothing), and Mithril once a key is set. */
@@ -37,7 +41,8 @@ const READY_POLL_MS = 1000;
 const STOP_GRACE_MS = 10_000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
-export function createActivities({ providers, logs, home, isTaskOpen }: ActivityDeps) {
+export function createActivities({ providers, logs, home, isTaskOpen, hostQueue }: ActivityDeps) {
+  const host = hostBinding(hostQueue);
   /** The leak reaper (flow gc, the reaper schedule); each orphan is logged to the worker log. */
   const reap = async (options: ReapOptions): Promise<ReapReport> => {
     if (isTaskOpen === undefined) throw new ProviderError('The leak reaper needs the worker to reach Temporal (to see which tasks are open)', { retryable: false });
@@ -63,14 +68,15 @@ export function createActivities({ providers, logs, home, isTaskOpen }: Activity
       chooseOffer(providers.get(input.provider, input.providerSettings), input)),
 
     /** Waits (heartbeating) for an offer or a new waiting reason. */
-    awaitOffer: mapErrors(async (input: AwaitOfferInput & OfferTarget): Promise<OfferChoice> =>
-      awaitOffer(providers.get(input.provider, input.providerSettings), input)),
+    awaitOffer: handBackOnShutdown(mapErrors(async (input: AwaitOfferInput & OfferTarget): Promise<OfferChoice> =>
+      awaitOffer(providers.get(input.provider, input.providerSettings), input))),
 
     provisionInstance: mapErrors(async (input: { spec: NodeSpec; offer: Offer; provider: ProviderName }): Promise<InstanceRef> =>
-      providers.get(input.provider).provision(input.spec, input.offer)),
+      host.record(input.provider, await providers.get(input.provider).provision(input.spec, input.offer))),
 
     /** Resolves once the instance accepts commands; with maxWaitMs, fails (retryably) after that long. */
-    awaitInstanceReady: mapErrors(async (input: { instance: InstanceRef; maxWaitMs?: number }): Promise<void> => {
+    awaitInstanceReady: handBackOnShutdown(mapErrors(async (input: { instance: InstanceRef; maxWaitMs?: number }): Promise<void> => {
+      host.check(input.instance);
       const provider = providers.get(input.instance.provider);
       const deadline = input.maxWaitMs === undefined ? Infinity : Date.now() + input.maxWaitMs;
       while (!(await provider.isReady(input.instance))) {
@@ -78,15 +84,18 @@ export function createActivities({ providers, logs, home, isTaskOpen }: Activity
         Context.current().heartbeat();
         await Context.current().sleep(Math.min(READY_POLL_MS, Math.max(1, deadline - Date.now())));
       }
+    })),
+
+    startCommand: mapErrors(async (input: { instance: InstanceRef; spec: NodeSpec }): Promise<void> => {
+      host.check(input.instance);
+      return providers.get(input.instance.provider).startCommand(input.instance, input.spec);
     }),
 
-    startCommand: mapErrors(async (input: { instance: InstanceRef; spec: NodeSpec }): Promise<void> =>
-      providers.get(input.instance.provider).startCommand(input.instance, input.spec)),
-
-    followCommand: mapErrors(async (input: FollowInput): Promise<CommandEnd> => {
+    followCommand: handBackOnShutdown(mapErrors(async (input: FollowInput): Promise<CommandEnd> => {
+      host.check(input.instance);
       await claimLogs(input);
       return followCommand(providers.get(input.instance.provider), logs, input);
-    }),
+    })),
 
     /**
      * Before a restart: notes it in the rank's log (once, even if retried) and returns where
@@ -110,6 +119,7 @@ export function createActivities({ providers, logs, home, isTaskOpen }: Activity
      * ended: on its own (before this stop reached it) or stopped; exitCode null if it never ran.
      */
     teardownInstance: mapErrors(async (input: FollowInput): Promise<CommandEnd> => {
+      host.check(input.instance);
       await claimLogs(input);
       const provider = providers.get(input.instance.provider);
       if (input.commandStarted === false) {

@@ -27,6 +27,11 @@ export interface InstanceRef {
   instanceId: string;
   /** Address other ranks reach this one on. */
   address: string;
+  /**
+   * The task queue of the worker host that holds the instance (host-bound providers: local), set
+   * at provision; its later steps run there. Absent for providers any worker reaches.
+   */
+  hostQueue?: string;
 }
 
 /** Everything a provider needs to run one rank. Built by the workflow, deterministic. */

@@ -10,6 +10,7 @@ import { taskOpenIn } from './open-tasks';
 import { flowPaths } from '../config/flow-home';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from '../workflows/definitions';
 import { workflowSource } from './workflow-bundle';
+import { hostQueueFor } from './host-queue';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -17,15 +18,34 @@ export interface WorkerOptions {
   home: string;
   /** The payload codec (src/security): with it, the worker refuses payloads it cannot authenticate. */
   dataConverter?: Pick<DataConverter, 'payloadCodecs' | 'failureConverterPath'>;
+  /** `flow worker`'s tuning; absent: the embedded daemon's defaults. */
+  tuning?: WorkerTuning;
 }
 
+/** Options of `flow worker` (see src/cli/commands/worker.ts). */
+export interface WorkerTuning {
+  /** Concurrent control activities (provision, start, teardown...); the SDK's default when absent. */
+  maxActivities?: number;
+  /** Concurrent workflow tasks; the SDK's default when absent. */
+  maxWorkflowTasks?: number;
+  /** How long in-flight activities may run on after a stop before they are handed back. */
+  shutdownGraceMs?: number;
+}
+
+/** Stopping the embedded daemon's worker must not wait on in-flight activities for long. */
+const DEFAULT_SHUTDOWN_GRACE_MS = 2000;
+
 /**
- * Three workers in one process: one polls workflows and control activities; the others only the
- * long log-following activities and the long waits (offers, readiness), so a flood of followers
- * or of tasks waiting for a host never takes a teardown's slot. The control queue still runs
- * every activity, for tasks that scheduled a wait there before the waits had a queue of their own.
+ * Four workers in one process: one polls workflows and control activities; two only the long
+ * log-following activities and the long waits (offers, readiness), so a flood of followers or of
+ * tasks waiting for a host never takes a teardown's slot. The control queue still runs every
+ * activity, for tasks that scheduled a wait there before the waits had a queue of their own.
+ * The fourth polls this host's own queue (hostQueueFor): the steps of the local instances it
+ * provisioned, which exist on this machine only. It is the last of the list.
  */
-export async function createWorkers({ connection, namespace, home, dataConverter }: WorkerOptions): Promise<Worker[]> {
+export async function createWorkers({ connection, namespace, home, dataConverter, tuning = {} }: WorkerOptions): Promise<Worker[]> {
+  const hostQueue = hostQueueFor(home);
+  const shutdownGraceTime = tuning.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   // The worker's own client reads host leases (ssh fleet offers list only free hosts).
   const client = new Client({ connection, namespace, ...(dataConverter?.payloadCodecs ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });
   const activities = createActivities({
@@ -33,6 +53,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     home,
     logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
     isTaskOpen: taskOpenIn(client),
+    hostQueue,
   });
   const control = await Worker.create({
     connection,
@@ -41,9 +62,10 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     ...(dataConverter ? { dataConverter } : {}),
     ...workflowSource(),
     activities,
-    ...controlSlots(),
+    ...controlSlots(tuning.maxActivities),
+    ...(tuning.maxWorkflowTasks === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: tuning.maxWorkflowTasks }),
     // Stopping the worker must not wait on in-flight activities forever.
-    shutdownGraceTime: '2s',
+    shutdownGraceTime,
   });
   const logs = await Worker.create({
     connection,
@@ -52,7 +74,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     ...(dataConverter ? { dataConverter } : {}),
     activities: { followCommand: activities.followCommand },
     maxConcurrentActivityTaskExecutions: 1000,
-    shutdownGraceTime: '2s',
+    shutdownGraceTime,
   });
   const waits = await Worker.create({
     connection,
@@ -61,13 +83,32 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     ...(dataConverter ? { dataConverter } : {}),
     activities: { awaitOffer: activities.awaitOffer, awaitInstanceReady: activities.awaitInstanceReady },
     maxConcurrentActivityTaskExecutions: 1000,
-    shutdownGraceTime: '2s',
+    shutdownGraceTime,
   });
-  return [control, logs, waits];
+  const host = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: hostQueue,
+    ...(dataConverter ? { dataConverter } : {}),
+    activities: {
+      awaitInstanceReady: activities.awaitInstanceReady,
+      startCommand: activities.startCommand,
+      followCommand: activities.followCommand,
+      teardownInstance: activities.teardownInstance,
+    },
+    // Followers hold a slot each for the command's lifetime; teardowns must still find one.
+    maxConcurrentActivityTaskExecutions: 1000,
+    shutdownGraceTime,
+  });
+  return [control, logs, waits, host];
 }
 
-/** FLOW_WORKER_CONTROL_SLOTS: concurrent control activities (default: the SDK's); tests lower it to prove the waits do not use them. */
-function controlSlots(): { maxConcurrentActivityTaskExecutions?: number } {
+/**
+ * Concurrent control activities: `flow worker --max-activities`, else FLOW_WORKER_CONTROL_SLOTS
+ * (tests lower it to prove the waits do not use them), else the SDK's default.
+ */
+function controlSlots(maxActivities: number | undefined): { maxConcurrentActivityTaskExecutions?: number } {
+  if (maxActivities !== undefined) return { maxConcurrentActivityTaskExecutions: maxActivities };
   const raw = process.env.FLOW_WORKER_CONTROL_SLOTS?.trim();
   if (!raw) return {};
   const slots = Number(raw);

@@ -3,10 +3,12 @@ import { temporalConnectionOptions } from '../client/connection-options';
 import { loadSettings } from '../config/load-config';
 import { ValidationError } from '../domain';
 import { codecKeys, flowDataConverter } from '../security/encryption-keys';
-import { createWorkers, runWorkers } from './create-workers';
+import { createWorkers, runWorkers, type WorkerTuning } from './create-workers';
+import { stopGracefully } from './graceful-stop';
+import { hostQueueFor } from './host-queue';
 
-/** `flow worker`: polls a shared Temporal server until Ctrl-C. */
-export async function runForegroundWorker(): Promise<void> {
+/** `flow worker`: polls a shared Temporal server until Ctrl-C or SIGTERM (then stops gracefully, exit 0). */
+export async function runForegroundWorker(tuning: WorkerTuning & { shutdownGraceMs: number }): Promise<void> {
   const settings = loadSettings();
   const { address, namespace } = settings.temporal;
   if (!address) {
@@ -19,11 +21,27 @@ export async function runForegroundWorker(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions({ ...settings.temporal, address }));
   // A remote cluster: the codec only when a key is configured (clients must share it).
   const dataConverter = flowDataConverter(codecKeys({ home: settings.home, configuredKey: settings.encryptionKey, embedded: false }));
-  const workers = await createWorkers({ connection, namespace, home: settings.home, dataConverter });
-  process.stderr.write(`Flow worker polling ${address} (namespace ${namespace}${dataConverter ? ', payloads encrypted' : ''})\n`);
-  const shutdown = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  const workers = await createWorkers({ connection, namespace, home: settings.home, dataConverter, tuning });
+  const hostQueue = hostQueueFor(settings.home);
+  const host = workers.find((worker) => worker.options.taskQueue === hostQueue);
+  if (host === undefined) throw new Error(`flow worker: no worker polls this host's queue ${hostQueue}`);
+  process.stderr.write(`Flow worker polling ${address} (namespace ${namespace}, host queue ${hostQueue}${dataConverter ? ', payloads encrypted' : ''})\n`);
+  // This command owns the process's signals: a graceful stop ends with exit 0, not the CLI's 143.
+  process.removeAllListeners('SIGTERM');
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopGracefully({
+      shared: workers.filter((worker) => worker !== host),
+      host,
+      home: settings.home,
+      graceMs: tuning.shutdownGraceMs,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   await runWorkers(workers);
+  await stopping;
   await connection.close();
+  process.stderr.write('Flow worker stopped\n');
 }

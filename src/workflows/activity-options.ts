@@ -3,6 +3,8 @@ import type { FlowActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { ProviderRetries } from '../domain/task-config';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from './definitions';
+import { WRONG_HOST_ERROR } from '../domain/host-affinity';
+import { onHostQueue } from './host-steps';
 
 /*
  * Retries and history. A regular activity's retries happen on the server and add no events until
@@ -101,13 +103,19 @@ function isNonRetryable(error: unknown): boolean {
   return cause instanceof ApplicationFailure && (cause.nonRetryable || (nonRetryableErrorTypes as string[]).includes(cause.type ?? ''));
 }
 
-/** The local activity first; if its quick attempts fail (and retrying could help), the regular one. */
+/** The local activity reached a worker of another host (host affinity): the host's queue must run it. */
+function isWrongHost(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.type === WRONG_HOST_ERROR;
+}
+
+/** The local activity first; if its quick attempts fail (and retrying could help, or it ran on the wrong host), the regular one. */
 function localFirst<A, R>(local: (input: A) => Promise<R>, queued: (input: A) => Promise<R>): (input: A) => Promise<R> {
   return async (input) => {
     try {
       return await local(input);
     } catch (error) {
-      if (isCancellation(error) || isNonRetryable(error)) throw error;
+      if (isCancellation(error) || (isNonRetryable(error) && !isWrongHost(error))) throw error;
       return queued(input);
     }
   };
@@ -120,9 +128,9 @@ const LOCAL_READY_WAIT_MS = 2000;
  * A task's own `retries` (the Python SDK's policy for provider calls): provisioning and starting
  * are regular activities retried exactly so, on the server: attempts = maxRetries + 1.
  */
-function providerCalls(retries: ProviderRetries) {
+function providerCalls(retries: ProviderRetries, taskQueue: string = CONTROL_TASK_QUEUE) {
   return proxyActivities<FlowActivities>({
-    taskQueue: CONTROL_TASK_QUEUE,
+    taskQueue,
     startToCloseTimeout: '2m',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
@@ -135,9 +143,13 @@ function providerCalls(retries: ProviderRetries) {
   });
 }
 
-/** The steps of a node and of offer selection, for one provider (and the task's provider-call retries, if it sets them). */
-export function stepsFor(provider: string, retries?: ProviderRetries) {
-  const steps = {
+/**
+ * The steps of a node and of offer selection, for one provider (and the task's provider-call
+ * retries, if it sets them). With hostQueue (a host-bound instance, after provision), the steps
+ * that act on the instance are queued on that host's queue instead of the shared ones.
+ */
+export function stepsFor(provider: string, retries?: ProviderRetries, hostQueue?: string) {
+  const shared = {
     selectOffer: offers.selectOffer,
     awaitOffer: offerWait.awaitOffer,
     beginAttemptLog: control.beginAttemptLog,
@@ -147,8 +159,9 @@ export function stepsFor(provider: string, retries?: ProviderRetries) {
     followCommand: follow.followCommand,
     teardownInstance: teardown.teardownInstance,
   };
+  const steps = hostQueue === undefined ? shared : { ...shared, ...onHostQueue(hostQueue) };
   const calls = retries === undefined ? undefined : providerCalls(retries);
-  if (calls) Object.assign(steps, { provisionInstance: calls.provisionInstance, startCommand: calls.startCommand });
+  if (calls) Object.assign(steps, { provisionInstance: calls.provisionInstance, startCommand: (hostQueue === undefined ? calls : providerCalls(retries!, hostQueue)).startCommand });
   if (provider !== 'local') return steps;
   return {
     ...steps,

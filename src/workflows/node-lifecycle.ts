@@ -1,10 +1,12 @@
-import { CancelledFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancelledFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
 import type { NodePhase, NodeState } from '../domain/task-status';
 import type { ProviderName, ProviderRetries } from '../domain/task-config';
 import { stepsFor } from './activity-options';
+import { HOST_AFFINITY_PATCH } from './host-steps';
 import type { GangView } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
+import { hostGoneFailure, isHostGone } from './host-gone';
 import { PREEMPTED_FAILURE } from './preemption';
 import { acquireHostLease, releaseLeaseSignal, type HeldLease } from './host-lease';
 
@@ -54,7 +56,8 @@ export interface NodeRun {
  */
 export async function runNode(run: NodeRun): Promise<NodeResult> {
   const { input, node, body } = run;
-  const steps = stepsFor(input.provider, input.retries);
+  // Replaced after provision by the instance's host's steps when it is host-bound (local).
+  let steps = stepsFor(input.provider, input.retries);
   const runKey = input.spec.runKey;
   const secrets = Object.values(input.spec.secrets);
   const spec: NodeSpec = { ...input.spec };
@@ -85,6 +88,8 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
         spec.host = lease.host;
       }
       instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
+      // The instance's history-recorded hostQueue decides, so replay takes the same path.
+      if (instance.hostQueue !== undefined && patched(HOST_AFFINITY_PATCH)) steps = stepsFor(input.provider, input.retries, instance.hostQueue);
       if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
       node.instanceId = instance.instanceId;
       node.address = instance.address;
@@ -121,7 +126,16 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   } finally {
     await CancellationScope.nonCancellable(async () => {
       if (instance === undefined) return;
-      const result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey, commandStarted: startAsked });
+      let result: Awaited<ReturnType<typeof steps.teardownInstance>>;
+      try {
+        result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey, commandStarted: startAsked });
+      } catch (error) {
+        // Only a host-bound step has a ScheduleToStart limit: the host's worker is gone (see HOST_WAIT).
+        if (!isHostGone(error)) throw error;
+        failure ??= hostGoneFailure(instance);
+        phase('terminated');
+        return;
+      }
       // A stop that raced the command's own end (the follower was cancelled first): the provider
       // knows whether the command had already ended by itself.
       if (exitCode === null && failure === undefined && !result.stopped && result.exitCode !== null) endedOnItsOwn = true;
