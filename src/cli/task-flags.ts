@@ -35,6 +35,8 @@ export interface RunFlags extends PythonRunFlags {
   idempotencyKey?: string;
   maxRunTime?: string;
   provider?: string;
+  /** The worker pool (Flow-only). */
+  pool?: string;
   workdir?: string;
   unique?: boolean;
   priority?: string;
@@ -184,6 +186,7 @@ export function configFromFlags(target: RunTarget, flags: RunFlags, onWarning: (
   if (flags.sshKeys.length > 0) config.sshKeys = flags.sshKeys;
   const plain: Array<[keyof RunFlags, string]> = [
     ['provider', 'provider'],
+    ['pool', 'pool'],
     ['name', 'name'],
     ['region', 'region'],
     ['workdir', 'workingDir'],

@@ -1,4 +1,6 @@
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { poolWaitingReason } from './pool-pollers';
+import { poolQueues } from '../domain/pools';
 import { loadSettings, taskProviderSettings, type FlowSettings, type FlowSettingsInput } from '../config/load-config';
 import { flowPaths } from '../config/flow-home';
 import { readPipelineFile } from '../config/pipeline-file';
@@ -20,7 +22,6 @@ import {
 import { LogStore } from '../logs/log-store';
 import type { taskWorkflow } from '../workflows/task-workflow';
 import {
-  CONTROL_TASK_QUEUE,
   FlowInstanceTypeKey,
   FlowProviderKey,
   FlowStatusKey,
@@ -177,9 +178,11 @@ export class Flow {
     for (const warning of providerWarnings(given, provider, { noImage })) this.warn(warning);
     const name = parsed.name ?? defaultTaskName(parsed.command);
     const codeDir = resolveCodeDir(parsed, options.codeDir ?? process.cwd());
+    // A pool no worker polls: the task says so while it waits (its workflow cannot run to say it).
+    const poolWait = parsed.pool === undefined ? undefined : await poolWaitingReason(this.client, parsed.pool);
     const start = (taskId: string) => {
       const input: TaskInput = { taskId, name, provider, config: parsed, codeDir, providerSettings: settings.providerSettings };
-      return this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', taskStartOptions(input));
+      return this.client.workflow.start<typeof taskWorkflow>('taskWorkflow', taskStartOptions(input, poolWait));
     };
     // The same idempotency key returns the task it started; a name used as the id is taken while its task lives.
     if (parsed.idempotencyKey !== undefined && !options.forceNew) return startOnceForKey(this.client, name, parsed.idempotencyKey, start);
@@ -310,9 +313,10 @@ export class Flow {
 }
 
 /** How a task's workflow is started: its id is its task id, never reused for a second run. */
-export function taskStartOptions(input: TaskInput) {
+export function taskStartOptions(input: TaskInput, waitingReason?: string) {
   return {
-    taskQueue: CONTROL_TASK_QUEUE,
+    // A task routed to a pool is run only by that pool's workers (flow worker --pool).
+    taskQueue: poolQueues(input.config.pool).control,
     workflowId: input.taskId,
     // A task id names one task forever (never a second run under a finished task's id), except
     // a name used as the id (uniqueName: false), which is free again once its task has ended.
@@ -321,6 +325,7 @@ export function taskStartOptions(input: TaskInput) {
     memo: {
       [MEMO_KEYS.numInstances]: input.config.numInstances,
       ...(input.config.idempotencyKey === undefined ? {} : { [MEMO_KEYS.idempotencyKey]: input.config.idempotencyKey }),
+      ...(waitingReason === undefined ? {} : { [MEMO_KEYS.waitingReason]: waitingReason }),
     },
     typedSearchAttributes: [
       { key: FlowStatusKey, value: 'pending' },

@@ -97,6 +97,7 @@ function headerLines(config: TaskConfig): string[] {
     flowOnly.push(`retry: {${Object.entries(config.retry).map(([key, value]) => `${snakeKey(key)}: ${String(value)}`).join(', ')}}`);
   }
   if (config.provider !== undefined) flowOnly.push(`provider: ${config.provider}`);
+  if (config.pool !== undefined) flowOnly.push(`pool: ${config.pool}`);
   const lines: string[] = [];
   if (flowOnly.length > 0) {
     lines.push(' Flow settings that flow-compute 3.28 has no field for (not written as keys):', ...flowOnly.map((line) => `   ${line}`));

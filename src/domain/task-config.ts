@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { POOL_NAME_HINT, POOL_NAME_PATTERN } from './pools';
 import { closestNames, shortText } from './closest';
 import { ValidationError } from './errors';
 import { MAX_EXEC_STRING_BYTES, MAX_EXEC_TOTAL_BYTES, execStringBytes, kibText, utf8Length } from './exec-limits';
@@ -152,6 +153,8 @@ export const TaskConfigSchema = z
     /** The folder whose code a task runs (default: where it was submitted from); `~` is expanded. */
     codeRoot: TextSchema.pipe(z.string().min(1)).optional(),
     provider: ProviderNameSchema.optional(),
+    /** Flow-only (Python Flow has none): the worker pool that runs the task (`flow worker --pool NAME`); default: the default pool. */
+    pool: z.string().regex(POOL_NAME_PATTERN, POOL_NAME_HINT).optional(),
   })
   .superRefine((config, ctx) => {
     if (config.instanceType !== undefined && config.minGpuMemoryGb !== undefined) {

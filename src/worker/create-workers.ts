@@ -8,7 +8,7 @@ import { createProviderRegistry } from '../providers/registry';
 import { leasedHostsFrom } from './host-leases';
 import { taskOpenIn } from './open-tasks';
 import { flowPaths } from '../config/flow-home';
-import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from '../workflows/definitions';
+import { poolQueues } from '../domain/pools';
 import { workflowSource } from './workflow-bundle';
 import { hostQueueFor } from './host-queue';
 
@@ -24,6 +24,8 @@ export interface WorkerOptions {
 
 /** Options of `flow worker` (see src/cli/commands/worker.ts). */
 export interface WorkerTuning {
+  /** The pool whose queues this worker polls (see domain/pools); absent: the default pool. */
+  pool?: string;
   /** Concurrent control activities (provision, start, teardown...); the SDK's default when absent. */
   maxActivities?: number;
   /** Concurrent workflow tasks; the SDK's default when absent. */
@@ -44,6 +46,7 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 2000;
  * provisioned, which exist on this machine only. It is the last of the list.
  */
 export async function createWorkers({ connection, namespace, home, dataConverter, tuning = {} }: WorkerOptions): Promise<Worker[]> {
+  const queues = poolQueues(tuning.pool);
   const hostQueue = hostQueueFor(home);
   const shutdownGraceTime = tuning.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   // The worker's own client reads host leases (ssh fleet offers list only free hosts).
@@ -58,7 +61,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
   const control = await Worker.create({
     connection,
     namespace,
-    taskQueue: CONTROL_TASK_QUEUE,
+    taskQueue: queues.control,
     ...(dataConverter ? { dataConverter } : {}),
     ...workflowSource(),
     activities,
@@ -70,7 +73,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
   const logs = await Worker.create({
     connection,
     namespace,
-    taskQueue: LOGS_TASK_QUEUE,
+    taskQueue: queues.logs,
     ...(dataConverter ? { dataConverter } : {}),
     activities: { followCommand: activities.followCommand },
     maxConcurrentActivityTaskExecutions: 1000,
@@ -79,7 +82,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
   const waits = await Worker.create({
     connection,
     namespace,
-    taskQueue: WAITS_TASK_QUEUE,
+    taskQueue: queues.waits,
     ...(dataConverter ? { dataConverter } : {}),
     activities: { awaitOffer: activities.awaitOffer, awaitInstanceReady: activities.awaitInstanceReady },
     maxConcurrentActivityTaskExecutions: 1000,

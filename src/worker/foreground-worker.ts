@@ -6,6 +6,7 @@ import { codecKeys, flowDataConverter } from '../security/encryption-keys';
 import { createWorkers, runWorkers, type WorkerTuning } from './create-workers';
 import { stopGracefully } from './graceful-stop';
 import { hostQueueFor } from './host-queue';
+import { DEFAULT_POOL } from '../domain/pools';
 
 /** `flow worker`: polls a shared Temporal server until Ctrl-C or SIGTERM (then stops gracefully, exit 0). */
 export async function runForegroundWorker(tuning: WorkerTuning & { shutdownGraceMs: number }): Promise<void> {
@@ -25,7 +26,8 @@ export async function runForegroundWorker(tuning: WorkerTuning & { shutdownGrace
   const hostQueue = hostQueueFor(settings.home);
   const host = workers.find((worker) => worker.options.taskQueue === hostQueue);
   if (host === undefined) throw new Error(`flow worker: no worker polls this host's queue ${hostQueue}`);
-  process.stderr.write(`Flow worker polling ${address} (namespace ${namespace}, host queue ${hostQueue}${dataConverter ? ', payloads encrypted' : ''})\n`);
+  const pool = tuning.pool ?? DEFAULT_POOL;
+  process.stderr.write(`Flow worker polling ${address} (namespace ${namespace}, pool ${pool}, host queue ${hostQueue}${dataConverter ? ', payloads encrypted' : ''})\n`);
   // This command owns the process's signals: a graceful stop ends with exit 0, not the CLI's 143.
   process.removeAllListeners('SIGTERM');
   let stopping: Promise<void> | undefined;

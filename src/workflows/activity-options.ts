@@ -1,8 +1,8 @@
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { FlowActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { ProviderRetries } from '../domain/task-config';
-import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from './definitions';
+import { poolOfControlQueue, poolQueues, type PoolQueues } from '../domain/pools';
 import { WRONG_HOST_ERROR } from '../domain/host-affinity';
 import { onHostQueue } from './host-steps';
 
@@ -17,62 +17,69 @@ import { onHostQueue } from './host-steps';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 
-/** Provision, start, log notes: short and idempotent; up to 10 minutes of retries in all. */
-const control = proxyActivities<FlowActivities>({
-  taskQueue: CONTROL_TASK_QUEUE,
-  startToCloseTimeout: '2m',
-  scheduleToCloseTimeout: '10m',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes },
-});
-
-/** One look at the offers. */
-const offers = proxyActivities<FlowActivities>({
-  taskQueue: CONTROL_TASK_QUEUE,
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
-});
-
 /**
- * Waiting for an offer: one heartbeating attempt for up to an hour. TRY_CANCEL: a stop ends the
- * wait at once instead of after the activity's next heartbeat.
+ * The steps on a pool's shared queues. A workflow's pool is the one of its own task queue
+ * (workflowInfo, deterministic): the default pool's queues are the original names.
  */
-const offerWait = proxyActivities<FlowActivities>({
-  taskQueue: WAITS_TASK_QUEUE,
-  startToCloseTimeout: '2h',
-  heartbeatTimeout: '30s',
-  cancellationType: ActivityCancellationType.TRY_CANCEL,
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20, nonRetryableErrorTypes },
-});
+function sharedSteps(queues: PoolQueues) {
+  /** Provision, start, log notes: short and idempotent; up to 10 minutes of retries in all. */
+  const control = proxyActivities<FlowActivities>({
+    taskQueue: queues.control,
+    startToCloseTimeout: '2m',
+    scheduleToCloseTimeout: '10m',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes },
+  });
 
-/** Waiting for an instance to boot: heartbeats so a dead worker is noticed quickly. */
-const readiness = proxyActivities<FlowActivities>({
-  taskQueue: WAITS_TASK_QUEUE,
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '30s',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
-});
+  /** One look at the offers. */
+  const offers = proxyActivities<FlowActivities>({
+    taskQueue: queues.control,
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+  });
 
-/**
- * Following the command's output until it exits. Heartbeats its byte offset; a retry resumes
- * from there (a worker crash costs one attempt). TRY_CANCEL: on stop the workflow moves straight
- * to teardown instead of waiting for the next heartbeat to carry the cancellation.
- */
-const follow = proxyActivities<FlowActivities>({
-  taskQueue: LOGS_TASK_QUEUE,
-  startToCloseTimeout: '24h',
-  heartbeatTimeout: '10s',
-  cancellationType: ActivityCancellationType.TRY_CANCEL,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 50, nonRetryableErrorTypes },
-});
+  /**
+   * Waiting for an offer: one heartbeating attempt for up to an hour. TRY_CANCEL: a stop ends the
+   * wait at once instead of after the activity's next heartbeat.
+   */
+  const offerWait = proxyActivities<FlowActivities>({
+    taskQueue: queues.waits,
+    startToCloseTimeout: '2h',
+    heartbeatTimeout: '30s',
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20, nonRetryableErrorTypes },
+  });
 
-/** Teardown must finish: unlimited retries, on the server. */
-const teardown = proxyActivities<FlowActivities>({
-  taskQueue: CONTROL_TASK_QUEUE,
-  startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
-});
+  /** Waiting for an instance to boot: heartbeats so a dead worker is noticed quickly. */
+  const readiness = proxyActivities<FlowActivities>({
+    taskQueue: queues.waits,
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '30s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes },
+  });
+
+  /**
+   * Following the command's output until it exits. Heartbeats its byte offset; a retry resumes
+   * from there (a worker crash costs one attempt). TRY_CANCEL: on stop the workflow moves straight
+   * to teardown instead of waiting for the next heartbeat to carry the cancellation.
+   */
+  const follow = proxyActivities<FlowActivities>({
+    taskQueue: queues.logs,
+    startToCloseTimeout: '24h',
+    heartbeatTimeout: '10s',
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 50, nonRetryableErrorTypes },
+  });
+
+  /** Teardown must finish: unlimited retries, on the server. */
+  const teardown = proxyActivities<FlowActivities>({
+    taskQueue: queues.control,
+    startToCloseTimeout: '5m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+  });
+  return { control, offers, offerWait, readiness, follow, teardown };
+}
 
 /**
  * The local provider's steps take milliseconds and run on this machine anyway: as local
@@ -128,7 +135,7 @@ const LOCAL_READY_WAIT_MS = 2000;
  * A task's own `retries` (the Python SDK's policy for provider calls): provisioning and starting
  * are regular activities retried exactly so, on the server: attempts = maxRetries + 1.
  */
-function providerCalls(retries: ProviderRetries, taskQueue: string = CONTROL_TASK_QUEUE) {
+function providerCalls(retries: ProviderRetries, taskQueue: string) {
   return proxyActivities<FlowActivities>({
     taskQueue,
     startToCloseTimeout: '2m',
@@ -149,6 +156,8 @@ function providerCalls(retries: ProviderRetries, taskQueue: string = CONTROL_TAS
  * that act on the instance are queued on that host's queue instead of the shared ones.
  */
 export function stepsFor(provider: string, retries?: ProviderRetries, hostQueue?: string) {
+  const queues = poolQueues(poolOfControlQueue(workflowInfo().taskQueue));
+  const { control, offers, offerWait, readiness, follow, teardown } = sharedSteps(queues);
   const shared = {
     selectOffer: offers.selectOffer,
     awaitOffer: offerWait.awaitOffer,
@@ -160,7 +169,7 @@ export function stepsFor(provider: string, retries?: ProviderRetries, hostQueue?
     teardownInstance: teardown.teardownInstance,
   };
   const steps = hostQueue === undefined ? shared : { ...shared, ...onHostQueue(hostQueue) };
-  const calls = retries === undefined ? undefined : providerCalls(retries);
+  const calls = retries === undefined ? undefined : providerCalls(retries, queues.control);
   if (calls) Object.assign(steps, { provisionInstance: calls.provisionInstance, startCommand: (hostQueue === undefined ? calls : providerCalls(retries!, hostQueue)).startCommand });
   if (provider !== 'local') return steps;
   return {

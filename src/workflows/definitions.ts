@@ -5,16 +5,17 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import type { NodeState, TaskState } from '../domain/task-status';
+import { poolQueues } from '../domain/pools';
 
-/** Workflows and short control activities (provision, start, teardown). */
-export const CONTROL_TASK_QUEUE = 'flow-control';
+/** Workflows and short control activities (provision, start, teardown); the default pool's (see domain/pools). */
+export const CONTROL_TASK_QUEUE = poolQueues().control;
 /** Long log-following activities, kept apart so they never starve teardown. */
-export const LOGS_TASK_QUEUE = 'flow-logs';
+export const LOGS_TASK_QUEUE = poolQueues().logs;
 /**
  * Long waits (for an offer, for an instance to boot or a host to answer again), kept apart too:
  * however many tasks wait, teardown and stop still find a free slot on the control queue.
  */
-export const WAITS_TASK_QUEUE = 'flow-waits';
+export const WAITS_TASK_QUEUE = poolQueues().waits;
 
 /** The live state of a running task (read-only; a finished task's state is in its memo). */
 export const describeQuery = defineQuery<TaskState>('describe');

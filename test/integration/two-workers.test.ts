@@ -57,10 +57,10 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startWorker(address: string, prefix: string, cleanups: Array<() => void>): Promise<WorkerProcess> {
+async function startWorker(address: string, prefix: string, cleanups: Array<() => void>, flags: string[] = []): Promise<WorkerProcess> {
   const { home, cleanup } = tempFlowHome(prefix);
   cleanups.push(cleanup);
-  const child = spawnCli(['worker', '--shutdown-grace', '30s'], { env: { ...testEnv(home), TEMPORAL_ADDRESS: address } });
+  const child = spawnCli(['worker', '--shutdown-grace', '30s', ...flags], { env: { ...testEnv(home), TEMPORAL_ADDRESS: address } });
   let output = '';
   child.stderr!.on('data', (chunk) => (output += chunk));
   child.stdout!.resume(); // the SDK's own log lines: not needed, but must not fill the pipe
@@ -76,12 +76,13 @@ describe('two flow workers with separate homes share the tasks of one server', {
   let server: ChildProcess | undefined;
   let workers: WorkerProcess[] = [];
   let clientEnv: NodeJS.ProcessEnv;
+  let address: string;
 
   before(async () => {
     const port = await freePort();
     let uiPort = await freePort();
     while (uiPort === port) uiPort = await freePort();
-    const address = `127.0.0.1:${port}`;
+    address = `127.0.0.1:${port}`;
     server = startDevServer({ binary: resolveTemporalBinary(process.env), port, uiPort, logFile: join(serverDir, 'temporal.log') });
     const running = server;
     await waitForServer(address, 'default', 60_000, () => running.exitCode === null && running.signalCode === null);
@@ -131,6 +132,32 @@ describe('two flow workers with separate homes share the tasks of one server', {
       t.diagnostic(`host A ran ${ranOnA} tasks, host B ${ranOnB} (${startedBeforeStop} started before B's SIGTERM)`);
       assert.equal(ranOnA + ranOnB, TASKS);
       assert.ok(ranOnB < TASKS, 'host A took over after host B stopped');
+    } finally {
+      await flow.close();
+    }
+  });
+
+  test('a task routed to a pool waits, saying so, until a worker of that pool runs it; other tasks never run there', async () => {
+    const flow = await Flow.connect({ env: clientEnv });
+    try {
+      const routed = await flow.run({ command: 'echo in-pool', pool: 'gpu-a' });
+      const listed = await waitFor(async () => (await flow.listTasks()).find((task) => task.taskId === routed.taskId), {
+        timeoutMs: 15_000,
+        message: 'the routed task listed',
+      });
+      assert.equal(listed.status, 'pending');
+      assert.match(listed.waitingReason ?? '', /waiting for a worker of pool gpu-a/);
+
+      const poolWorker = await startWorker(address, 'flow-host-pool-', cleanups, ['--pool', 'gpu-a']);
+      workers.push(poolWorker);
+      assert.equal((await routed.wait()).status, 'completed');
+      const homes = workers.map((worker) => worker.home);
+      assert.deepEqual(homes.filter((home) => tasksRunIn(home, [routed.taskId]).length > 0), [poolWorker.home], 'only the pool\'s worker ran it');
+      assert.equal((await readTaskLog(homes, routed.taskId)).text, 'in-pool\n');
+
+      const unrouted = await flow.run('echo default-pool');
+      assert.equal((await unrouted.wait()).status, 'completed');
+      assert.deepEqual(tasksRunIn(poolWorker.home, [unrouted.taskId]), [], 'a default-pool task never runs on the pool\'s worker');
     } finally {
       await flow.close();
     }

@@ -173,7 +173,7 @@ describe('the 3.28 key list (test/fixtures/python-3.28/to-yaml-keys.json)', () =
   });
 
   test('every Flow TaskConfig field is a 3.28 key or one of the Flow-only fields toYaml lists in its comment', () => {
-    const flowOnly = ['secrets', 'maxTotalCostUsd', 'maxPendingHours', 'retry', 'provider'];
+    const flowOnly = ['secrets', 'maxTotalCostUsd', 'maxPendingHours', 'retry', 'provider', 'pool'];
     const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
     for (const field of TASK_CONFIG_FIELDS) {
       assert.ok(flowOnly.includes(field) !== KEYS.includes(snake(field)), `${field}: in 3.28 (${KEYS.includes(snake(field))}) xor Flow-only`);

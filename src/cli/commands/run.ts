@@ -17,6 +17,7 @@ export function configureRunCommand(program: Command): void {
     .addOption(new Option('--nodes <count>').hideHelp())
     .option('-n, --name <name>', 'task name (the id gets a random suffix)')
     .option('-r, --region <region>', 'region to run in (providers with regions)')
+    .option('--pool <name>', 'worker pool that runs the task: only workers started with flow worker --pool NAME take it')
     .option('-m, --max-price-per-hour <USD>', 'most to pay per instance-hour; the task waits while offers cost more')
     .addOption(new Option('--max-price <USD>').hideHelp())
     .option('--max-run-time <duration>', 'stop the task after this long, e.g. 90s, 30m, 2h; 0 = no limit (the default)')
