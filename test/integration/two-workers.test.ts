@@ -86,13 +86,13 @@ describe('two flow workers with separate homes share the tasks of one server', {
     server = startDevServer({ binary: resolveTemporalBinary(process.env), port, uiPort, logFile: join(serverDir, 'temporal.log') });
     const running = server;
     await waitForServer(address, 'default', 60_000, () => running.exitCode === null && running.signalCode === null);
-    workers = [await startWorker(address, 'flow-host-a-', cleanups), await startWorker(address, 'flow-host-b-', cleanups)];
+    workers = await Promise.all([startWorker(address, 'flow-host-a-', cleanups), startWorker(address, 'flow-host-b-', cleanups)]);
     const client = tempFlowHome('flow-client-');
     cleanups.push(client.cleanup);
     clientEnv = { ...testEnv(client.home), TEMPORAL_ADDRESS: address };
   });
   after(async () => {
-    for (const worker of workers) await stopProcess(worker.child);
+    await Promise.all(workers.map((worker) => stopProcess(worker.child)));
     await stopProcess(server);
     for (const cleanup of cleanups) cleanup();
     rmSync(serverDir, { recursive: true, force: true });
