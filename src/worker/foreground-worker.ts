@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporalConnectionOptions } from '../client/connection-options';
 import { loadSettings } from '../config/load-config';
@@ -5,6 +6,7 @@ import { ValidationError } from '../domain';
 import { codecKeys, flowDataConverter } from '../security/encryption-keys';
 import { createWorkers, runWorkers, type WorkerTuning } from './create-workers';
 import { stopGracefully } from './graceful-stop';
+import { reapThisHost } from './host-reap';
 import { hostQueueFor } from './host-queue';
 import { DEFAULT_POOL } from '../domain/pools';
 
@@ -42,7 +44,12 @@ export async function runForegroundWorker(tuning: WorkerTuning & { shutdownGrace
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await runWorkers(workers);
+  const running = runWorkers(workers);
+  // This host's local leftovers (a teardown its absence made fail); a failure only delays them to the next start.
+  const client = new Client({ connection, namespace, ...(dataConverter ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });
+  void reapThisHost(client, settings.home, (line) => process.stderr.write(`${line}\n`)).catch((error) =>
+    process.stderr.write(`flow worker: could not reap this host's local instances: ${error instanceof Error ? error.message : String(error)}\n`));
+  await running;
   await stopping;
   await connection.close();
   process.stderr.write('Flow worker stopped\n');
