@@ -4,6 +4,7 @@ import { existsSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Connection } from '@temporalio/client';
+import { Flow } from '../../src/client/flow';
 import { flowPaths } from '../../src/config/flow-home';
 import { waitForServer } from '../../src/daemon/dev-server';
 import { freePort } from '../../src/daemon/free-port';
@@ -138,6 +139,15 @@ describe('flow setup-cluster against a cluster without Flow\'s search attributes
     // It ran in namespace other, on the profile's server (no embedded daemon started).
     const execution = await connection!.workflowService.listWorkflowExecutions({ namespace: 'other', query: `FlowTaskName = 'via-profile'` });
     assert.ok((execution.executions ?? []).length > 0, 'the task\'s workflow is in namespace other');
+    // The SDK resolves the same profile, here named by its settings argument instead of the variable.
+    const sdkEnv = { ...env };
+    delete sdkEnv.TEMPORAL_PROFILE;
+    const flow = await Flow.connect({ env: sdkEnv, settings: { temporal: { profile: 'cluster' } } });
+    try {
+      assert.equal(await flow.task(taskId).status(), 'completed');
+    } finally {
+      await flow.close();
+    }
     assert.equal(existsSync(flowPaths(home).daemonState), false, 'no embedded daemon was started');
   });
 });
