@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Connection } from '@temporalio/client';
@@ -13,6 +13,7 @@ import { resolveTemporalBinary } from '../../src/daemon/temporal-binary';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { makeTestPki, startMtlsProxy } from '../helpers/tls-proxy';
 import { waitFor } from '../helpers/wait-for';
 
 /** Asks a child process to stop, then kills it if it has not exited in time. */
@@ -43,11 +44,12 @@ describe('flow setup-cluster against a cluster without Flow\'s search attributes
   let server: ChildProcess | undefined;
   let worker: ChildProcess | undefined;
   let address: string;
+  let port: number;
   let env: NodeJS.ProcessEnv;
   let connection: Connection | undefined;
 
   before(async () => {
-    const port = await freePort();
+    port = await freePort();
     address = `127.0.0.1:${port}`;
     const log = openSync(join(home, 'temporal.log'), 'a', 0o600);
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'warn', '--namespace', 'other'];
@@ -58,7 +60,9 @@ describe('flow setup-cluster against a cluster without Flow\'s search attributes
     writeFileSync(join(home, 'config.yaml'), `temporal:\n  profiles:\n    cluster:\n      address: ${address}\n      namespace: other\n`);
     env = { ...testEnv(home), TEMPORAL_PROFILE: 'cluster' };
   });
+  let proxy: Awaited<ReturnType<typeof startMtlsProxy>> | undefined;
   after(async () => {
+    proxy?.server.close();
     await stopProcess(worker);
     await connection?.close();
     await stopProcess(server);
@@ -149,5 +153,44 @@ describe('flow setup-cluster against a cluster without Flow\'s search attributes
       await flow.close();
     }
     assert.equal(existsSync(flowPaths(home).daemonState), false, 'no embedded daemon was started');
+  });
+
+  // start-dev has no TLS options, so a TLS front (mTLS, a test CA) stands before it: the profile's
+  // tls settings are what the CLI connects with: the front demands the client certificate, and its
+  // own certificate (for temporal.test, not 127.0.0.1) verifies only with the CA and the server name.
+  test('a profile\'s tls settings (CA, client certificate and key, server name) connect through mTLS', async () => {
+    const pkiDir = join(home, 'pki');
+    mkdirSync(pkiDir);
+    const pki = makeTestPki(pkiDir, 'temporal.test');
+    proxy = await startMtlsProxy(pki, port);
+    const tlsProfile = [
+      `      address: 127.0.0.1:${proxy!.port}`,
+      '      namespace: other',
+      '      tls:',
+      `        client_cert_path: ${pki.clientCert}`,
+      `        client_key_path: ${pki.clientKey}`,
+      `        server_ca_cert_path: ${pki.ca}`,
+      '        server_name: temporal.test',
+    ].join('\n');
+    writeFileSync(join(home, 'config.yaml'), `temporal:\n  profiles:\n    cluster:\n      address: ${address}\n      namespace: other\n    mtls:\n${tlsProfile}\n`);
+
+    const through = await runCli(['setup-cluster', '--json'], { env: { ...env, TEMPORAL_PROFILE: 'mtls' } });
+    assert.equal(through.code, 0, through.stderr);
+    assert.deepEqual((JSON.parse(through.stdout) as SetupJson).namespace, { name: 'other', status: 'exists' });
+    assert.ok(proxy.accepted() > 0, 'the CLI came through the TLS front');
+
+    // flow worker (the Rust core's NativeConnection) maps the same profile to its own TLS options.
+    const before = proxy.accepted();
+    const tlsWorker = spawnCli(['worker'], { env: { ...env, TEMPORAL_PROFILE: 'mtls' } });
+    try {
+      let output = '';
+      tlsWorker.stderr!.on('data', (chunk) => (output += chunk));
+      tlsWorker.stdout!.resume();
+      await waitFor(() => output.includes(`Flow worker polling 127.0.0.1:${proxy!.port}`) || tlsWorker.exitCode !== null, { timeoutMs: 60_000, message: 'flow worker started through TLS' });
+      assert.equal(tlsWorker.exitCode, null, `flow worker exited: ${output}`);
+      assert.ok(proxy.accepted() > before, 'the worker came through the TLS front');
+    } finally {
+      await stopProcess(tlsWorker);
+    }
   });
 });
