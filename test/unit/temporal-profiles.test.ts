@@ -134,6 +134,14 @@ describe('temporal profiles: which value wins', () => {
 });
 
 describe('temporal profiles: errors', () => {
+  test('an unreadable TLS file of a profile names the profile key too', () => {
+    const { temporal } = loadSettings({ env: { ...homeWith(PROFILES_YAML), TEMPORAL_PROFILE: 'mtls' } });
+    const error = catchValidation(() => temporalConnectionOptions({ ...temporal, address: temporal.address! }, () => {
+      throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    }));
+    assert.match(error.message, /TEMPORAL_TLS_CLIENT_CERT_PATH \(or tls\.client_cert_path of profile mtls\) names \/tls\/client\.pem, which cannot be read \(ENOENT\)/);
+  });
+
   test('an unknown profile names the field, lists the profiles and suggests the nearest', () => {
     const error = catchValidation(() => loadSettings({ env: { ...homeWith(PROFILES_YAML), TEMPORAL_PROFILE: 'stagign' } }));
     assert.equal(error.field, 'temporal.profile');
