@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ValidationError } from '../domain';
 import { closestNames } from '../domain/closest';
@@ -72,7 +71,9 @@ function readTomlProfiles(path: string, explicit: boolean): Record<string, unkno
   }
   let parsed: Record<string, unknown>;
   try {
-    parsed = parseToml(text) as Record<string, unknown>;
+    // Loaded only when a TOML file is read: most commands never need it.
+    const { parse } = require('smol-toml') as typeof import('smol-toml');
+    parsed = parse(text) as Record<string, unknown>;
   } catch (error) {
     throw new ValidationError(`${path} is not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, {
       field: 'TEMPORAL_CONFIG_FILE',
