@@ -13,6 +13,7 @@ import { configureLogsCommand } from './commands/logs';
 import { configurePortForwardCommand } from './commands/port-forward';
 import { configureRunCommand } from './commands/run';
 import { configureSetupCommand } from './commands/setup';
+import { configureSetupClusterCommand } from './commands/setup-cluster';
 import { configureSshCommand } from './commands/ssh';
 import { configureStatusCommand } from './commands/status';
 import { configureVolumesCommand } from './commands/volumes';
@@ -52,6 +53,7 @@ configureDoctorCommand(program);
 configureGcCommand(program);
 configureDaemonCommand(program);
 configureWorkerCommand(program);
+configureSetupClusterCommand(program);
 configureCodecServerCommand(program);
 
 // Every way out waits for stdout and stderr to drain (a pipe's reader may be slow).

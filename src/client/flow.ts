@@ -131,7 +131,7 @@ export class Flow {
     this.warn = onWarning ?? ((message) => process.emitWarning(message, 'FlowWarning'));
   }
 
-  /** Connects to TEMPORAL_ADDRESS when set, else to the embedded daemon (started on first use). */
+  /** Connects to TEMPORAL_ADDRESS (or the chosen profile's address) when set, else to the embedded daemon (started on first use). */
   static async connect(options: ConnectOptions = {}): Promise<Flow> {
     const settings = loadSettings({ env: options.env, overrides: options.settings });
     const { connection, namespace, dataConverter } = await openConnection(settings, { onProgress: options.onProgress, env: options.env, embeddedDaemon: options.embeddedDaemon });
