@@ -1,6 +1,7 @@
 import { Client, Pool, type PoolClient } from 'pg';
 import { TransientError, ValidationError } from '../domain/errors';
 import { followChanges, type FollowOptions } from './follow';
+import { withLock } from './mutex';
 import { DEFAULT_READ_BYTES, MAX_PARTIAL_LINE_BYTES, TAIL_CHUNK_BYTES, type LogStoreOptions } from './log-store';
 import { redactUrlPassword } from './log-store-url';
 import { LOG_CHANNEL, PostgresNotifier, channelKey } from './postgres-notifier';
@@ -48,6 +49,7 @@ interface Head {
  * log's current end, with the source offset consumed, in one statement: a writer that lost the
  * race for that offset (the primary key) reads the new end and tries again, so appends to one
  * rank are serialized across processes and a retried copy on another worker repeats nothing.
+ * Within a process they queue on the in-process mutex, so they do not race each other.
  * Follow wakes on LISTEN/NOTIFY, with the usual poll as the fallback.
  */
 export class PostgresLogStore implements TaskLogStore {
@@ -77,6 +79,10 @@ export class PostgresLogStore implements TaskLogStore {
   /** As LogStore.copyFrom (same reads, cuts and masks); the chunk and its source offset land in one row. */
   async copyFrom(taskId: string, rank: number, read: (offset: number) => Promise<Buffer>, options: CopyOptions = {}): Promise<CopyResult> {
     checkRank(rank);
+    return withLock(this.lockKey(taskId, rank), () => this.copyLocked(taskId, rank, read, options));
+  }
+
+  private async copyLocked(taskId: string, rank: number, read: (offset: number) => Promise<Buffer>, options: CopyOptions): Promise<CopyResult> {
     const needles = secretNeedles([...this.secrets, ...(options.secrets ?? [])]);
     const final = options.final === true;
     const longest = needles.reduce((max, needle) => Math.max(max, needle.length), 0);
@@ -112,11 +118,21 @@ export class PostgresLogStore implements TaskLogStore {
     const raw = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (raw.length === 0) return;
     const bytes = redactSecrets(raw, [...this.secrets, ...secrets]);
-    for (let tries = 0; tries < MAX_APPEND_TRIES; tries += 1) {
-      const { consumed, logSize } = await this.head(taskId, rank);
-      if (await this.insert(taskId, rank, logSize, bytes, consumed + raw.length)) return;
-    }
-    throw this.raced(taskId, rank);
+    await withLock(this.lockKey(taskId, rank), async () => {
+      for (let tries = 0; tries < MAX_APPEND_TRIES; tries += 1) {
+        const { consumed, logSize } = await this.head(taskId, rank);
+        if (await this.insert(taskId, rank, logSize, bytes, consumed + raw.length)) return;
+      }
+      throw this.raced(taskId, rank);
+    });
+  }
+
+  /**
+   * Appends of one process to one rank queue up in the process (in call order, as with files),
+   * so only writers in other processes race for an offset.
+   */
+  private lockKey(taskId: string, rank: number): string {
+    return `postgres ${this.displayUrl} ${taskId} ${rank}`;
   }
 
   async read(taskId: string, rank: number, offset = 0, maxBytes = DEFAULT_READ_BYTES): Promise<{ data: Buffer; nextOffset: number }> {
