@@ -49,7 +49,8 @@ describe('task logs in PostgreSQL, read by a CLI with another FLOW_HOME', { time
     follower.stderr.on('data', (chunk) => (followErr += chunk));
     const followExit = new Promise<number | null>((resolve) => follower.on('exit', resolve));
     await task.wait();
-    const code = await Promise.race([followExit, waitFor(() => false, { timeoutMs: 60_000, message: 'flow logs -f to exit after the task ended' }).then(() => -1)]);
+    await waitFor(() => follower.exitCode !== null || follower.signalCode !== null, { timeoutMs: 60_000, intervalMs: 50, message: 'flow logs -f to exit after the task ended' });
+    const code = await followExit;
     assert.equal(code, 0, `flow logs -f exited ${code}: ${followErr}`);
     assert.deepEqual(followed.trimEnd().split('\n'), expected);
 
