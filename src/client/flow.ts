@@ -17,7 +17,8 @@ import {
   type TaskInput,
   type TaskStatus,
 } from '../domain';
-import { LogStore } from '../logs/log-store';
+import { createLogStore } from '../logs/create-log-store';
+import type { TaskLogStore } from '../logs/task-log-store';
 import type { taskWorkflow } from '../workflows/task-workflow';
 import {
   CONTROL_TASK_QUEUE,
@@ -114,7 +115,7 @@ export class Flow {
   readonly volumes: Volumes;
   /** Every provider operation (offers, volumes, exec, shell and port targets), run in the worker. */
   readonly providerOps: ProviderOps;
-  private readonly logStore: LogStore;
+  private readonly logStore: TaskLogStore;
   private readonly warn: (message: string) => void;
 
   private constructor(
@@ -127,7 +128,7 @@ export class Flow {
     this.settings = settings;
     this.providerOps = new ProviderOps(client);
     this.volumes = new Volumes(settings, this.providerOps);
-    this.logStore = new LogStore(flowPaths(settings.home).logs);
+    this.logStore = createLogStore(settings);
     this.warn = onWarning ?? ((message) => process.emitWarning(message, 'FlowWarning'));
   }
 
@@ -305,6 +306,7 @@ export class Flow {
   }
 
   async close(): Promise<void> {
+    await this.logStore.close();
     await this.client.connection.close();
   }
 }

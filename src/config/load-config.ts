@@ -6,6 +6,7 @@ import { flowHome, flowPaths } from './flow-home';
 import { PULL_POLICIES } from '../containers/pull-policy';
 import { isMapping, isPlaceholder, readConfigFile, splitList } from './config-file';
 import { selectProfile } from './temporal-profiles';
+import { POSTGRES_URL_PATTERN, redactUrlPassword } from '../logs/log-store-url';
 
 export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
 
@@ -54,6 +55,16 @@ export const FlowSettingsSchema = z.strictObject({
     .prefault({}),
   /** The SSH fleet (`flow fleet add`): hosts the ssh provider runs tasks on. */
   ssh: SshSettingsSchema.prefault({}),
+  logs: z
+    .strictObject({
+      /** Where task logs live: unset, files in FLOW_HOME; a postgres:// URL, a database many machines share (FLOW_LOG_STORE). */
+      store: z
+        .string()
+        .trim()
+        .regex(POSTGRES_URL_PATTERN, 'FLOW_LOG_STORE (or logs.store in config.yaml) must be a postgres:// URL, e.g. postgres://flow:PASSWORD@db:5432/flow_logs; unset it to keep logs in files')
+        .optional(),
+    })
+    .prefault({}),
 });
 export type FlowSettings = z.infer<typeof FlowSettingsSchema> & { home: string };
 export type FlowSettingsInput = z.input<typeof FlowSettingsSchema>;
@@ -178,6 +189,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
       imagePullPolicy: read('local.imagePullPolicy', 'FLOW_IMAGE_PULL_POLICY')?.toLowerCase(),
       noImage,
     },
+    logs: { store: read('logs.store', 'FLOW_LOG_STORE') },
     mithril: {
       apiKey: mithrilApiKey,
       project: read('mithril.project', 'MITHRIL_PROJECT', 'MITHRIL_DEFAULT_PROJECT'),
@@ -329,7 +341,8 @@ export function explainSettings(options: LoadSettingsOptions = {}): ExplainedSet
   for (const key of settingLeaves()) {
     const secret = SECRET_SETTINGS.has(key);
     const raw = valueAt(settings, key);
-    const value = secret && typeof raw === 'string' ? maskSecret(raw) : raw;
+    // The log store's URL is worth seeing, its password is not.
+    const value = secret && typeof raw === 'string' ? maskSecret(raw) : key === 'logs.store' && typeof raw === 'string' ? redactUrlPassword(raw) : raw;
     entries.push({ key, value, source: sources.get(key) ?? 'default', secret });
   }
   return entries;

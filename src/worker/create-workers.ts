@@ -2,8 +2,7 @@ import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { LogStore } from '../logs/log-store';
-import { workerSecrets } from '../logs/worker-secrets';
+import { workerLogStore } from '../logs/create-log-store';
 import { createProviderRegistry } from '../providers/registry';
 import { leasedHostsFrom } from './host-leases';
 import { taskOpenIn } from './open-tasks';
@@ -31,7 +30,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
   const activities = createActivities({
     providers: createProviderRegistry({ home, leasedHosts: leasedHostsFrom(client) }),
     home,
-    logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
+    logs: workerLogStore(home),
     isTaskOpen: taskOpenIn(client),
   });
   const control = await Worker.create({
