@@ -161,6 +161,8 @@ async function main(): Promise<void> {
     const report = {
       runs,
       ...(load ? { load } : {}),
+      // To match a --cpu-prof profile (NODE_OPTIONS) with its process.
+      pids,
       tuning: Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('FLOW_WORKER_'))),
       trueMs: summarize(timings.trueMs),
       bareWorkflowMs: summarize(timings.bareWorkflowMs),
