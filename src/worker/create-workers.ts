@@ -9,6 +9,7 @@ import { taskOpenIn } from './open-tasks';
 import { flowPaths } from '../config/flow-home';
 import { CONTROL_TASK_QUEUE, LOGS_TASK_QUEUE, WAITS_TASK_QUEUE } from '../workflows/definitions';
 import { workflowSource } from './workflow-bundle';
+import { workerTuning } from './worker-tuning';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -33,6 +34,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     logs: workerLogStore(home),
     isTaskOpen: taskOpenIn(client),
   });
+  const tuning = workerTuning();
   const control = await Worker.create({
     connection,
     namespace,
@@ -40,7 +42,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     ...(dataConverter ? { dataConverter } : {}),
     ...workflowSource(),
     activities,
-    ...controlSlots(),
+    ...tuning.control,
     // Stopping the worker must not wait on in-flight activities forever.
     shutdownGraceTime: '2s',
   });
@@ -50,7 +52,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     taskQueue: LOGS_TASK_QUEUE,
     ...(dataConverter ? { dataConverter } : {}),
     activities: { followCommand: activities.followCommand },
-    maxConcurrentActivityTaskExecutions: 1000,
+    ...tuning.logs,
     shutdownGraceTime: '2s',
   });
   const waits = await Worker.create({
@@ -59,19 +61,10 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     taskQueue: WAITS_TASK_QUEUE,
     ...(dataConverter ? { dataConverter } : {}),
     activities: { awaitOffer: activities.awaitOffer, awaitInstanceReady: activities.awaitInstanceReady },
-    maxConcurrentActivityTaskExecutions: 1000,
+    ...tuning.waits,
     shutdownGraceTime: '2s',
   });
   return [control, logs, waits];
-}
-
-/** FLOW_WORKER_CONTROL_SLOTS: concurrent control activities (default: the SDK's); tests lower it to prove the waits do not use them. */
-function controlSlots(): { maxConcurrentActivityTaskExecutions?: number } {
-  const raw = process.env.FLOW_WORKER_CONTROL_SLOTS?.trim();
-  if (!raw) return {};
-  const slots = Number(raw);
-  if (!Number.isInteger(slots) || slots < 1) throw new Error(`FLOW_WORKER_CONTROL_SLOTS: '${raw}' must be a whole number of at least 1`);
-  return { maxConcurrentActivityTaskExecutions: slots };
 }
 
 /** Runs the workers until shutdown() is called on them (or a signal arrives). */
