@@ -56,4 +56,6 @@ export interface TaskLogStore {
   claimRun(taskId: string, runKey: string): Promise<void>;
   /** Releases connections (no-op for files). */
   close(): Promise<void>;
+  /** The file holding the rank's bytes as they are, where the store keeps one (files do): `flow logs` copies it straight to stdout. */
+  path?(taskId: string, rank: number): string;
 }

@@ -12,6 +12,8 @@ import { jsonLogLines } from '../log-json';
 import { parseSince } from '../since';
 import { copyFileToStdout } from '../copy-to-stdout';
 
+const STORE_READ_BYTES = 4 * 1024 * 1024;
+
 export interface LogsFlags {
   follow?: boolean;
   tail?: string;
@@ -164,6 +166,20 @@ async function pipelineLogs(backend: TaskBackend, state: TaskState, node: number
 
 /** The whole log of one rank, copied as it is; a last line without '\n' gets one, as line output would. */
 async function streamWholeLog(backend: TaskBackend, taskId: string, rank: number): Promise<void> {
-  const last = await copyFileToStdout(backend.logs.path(taskId, rank));
+  const { logs } = backend;
+  const last = logs.path ? await copyFileToStdout(logs.path(taskId, rank)) : await copyStoreToStdout(logs, taskId, rank);
   if (last !== undefined && last !== 0x0a) await writeOut('\n');
+}
+
+/** A store without files (PostgreSQL): its bytes in big reads, each handed to stdout before the next; returns the last byte. */
+async function copyStoreToStdout(logs: TaskBackend['logs'], taskId: string, rank: number): Promise<number | undefined> {
+  let offset = 0;
+  let last: number | undefined;
+  for (;;) {
+    const { data, nextOffset } = await logs.read(taskId, rank, offset, STORE_READ_BYTES);
+    if (data.length === 0) return last;
+    await writeOut(data);
+    last = data[data.length - 1];
+    offset = nextOffset;
+  }
 }
