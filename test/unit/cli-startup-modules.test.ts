@@ -42,7 +42,7 @@ describe('CLI start-up: what a command loads before its action', () => {
   test('flow --help still lists every command, in order', async () => {
     const loaded = await loadedBy(['--help']);
     const listed = [...loaded.stdout.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((match) => match[1]);
-    const expected = ['setup', 'init', 'example', 'run', 'status', 'logs', 'cancel', 'volumes', 'instances', 'fleet', 'ssh', 'port-forward', 'config', 'doctor', 'gc', 'daemon', 'worker', 'codec-server', 'help'];
+    const expected = ['setup', 'init', 'example', 'run', 'status', 'logs', 'cancel', 'volumes', 'instances', 'fleet', 'ssh', 'port-forward', 'config', 'doctor', 'gc', 'daemon', 'worker', 'setup-cluster', 'codec-server', 'help'];
     assert.deepEqual(listed, expected);
     assert.deepEqual(loaded.commands, expected.slice(0, -1));
     assert.equal(loaded.zod, false, 'zod was loaded');
