@@ -2,7 +2,8 @@
  * `npm run bench`: every figure beside its floor measured in the same run, as one JSON document
  * on stdout (progress on stderr): the figure and floor summaries, their ratio, the target and
  * whether it is met, and the raw samples. Runs against a throwaway FLOW_HOME whose daemon the
- * bare floor worker shares (same Temporal dev server). BENCH_RUNS sets the repetitions.
+ * bare floor worker shares (same Temporal dev server). BENCH_RUNS sets the repetitions;
+ * BENCH_ONLY=cliEchoHi,flowLogsLargeLog (figure names, comma-separated) measures only those.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { readDaemonState } from '../src/daemon/daemon-state';
 import { resolveTemporalBinary } from '../src/daemon/temporal-binary';
 import { startBareWorker, type BareWorker } from './bare/bare-worker';
 import { bareSpawnMs, envCount, FLOW_CLI, machine, nodeStartupMs, progress, runProcess, sample, timed, WARMUP_RUNS } from './bench-tools';
-import { figure } from './figure';
+import { figure, type Figure } from './figure';
 import { submitToAllRunning } from './gang-measure';
 import { followLatency, logCopy, throughput } from './load-figures';
 import { summarize } from './stats';
@@ -31,86 +32,115 @@ function temporalVersion(env: NodeJS.ProcessEnv): string | null {
   }
 }
 
+/** The figures run-all measures, in order; BENCH_ONLY=name,name measures just those. */
+const FIGURES = ['trueSubmitToCompleted', 'cliEchoHi', 'gang16SubmitToAllRunning', 'followLatencyP95', 'flowLogsLargeLog', 'throughput'] as const;
+type FigureName = (typeof FIGURES)[number];
+
+/** BENCH_ONLY as a list of known figure names (every figure when unset); an unknown name is an error naming the known ones. */
+function selectedFigures(): ReadonlySet<FigureName> {
+  const raw = process.env.BENCH_ONLY?.trim();
+  if (!raw) return new Set(FIGURES);
+  const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !(FIGURES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown figure ${unknown.join(', ')}; known: ${FIGURES.join(', ')} (workerRssUnderLoad comes with throughput)`);
+  return new Set(names as FigureName[]);
+}
+
 async function measureAll(flow: Flow, bare: BareWorker, home: string, env: NodeJS.ProcessEnv) {
   const runs = envCount('BENCH_RUNS', 10);
   const loadTasks = envCount('BENCH_LOAD_TASKS', 500);
   const logMb = envCount('BENCH_LOG_MB', 100);
+  const only = selectedFigures();
+  const figures: Record<string, Figure> = {};
+  const floors: Record<string, unknown> = {};
+  const floorSamples: Record<string, number[]> = {};
 
-  const latency = await sample('true submit→completed beside a bare workflow', runs, async () => {
-    const task = await timed(async () => {
-      const outcome = await flow.task(await flow.submit({ command: 'true' })).wait();
-      if (outcome.status !== 'completed') throw new Error(`'true' ended ${outcome.status}`);
+  if (only.has('trueSubmitToCompleted')) {
+    const latency = await sample('true submit→completed beside a bare workflow', runs, async () => {
+      const task = await timed(async () => {
+        const outcome = await flow.task(await flow.submit({ command: 'true' })).wait();
+        if (outcome.status !== 'completed') throw new Error(`'true' ended ${outcome.status}`);
+      });
+      const bareWorkflow = await timed(() => bare.execute());
+      return { trueMs: task.ms, bareWorkflowMs: bareWorkflow.ms, bareSpawnMs: await bareSpawnMs() };
     });
-    const bareWorkflow = await timed(() => bare.execute());
-    return { trueMs: task.ms, bareWorkflowMs: bareWorkflow.ms, bareSpawnMs: await bareSpawnMs() };
-  });
-
-  const cli = await sample('flow run "echo hi" beside node -e 0 + a bare workflow', runs, async () => {
-    const node = await nodeStartupMs();
-    const bareWorkflow = await timed(() => bare.execute());
-    const run = await runProcess(process.execPath, [FLOW_CLI, 'run', 'echo hi'], env);
-    if (run.code !== 0 || !run.stdout.includes('hi')) throw new Error(`flow run "echo hi" exited ${run.code}: ${run.stderr}`);
-    return { cliEchoMs: run.ms, nodePlusBareMs: node + bareWorkflow.ms, nodeStartupMs: node };
-  });
-
-  const gang = await sample('gang of 16 beside 1 rank', runs, async () => ({
-    ranks1Ms: await submitToAllRunning(flow, 1),
-    ranks16Ms: await submitToAllRunning(flow, 16),
-  }));
-
-  const follow = await followLatency(flow, 40);
-  progress('follow latency: done');
-  const logs = await logCopy(flow, home, env, logMb, Math.max(3, Math.min(runs, 5)));
-  progress(`flow logs of ${logMb} MB: done`);
-  progress(`${loadTasks} true tasks at once, then ${loadTasks} bare workflows (this is the long one)`);
-  const load = await throughput(flow, bare, home, loadTasks);
-  progress('throughput: done');
-
-  const mbPerS = (ms: number) => logs.bytes / 1024 / 1024 / (ms / 1000);
-  const figures = {
-    trueSubmitToCompleted: figure({
+    figures.trueSubmitToCompleted = figure({
       what: "flow.submit({ command: 'true' }) → completed (SDK, warm)", unit: 'ms', samples: latency.trueMs,
       floor: { what: 'a bare one-activity workflow on the same server (execute → result)', samples: latency.bareWorkflowMs },
       target: 'ratio <= 1.5', meets: (ratio) => ratio !== null && ratio <= 1.5,
-    }),
-    cliEchoHi: figure({
+    });
+    floors.bareSpawnMs = summarize(latency.bareSpawnMs);
+    floors.bareWorkflowMs = summarize(latency.bareWorkflowMs);
+    floorSamples.bareSpawnMs = latency.bareSpawnMs.map(round1);
+  }
+
+  if (only.has('cliEchoHi')) {
+    const cli = await sample('flow run "echo hi" beside node -e 0 + a bare workflow', runs, async () => {
+      const node = await nodeStartupMs();
+      const bareWorkflow = await timed(() => bare.execute());
+      const run = await runProcess(process.execPath, [FLOW_CLI, 'run', 'echo hi'], env);
+      if (run.code !== 0 || !run.stdout.includes('hi')) throw new Error(`flow run "echo hi" exited ${run.code}: ${run.stderr}`);
+      return { cliEchoMs: run.ms, nodePlusBareMs: node + bareWorkflow.ms, nodeStartupMs: node };
+    });
+    figures.cliEchoHi = figure({
       what: 'flow run "echo hi" wall time (fresh node process, warm daemon)', unit: 'ms', samples: cli.cliEchoMs,
       floor: { what: 'node -e 0 + a bare one-activity workflow, summed per sample', samples: cli.nodePlusBareMs },
       target: 'ratio <= 1.5', meets: (ratio) => ratio !== null && ratio <= 1.5,
-    }),
-    gang16SubmitToAllRunning: figure({
+    });
+    floors.nodeStartupMs = summarize(cli.nodeStartupMs);
+    floorSamples.nodeStartupMs = cli.nodeStartupMs.map(round1);
+  }
+
+  if (only.has('gang16SubmitToAllRunning')) {
+    const gang = await sample('gang of 16 beside 1 rank', runs, async () => ({
+      ranks1Ms: await submitToAllRunning(flow, 1),
+      ranks16Ms: await submitToAllRunning(flow, 16),
+    }));
+    figures.gang16SubmitToAllRunning = figure({
       what: '16-rank gang: submit → all ranks running', unit: 'ms', samples: gang.ranks16Ms,
       floor: { what: 'one rank: submit → running', samples: gang.ranks1Ms },
       target: 'ratio <= 6 and median <= 1500 ms', meets: (ratio, value) => ratio !== null && ratio <= 6 && value.median <= 1500,
-    }),
-    throughput: figure({
-      what: `${loadTasks} true tasks submitted at once: tasks completed per second`, unit: 'per s', samples: [load.flowPerSecond],
-      floor: { what: `${loadTasks} bare one-activity workflows started at once: per second (bare worker, default options)`, samples: [load.barePerSecond] },
-      target: 'ratio >= 0.5', meets: (ratio) => ratio !== null && ratio >= 0.5,
-    }),
-    followLatencyP95: figure({
+    });
+  }
+
+  if (only.has('followLatencyP95')) {
+    const follow = await followLatency(flow, 40);
+    progress('follow latency: done');
+    figures.followLatencyP95 = figure({
       what: 'live follow: line printed (date +%s%N) → seen by task.logs({ follow: true })', unit: 'ms', samples: follow,
       target: 'p95 <= 100 ms', meets: (_ratio, value) => value.p95 <= 100,
-    }),
-    flowLogsLargeLog: figure({
+    });
+  }
+
+  if (only.has('flowLogsLargeLog')) {
+    const logs = await logCopy(flow, home, env, logMb, Math.max(3, Math.min(runs, 5)));
+    progress(`flow logs of ${logMb} MB: done`);
+    const mbPerS = (ms: number) => logs.bytes / 1024 / 1024 / (ms / 1000);
+    figures.flowLogsLargeLog = figure({
       what: `flow logs of a ${logMb} MB log > /dev/null (fresh CLI): MB/s`, unit: 'MB/s', samples: logs.flowLogsMs.map(mbPerS),
       floor: { what: 'cat of the same file > /dev/null: MB/s', samples: logs.catMs.map(mbPerS) },
       target: 'ratio >= 0.25', meets: (ratio) => ratio !== null && ratio >= 0.25,
-    }),
-    workerRssUnderLoad: figure({
+    });
+  }
+
+  let loadRun: { tasks: number; flowWallMs: number; bareWallMs: number } | undefined;
+  if (only.has('throughput')) {
+    progress(`${loadTasks} true tasks at once, then ${loadTasks} bare workflows (this is the long one)`);
+    const load = await throughput(flow, bare, home, loadTasks);
+    progress('throughput: done');
+    figures.throughput = figure({
+      what: `${loadTasks} true tasks submitted at once: tasks completed per second`, unit: 'per s', samples: [load.flowPerSecond],
+      floor: { what: `${loadTasks} bare one-activity workflows started at once: per second (bare worker, default options)`, samples: [load.barePerSecond] },
+      target: 'ratio >= 0.5', meets: (ratio) => ratio !== null && ratio >= 0.5,
+    });
+    figures.workerRssUnderLoad = figure({
       what: `Flow worker's peak RSS while ${loadTasks} tasks are in flight`, unit: 'MB', samples: [load.workerRssPeakMb ?? Number.NaN],
       floor: { what: 'the same worker idle, before the load', samples: [load.workerRssIdleMb ?? Number.NaN] },
       target: 'value <= 300 MB', meets: (_ratio, value) => value.max <= 300,
-    }),
-  };
-  const floors = {
-    bareSpawnMs: summarize(latency.bareSpawnMs),
-    nodeStartupMs: summarize(cli.nodeStartupMs),
-    bareWorkflowMs: summarize(latency.bareWorkflowMs),
-    samples: { bareSpawnMs: latency.bareSpawnMs.map(round1), nodeStartupMs: cli.nodeStartupMs.map(round1) },
-  };
-  const loadRun = { tasks: loadTasks, flowWallMs: Math.round(load.flowWallMs), bareWallMs: Math.round(load.bareWallMs) };
-  return { runs, warmupRuns: WARMUP_RUNS, figures, floors, load: loadRun };
+    });
+    loadRun = { tasks: loadTasks, flowWallMs: Math.round(load.flowWallMs), bareWallMs: Math.round(load.bareWallMs) };
+  }
+  return { runs, warmupRuns: WARMUP_RUNS, figures, floors: { ...floors, samples: floorSamples }, ...(loadRun ? { load: loadRun } : {}) };
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,8 @@ const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn,
 export interface BareWorker {
   /** Starts one bare workflow and resolves with its result. */
   execute(): Promise<string>;
+  /** Starts one bare workflow, waits for its result and resolves with its workflow id (to read its history). */
+  executeWithId(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -26,9 +28,14 @@ export async function startBareWorker(address: string, namespace: string): Promi
   const running = worker.run();
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection, namespace });
+  const execute = (workflowId: string) => client.workflow.execute('bareWorkflow', { taskQueue: TASK_QUEUE, workflowId });
   return {
-    execute: () =>
-      client.workflow.execute('bareWorkflow', { taskQueue: TASK_QUEUE, workflowId: `bench-bare-${randomBytes(6).toString('hex')}` }),
+    execute: () => execute(`bench-bare-${randomBytes(6).toString('hex')}`),
+    async executeWithId() {
+      const workflowId = `bench-bare-${randomBytes(6).toString('hex')}`;
+      await execute(workflowId);
+      return workflowId;
+    },
     async stop() {
       worker.shutdown();
       await running;

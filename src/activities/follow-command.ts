@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ProviderError, type InstanceRef } from '../domain';
-import type { LogStore } from '../logs/log-store';
+import type { TaskLogStore } from '../logs/task-log-store';
 import type { Provider } from '../providers/provider';
 
 export interface FollowInput {
@@ -32,8 +32,8 @@ const MAX_POLL_MS = 250;
 const FAST_START_MS = 500;
 
 /**
- * Copies the command's output into the LogStore until the command exits; returns its exit code.
- * Resumes from the LogStore's size (equal to source bytes consumed), so a retry after a crash
+ * Copies the command's output into the TaskLogStore until the command exits; returns its exit code.
+ * Resumes from the TaskLogStore's size (equal to source bytes consumed), so a retry after a crash
  * neither loses nor duplicates a line. Heartbeats the offset, which also carries cancellation.
  */
 /** How a command ended: its exit code, and whether a stop reached it first (else it ended on its own). */
@@ -44,7 +44,7 @@ export interface CommandEnd {
   preempted?: string;
 }
 
-export async function followCommand(provider: Provider, logs: LogStore, input: FollowInput): Promise<CommandEnd> {
+export async function followCommand(provider: Provider, logs: TaskLogStore, input: FollowInput): Promise<CommandEnd> {
   const context = Context.current();
   const { instance, taskId, rank, secrets } = input;
 

@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type ProviderName, type ProviderSettings, type ReapReport } from '../domain';
-import type { LogStore } from '../logs/log-store';
-import { claimLogRun } from '../logs/run-claim';
+import type { TaskLogStore } from '../logs/task-log-store';
 import type { Provider } from '../providers/provider';
 import { awaitOffer, type AwaitOfferInput } from './await-offer';
 import { followCommand, outputReader, type CommandEnd, type FollowInput } from './follow-command';
@@ -16,7 +15,7 @@ import { handBackOnShutdown } from './hand-back';
 export interface ActivityDeps {
   /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
   providers: { get(name: ProviderName, settings?: ProviderSettings): Provider };
-  logs: LogStore;
+  logs: TaskLogStore;
   /** The worker's FLOW_HOME (the local provider's volumes and instances live there). */
   home: string;
   /** Whether a task's workflow is open (the leak reaper keeps what it holds); without it the reaper refuses to run. */
@@ -54,7 +53,7 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue 
   const providerOperation = createProviderOperation({ providers, home, reap });
   /** A run's logs live in <logs>/<taskId> once it has claimed the folder (see claimLogRun). */
   const claimLogs = async (input: { taskId: string; runKey?: string }) => {
-    if (input.runKey !== undefined) await claimLogRun(logs.taskDir(input.taskId), input.runKey);
+    if (input.runKey !== undefined) await logs.claimRun(input.taskId, input.runKey);
   };
   return {
     /** A provider call the client asked for (providerOperationWorkflow): offers, volumes, exec, shell and port targets, checks. */

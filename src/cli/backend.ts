@@ -4,11 +4,11 @@ import { DaemonApi, DaemonUnreachableError } from '../client/daemon-api';
 import type { TaskPlan } from '../client/plan';
 import type { ProviderOperations } from '../client/provider-ops';
 import type { TaskProgress } from '../client/task';
-import { flowPaths } from '../config/flow-home';
 import { loadSettings, taskProviderSettings } from '../config/load-config';
 import { ensureDaemon } from '../daemon/daemon-control';
 import type { TaskConfigInput, TaskOutcome, TaskState, TaskStatus } from '../domain';
-import { LogStore } from '../logs/log-store';
+import { createLogStore } from '../logs/create-log-store';
+import type { TaskLogStore } from '../logs/task-log-store';
 import { colors } from './output';
 
 /** What the CLI needs from Flow; served by the daemon's local API or by the SDK directly. */
@@ -31,14 +31,14 @@ export interface TaskBackend {
   stop(taskId: string, reason?: string): Promise<TaskOutcome>;
   /** Provider operations (offers, volumes, exec, shell targets), run in the worker. */
   providers: ProviderOperations;
-  /** Task logs live in $FLOW_HOME on this machine. */
-  logs: LogStore;
+  /** Task logs: files in $FLOW_HOME on this machine, or the shared database of FLOW_LOG_STORE. */
+  logs: TaskLogStore;
   close(): Promise<void>;
 }
 
 const RECONNECT_DEADLINE_MS = 120_000;
 
-function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSettings, reconnect: () => Promise<DaemonApi | undefined>): TaskBackend {
+function apiBackend(initial: DaemonApi, logs: TaskLogStore, settings: SubmissionSettings, reconnect: () => Promise<DaemonApi | undefined>): TaskBackend {
   let api = initial;
   return {
     submit: (config, options) => api.submit(config, process.cwd(), settings, options),
@@ -65,11 +65,11 @@ function apiBackend(initial: DaemonApi, logs: LogStore, settings: SubmissionSett
     stop: (taskId, reason) => api.stop(taskId, reason),
     providers: { run: (request) => api.run(request) },
     logs,
-    close: async () => undefined,
+    close: () => logs.close(),
   };
 }
 
-function sdkBackend(flow: Flow, logs: LogStore, settings: SubmissionSettings): TaskBackend {
+function sdkBackend(flow: Flow, logs: TaskLogStore, settings: SubmissionSettings): TaskBackend {
   return {
     submit: (config, options) => flow.submit(config, {}, { settings, forceNew: options?.forceNew }),
     plan: (config) => flow.plan(config, { settings }),
@@ -83,7 +83,10 @@ function sdkBackend(flow: Flow, logs: LogStore, settings: SubmissionSettings): T
     stop: (taskId, reason) => flow.task(taskId).stop(reason),
     providers: flow.providerOps,
     logs,
-    close: () => flow.close(),
+    close: async () => {
+      await flow.close();
+      await logs.close();
+    },
   };
 }
 
@@ -95,7 +98,7 @@ export async function openBackend(): Promise<TaskBackend> {
   const settings = loadSettings();
   // Resolved here, from this command's env and config.yaml: the task carries them to the worker.
   const submission: SubmissionSettings = { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes, noImage: settings.local.noImage };
-  const logs = new LogStore(flowPaths(settings.home).logs);
+  const logs = createLogStore(settings);
   const c = colors(process.stderr);
   const onProgress = (message: string) => process.stderr.write(`${c.dim(message)}\n`);
   if (!settings.temporal.address) {

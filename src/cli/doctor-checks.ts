@@ -166,7 +166,8 @@ export async function checkTemporalServer(settings: FlowSettings, options: { tim
     ];
   }
   try {
-    const results: CheckResult[] = [{ name: server, status: 'pass', detail: `reachable at ${address}, namespace ${namespace}` }];
+    const profile = external && settings.temporal.profile ? `, profile ${settings.temporal.profile}` : '';
+    const results: CheckResult[] = [{ name: server, status: 'pass', detail: `reachable at ${address}, namespace ${namespace}${profile}` }];
     try {
       const response = await connection.withDeadline(Date.now() + timeoutMs, () =>
         connection.operatorService.listSearchAttributes({ namespace }),
@@ -180,7 +181,9 @@ export async function checkTemporalServer(settings: FlowSettings, options: { tim
               name: attributes,
               status: 'fail',
               detail: `missing in namespace ${namespace}: ${missing.join(', ')}`,
-              fix: `Register them with: ${missing.map((attribute) => `temporal operator search-attribute create --namespace ${namespace} --name ${attribute} --type Keyword`).join(' && ')}`,
+              fix: external
+                ? 'Register them with: flow setup-cluster'
+                : `Register them with: ${missing.map((attribute) => `temporal operator search-attribute create --namespace ${namespace} --name ${attribute} --type Keyword`).join(' && ')}`,
             },
       );
     } catch (error) {

@@ -1,6 +1,6 @@
 // `flow logs --json`: one object per line, {"time", "rank", "line"}, for scripts.
 import { LineClock } from '../logs/line-times';
-import type { LogStore } from '../logs/log-store';
+import type { TaskLogStore } from '../logs/task-log-store';
 import { mergeLines } from '../logs/merge-lines';
 import { followPlacedLines, selectPlacedLines, type LineSelection, type PlacedLine } from '../logs/select-lines';
 
@@ -16,7 +16,7 @@ async function* asJson(lines: AsyncIterable<PlacedLine>, clock: LineClock, rank:
 }
 
 /** The ranks' lines as JSON: rank by rank, or, while following (`ended` given), as they come. */
-export async function* jsonLogLines(logs: LogStore, taskId: string, ranks: number[], selection: LineSelection, ended?: Promise<unknown>): AsyncGenerator<string> {
+export async function* jsonLogLines(logs: TaskLogStore, taskId: string, ranks: number[], selection: LineSelection, ended?: Promise<unknown>): AsyncGenerator<string> {
   const rankLines = (rank: number) => {
     const lines = ended ? followPlacedLines(logs, taskId, rank, ended, selection) : selectPlacedLines(logs, taskId, rank, selection);
     return asJson(lines, new LineClock(logs, taskId, rank), rank);

@@ -1,22 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { configureCancelCommand } from './commands/cancel';
-import { configureCodecServerCommand } from './commands/codec-server';
-import { configureConfigCommand } from './commands/config';
-import { configureDaemonCommand } from './commands/daemon';
-import { configureDoctorCommand } from './commands/doctor';
-import { configureExampleCommand } from './commands/example';
-import { configureFleetCommand } from './commands/fleet';
-import { configureGcCommand } from './commands/gc';
-import { configureInitCommand } from './commands/init';
-import { configureInstancesCommand } from './commands/instances';
-import { configureLogsCommand } from './commands/logs';
-import { configurePortForwardCommand } from './commands/port-forward';
-import { configureRunCommand } from './commands/run';
-import { configureSetupCommand } from './commands/setup';
-import { configureSshCommand } from './commands/ssh';
-import { configureStatusCommand } from './commands/status';
-import { configureVolumesCommand } from './commands/volumes';
-import { configureWorkerCommand } from './commands/worker';
 import { usePrivateUmask } from '../config/flow-home';
 import { EXIT, reportError } from './exit-codes';
 import { exitWhenFlushed, handleClosedOutput } from './process-exit';
@@ -35,24 +17,36 @@ const program = new Command()
   .showSuggestionAfterError(true)
   .exitOverride();
 
-configureSetupCommand(program);
-configureInitCommand(program);
-configureExampleCommand(program);
-configureRunCommand(program);
-configureStatusCommand(program);
-configureLogsCommand(program);
-configureCancelCommand(program);
-configureVolumesCommand(program);
-configureInstancesCommand(program);
-configureFleetCommand(program);
-configureSshCommand(program);
-configurePortForwardCommand(program);
-configureConfigCommand(program);
-configureDoctorCommand(program);
-configureGcCommand(program);
-configureDaemonCommand(program);
-configureWorkerCommand(program);
-configureCodecServerCommand(program);
+/**
+ * Every command, in the order help lists them; each module registers the one command it is
+ * named after. Loaded on demand: `flow run ...` loads run's module only, so start-up does not
+ * pay for the others. Help, a version or an unknown command register them all.
+ */
+type Configure = (program: Command) => void;
+const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Configure]> = [
+  ['setup', () => (require('./commands/setup') as typeof import('./commands/setup')).configureSetupCommand],
+  ['init', () => (require('./commands/init') as typeof import('./commands/init')).configureInitCommand],
+  ['example', () => (require('./commands/example') as typeof import('./commands/example')).configureExampleCommand],
+  ['run', () => (require('./commands/run') as typeof import('./commands/run')).configureRunCommand],
+  ['status', () => (require('./commands/status') as typeof import('./commands/status')).configureStatusCommand],
+  ['logs', () => (require('./commands/logs') as typeof import('./commands/logs')).configureLogsCommand],
+  ['cancel', () => (require('./commands/cancel') as typeof import('./commands/cancel')).configureCancelCommand],
+  ['volumes', () => (require('./commands/volumes') as typeof import('./commands/volumes')).configureVolumesCommand],
+  ['instances', () => (require('./commands/instances') as typeof import('./commands/instances')).configureInstancesCommand],
+  ['fleet', () => (require('./commands/fleet') as typeof import('./commands/fleet')).configureFleetCommand],
+  ['ssh', () => (require('./commands/ssh') as typeof import('./commands/ssh')).configureSshCommand],
+  ['port-forward', () => (require('./commands/port-forward') as typeof import('./commands/port-forward')).configurePortForwardCommand],
+  ['config', () => (require('./commands/config') as typeof import('./commands/config')).configureConfigCommand],
+  ['doctor', () => (require('./commands/doctor') as typeof import('./commands/doctor')).configureDoctorCommand],
+  ['gc', () => (require('./commands/gc') as typeof import('./commands/gc')).configureGcCommand],
+  ['daemon', () => (require('./commands/daemon') as typeof import('./commands/daemon')).configureDaemonCommand],
+  ['worker', () => (require('./commands/worker') as typeof import('./commands/worker')).configureWorkerCommand],
+  ['setup-cluster', () => (require('./commands/setup-cluster') as typeof import('./commands/setup-cluster')).configureSetupClusterCommand],
+  ['codec-server', () => (require('./commands/codec-server') as typeof import('./commands/codec-server')).configureCodecServerCommand],
+];
+
+const named = COMMANDS.find(([name]) => name === process.argv[2]);
+for (const [, load] of named ? [named] : COMMANDS) load()(program);
 
 // Every way out waits for stdout and stderr to drain (a pipe's reader may be slow).
 program.parseAsync(process.argv).then(

@@ -4,11 +4,9 @@
  * the same warning or refusal as its task file would, naming the flag instead of a line.
  */
 import { Option, type Command } from 'commander';
-import { resolvePythonFields } from '../config/python-fields';
-import { ValidationError, normalizeConfigKeys } from '../domain';
 
 /** commander's flag name → the task field 3.28 sets from it (snake_case, as in a task file). */
-const FLAG_FIELDS = {
+export const FLAG_FIELDS = {
   placement: 'placement',
   distributedMode: 'distributed_mode',
   uploadStrategy: 'upload_strategy',
@@ -30,23 +28,4 @@ export function addPythonRunFlags(command: Command): Command {
     .addOption(new Option('--k8s <cluster>', '(3.28; refused: Flow does not run on Kubernetes)').hideHelp())
     .addOption(new Option('--slurm', '(3.28; refused)').hideHelp())
     .addOption(new Option('--compact', '(3.28 output style; Flow\'s output is already compact)').hideHelp());
-}
-
-/** The task fields these flags set (camelCase) and the warnings to say; throws a ValidationError for a refused one. */
-export function pythonRunFlagFields(flags: PythonRunFlags): { fields: Record<string, unknown>; warnings: string[] } {
-  if (flags.slurm) {
-    throw new ValidationError('--slurm: Slurm scripts are not supported; nothing was submitted', {
-      field: 'slurm',
-      suggestions: ['Write the job as a task file (flow init -o task.yaml), or run its command: flow run "python train.py"'],
-    });
-  }
-  const raw: Record<string, unknown> = {};
-  for (const [flag, field] of Object.entries(FLAG_FIELDS) as Array<[keyof typeof FLAG_FIELDS, string]>) {
-    const value = flags[flag];
-    if (value === undefined) continue;
-    raw[field] = field === 'upload_timeout' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  }
-  const flagOf = (path: readonly (string | number)[]) => `--${String(path[0]).replace(/_/g, '-')}`;
-  const { config, warnings } = resolvePythonFields(raw, flagOf);
-  return { fields: normalizeConfigKeys(config), warnings };
 }

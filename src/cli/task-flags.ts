@@ -4,7 +4,8 @@ import { looksLikeTaskFile, parseTaskFileConfig, readTaskFile, type TaskFile } f
 import { ValidationError, type TaskConfigInput } from '../domain';
 import { colors } from './output';
 import { secretsFromFlags } from './secret-flags';
-import { pythonRunFlagFields, type PythonRunFlags } from './python-run-flags';
+import { pythonRunFlagFields } from './python-run-flag-fields';
+import type { PythonRunFlags } from './python-run-flags';
 
 // Task files are read in src/config/task-file (the SDK reads them too).
 export { loadTaskFile, looksLikeTaskFile } from '../config/task-file';

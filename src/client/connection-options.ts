@@ -17,6 +17,8 @@ const PATH_VARIABLES = {
   tlsCaPath: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
 } as const;
 const TLS_VARIABLES = { ...PATH_VARIABLES, serverName: 'TEMPORAL_TLS_SERVER_NAME' } as const;
+/** The same settings' keys in a named profile (Temporal's names). */
+const PROFILE_KEYS = { tlsCertPath: 'tls.client_cert_path', tlsKeyPath: 'tls.client_key_path', tlsCaPath: 'tls.server_ca_cert_path', serverName: 'tls.server_name' } as const;
 
 /**
  * Settings (TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS*, or config.yaml's `temporal:`) →
@@ -28,10 +30,13 @@ export function temporalConnectionOptions(
   readFile: (path: string) => Buffer = readFileSync,
 ): TemporalConnectionOptions {
   const base = { address: temporal.address, ...(temporal.apiKey ? { apiKey: temporal.apiKey } : {}) };
+  // With a profile active a value may come from it: name both places the user may have set it.
+  const named = (field: keyof typeof TLS_VARIABLES): string =>
+    temporal.profile ? `${TLS_VARIABLES[field]} (or ${PROFILE_KEYS[field]} of profile ${temporal.profile})` : TLS_VARIABLES[field];
   if (!temporal.tls) {
     const stray = (Object.keys(TLS_VARIABLES) as Array<keyof typeof TLS_VARIABLES>).find((field) => temporal[field]);
     if (stray) {
-      throw new ValidationError(`${TLS_VARIABLES[stray]} is set but TLS is off (TEMPORAL_TLS=false)`, {
+      throw new ValidationError(`${named(stray)} is set but TLS is off (TEMPORAL_TLS=false${temporal.profile ? ' or tls.disabled: true' : ''})`, {
         field: `temporal.${stray}`,
         suggestions: ['Set TEMPORAL_TLS=true (temporal.tls: true in config.yaml), or unset the TLS settings'],
       });
@@ -40,7 +45,7 @@ export function temporalConnectionOptions(
   }
   if (Boolean(temporal.tlsCertPath) !== Boolean(temporal.tlsKeyPath)) {
     const missing = temporal.tlsCertPath ? 'tlsKeyPath' : 'tlsCertPath';
-    throw new ValidationError(`mTLS needs both a client certificate and its key: ${PATH_VARIABLES[missing]} is not set`, {
+    throw new ValidationError(`mTLS needs both a client certificate and its key: ${named(missing)} is not set`, {
       field: `temporal.${missing}`,
       suggestions: [`Set ${PATH_VARIABLES.tlsCertPath} and ${PATH_VARIABLES.tlsKeyPath} together`],
     });
@@ -50,7 +55,7 @@ export function temporalConnectionOptions(
     try {
       return readFile(path);
     } catch (error) {
-      throw new ValidationError(`${PATH_VARIABLES[field]} names ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      throw new ValidationError(`${named(field)} names ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
         field: `temporal.${field}`,
         suggestions: [`Point ${PATH_VARIABLES[field]} at a readable PEM file`],
       });

@@ -19,7 +19,8 @@ import {
   type TaskInput,
   type TaskStatus,
 } from '../domain';
-import { LogStore } from '../logs/log-store';
+import { createLogStore } from '../logs/create-log-store';
+import type { TaskLogStore } from '../logs/task-log-store';
 import type { taskWorkflow } from '../workflows/task-workflow';
 import {
   FlowInstanceTypeKey,
@@ -115,7 +116,7 @@ export class Flow {
   readonly volumes: Volumes;
   /** Every provider operation (offers, volumes, exec, shell and port targets), run in the worker. */
   readonly providerOps: ProviderOps;
-  private readonly logStore: LogStore;
+  private readonly logStore: TaskLogStore;
   private readonly warn: (message: string) => void;
 
   private constructor(
@@ -128,11 +129,11 @@ export class Flow {
     this.settings = settings;
     this.providerOps = new ProviderOps(client);
     this.volumes = new Volumes(settings, this.providerOps);
-    this.logStore = new LogStore(flowPaths(settings.home).logs);
+    this.logStore = createLogStore(settings);
     this.warn = onWarning ?? ((message) => process.emitWarning(message, 'FlowWarning'));
   }
 
-  /** Connects to TEMPORAL_ADDRESS when set, else to the embedded daemon (started on first use). */
+  /** Connects to TEMPORAL_ADDRESS (or the chosen profile's address) when set, else to the embedded daemon (started on first use). */
   static async connect(options: ConnectOptions = {}): Promise<Flow> {
     const settings = loadSettings({ env: options.env, overrides: options.settings });
     const { connection, namespace, dataConverter } = await openConnection(settings, { onProgress: options.onProgress, env: options.env, embeddedDaemon: options.embeddedDaemon });
@@ -308,6 +309,7 @@ export class Flow {
   }
 
   async close(): Promise<void> {
+    await this.logStore.close();
     await this.client.connection.close();
   }
 }

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { TaskFailedError, ValidationError, type EndReason, type TaskEvent, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
-import type { LogStore } from '../logs/log-store';
+import type { TaskLogStore } from '../logs/task-log-store';
 import { followPipelineLines, pipelineLines, type PipelineLogSource } from '../logs/pipeline-logs';
 import { followSelected, selectLines } from '../logs/select-lines';
 import { stopSignal } from '../workflows/definitions';
@@ -29,7 +29,7 @@ export interface TaskProgress {
   waitingReason?: string;
 }
 
-/** A handle on one task. Cheap to create; every method asks the server (or LogStore) afresh. */
+/** A handle on one task. Cheap to create; every method asks the server (or TaskLogStore) afresh. */
 export class Task {
   readonly taskId: string;
   private readonly handle: WorkflowHandle;
@@ -37,7 +37,7 @@ export class Task {
 
   constructor(
     private readonly client: Client,
-    private readonly logStore: LogStore,
+    private readonly logStore: TaskLogStore,
     taskId: string,
     /** FLOW_HOME of this client. */
     private readonly home?: string,

@@ -38,7 +38,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
 /** Keys the Python SDK writes that Flow accepts and ignores, so one config.yaml serves both. */
 const PYTHON_ONLY_TOP_LEVEL = new Set(['mode', 'demo']);
 const PYTHON_ONLY_MITHRIL = new Set(['devTaskId', 'limitPrices', 'enableWorkloadResume']);
-const SECTIONS = new Set(['temporal', 'local', 'mithril', 'ssh']);
+const SECTIONS = new Set(['temporal', 'local', 'mithril', 'ssh', 'logs']);
 
 function camelKey(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
@@ -92,6 +92,7 @@ function normalizeFileSettings(raw: Record<string, unknown>, path: string): Reco
   }
   if (isMapping(out.temporal)) out.temporal = camelMapping(out.temporal, 'temporal.', path, new Set());
   if (isMapping(out.local)) out.local = camelMapping(out.local, 'local.', path, new Set());
+  if (isMapping(out.logs)) out.logs = camelMapping(out.logs, 'logs.', path, new Set());
   if (isMapping(out.ssh)) {
     const ssh = camelMapping(out.ssh, 'ssh.', path, new Set());
     // Each host's keys are snake_case in the file; labels keep their keys as written.

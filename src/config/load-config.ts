@@ -5,6 +5,8 @@ import { SshSettingsSchema } from './fleet-schema';
 import { flowHome, flowPaths } from './flow-home';
 import { PULL_POLICIES } from '../containers/pull-policy';
 import { isMapping, isPlaceholder, readConfigFile, splitList } from './config-file';
+import { selectProfile } from './temporal-profiles';
+import { POSTGRES_URL_PATTERN, redactUrlPassword } from '../logs/log-store-url';
 
 export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
 
@@ -13,6 +15,8 @@ export const FlowSettingsSchema = z.strictObject({
   provider: ProviderNameSchema.default('local'),
   temporal: z
     .strictObject({
+      /** The active named profile (TEMPORAL_PROFILE, temporal.profile); its fields sit below the TEMPORAL_* variables. */
+      profile: z.string().trim().min(1, 'must not be empty').optional(),
       address: z.string().optional(),
       namespace: z.string().default('default'),
       apiKey: z.string().optional(),
@@ -51,6 +55,16 @@ export const FlowSettingsSchema = z.strictObject({
     .prefault({}),
   /** The SSH fleet (`flow fleet add`): hosts the ssh provider runs tasks on. */
   ssh: SshSettingsSchema.prefault({}),
+  logs: z
+    .strictObject({
+      /** Where task logs live: unset, files in FLOW_HOME; a postgres:// URL, a database many machines share (FLOW_LOG_STORE). */
+      store: z
+        .string()
+        .trim()
+        .regex(POSTGRES_URL_PATTERN, 'FLOW_LOG_STORE (or logs.store in config.yaml) must be a postgres:// URL, e.g. postgres://flow:PASSWORD@db:5432/flow_logs; unset it to keep logs in files')
+        .optional(),
+    })
+    .prefault({}),
 });
 export type FlowSettings = z.infer<typeof FlowSettingsSchema> & { home: string };
 export type FlowSettingsInput = z.input<typeof FlowSettingsSchema>;
@@ -60,8 +74,8 @@ export interface LoadSettingsOptions {
   overrides?: FlowSettingsInput;
 }
 
-/** Where a resolved value came from. */
-export type SettingSource = 'argument' | `env:${string}` | 'config.yaml' | 'default';
+/** Where a resolved value came from: `profile:NAME` is a profile in config.yaml, `temporal.toml:NAME` one in Temporal's file. */
+export type SettingSource = 'argument' | `env:${string}` | 'config.yaml' | `profile:${string}` | `temporal.toml:${string}` | 'default';
 
 export interface ExplainedSetting {
   /** Dotted path, e.g. "mithril.apiKey"; "home" is the Flow home folder. */
@@ -158,6 +172,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
     temporalBin: read('temporalBin', 'FLOW_TEMPORAL_BIN'),
     encryptionKey: read('encryptionKey', 'FLOW_ENCRYPTION_KEY') ?? keyFromFile(read('encryptionKey', 'FLOW_ENCRYPTION_KEY_FILE')),
     temporal: {
+      profile: read('temporal.profile', 'TEMPORAL_PROFILE'),
       address: read('temporal.address', 'TEMPORAL_ADDRESS'),
       namespace: read('temporal.namespace', 'TEMPORAL_NAMESPACE'),
       apiKey: read('temporal.apiKey', 'TEMPORAL_API_KEY'),
@@ -174,6 +189,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
       imagePullPolicy: read('local.imagePullPolicy', 'FLOW_IMAGE_PULL_POLICY')?.toLowerCase(),
       noImage,
     },
+    logs: { store: read('logs.store', 'FLOW_LOG_STORE') },
     mithril: {
       apiKey: mithrilApiKey,
       project: read('mithril.project', 'MITHRIL_PROJECT', 'MITHRIL_DEFAULT_PROJECT'),
@@ -220,17 +236,48 @@ function describeSource(source: SettingSource, configFile: string): string {
   if (source === 'config.yaml') return configFile;
   if (source === 'argument') return 'an explicit argument';
   if (source.startsWith('env:')) return `the environment variable ${source.slice(4)}`;
+  if (source.startsWith('profile:')) return `the profile ${source.slice(8)} in ${configFile}`;
+  if (source.startsWith('temporal.toml:')) return `the profile ${source.slice(14)} in Temporal's temporal.toml`;
   return 'the default';
+}
+
+/**
+ * The chosen profile's fields, between config.yaml's plain `temporal:` keys and the environment:
+ * an argument's profile name beats TEMPORAL_PROFILE, which beats config.yaml's temporal.profile.
+ */
+function profileLayer(namers: Layer[], context: { yamlProfiles: unknown; configFile: string; env: NodeJS.ProcessEnv }): Layer {
+  const namer = namers.find((layer) => typeof valueAt(layer.values, 'temporal.profile') === 'string');
+  const name = namer === undefined ? undefined : String(valueAt(namer.values, 'temporal.profile'));
+  const source = namer?.sources.get('temporal.profile');
+  const namedBy = source === undefined ? 'temporal.profile' : source.startsWith('env:') ? source.slice(4) : source === 'argument' ? 'the temporal.profile argument' : `temporal.profile in ${context.configFile}`;
+  const selected = selectProfile({ name, namedBy, ...context });
+  if (selected === undefined) return { values: {}, sources: new Map() };
+  const label: SettingSource = selected.origin === 'config.yaml' ? `profile:${selected.name}` : `temporal.toml:${selected.name}`;
+  // An implicit `default` profile is named here, so `flow config show` says which one is active.
+  const values = { temporal: { ...selected.values, ...(name === undefined ? { profile: selected.name } : {}) } };
+  return uniformLayer(values, label);
 }
 
 function resolve(options: LoadSettingsOptions): { settings: FlowSettings; sources: Map<string, SettingSource> } {
   const env = options.env ?? process.env;
   const home = flowHome(env);
   const configFile = flowPaths(home).configFile;
+  const fileValues = readConfigFile(configFile);
+  // `temporal.profiles` is not a setting itself: the chosen profile becomes a layer of its own.
+  let yamlProfiles: unknown;
+  if (isMapping(fileValues.temporal)) {
+    const { profiles, ...rest } = fileValues.temporal;
+    yamlProfiles = profiles;
+    fileValues.temporal = rest;
+  }
+  const fileLayer = uniformLayer(fileValues, 'config.yaml');
+  const envLayer = fromEnv(env);
+  const argumentLayer = uniformLayer((options.overrides ?? {}) as Record<string, unknown>, 'argument');
   const layers: Layer[] = [
-    uniformLayer(readConfigFile(configFile), 'config.yaml'),
-    fromEnv(env),
-    uniformLayer((options.overrides ?? {}) as Record<string, unknown>, 'argument'),
+    fileLayer,
+    profileLayer([argumentLayer, envLayer, fileLayer], { yamlProfiles, configFile, env }),
+    envLayer,
+    argumentLayer,
   ];
   const sources = new Map<string, SettingSource>();
   for (const layer of layers) for (const [path, source] of layer.sources) sources.set(path, source);
@@ -294,7 +341,8 @@ export function explainSettings(options: LoadSettingsOptions = {}): ExplainedSet
   for (const key of settingLeaves()) {
     const secret = SECRET_SETTINGS.has(key);
     const raw = valueAt(settings, key);
-    const value = secret && typeof raw === 'string' ? maskSecret(raw) : raw;
+    // The log store's URL is worth seeing, its password is not.
+    const value = secret && typeof raw === 'string' ? maskSecret(raw) : key === 'logs.store' && typeof raw === 'string' ? redactUrlPassword(raw) : raw;
     entries.push({ key, value, source: sources.get(key) ?? 'default', secret });
   }
   return entries;

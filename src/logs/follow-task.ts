@@ -1,11 +1,11 @@
-import type { LogStore } from './log-store';
+import type { TaskLogStore } from './task-log-store';
 
 /**
  * Lines of one rank's log from `fromOffset` (default 0), then new lines as they come, until
  * `ended` settles and the rest is drained. Ending wakes the follower at once.
  */
 export async function* followTaskLog(
-  logs: LogStore,
+  logs: TaskLogStore,
   taskId: string,
   rank: number,
   options: { ended: Promise<unknown>; fromOffset?: number },

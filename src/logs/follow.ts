@@ -16,37 +16,61 @@ export interface FollowOptions {
 
 export type ReadAt = (offset: number) => Promise<{ data: Buffer; nextOffset: number }>;
 
+/**
+ * Starts calling `onChange` whenever the log may have grown; returns how to stop, or undefined
+ * when it cannot watch yet. Calls `onLost` if the watch breaks. Either way it is tried again
+ * next round, and the poll covers meanwhile.
+ */
+export type WatchChanges = (onChange: () => void, onLost: () => void) => (() => void) | undefined;
+
+/** fs.watch on the log's directory, which sees the file being created as well as appended to. */
+export function watchFileChanges(file: string): WatchChanges {
+  const name = basename(file);
+  return (onChange, onLost) => {
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(dirname(file), { persistent: false }, (_event, changedName) => {
+        if (changedName === null || changedName.toString() === name) onChange();
+      });
+    } catch {
+      return undefined;
+    }
+    const stop = () => watcher?.close();
+    watcher.on('error', () => {
+      stop();
+      onLost();
+    });
+    return stop;
+  };
+}
+
 const NEWLINE = 0x0a;
 
 /**
- * Wakes a follower when the log may have changed: an fs.watch on the log's directory (which
- * sees the file being created as well as appended to), with a timer as the fallback, since
- * fs.watch can miss events or be unavailable. `changed` latches events that arrive while the
- * follower is busy reading, so none is lost between a drain and the next wait.
+ * Wakes a follower when the log may have changed: a change watch (fs.watch, or a PostgreSQL
+ * NOTIFY), with a timer as the fallback, since a watch can miss events or be unavailable.
+ * `changed` latches events that arrive while the follower is busy reading, so none is lost
+ * between a drain and the next wait.
  */
 class Waker {
-  private watcher: FSWatcher | undefined;
+  private stop: (() => void) | undefined;
   private changed = false;
   private wake: (() => void) | undefined;
 
   constructor(
-    private readonly file: string,
+    private readonly watchChanges: WatchChanges,
     private readonly pollMs: number,
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** (Re)tries to watch the directory; harmless when it does not exist yet. */
+  /** (Re)tries to watch; harmless when that is not possible yet. */
   ensureWatching(): void {
-    if (this.watcher) return;
-    try {
-      const name = basename(this.file);
-      this.watcher = watch(dirname(this.file), { persistent: false }, (_event, changedName) => {
-        if (changedName === null || changedName.toString() === name) this.notify();
-      });
-      this.watcher.on('error', () => this.stopWatching());
-    } catch {
-      this.watcher = undefined;
-    }
+    this.stop ??= this.watchChanges(
+      () => this.notify(),
+      () => {
+        this.stop = undefined;
+      },
+    );
   }
 
   /** Forget events seen so far: the caller is about to read everything there is. */
@@ -71,7 +95,8 @@ class Waker {
   }
 
   close(): void {
-    this.stopWatching();
+    this.stop?.();
+    this.stop = undefined;
     this.wake?.();
   }
 
@@ -79,11 +104,6 @@ class Waker {
   notify(): void {
     this.changed = true;
     this.wake?.();
-  }
-
-  private stopWatching(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
   }
 }
 
@@ -93,12 +113,17 @@ class Waker {
  * "check done, then drain once more", so bytes written just before the task finished are
  * never lost. A partial last line is held back until its newline arrives, or until done.
  */
-export async function* followLines(file: string, readAt: ReadAt, options: FollowOptions): AsyncGenerator<string> {
+export function followLines(file: string, readAt: ReadAt, options: FollowOptions): AsyncGenerator<string> {
+  return followChanges(watchFileChanges(file), readAt, options);
+}
+
+/** followLines for any log: `watchChanges` says when it may have grown (see WatchChanges). */
+export async function* followChanges(watchChanges: WatchChanges, readAt: ReadAt, options: FollowOptions): AsyncGenerator<string> {
   const { isDone, signal } = options;
   const pollMs = Math.max(1, options.pollMs ?? 100);
   let offset = Math.max(0, options.fromOffset ?? 0);
   let pending: Buffer = Buffer.alloc(0);
-  const waker = new Waker(file, pollMs, signal);
+  const waker = new Waker(watchChanges, pollMs, signal);
   const poke = () => waker.notify();
   options.until?.then(poke, poke);
   try {

@@ -1,4 +1,4 @@
-import type { LogStore } from './log-store';
+import type { TaskLogStore } from './task-log-store';
 
 /**
  * When the bytes at an offset of a rank's log were stored, from the log's time index (one entry
@@ -12,7 +12,7 @@ export class LineClock {
   private covered = 0;
 
   constructor(
-    private readonly logs: LogStore,
+    private readonly logs: TaskLogStore,
     private readonly taskId: string,
     private readonly rank: number,
   ) {}

@@ -4,6 +4,11 @@ import { ValidationError } from '../domain/errors';
 import { followLines, type FollowOptions } from './follow';
 import { withLock } from './mutex';
 import { redactPrefix, redactSecrets, secretNeedles } from './redact';
+import { claimLogRun } from './run-claim';
+import { tailLines } from './tail-lines';
+import type { CopyOptions, CopyResult, TaskLogStore } from './task-log-store';
+
+export type { CopyOptions, CopyResult } from './task-log-store';
 
 /** A chunk without any newline this big is copied anyway, so one endless line cannot stall a log. */
 export const MAX_PARTIAL_LINE_BYTES = 64 * 1024;
@@ -16,20 +21,6 @@ const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 const NEWLINE = 0x0a;
 const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-
-export interface CopyOptions {
-  /** Values to mask (see redact.ts) before they reach the disk. */
-  secrets?: string[];
-  /** The source is finished: copy a trailing partial line too. */
-  final?: boolean;
-}
-
-export interface CopyResult {
-  /** The number of source bytes consumed so far (not the log's size: masks have a fixed length). */
-  offset: number;
-  /** Source bytes consumed by this call. */
-  appended: number;
-}
 
 export interface LogStoreOptions {
   /** Chunk size for tail()'s backwards reads; mainly for tests. */
@@ -46,7 +37,7 @@ function isNotFound(error: unknown): boolean {
  * File-backed task logs: `<logsDir>/<taskId>/<rank>.log`, one append-only file per rank.
  * Appends to one file are serialized by an in-process mutex, so their order is kept.
  */
-export class LogStore {
+export class LogStore implements TaskLogStore {
   private readonly tailChunkBytes: number;
   private readonly secrets: readonly string[];
 
@@ -161,35 +152,12 @@ export class LogStore {
     }
     try {
       const size = Math.min((await handle.stat()).size, upTo ?? Infinity);
-      if (!(size > 0)) return [];
-      const chunks: Buffer[] = [];
-      let position = size;
-      let newlines = 0;
-      let endsWithNewline: boolean | undefined;
-      // Stop once `lines` newlines precede the end: then the last `lines` lines are all whole.
-      while (position > 0 && newlines < lines) {
-        const length = Math.min(this.tailChunkBytes, position);
-        position -= length;
+      const readRange = async (position: number, length: number) => {
         const chunk = Buffer.alloc(length);
         await readFully(handle, chunk, position);
-        endsWithNewline ??= chunk[chunk.length - 1] === NEWLINE;
-        chunks.unshift(chunk);
-        newlines += countNewlines(chunk);
-        // A newline that ends the file terminates the last line; it does not start a new one.
-        if (endsWithNewline && chunks.length === 1) newlines -= 1;
-      }
-      const all = Buffer.concat(chunks);
-      const body = endsWithNewline ? all.subarray(0, all.length - 1) : all;
-      const result: string[] = [];
-      let end = body.length;
-      while (result.length < lines) {
-        const start = end === 0 ? -1 : body.lastIndexOf(NEWLINE, end - 1);
-        if (start === -1 && position > 0) break; // the rest is the tail end of a line we did not read whole
-        result.push(body.subarray(start + 1, end).toString('utf8'));
-        if (start === -1) break;
-        end = start;
-      }
-      return result.reverse();
+        return chunk;
+      };
+      return await tailLines(size, readRange, lines, this.tailChunkBytes);
     } finally {
       await handle.close();
     }
@@ -260,6 +228,13 @@ export class LogStore {
       position += whole;
     }
   }
+
+  /** The task's folder becomes run `runKey`'s (see claimLogRun). */
+  async claimRun(taskId: string, runKey: string): Promise<void> {
+    await claimLogRun(this.taskDir(taskId), runKey);
+  }
+
+  async close(): Promise<void> {}
 
   /** `<rank>.times`: one "epochMs offset" line per append, so `logs --since` can find where to start. */
   private timesPath(taskId: string, rank: number): string {
@@ -362,14 +337,4 @@ async function lastLine(file: string): Promise<string | undefined> {
   const end = data.lastIndexOf(NEWLINE);
   if (end === -1) return undefined;
   return data.subarray(data.lastIndexOf(NEWLINE, end - 1) + 1, end).toString('utf8');
-}
-
-function countNewlines(chunk: Buffer): number {
-  let count = 0;
-  let at = chunk.indexOf(NEWLINE);
-  while (at !== -1) {
-    count += 1;
-    at = chunk.indexOf(NEWLINE, at + 1);
-  }
-  return count;
 }

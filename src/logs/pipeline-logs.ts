@@ -5,13 +5,13 @@
  */
 import { TaskNotFoundError } from '../domain/errors';
 import { TERMINAL_STATUSES, type PipelineStepState, type TaskState, type TaskStatus } from '../domain/task-status';
-import type { LogStore } from './log-store';
+import type { TaskLogStore } from './task-log-store';
 import { mergeArriving } from './merge-lines';
 import { followSelected, selectLines, type LineSelection } from './select-lines';
 
 /** What reading a pipeline's logs needs: the CLI's backend and the SDK's Task both give it. */
 export interface PipelineLogSource {
-  logs: LogStore;
+  logs: TaskLogStore;
   /** A task's or pipeline's state (a pipeline's lists its `steps`). */
   describe(taskId: string): Promise<TaskState>;
   /** Settles when the task ends, however it ends. */

@@ -1,6 +1,6 @@
 import { followTaskLog } from './follow-task';
-import { followLines } from './follow';
-import type { LogStore } from './log-store';
+import { followChanges } from './follow';
+import type { TaskLogStore } from './task-log-store';
 
 /** Which lines of a rank's log to show: from a time, only matching ones, the last N of those. */
 export interface LineSelection {
@@ -30,13 +30,14 @@ async function* placed(lines: AsyncIterable<string>, from: number): AsyncGenerat
 }
 
 /** The lines of [from, end) of one rank's log, read in chunks (a last line without '\n' too). */
-function linesIn(logs: LogStore, taskId: string, rank: number, from: number, end: number): AsyncGenerator<string> {
+function linesIn(logs: TaskLogStore, taskId: string, rank: number, from: number, end: number): AsyncGenerator<string> {
   const read = (offset: number) => logs.read(taskId, rank, offset, Math.max(0, end - offset));
-  return followLines(logs.path(taskId, rank), read, { fromOffset: from, isDone: async () => true });
+  // Done from the start: it reads to `end` once and never waits, so nothing to watch.
+  return followChanges(() => () => undefined, read, { fromOffset: from, isDone: async () => true });
 }
 
 /** The last `count` lines before `end`, read backwards, with their offsets worked out from the end. */
-async function placedTail(logs: LogStore, taskId: string, rank: number, count: number, end: number): Promise<PlacedLine[]> {
+async function placedTail(logs: TaskLogStore, taskId: string, rank: number, count: number, end: number): Promise<PlacedLine[]> {
   const lines = await logs.tail(taskId, rank, count, end);
   if (lines.length === 0) return [];
   const { data } = await logs.read(taskId, rank, end - 1, 1);
@@ -51,7 +52,7 @@ async function placedTail(logs: LogStore, taskId: string, rank: number, count: n
 }
 
 /** One rank's lines up to `end` (default: its size now), as `selection` says (grep first, then tail), with their offsets. */
-export async function* selectPlacedLines(logs: LogStore, taskId: string, rank: number, selection: LineSelection, end?: number): AsyncGenerator<PlacedLine> {
+export async function* selectPlacedLines(logs: TaskLogStore, taskId: string, rank: number, selection: LineSelection, end?: number): AsyncGenerator<PlacedLine> {
   const { tail, sinceMs, keep } = selection;
   const upTo = end ?? (await logs.size(taskId, rank));
   if (tail !== undefined && sinceMs === undefined && keep === undefined) {
@@ -69,7 +70,7 @@ export async function* selectPlacedLines(logs: LogStore, taskId: string, rank: n
 }
 
 /** selectPlacedLines up to now, then every new line that `keep` accepts, until `ended` settles. */
-export async function* followPlacedLines(logs: LogStore, taskId: string, rank: number, ended: Promise<unknown>, selection: LineSelection): AsyncGenerator<PlacedLine> {
+export async function* followPlacedLines(logs: TaskLogStore, taskId: string, rank: number, ended: Promise<unknown>, selection: LineSelection): AsyncGenerator<PlacedLine> {
   ended.catch(() => undefined); // a failed task ends the follow like any other end
   const end = await logs.size(taskId, rank);
   yield* selectPlacedLines(logs, taskId, rank, selection, end);
@@ -83,11 +84,11 @@ async function* textOf(lines: AsyncIterable<PlacedLine>): AsyncGenerator<string>
 }
 
 /** One rank's lines up to `end` (default: its size now), as `selection` says: grep first, then tail. */
-export function selectLines(logs: LogStore, taskId: string, rank: number, selection: LineSelection, end?: number): AsyncGenerator<string> {
+export function selectLines(logs: TaskLogStore, taskId: string, rank: number, selection: LineSelection, end?: number): AsyncGenerator<string> {
   return textOf(selectPlacedLines(logs, taskId, rank, selection, end));
 }
 
 /** selectLines up to now, then every new line that `keep` accepts, until `ended` settles. */
-export function followSelected(logs: LogStore, taskId: string, rank: number, ended: Promise<unknown>, selection: LineSelection): AsyncGenerator<string> {
+export function followSelected(logs: TaskLogStore, taskId: string, rank: number, ended: Promise<unknown>, selection: LineSelection): AsyncGenerator<string> {
   return textOf(followPlacedLines(logs, taskId, rank, ended, selection));
 }

@@ -16,9 +16,23 @@ export interface InteractiveStdio {
   stderr: Writable;
 }
 
-function open(client: Client, options: InteractiveOptions, pty: PseudoTtyOptions | undefined): Promise<ClientChannel> {
+/** An open channel and what it has told so far: listened to from inside ssh2's callback (see ssh-exec.ts's openExec), so a fast command's exit status and close are not missed. */
+interface OpenedChannel {
+  channel: ClientChannel;
+  code: number;
+  closed: Promise<void>;
+}
+
+function open(client: Client, options: InteractiveOptions, pty: PseudoTtyOptions | undefined): Promise<OpenedChannel> {
   return new Promise((resolve, reject) => {
-    const done = (error: Error | undefined, channel: ClientChannel) => (error ? reject(error) : resolve(channel));
+    const done = (error: Error | undefined, channel: ClientChannel) => {
+      if (error) return reject(error);
+      const opened: OpenedChannel = { channel, code: 255, closed: new Promise((ended) => channel.once('close', () => ended())) };
+      channel.on('exit', (exitCode: number | null, signal?: string) => {
+        opened.code = exitCode ?? 128 + signalNumber(signal);
+      });
+      resolve(opened);
+    };
     if (options.command !== undefined) client.exec(options.command, pty ? { pty } : {}, done);
     else if (pty) client.shell(pty, done);
     else client.shell(false, done);
@@ -35,7 +49,8 @@ export async function openInteractive(client: Client, options: InteractiveOption
   const { stdin, stdout, stderr } = stdio;
   const usePty = options.pty && Boolean(stdin.isTTY) && typeof stdin.setRawMode === 'function';
   const window = (): PseudoTtyOptions => ({ rows: stdout.rows ?? 24, cols: stdout.columns ?? 80, height: 0, width: 0, term: process.env.TERM || 'xterm-256color' });
-  const channel = await open(client, options, usePty ? window() : undefined);
+  const opened = await open(client, options, usePty ? window() : undefined);
+  const { channel } = opened;
 
   const onResize = () => channel.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0);
   if (usePty) {
@@ -47,19 +62,12 @@ export async function openInteractive(client: Client, options: InteractiveOption
   channel.stderr.pipe(stderr, { end: false });
   stdin.resume();
 
-  return new Promise((resolve) => {
-    let code = 255;
-    channel.on('exit', (exitCode: number | null, signal?: string) => {
-      code = exitCode ?? 128 + signalNumber(signal);
-    });
-    channel.once('close', () => {
-      stdin.unpipe(channel);
-      stdin.pause();
-      if (usePty) {
-        stdout.removeListener('resize', onResize);
-        stdin.setRawMode?.(false);
-      }
-      resolve(code);
-    });
-  });
+  await opened.closed;
+  stdin.unpipe(channel);
+  stdin.pause();
+  if (usePty) {
+    stdout.removeListener('resize', onResize);
+    stdin.setRawMode?.(false);
+  }
+  return opened.code;
 }

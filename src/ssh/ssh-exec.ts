@@ -58,10 +58,20 @@ class BoundedBuffer {
   }
 }
 
-function openExec(client: Client, command: string): Promise<ClientChannel> {
+/**
+ * Opens an exec channel and calls `attach` on it at once, inside ssh2's callback: the packets
+ * that follow the open confirmation in the same read (a fast command's output, exit status and
+ * EOF) are handled right after that callback returns, before any promise continuation, so
+ * listeners attached later would miss the exit status.
+ */
+function openExec(client: Client, command: string, attach: (channel: ClientChannel) => void): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(command, (error, channel) => (error ? reject(new ChannelOpenError(error)) : resolve(channel)));
+      client.exec(command, (error, channel) => {
+        if (error) return reject(new ChannelOpenError(error));
+        attach(channel);
+        resolve(channel);
+      });
     } catch (error) {
       reject(new ChannelOpenError(error as Error));
     }
@@ -74,13 +84,21 @@ function openExec(client: Client, command: string): Promise<ClientChannel> {
  */
 export async function execOnClient(client: Client, command: string, options: RemoteExecOptions = {}): Promise<RemoteExecResult> {
   const execId = randomBytes(8).toString('hex');
-  // `env` works whatever the login shell; the marker lets a timeout find the command's processes.
-  const channel = await openExec(client, `exec env FLOW_EXEC_ID=${execId} /bin/sh -c ${shellQuote(command)}`);
   const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const stdout = new BoundedBuffer(limit);
   const stderr = new BoundedBuffer(limit);
+  let code: number | undefined;
+  let closed = false;
+  // `env` works whatever the login shell; the marker lets a timeout find the command's processes.
+  const channel = await openExec(client, `exec env FLOW_EXEC_ID=${execId} /bin/sh -c ${shellQuote(command)}`, (opened) => {
+    opened.on('data', (chunk: Buffer) => stdout.push(chunk));
+    opened.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    opened.on('exit', (exitCode: number | null, signal?: string) => {
+      code = exitCode ?? 128 + signalNumber(signal);
+    });
+    opened.once('close', () => (closed = true));
+  });
   return new Promise((resolve, reject) => {
-    let code: number | undefined;
     let timedOut = false;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
@@ -93,11 +111,7 @@ export async function execOnClient(client: Client, command: string, options: Rem
       else if (code === undefined) reject(new ConnectionLostError('the connection closed before the command reported its exit status'));
       else resolve({ code, stdout: stdout.buffer(), stderr: stderr.buffer(), truncated, timedOut: false });
     };
-    channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    channel.on('exit', (exitCode: number | null, signal?: string) => {
-      code = exitCode ?? 128 + signalNumber(signal);
-    });
+    if (closed) return finish();
     channel.on('close', finish);
     if (options.timeoutMs !== undefined) {
       timers.push(

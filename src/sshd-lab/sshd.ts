@@ -89,11 +89,6 @@ export function sshdConfig(options: SshdConfigOptions): string {
     'MaxSessions 64',
     'MaxStartups 64',
     'Subsystem sftp internal-sftp',
-    // bash started by sshd as a top-level shell (SHLVL unset) reads root's ~/.bashrc even for
-    // `-c`. This machine's runs `pyenv init`, whose rehash waits 60 s on a lock file that any
-    // killed shell leaves behind, so every command on the host hung. A lab host is not a login
-    // of this machine: its shells start one level down and read no startup file.
-    'SetEnv SHLVL=1',
     '',
   ].join('\n');
 }

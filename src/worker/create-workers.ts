@@ -2,8 +2,7 @@ import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { LogStore } from '../logs/log-store';
-import { workerSecrets } from '../logs/worker-secrets';
+import { workerLogStore } from '../logs/create-log-store';
 import { createProviderRegistry } from '../providers/registry';
 import { leasedHostsFrom } from './host-leases';
 import { taskOpenIn } from './open-tasks';
@@ -11,6 +10,7 @@ import { flowPaths } from '../config/flow-home';
 import { poolQueues } from '../domain/pools';
 import { workflowSource } from './workflow-bundle';
 import { hostQueueFor } from './host-queue';
+import { workerTuning } from './worker-tuning';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -19,11 +19,11 @@ export interface WorkerOptions {
   /** The payload codec (src/security): with it, the worker refuses payloads it cannot authenticate. */
   dataConverter?: Pick<DataConverter, 'payloadCodecs' | 'failureConverterPath'>;
   /** `flow worker`'s tuning; absent: the embedded daemon's defaults. */
-  tuning?: WorkerTuning;
+  tuning?: WorkerRunOptions;
 }
 
 /** Options of `flow worker` (see src/cli/commands/worker.ts). */
-export interface WorkerTuning {
+export interface WorkerRunOptions {
   /** The pool whose queues this worker polls (see domain/pools); absent: the default pool. */
   pool?: string;
   /** Concurrent control activities (provision, start, teardown...); the SDK's default when absent. */
@@ -45,19 +45,20 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 2000;
  * The fourth polls this host's own queue (hostQueueFor): the steps of the local instances it
  * provisioned, which exist on this machine only. It is the last of the list.
  */
-export async function createWorkers({ connection, namespace, home, dataConverter, tuning = {} }: WorkerOptions): Promise<Worker[]> {
-  const queues = poolQueues(tuning.pool);
+export async function createWorkers({ connection, namespace, home, dataConverter, tuning: options = {} }: WorkerOptions): Promise<Worker[]> {
+  const queues = poolQueues(options.pool);
   const hostQueue = hostQueueFor(home);
-  const shutdownGraceTime = tuning.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const shutdownGraceTime = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   // The worker's own client reads host leases (ssh fleet offers list only free hosts).
   const client = new Client({ connection, namespace, ...(dataConverter?.payloadCodecs ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });
   const activities = createActivities({
     providers: createProviderRegistry({ home, leasedHosts: leasedHostsFrom(client) }),
     home,
-    logs: new LogStore(flowPaths(home).logs, { secrets: workerSecrets({ ...process.env, FLOW_HOME: home }) }),
+    logs: workerLogStore(home),
     isTaskOpen: taskOpenIn(client),
     hostQueue,
   });
+  const tuning = workerTuning();
   const control = await Worker.create({
     connection,
     namespace,
@@ -65,8 +66,10 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     ...(dataConverter ? { dataConverter } : {}),
     ...workflowSource(),
     activities,
-    ...controlSlots(tuning.maxActivities),
-    ...(tuning.maxWorkflowTasks === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: tuning.maxWorkflowTasks }),
+    ...tuning.control,
+    // flow worker's flags win over the FLOW_WORKER_* variables.
+    ...(options.maxActivities === undefined ? {} : { maxConcurrentActivityTaskExecutions: options.maxActivities }),
+    ...(options.maxWorkflowTasks === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: options.maxWorkflowTasks }),
     // Stopping the worker must not wait on in-flight activities forever.
     shutdownGraceTime,
   });
@@ -76,7 +79,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     taskQueue: queues.logs,
     ...(dataConverter ? { dataConverter } : {}),
     activities: { followCommand: activities.followCommand },
-    maxConcurrentActivityTaskExecutions: 1000,
+    ...tuning.logs,
     shutdownGraceTime,
   });
   const waits = await Worker.create({
@@ -85,7 +88,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     taskQueue: queues.waits,
     ...(dataConverter ? { dataConverter } : {}),
     activities: { awaitOffer: activities.awaitOffer, awaitInstanceReady: activities.awaitInstanceReady },
-    maxConcurrentActivityTaskExecutions: 1000,
+    ...tuning.waits,
     shutdownGraceTime,
   });
   const host = await Worker.create({
@@ -104,19 +107,6 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     shutdownGraceTime,
   });
   return [control, logs, waits, host];
-}
-
-/**
- * Concurrent control activities: `flow worker --max-activities`, else FLOW_WORKER_CONTROL_SLOTS
- * (tests lower it to prove the waits do not use them), else the SDK's default.
- */
-function controlSlots(maxActivities: number | undefined): { maxConcurrentActivityTaskExecutions?: number } {
-  if (maxActivities !== undefined) return { maxConcurrentActivityTaskExecutions: maxActivities };
-  const raw = process.env.FLOW_WORKER_CONTROL_SLOTS?.trim();
-  if (!raw) return {};
-  const slots = Number(raw);
-  if (!Number.isInteger(slots) || slots < 1) throw new Error(`FLOW_WORKER_CONTROL_SLOTS: '${raw}' must be a whole number of at least 1`);
-  return { maxConcurrentActivityTaskExecutions: slots };
 }
 
 /** Runs the workers until shutdown() is called on them (or a signal arrives). */

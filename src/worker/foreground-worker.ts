@@ -4,14 +4,14 @@ import { temporalConnectionOptions } from '../client/connection-options';
 import { loadSettings } from '../config/load-config';
 import { ValidationError } from '../domain';
 import { codecKeys, flowDataConverter } from '../security/encryption-keys';
-import { createWorkers, runWorkers, type WorkerTuning } from './create-workers';
+import { createWorkers, runWorkers, type WorkerRunOptions } from './create-workers';
 import { stopGracefully } from './graceful-stop';
 import { reapThisHost } from './host-reap';
 import { hostQueueFor } from './host-queue';
 import { DEFAULT_POOL } from '../domain/pools';
 
 /** `flow worker`: polls a shared Temporal server until Ctrl-C or SIGTERM (then stops gracefully, exit 0). */
-export async function runForegroundWorker(tuning: WorkerTuning & { shutdownGraceMs: number }): Promise<void> {
+export async function runForegroundWorker(tuning: WorkerRunOptions & { shutdownGraceMs: number }): Promise<void> {
   const settings = loadSettings();
   const { address, namespace } = settings.temporal;
   if (!address) {

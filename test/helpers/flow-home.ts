@@ -16,5 +16,7 @@ export function tempFlowHome(prefix = 'flow-test-'): { home: string; cleanup: ()
 export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, FLOW_HOME: home, NO_COLOR: '1', CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? testContainersConf(), ...extra };
   delete env.TEMPORAL_ADDRESS;
+  delete env.TEMPORAL_PROFILE; // a profile in the caller's environment would point tests at its server
+  delete env.TEMPORAL_CONFIG_FILE;
   return env;
 }

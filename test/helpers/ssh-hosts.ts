@@ -104,6 +104,9 @@ function sshdConfig(dir: string, address: string, port: number, authorizedKeysFi
   return sshdConfigText({ address, port, authorizedKeysFile, hostKeyPath: join(dir, 'ssh_host_ed25519_key'), pidFile: join(dir, 'sshd.pid') });
 }
 
+/** sh -c script: $0 hostname, $1 an empty file, $2 the login's ~/.bashrc, then the sshd argv. */
+const HOST_SETUP = 'hostname "$0" && { [ ! -e "$2" ] || mount --bind "$1" "$2"; } && shift 2 && exec "$@"';
+
 export async function startSshHosts(options: SshHostsOptions = {}): Promise<SshHosts> {
   const count = options.count ?? 2;
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
@@ -143,6 +146,8 @@ export async function startSshHosts(options: SshHostsOptions = {}): Promise<SshH
     const clientPublicKey = readFileSync(`${clientKey}.pub`, 'utf8').trim();
     const authorizedKeys = join(dir, 'authorized_keys');
     writeFileSync(authorizedKeys, `${clientPublicKey}\n`, { mode: 0o600 });
+    const emptyFile = join(dir, 'empty');
+    writeFileSync(emptyFile, '');
     if (isolated) net = createSshNetwork(runId, count, debug);
     else debug(`ssh-hosts ${runId}: loopback hosts: ${reason}`);
 
@@ -156,9 +161,16 @@ export async function startSshHosts(options: SshHostsOptions = {}): Promise<SshH
       const hostKey = publicKeyBlob(hostPublicKey);
       const logPath = join(hostDir, 'sshd.log');
       const configPath = join(hostDir, 'sshd_config');
-      // Each sshd gets its own UTS namespace (root only) so `hostname` tells the hosts apart.
+      // Each sshd gets its own UTS namespace (root only) so `hostname` tells the hosts apart, and
+      // its own mount namespace where this machine's ~/.bashrc reads as empty: bash started by
+      // sshd reads it even for `-c`, and root's here runs `pyenv init`, whose rehash waits 60 s
+      // on a lock any killed shell leaves behind (CI stop 21: every ssh test hung). A fleet host
+      // is another machine; it has none of this one's dotfiles.
+      const bashrc = join(userInfo().homedir, '.bashrc');
       const withHostname = (argv: string[]) =>
-        isRoot ? ['unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', name, ...argv] : argv;
+        isRoot
+          ? ['unshare', '--uts', '--mount', '--propagation', 'private', 'sh', '-c', HOST_SETUP, name, emptyFile, bashrc, ...argv]
+          : argv;
 
       let address: string;
       let port: number;

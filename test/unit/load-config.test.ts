@@ -37,6 +37,7 @@ describe('loadSettings precedence: overrides > env > config.yaml > defaults', ()
       local: { pricePerHour: 0, encryptVolumes: false, imagePullPolicy: 'missing', noImage: false },
       mithril: { apiUrl: 'https://api.mithril.ai', sshKeys: [] },
       ssh: { hosts: [] },
+      logs: {},
       home,
     });
   });

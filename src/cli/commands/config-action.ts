@@ -30,5 +30,9 @@ export async function showAction(flags: { json?: boolean }): Promise<void> {
     `${table(['SETTING', 'VALUE', 'SOURCE'], rows, (cell, column) => (column === 2 && cell === 'default' ? c.dim(cell) : cell))}\n`,
   );
   process.stdout.write(`\nConfig file: ${configFile}${configFileExists ? '' : ' (not created yet: run flow setup)'}\n`);
-  process.stdout.write(`Precedence: arguments > environment variables > config.yaml > defaults\n`);
+  const profile = entries.find((entry) => entry.key === 'temporal.profile');
+  if (profile?.value !== undefined) {
+    process.stdout.write(`Temporal profile: ${String(profile.value)} (chosen by ${profile.source}); its values show as ${entries.find((entry) => /^(profile|temporal\.toml):/.test(entry.source))?.source ?? `profile:${String(profile.value)}`}\n`);
+  }
+  process.stdout.write(`Precedence: arguments > environment variables > the Temporal profile > config.yaml > defaults\n`);
 }

@@ -1,5 +1,5 @@
 // The body of `flow logs`, loaded only when it runs (keeps `flow --help` fast).
-import { ResourceNotFoundError, ValidationError } from '../../domain/errors';
+import { ResourceNotFoundError, TaskNotFoundError, ValidationError } from '../../domain/errors';
 import { writeOut } from '../process-exit';
 import { ACTIVE_STATUSES, TERMINAL_STATUSES, type TaskState } from '../../domain/task-status';
 import { mergeLines } from '../../logs/merge-lines';
@@ -10,6 +10,9 @@ import { colors } from '../output';
 import { checkNodeRank, wholeNumber } from '../node-flag';
 import { jsonLogLines } from '../log-json';
 import { parseSince } from '../since';
+import { copyFileToStdout } from '../copy-to-stdout';
+
+const STORE_READ_BYTES = 4 * 1024 * 1024;
 
 export interface LogsFlags {
   follow?: boolean;
@@ -78,6 +81,25 @@ async function newestTask(backend: TaskBackend): Promise<string> {
   return newest.taskId;
 }
 
+/** What a full id looks like (as resolveTaskId checks it); anything else goes through resolve, which says why not. */
+const FULL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The task an id or a unique prefix names. An exact id is described at once (one round trip
+ * instead of resolve + describe, as resolve itself tries the exact id first); a prefix is not a
+ * task, so it is resolved, then described.
+ */
+async function describeTask(backend: TaskBackend, idOrPrefix: string): Promise<TaskState> {
+  if (FULL_ID.test(idOrPrefix)) {
+    try {
+      return await backend.describe(idOrPrefix);
+    } catch (error) {
+      if (!(error instanceof TaskNotFoundError)) throw error;
+    }
+  }
+  return backend.describe(await backend.resolve(idOrPrefix));
+}
+
 export async function logsAction(taskArg: string | undefined, flags: LogsFlags): Promise<void> {
   checkSourceAndStream(flags);
   const selection: LineSelection = {
@@ -91,8 +113,8 @@ export async function logsAction(taskArg: string | undefined, flags: LogsFlags):
   }
   const backend = await openBackend();
   try {
-    const taskId = taskArg === undefined ? await newestTask(backend) : await backend.resolve(taskArg);
-    const state = await backend.describe(taskId);
+    const state = await describeTask(backend, taskArg === undefined ? await newestTask(backend) : taskArg);
+    const taskId = state.taskId;
     checkStreamFor(state, flags.stream);
     if (state.steps) return await pipelineLogs(backend, state, node, flags, selection);
     if (node !== undefined) checkNodeRank(taskId, state.numInstances, node);
@@ -142,20 +164,22 @@ async function pipelineLogs(backend: TaskBackend, state: TaskState, node: number
   for await (const line of lines) await writeOut(`${line}\n`);
 }
 
-/** Big enough that a large log costs few reads, small enough to stay out of the way in memory. */
-const WHOLE_LOG_CHUNK_BYTES = 4 * 1024 * 1024;
-
-/** Copies the whole log to stdout in chunks, so a large log never sits in memory at once. */
+/** The whole log of one rank, copied as it is; a last line without '\n' gets one, as line output would. */
 async function streamWholeLog(backend: TaskBackend, taskId: string, rank: number): Promise<void> {
+  const { logs } = backend;
+  const last = logs.path ? await copyFileToStdout(logs.path(taskId, rank)) : await copyStoreToStdout(logs, taskId, rank);
+  if (last !== undefined && last !== 0x0a) await writeOut('\n');
+}
+
+/** A store without files (PostgreSQL): its bytes in big reads, each handed to stdout before the next; returns the last byte. */
+async function copyStoreToStdout(logs: TaskBackend['logs'], taskId: string, rank: number): Promise<number | undefined> {
   let offset = 0;
-  let last = 0x0a;
+  let last: number | undefined;
   for (;;) {
-    const { data, nextOffset } = await backend.logs.read(taskId, rank, offset, WHOLE_LOG_CHUNK_BYTES);
-    if (data.length === 0) break;
-    // A slow reader slows the copy instead of the whole log piling up in memory.
+    const { data, nextOffset } = await logs.read(taskId, rank, offset, STORE_READ_BYTES);
+    if (data.length === 0) return last;
     await writeOut(data);
-    last = data[data.length - 1]!;
+    last = data[data.length - 1];
     offset = nextOffset;
   }
-  if (last !== 0x0a) await writeOut('\n');
 }

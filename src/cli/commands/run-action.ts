@@ -1,5 +1,6 @@
-import { ValidationError, assertProviderAvailable, parseTaskConfig } from '../../domain';
-import { loadSettings } from '../../config/load-config';
+import { ValidationError, assertProviderAvailable, parseTaskConfig, type ProviderName, type TaskConfig } from '../../domain';
+import { workerCouldRefuse } from '../../client/preflight';
+import { loadSettings, taskProviderSettings, type FlowSettings } from '../../config/load-config';
 import { isPipelineFile } from '../../config/pipeline-file';
 import { openBackend } from '../backend';
 import { EXIT } from '../exit-codes';
@@ -37,6 +38,16 @@ export function waitUntilOf(flags: Pick<RunCommandFlags, 'waitUntil' | 'detach'>
 }
 
 /**
+ * A local task at the default (zero) price that asks for no shape, image or volume: its plan is
+ * the local default shape for $0/h, so the gate would never ask, and the plan's round trip (an
+ * offers operation in the worker, about as long as the task's own start) is skipped. The submit
+ * validates and preflights it just as the plan would.
+ */
+function gateCannotAsk(config: TaskConfig, provider: ProviderName, settings: FlowSettings): boolean {
+  return !workerCouldRefuse(config, { provider, settings: taskProviderSettings(settings) });
+}
+
+/**
  * `flow run [CONFIG_FILE|COMMAND] [EXTRA_ARGS...]`: a dry run prints the plan; otherwise the
  * high-spend gate, the submission, then (unless --wait-until submitted) progress and output.
  * Returns the exit code: attached, the task's own.
@@ -52,8 +63,11 @@ export async function runAction(first: string | undefined, extra: string[], flag
   const config = configFromFlags(target, flags, flags.dryRun ? (warning) => warnings.push(warning) : undefined);
   // Invalid input stops here: nothing is submitted, no daemon started. (The daemon checks the
   // rest — working folder, instance type offered — before it plans or submits.)
-  const { numInstances, provider } = parseTaskConfig(config);
-  assertProviderAvailable(provider ?? loadSettings().provider);
+  const parsed = parseTaskConfig(config);
+  const { numInstances } = parsed;
+  const settings = loadSettings();
+  const provider = parsed.provider ?? settings.provider;
+  assertProviderAvailable(provider);
   const backend = await openBackend();
   try {
     if (flags.dryRun) {
@@ -63,8 +77,8 @@ export async function runAction(first: string | undefined, extra: string[], flag
       else process.stdout.write(planText(plan, process.stdout));
       return EXIT.ok;
     }
-    // -y skips the gate, and with it the plan's round trip.
-    if (!flags.yes && !(await confirmSpend(await backend.plan(config), false))) {
+    // -y skips the gate, and with it the plan's round trip; so does a task the gate cannot stop.
+    if (!flags.yes && !gateCannotAsk(parsed, provider, settings) && !(await confirmSpend(await backend.plan(config), false))) {
       process.stderr.write('Not submitted.\n');
       return EXIT.interrupted;
     }

@@ -40,7 +40,10 @@ export function runBounded(argv: readonly string[], options: RunBoundedOptions):
   const stdout = new BoundedBuffer(limit);
   const stderr = new BoundedBuffer(limit);
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // No input: /dev/null, as the task's own command has. A stdin socket (node's 'pipe') with no
+    // SHLVL in the env makes bash read ~/.bashrc as if sshd had started it.
+    const stdin = options.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: [stdin, 'pipe', 'pipe'] });
     let timedOut = false;
     const timer =
       options.timeoutMs === undefined
@@ -53,10 +56,12 @@ export function runBounded(argv: readonly string[], options: RunBoundedOptions):
               // already gone
             }
           }, options.timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.stdin.on('error', () => undefined); // a command that does not read its input
-    child.stdin.end(options.input ?? '');
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // a command that does not read its input
+      child.stdin.end(options.input);
+    }
     child.once('error', (error) => {
       if (timer) clearTimeout(timer);
       reject(error);

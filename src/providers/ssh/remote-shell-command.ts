@@ -6,11 +6,13 @@ import { CURRENT_PGID_FN } from './remote-shell';
  * running command's env and secrets, taken from its supervisor's /proc/<pid>/environ there, so
  * they never travel or touch disk. Needs bash on the host (its `read -d ''` splits the NUL list).
  * A task in an image gets a shell in its container instead (`<runtime> exec`, the image's /bin/sh).
+ * A command runs as the task's own does, without ~/.bashrc (the task's environ may reset SHLVL,
+ * which would make that bash read it as sshd's top-level shell); only the interactive shell reads it.
  */
 export function remoteShellCommand(instanceId: string, remoteDir: string | undefined, command?: string): string {
   const layout = remoteLayout(instanceId, remoteDir);
   // Exports every NAME=value of the environ file; $1 is the pid, $2 (if any) the command.
-  const inner = `while IFS= read -r -d "" kv; do case "\${kv%%=*}" in ""|*[!A-Za-z0-9_]*) ;; *) export "$kv" ;; esac; done < "/proc/$1/environ"; shift; if [ $# -eq 0 ]; then exec bash -i; else exec bash -c "$1"; fi`;
+  const inner = `while IFS= read -r -d "" kv; do case "\${kv%%=*}" in ""|*[!A-Za-z0-9_]*) ;; *) export "$kv" ;; esac; done < "/proc/$1/environ"; shift; if [ $# -eq 0 ]; then exec bash -i; else exec bash --norc -c "$1"; fi`;
   return `${CURRENT_PGID_FN}
 _flow_i=${shellPath(layout.instanceDir)}
 _flow_p=$(_flow_pgid "$_flow_i")

@@ -59,16 +59,26 @@ _flow_wait_gone() {
 
 /**
  * The instance's cgroup, when its supervisor made one (see supervisor-script.ts); needs $_flow_i.
- * `_flow_cg_kill SIG` signals every process in it (KILL through cgroup.kill where the kernel has
- * it: atomic, so nothing forks past it); `_flow_cg_busy` is true while a process is left in it;
+ * `_flow_cg_kill SIG [PGID]` signals every process in it (KILL through cgroup.kill where the kernel
+ * has it: atomic, so nothing forks past it) except those of process group PGID: the group got the
+ * signal already, and a second TERM would hit the supervisor's own `mv` of the exit code it is
+ * recording for the first; `_flow_cg_busy` is true while a process is left in it;
  * `_flow_cg_remove` removes it once empty (it stays busy a moment after its last process died).
  */
 export const CGROUP_FNS = `_flow_cg=
 [ -s "$_flow_i/cgroup" ] && _flow_cg=$(cat "$_flow_i/cgroup")
 _flow_cg_kill() {
   [ -n "$_flow_cg" ] && [ -d "$_flow_cg" ] || return 0
-  if [ "$1" = KILL ] && [ -e "$_flow_cg/cgroup.kill" ] && echo 1 > "$_flow_cg/cgroup.kill" 2>/dev/null; then return 0; fi
-  for _flow_q in $(cat "$_flow_cg/cgroup.procs" 2>/dev/null); do kill -s "$1" "$_flow_q" 2>/dev/null; done
+  _flow_s=$1 _flow_x=\${2:-}
+  if [ "$_flow_s" = KILL ] && [ -e "$_flow_cg/cgroup.kill" ] && echo 1 > "$_flow_cg/cgroup.kill" 2>/dev/null; then return 0; fi
+  for _flow_q in $(cat "$_flow_cg/cgroup.procs" 2>/dev/null); do
+    if [ -n "$_flow_x" ] && read -r _flow_l < "/proc/$_flow_q/stat" 2>/dev/null; then
+      _flow_l=\${_flow_l##*") "}
+      set -- $_flow_l
+      [ "$3" = "$_flow_x" ] && continue
+    fi
+    kill -s "$_flow_s" "$_flow_q" 2>/dev/null
+  done
   return 0
 }
 _flow_cg_busy() {

@@ -110,7 +110,7 @@ _flow_p=$(_flow_pgid "$_flow_i")
 # No group of this boot: what is left in the cgroup (a process that outlived its supervisor) goes.
 [ -n "$_flow_p" ] || { _flow_cg_kill KILL; exit 0; }
 kill -s TERM -- "-$_flow_p" 2>/dev/null
-_flow_cg_kill TERM
+_flow_cg_kill TERM "$_flow_p"
 _flow_wait_gone "$_flow_p" ${graceTenths} && exit 0
 kill -s KILL -- "-$_flow_p" 2>/dev/null
 _flow_cg_kill KILL
