@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseDurationMs } from '../../domain/duration';
-import { ValidationError } from '../../domain';
+import { ValidationError } from '../../domain/errors';
 import { POOL_NAME_HINT, POOL_NAME_PATTERN } from '../../domain/pools';
 import { action } from '../exit-codes';
 
