@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,8 +10,9 @@ import { startDevServer, waitForServer } from '../../src/daemon/dev-server';
 import { freePort } from '../../src/daemon/free-port';
 import { resolveTemporalBinary } from '../../src/daemon/temporal-binary';
 import { LogStore } from '../../src/logs/log-store';
-import { spawnCli } from '../helpers/cli';
+import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { waitFor } from '../helpers/wait-for';
 
 const TASKS = 100;
@@ -24,27 +25,20 @@ interface WorkerProcess {
 }
 
 /**
- * A task's log as the client would read it. Today logs are files in the home of the worker that
- * followed the task, so it is looked up in every worker's home; a shared log backend replaces
- * this one function. Also says in how many homes the task has a log (exactly one: one follower).
+ * A task's log as a client elsewhere reads it: through the shared PostgreSQL store, from the
+ * client's own home. Also says in how many worker homes the task has a log file (none: every log
+ * is in the database). The text is its lines joined by newlines, as logs().text() gives them.
  */
-async function readTaskLog(homes: string[], taskId: string): Promise<{ text: string; homes: number }> {
-  let text = '';
-  let found = 0;
-  for (const home of homes) {
-    const logs = new LogStore(flowPaths(home).logs);
-    if (!existsSync(logs.taskDir(taskId))) continue;
-    found += 1;
-    const size = await logs.size(taskId, 0);
-    text += (await logs.read(taskId, 0, 0, size)).data.toString('utf8');
-  }
-  return { text, homes: found };
+async function readTaskLog(flow: Flow, homes: string[], taskId: string): Promise<{ text: string; fileHomes: number }> {
+  const fileHomes = homes.filter((home) => existsSync(new LogStore(flowPaths(home).logs).taskDir(taskId))).length;
+  return { text: await flow.task(taskId).logs().text(), fileHomes };
 }
 
-/** The tasks whose logs this worker's home holds: the ones its host ran. */
+/** The tasks this worker's host provisioned: their local instance folders are in its home. */
 function tasksRunIn(home: string, taskIds: string[]): string[] {
-  const logs = new LogStore(flowPaths(home).logs);
-  return taskIds.filter((taskId) => existsSync(logs.taskDir(taskId)));
+  const dir = flowPaths(home).instances;
+  const folders = existsSync(dir) ? readdirSync(dir) : [];
+  return taskIds.filter((taskId) => folders.some((folder) => folder.startsWith(`local-${taskId}-`)));
 }
 
 /** Asks a child process to stop, then kills it if it has not exited in time (it may have exited already). */
@@ -57,10 +51,17 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startWorker(address: string, prefix: string, cleanups: Array<() => void>, flags: string[] = []): Promise<WorkerProcess> {
+async function startWorker(
+  address: string,
+  shared: Record<string, string>,
+  prefix: string,
+  cleanups: Array<() => void>,
+  flags: string[] = [],
+): Promise<WorkerProcess> {
   const { home, cleanup } = tempFlowHome(prefix);
   cleanups.push(cleanup);
-  const child = spawnCli(['worker', '--shutdown-grace', '30s', ...flags], { env: { ...testEnv(home), TEMPORAL_ADDRESS: address } });
+  // testEnv drops TEMPORAL_ADDRESS (tests default to their own daemon): set it after.
+  const child = spawnCli(['worker', '--shutdown-grace', '30s', ...flags], { env: { ...testEnv(home, shared), TEMPORAL_ADDRESS: address } });
   let output = '';
   child.stderr!.on('data', (chunk) => (output += chunk));
   child.stdout!.resume(); // the SDK's own log lines: not needed, but must not fill the pipe
@@ -69,16 +70,21 @@ async function startWorker(address: string, prefix: string, cleanups: Array<() =
   return { home, child, output: () => output };
 }
 
-// Two hosts (two FLOW_HOMEs) share one Temporal server; a client with a third home submits.
-describe('two flow workers with separate homes share the tasks of one server', { timeout: 240_000 }, () => {
+// Two hosts (two FLOW_HOMEs) share one Temporal server and one PostgreSQL log store; a client
+// with a third home and no shared files submits, lists, follows, cancels and reads logs.
+describe('two flow workers with separate homes share the tasks of one server', { timeout: 300_000 }, () => {
   const cleanups: Array<() => void> = [];
   const serverDir = mkdtempSync(join(tmpdir(), 'flow-two-workers-server-'));
   let server: ChildProcess | undefined;
+  let pg: TestPostgres | undefined;
+  let shared: Record<string, string>;
   let workers: WorkerProcess[] = [];
   let clientEnv: NodeJS.ProcessEnv;
   let address: string;
 
   before(async () => {
+    pg = await startPostgres();
+    shared = { FLOW_LOG_STORE: pg.url };
     const port = await freePort();
     let uiPort = await freePort();
     while (uiPort === port) uiPort = await freePort();
@@ -86,14 +92,15 @@ describe('two flow workers with separate homes share the tasks of one server', {
     server = startDevServer({ binary: resolveTemporalBinary(process.env), port, uiPort, logFile: join(serverDir, 'temporal.log') });
     const running = server;
     await waitForServer(address, 'default', 60_000, () => running.exitCode === null && running.signalCode === null);
-    workers = await Promise.all([startWorker(address, 'flow-host-a-', cleanups), startWorker(address, 'flow-host-b-', cleanups)]);
+    workers = await Promise.all([startWorker(address, shared, 'flow-host-a-', cleanups), startWorker(address, shared, 'flow-host-b-', cleanups)]);
     const client = tempFlowHome('flow-client-');
     cleanups.push(client.cleanup);
-    clientEnv = { ...testEnv(client.home), TEMPORAL_ADDRESS: address };
+    clientEnv = { ...testEnv(client.home, shared), TEMPORAL_ADDRESS: address };
   });
   after(async () => {
     await Promise.all(workers.map((worker) => stopProcess(worker.child)));
     await stopProcess(server);
+    await pg?.stop();
     for (const cleanup of cleanups) cleanup();
     rmSync(serverDir, { recursive: true, force: true });
   });
@@ -123,15 +130,15 @@ describe('two flow workers with separate homes share the tasks of one server', {
       assert.deepEqual(notCompleted, [], 'every task completed');
 
       for (const [n, taskId] of taskIds.entries()) {
-        const log = await readTaskLog(homes, taskId);
-        assert.equal(log.homes, 1, `task ${n} (${taskId}) was followed on exactly one host`);
-        assert.equal(log.text, `start-${n}\nend-${n}\n`, `task ${n} (${taskId}) has its whole log, no line twice`);
+        const log = await readTaskLog(flow, homes, taskId);
+        assert.equal(log.fileHomes, 0, `task ${n} (${taskId}) has no log file on a worker: its log is in the shared store`);
+        assert.equal(log.text, `start-${n}\nend-${n}`, `task ${n} (${taskId}) has its whole log, no line twice`);
       }
-      const ranOnA = tasksRunIn(hostA.home, taskIds).length;
-      const ranOnB = tasksRunIn(hostB.home, taskIds).length;
-      t.diagnostic(`host A ran ${ranOnA} tasks, host B ${ranOnB} (${startedBeforeStop} started before B's SIGTERM)`);
-      assert.equal(ranOnA + ranOnB, TASKS);
-      assert.ok(ranOnB < TASKS, 'host A took over after host B stopped');
+      const ranOnA = tasksRunIn(hostA.home, taskIds);
+      const ranOnB = tasksRunIn(hostB.home, taskIds);
+      t.diagnostic(`host A ran ${ranOnA.length} tasks, host B ${ranOnB.length} (${startedBeforeStop} started before B's SIGTERM)`);
+      assert.deepEqual(taskIds.filter((taskId) => !ranOnA.includes(taskId) && !ranOnB.includes(taskId)), [], 'every task ran on a host');
+      assert.ok(ranOnB.length < TASKS, 'host A took over after host B stopped');
     } finally {
       await flow.close();
     }
@@ -148,12 +155,12 @@ describe('two flow workers with separate homes share the tasks of one server', {
       assert.equal(listed.status, 'pending');
       assert.match(listed.waitingReason ?? '', /waiting for a worker of pool gpu-a/);
 
-      const poolWorker = await startWorker(address, 'flow-host-pool-', cleanups, ['--pool', 'gpu-a']);
+      const poolWorker = await startWorker(address, shared, 'flow-host-pool-', cleanups, ['--pool', 'gpu-a']);
       workers.push(poolWorker);
       assert.equal((await routed.wait()).status, 'completed');
       const homes = workers.map((worker) => worker.home);
       assert.deepEqual(homes.filter((home) => tasksRunIn(home, [routed.taskId]).length > 0), [poolWorker.home], 'only the pool\'s worker ran it');
-      assert.equal((await readTaskLog(homes, routed.taskId)).text, 'in-pool\n');
+      assert.equal((await readTaskLog(flow, homes, routed.taskId)).text, 'in-pool');
 
       const unrouted = await flow.run('echo default-pool');
       assert.equal((await unrouted.wait()).status, 'completed');
@@ -161,5 +168,32 @@ describe('two flow workers with separate homes share the tasks of one server', {
     } finally {
       await flow.close();
     }
+  });
+
+  test('the CLI of a third home lists, follows, cancels and reads logs with no file of the workers', async () => {
+    const cli = (args: string[]) => runCli(args, { env: clientEnv, timeoutMs: 60_000 });
+    const printer = await cli(['run', '--detach', 'for i in $(seq 1 20); do echo cli-line-$i; sleep 0.05; done']);
+    assert.equal(printer.code, 0, printer.stderr);
+    const printerId = /\S+/.exec(printer.stdout.trim().split('\n').pop() ?? '')?.[0] ?? '';
+    const sleeper = await cli(['run', '--detach', 'echo about-to-sleep; sleep 300']);
+    assert.equal(sleeper.code, 0, sleeper.stderr);
+    const sleeperId = /\S+/.exec(sleeper.stdout.trim().split('\n').pop() ?? '')?.[0] ?? '';
+
+    const followed = await cli(['logs', '-f', printerId]);
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.deepEqual(followed.stdout.trimEnd().split('\n'), Array.from({ length: 20 }, (_, i) => `cli-line-${i + 1}`));
+
+    await waitFor(async () => (await cli(['logs', sleeperId])).stdout.includes('about-to-sleep'), { timeoutMs: 60_000, message: 'the sleeper prints' });
+    const listed = await cli(['status', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const tasks = JSON.parse(listed.stdout) as Array<{ taskId: string; status: string }>;
+    assert.equal(tasks.find((task) => task.taskId === sleeperId)?.status, 'running', listed.stdout);
+
+    const cancelled = await cli(['cancel', sleeperId]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    const ended = await cli(['status', sleeperId, '--wait-until', 'terminal', '--timeout', '60', '--json']);
+    assert.equal(JSON.parse(ended.stdout).status, 'cancelled', ended.stdout);
+    const read = await cli(['logs', printerId]);
+    assert.equal(read.stdout.trimEnd().split('\n').length, 20, read.stdout);
   });
 });
