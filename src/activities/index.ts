@@ -57,7 +57,12 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue 
   };
   return {
     /** A provider call the client asked for (providerOperationWorkflow): offers, volumes, exec, shell and port targets, checks. */
-    providerOperation: mapErrors(providerOperation),
+    providerOperation: mapErrors(async (raw: unknown) => {
+      // An operation on another host's local instance would find nothing here (or the wrong thing).
+      const instance = (raw as { instance?: InstanceRef } | null)?.instance;
+      if (instance !== undefined) host.check(instance);
+      return providerOperation(raw);
+    }),
 
     /** The leak reaper's run (reaperWorkflow): tears down orphans older than the grace period. */
     reapOrphans: mapErrors(reap),

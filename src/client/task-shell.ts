@@ -22,7 +22,7 @@ export function runningNode(state: TaskState, rank: number): InstanceRef {
       suggestions: state.status === 'running' || state.status === 'pending' || state.status === 'provisioning' ? ['Wait until it runs: flow status ' + state.taskId] : [`Read its output instead: flow logs ${state.taskId}`],
     });
   }
-  return { provider: state.provider as ProviderName, instanceId: node.instanceId, address: node.address ?? '' };
+  return { provider: state.provider as ProviderName, instanceId: node.instanceId, address: node.address ?? '', ...(node.hostQueue === undefined ? {} : { hostQueue: node.hostQueue }) };
 }
 
 /** Runs one command on the node, in the worker, and returns its output (bounded, see ExecOptions). */

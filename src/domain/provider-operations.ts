@@ -15,7 +15,8 @@ import type { ReapReport } from './held-instances';
 
 const provider = ProviderNameSchema;
 const providerSettings = ProviderSettingsSchema.optional();
-const instance = z.object({ provider: ProviderNameSchema, instanceId: z.string().min(1), address: z.string() });
+// hostQueue: a local instance's host (see host-affinity.ts); the operation runs on that host's worker.
+const instance = z.object({ provider: ProviderNameSchema, instanceId: z.string().min(1), address: z.string(), hostQueue: z.string().regex(/^flow-host-[0-9a-f]{8,64}$/).optional() });
 const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 
 /** Options of exec as they travel: stdin as text or base64 (a Buffer does not survive JSON). */

@@ -32,6 +32,8 @@ export interface NodeState {
   phase: NodePhase;
   instanceId?: string;
   address?: string;
+  /** The task queue of the worker host holding a local instance (see host-affinity.ts). */
+  hostQueue?: string;
   exitCode?: number | null;
 }
 

@@ -101,6 +101,8 @@ export async function createWorkers({ connection, namespace, home, dataConverter
       startCommand: activities.startCommand,
       followCommand: activities.followCommand,
       teardownInstance: activities.teardownInstance,
+      // exec, shell and port targets of this host's instances (providerOperationWorkflow).
+      providerOperation: activities.providerOperation,
     },
     // Followers hold a slot each for the command's lifetime; teardowns must still find one.
     maxConcurrentActivityTaskExecutions: 1000,

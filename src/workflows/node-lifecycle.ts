@@ -93,6 +93,8 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
       if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
       node.instanceId = instance.instanceId;
       node.address = instance.address;
+      // Where exec, shell and port targets of the instance run (a local instance's host).
+      if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
       await steps.awaitInstanceReady({ instance });
       phase('ready');
       const gang = await run.barrier(instance);

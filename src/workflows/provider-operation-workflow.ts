@@ -1,6 +1,8 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { FlowActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { InstanceRef } from '../domain/node-spec';
+import { isHostGone } from './host-gone';
 import type { ProviderOperationRequest, ProviderOperationResult } from '../domain/provider-operations';
 import { CONTROL_TASK_QUEUE } from './definitions';
 import { assertOwnWorkflowId } from './own-id';
@@ -40,13 +42,47 @@ const EXEC_MARGIN_MS = 60_000;
 /** An exec without its own timeout ends at the latest after this long (the activity's deadline). */
 const EXEC_DEFAULT_DEADLINE_MS = 60 * 60 * 1000;
 
+/** How long an operation on a local instance waits for a worker of the instance's host to take it. */
+const HOST_PICKUP = '1m' as const;
+
+/**
+ * Where an operation on `instance` runs: a local instance's host queue (only that machine has
+ * it), else the control queue. On a host queue it waits HOST_PICKUP for that host's worker.
+ */
+function placement(instance: InstanceRef): Pick<ActivityOptions, 'taskQueue' | 'scheduleToStartTimeout'> {
+  return instance.hostQueue === undefined ? { taskQueue: CONTROL_TASK_QUEUE } : { taskQueue: instance.hostQueue, scheduleToStartTimeout: HOST_PICKUP };
+}
+
 /** exec runs the command again if retried: one attempt, with a deadline past the command's own. */
-function execCall(timeoutMs: number | undefined) {
+function execCall(instance: InstanceRef, timeoutMs: number | undefined) {
   return proxyActivities<FlowActivities>({
-    taskQueue: CONTROL_TASK_QUEUE,
+    ...placement(instance),
     startToCloseTimeout: (timeoutMs ?? EXEC_DEFAULT_DEADLINE_MS) + EXEC_MARGIN_MS,
     retry: { maximumAttempts: 1 },
   });
+}
+
+/** A shell or port target of a local instance, read on its host. */
+function hostRead(instance: InstanceRef) {
+  return proxyActivities<FlowActivities>({
+    ...placement(instance),
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
+  });
+}
+
+/** A host that no worker serves: say which and what to do, rather than a bare timeout. */
+async function onHost<T>(instance: InstanceRef, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isHostGone(error)) throw error;
+    throw ApplicationFailure.create({
+      type: 'HostGone',
+      message: `No worker of the host holding instance ${instance.instanceId} (queue ${instance.hostQueue}) answered within ${HOST_PICKUP}: run flow worker with that host's FLOW_HOME`,
+      nonRetryable: true,
+    });
+  }
 }
 
 /**
@@ -58,7 +94,10 @@ export async function providerOperationWorkflow(input: ProviderOperationInput): 
   const { request } = input;
   switch (request.op) {
     case 'exec':
-      return execCall(request.options?.timeoutMs).providerOperation(request);
+      return onHost(request.instance, () => execCall(request.instance, request.options?.timeoutMs).providerOperation(request));
+    case 'shellTarget':
+    case 'portTarget':
+      return request.instance.hostQueue === undefined ? reads.providerOperation(request) : onHost(request.instance, () => hostRead(request.instance).providerOperation(request));
     case 'createVolume':
     case 'deleteVolume':
       return changes.providerOperation(request);

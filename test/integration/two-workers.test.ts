@@ -189,6 +189,18 @@ describe('two flow workers with separate homes share the tasks of one server', {
     const tasks = JSON.parse(listed.stdout) as Array<{ taskId: string; status: string }>;
     assert.equal(tasks.find((task) => task.taskId === sleeperId)?.status, 'running', listed.stdout);
 
+    // A command run on the task's node goes to the worker of the host that holds it: a worker of
+    // another home has no such instance and would refuse (each call picks a worker anew).
+    const flow = await Flow.connect({ env: clientEnv });
+    try {
+      for (let n = 0; n < 6; n++) {
+        const ran = await flow.task(sleeperId).shell('echo "$FLOW_TASK_ID"');
+        assert.deepEqual('stdout' in ran ? [ran.exitCode, ran.stdout] : ran, [0, `${sleeperId}\n`], `exec ${n} reached the holding host`);
+      }
+    } finally {
+      await flow.close();
+    }
+
     const cancelled = await cli(['cancel', sleeperId]);
     assert.equal(cancelled.code, 0, cancelled.stderr);
     const ended = await cli(['status', sleeperId, '--wait-until', 'terminal', '--timeout', '60', '--json']);
