@@ -1,6 +1,7 @@
 /**
  * The local provider's scenarios: tasks (completed, failed, stopped, restarted, pending, limits),
- * gangs, pipelines, a container-image task, an invoke task and a provider operation.
+ * gangs, pipelines, a container-image task, an invoke task and provider operations (offers, and an
+ * exec on a running node, which runs on the queue of the host holding it).
  */
 import { join } from 'node:path';
 import { invokeConfig } from '../../src/client/invoke';
@@ -36,6 +37,22 @@ export async function recordLocal(recorder: Recorder): Promise<void> {
     await flow.plan('echo planned');
     const [operation] = await executionsOf(flow, 'providerOperationWorkflow');
     await save('provider-operation-offers', operation!.workflowId, operation!.runId);
+
+    // An exec on a running local node: it goes to the queue of the host holding the instance.
+    const before = (await executionsOf(flow, 'providerOperationWorkflow')).length;
+    const held = await flow.run('sleep 60', { name: 'fixture' });
+    await until(async () => (await held.status()) === 'running', 'held: running');
+    await held.shell('echo on-the-host');
+    await held.stop();
+    await ended(held);
+    const exec = await until(async () => {
+      for (const execution of await executionsOf(flow, 'providerOperationWorkflow', before + 1)) {
+        const history = await flow.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+        if (JSON.stringify(history).includes('flow-host-')) return execution;
+      }
+      return undefined;
+    }, 'the exec operation listed');
+    await save('provider-operation-exec', exec.workflowId, exec.runId);
   } finally {
     await daemon.stop();
   }
