@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { ValidationError } from '../domain/errors';
 import { followLines, type FollowOptions } from './follow';
 import { withLock } from './mutex';
-import { redactPrefix, redactSecrets, secretNeedles } from './redact';
+import { nextCopyChunk } from './copy-chunk';
+import { redactSecrets } from './redact';
 import { claimLogRun } from './run-claim';
 import { tailLines } from './tail-lines';
 import type { CopyOptions, CopyResult, TaskLogStore } from './task-log-store';
 
 export type { CopyOptions, CopyResult } from './task-log-store';
 
-/** A chunk without any newline this big is copied anyway, so one endless line cannot stall a log. */
-export const MAX_PARTIAL_LINE_BYTES = 64 * 1024;
+export { MAX_PARTIAL_LINE_BYTES } from './copy-chunk';
 /** How much tail() reads per step while walking backwards from the end of a file. */
 export const TAIL_CHUNK_BYTES = 64 * 1024;
 /** Default and cap for one read(). */
@@ -87,24 +87,7 @@ export class LogStore implements TaskLogStore {
     const file = this.path(taskId, rank);
     return withLock(file, async () => {
       const { consumed: offset, logSize } = await this.resumePoint(taskId, rank, file);
-      const needles = secretNeedles([...this.secrets, ...(options.secrets ?? [])]);
-      const final = options.final === true;
-      const longest = needles.reduce((max, needle) => Math.max(max, needle.length), 0);
-      let data = await read(offset);
-      let atEnd = false;
-      for (;;) {
-        const enough = data.length >= 2 * longest;
-        if (enough && !final) break;
-        const more = await read(offset + data.length);
-        if (more.length === 0) {
-          atEnd = true;
-          break;
-        }
-        data = Buffer.concat([data, more]);
-        if (enough) break; // final: the source goes on, so this chunk is not its end
-      }
-      const want = final ? data.length : bytesToKeep(data, false);
-      const { keep, bytes } = redactPrefix(data, needles, want, final && atEnd);
+      const { keep, bytes } = await nextCopyChunk(read, offset, [...this.secrets, ...(options.secrets ?? [])], options.final === true);
       if (keep === 0) return { offset, appended: 0 };
       await this.appendRaw(taskId, rank, file, bytes, logSize, offset, offset + keep);
       return { offset: offset + keep, appended: keep };
@@ -275,14 +258,6 @@ export class LogStore implements TaskLogStore {
       await handle.close();
     }
   }
-}
-
-/** How much of a freshly read chunk copyFrom may take now. */
-function bytesToKeep(data: Buffer, final: boolean): number {
-  if (data.length === 0 || final) return data.length;
-  const lastNewline = data.lastIndexOf(NEWLINE);
-  if (lastNewline !== -1) return lastNewline + 1;
-  return data.length >= MAX_PARTIAL_LINE_BYTES ? data.length : 0;
 }
 
 async function sizeOf(file: string): Promise<number> {

@@ -2,14 +2,14 @@ import { Client, Pool, type PoolClient } from 'pg';
 import { TransientError, ValidationError } from '../domain/errors';
 import { followChanges, type FollowOptions } from './follow';
 import { withLock } from './mutex';
-import { DEFAULT_READ_BYTES, MAX_PARTIAL_LINE_BYTES, TAIL_CHUNK_BYTES, type LogStoreOptions } from './log-store';
+import { nextCopyChunk } from './copy-chunk';
+import { DEFAULT_READ_BYTES, TAIL_CHUNK_BYTES, type LogStoreOptions } from './log-store';
 import { redactUrlPassword } from './log-store-url';
 import { LOG_CHANNEL, PostgresNotifier, channelKey } from './postgres-notifier';
-import { redactPrefix, redactSecrets, secretNeedles } from './redact';
+import { redactSecrets } from './redact';
 import { tailLines } from './tail-lines';
 import type { AppendTime, CopyOptions, CopyResult, TaskLogStore } from './task-log-store';
 
-const NEWLINE = 0x0a;
 /** Connections per store: the worker's appends are short statements, the CLI's reads few. */
 const POOL_MAX = 4;
 /** Tries of an append that lost the race for its offset to another writer before giving up. */
@@ -83,26 +83,10 @@ export class PostgresLogStore implements TaskLogStore {
   }
 
   private async copyLocked(taskId: string, rank: number, read: (offset: number) => Promise<Buffer>, options: CopyOptions): Promise<CopyResult> {
-    const needles = secretNeedles([...this.secrets, ...(options.secrets ?? [])]);
-    const final = options.final === true;
-    const longest = needles.reduce((max, needle) => Math.max(max, needle.length), 0);
+    const secrets = [...this.secrets, ...(options.secrets ?? [])];
     for (let tries = 0; tries < MAX_APPEND_TRIES; tries += 1) {
       const { consumed: offset, logSize } = await this.head(taskId, rank);
-      let data = await read(offset);
-      let atEnd = false;
-      for (;;) {
-        const enough = data.length >= 2 * longest;
-        if (enough && !final) break;
-        const more = await read(offset + data.length);
-        if (more.length === 0) {
-          atEnd = true;
-          break;
-        }
-        data = Buffer.concat([data, more]);
-        if (enough) break;
-      }
-      const want = final ? data.length : bytesToKeep(data);
-      const { keep, bytes } = redactPrefix(data, needles, want, final && atEnd);
+      const { keep, bytes } = await nextCopyChunk(read, offset, secrets, options.final === true);
       if (keep === 0) return { offset, appended: 0 };
       if (await this.insert(taskId, rank, logSize, bytes, offset + keep)) return { offset: offset + keep, appended: keep };
     }
@@ -308,12 +292,4 @@ function checkRank(rank: number): void {
   if (!Number.isSafeInteger(rank) || rank < 0 || rank > 0x7fffffff) {
     throw new ValidationError(`Invalid rank ${rank}; ranks are whole numbers from 0`, { field: 'rank' });
   }
-}
-
-/** As LogStore: whole lines, or a newline-free chunk of 64 KiB or more. */
-function bytesToKeep(data: Buffer): number {
-  if (data.length === 0) return data.length;
-  const lastNewline = data.lastIndexOf(NEWLINE);
-  if (lastNewline !== -1) return lastNewline + 1;
-  return data.length >= MAX_PARTIAL_LINE_BYTES ? data.length : 0;
 }
