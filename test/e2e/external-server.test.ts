@@ -12,16 +12,7 @@ import { resolveTemporalBinary } from '../../src/daemon/temporal-binary';
 import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { waitFor } from '../helpers/wait-for';
-
-/** Asks a child process to stop, then kills it if it has not exited in time. */
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
+import { stopChild } from '../helpers/stop-child';
 
 // A shared Temporal server as a team would run one: a separate dev server, `flow worker` polling
 // it, and the SDK and the CLI pointed at it with TEMPORAL_ADDRESS. No embedded daemon is involved.
@@ -47,8 +38,8 @@ describe('flow worker, the SDK and the CLI against an external Temporal server (
     assert.equal(worker.exitCode, null, `flow worker exited: ${workerOutput}`);
   });
   after(async () => {
-    await stopProcess(worker);
-    await stopProcess(server);
+    await stopChild(worker);
+    await stopChild(server);
     await stopDaemon(home); // only there if a client wrongly started one
     cleanup();
   });

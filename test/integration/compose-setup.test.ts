@@ -10,6 +10,7 @@ import { startDevServer, waitForServer } from '../../src/daemon/dev-server';
 import { freePort } from '../../src/daemon/free-port';
 import { resolveTemporalBinary } from '../../src/daemon/temporal-binary';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
+import { stopChild } from '../helpers/stop-child';
 
 // temporal-compose.yml's one-shot `temporal-setup`, run for real with the temporal CLI against a
 // dev server: it creates a namespace and registers Flow's search attributes, and a rerun is a no-op.
@@ -17,16 +18,6 @@ const COMPOSE_FILE = join(__dirname, '..', '..', '..', 'temporal-compose.yml');
 const dir = mkdtempSync(join(tmpdir(), 'flow-compose-setup-'));
 let server: ChildProcess | undefined;
 let address: string;
-
-/** Asks the dev server to stop, then kills it if it has not exited in time. */
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 before(async () => {
   const port = await freePort();
@@ -42,7 +33,7 @@ before(async () => {
 });
 
 after(async () => {
-  await stopProcess(server);
+  await stopChild(server);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -15,16 +15,7 @@ import { spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { rejectionOf } from '../helpers/rejection';
 import { waitFor } from '../helpers/wait-for';
-
-/** Asks a child process to stop, then kills it if it has not exited in time. */
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
+import { stopChild } from '../helpers/stop-child';
 
 // The worker and the client each have their own FLOW_HOME (as a remote worker would): whatever a
 // provider operation touches must be in the worker's home, never the client's.
@@ -56,8 +47,8 @@ describe('provider operations run in the worker (providerOperationWorkflow)', { 
   after(async () => {
     if (taskId) await flow?.task(taskId).stop().catch(() => undefined);
     await flow?.close().catch(() => undefined);
-    await stopProcess(worker);
-    await stopProcess(server);
+    await stopChild(worker);
+    await stopChild(server);
     workerHome.cleanup();
     clientHome.cleanup();
   });

@@ -15,16 +15,7 @@ import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { makeTestPki, startMtlsProxy } from '../helpers/tls-proxy';
 import { waitFor } from '../helpers/wait-for';
-
-/** Asks a child process to stop, then kills it if it has not exited in time. */
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
+import { stopChild } from '../helpers/stop-child';
 
 /** IndexedValueType 2 is KEYWORD. */
 const KEYWORD = 2;
@@ -63,9 +54,9 @@ describe('flow setup-cluster against a cluster without Flow\'s search attributes
   let proxy: Awaited<ReturnType<typeof startMtlsProxy>> | undefined;
   after(async () => {
     proxy?.server.close();
-    await stopProcess(worker);
+    await stopChild(worker);
     await connection?.close();
-    await stopProcess(server);
+    await stopChild(server);
     await stopDaemon(home); // only there if a command wrongly started one
     cleanup();
   });
@@ -190,7 +181,7 @@ describe('flow setup-cluster against a cluster without Flow\'s search attributes
       assert.equal(tlsWorker.exitCode, null, `flow worker exited: ${output}`);
       assert.ok(proxy.accepted() > before, 'the worker came through the TLS front');
     } finally {
-      await stopProcess(tlsWorker);
+      await stopChild(tlsWorker);
     }
   });
 });

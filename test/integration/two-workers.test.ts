@@ -14,6 +14,7 @@ import { runCli, spawnCli } from '../helpers/cli';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { waitFor } from '../helpers/wait-for';
+import { stopChild } from '../helpers/stop-child';
 
 const TASKS = 100;
 
@@ -39,16 +40,6 @@ function tasksRunIn(home: string, taskIds: string[]): string[] {
   const dir = flowPaths(home).instances;
   const folders = existsSync(dir) ? readdirSync(dir) : [];
   return taskIds.filter((taskId) => folders.some((folder) => folder.startsWith(`local-${taskId}-`)));
-}
-
-/** Asks a child process to stop, then kills it if it has not exited in time (it may have exited already). */
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function startWorker(
@@ -98,8 +89,8 @@ describe('two flow workers with separate homes share the tasks of one server', {
     clientEnv = { ...testEnv(client.home, shared), TEMPORAL_ADDRESS: address };
   });
   after(async () => {
-    await Promise.all(workers.map((worker) => stopProcess(worker.child)));
-    await stopProcess(server);
+    await Promise.all(workers.map((worker) => stopChild(worker.child, 40_000)));
+    await stopChild(server, 40_000);
     await pg?.stop();
     for (const cleanup of cleanups) cleanup();
     rmSync(serverDir, { recursive: true, force: true });
