@@ -87,6 +87,20 @@ export interface PendingResume {
   state: TaskState;
   /** The waiting-reason report interval reached so far (it doubles). */
   reportChangeAfterMs: number;
+  /** Set when the task waits for a new offer after a preemption (nothing held): the restart to go on with. */
+  restart?: RestartResume;
+}
+
+/** A preempted task's restart, carried across continue-as-new while it waits for capacity. */
+export interface RestartResume {
+  /** The attempt the next offer runs: restarts so far count against the limit. */
+  attempt: number;
+  /** Where the new offer may be: the lost instance's region only (volumes) or there first. */
+  where: { region?: string; preferRegion?: string };
+  /** The line noted in each rank's log before the restart's output. */
+  note: string;
+  /** When the task first ran: its running limits count from then. Absent if it never ran. */
+  runningSince?: string;
 }
 
 /** Variables every rank sees (single-node values here; gangs extend them). */

@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, ContinueAsNew, isCancellation, patched, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { NodeSpec, Offer, TaskInput } from '../domain/node-spec';
+import type { NodeSpec, Offer, RestartResume, TaskInput } from '../domain/node-spec';
 import { instanceTypeLabel } from '../domain/instance-choice';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
 import { offerPollMs, stepsFor } from './activity-options';
@@ -18,6 +18,9 @@ const HOUR_MS = 3_600_000;
 /** A changed waiting reason is reported after 30 s at first, then at most every 30 min (doubling). */
 const FIRST_REPORT_MS = 30_000;
 const MAX_REPORT_MS = 30 * 60_000;
+/** Patch names of the waits that may continue as new (nothing is held during either). */
+const PENDING_CONTINUE_PATCH = 'pending-continue-as-new';
+const PREEMPTED_CONTINUE_PATCH = 'preempted-continue-as-new';
 
 /**
  * One task: select an offer, then run its node inline (one instance) or a gang of child
@@ -34,6 +37,10 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const runKey = workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-8);
   // A task that continued as new while pending goes on from the state it carried.
   const state = input.resume?.state ?? initialState(input, instanceTypeLabel(config));
+  // Set when this run goes on with a preempted task's wait for a new offer.
+  const resumedRestart = input.resume?.restart;
+  // When the task first ran (workflow time): its running limits count from then, across runs.
+  let runningSince = resumedRestart?.runningSince;
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
   let stopMessage: string | undefined;
@@ -55,32 +62,40 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   // Limits are durable timers: they fire even if every worker was down in between.
   const limits: CancellationScope[] = [];
   const pendingLimit =
-    config.maxPendingHours === undefined
+    config.maxPendingHours === undefined || runningSince !== undefined
       ? undefined
       : durableTimer(pendingMsLeft(config.maxPendingHours * HOUR_MS, input.resume), () =>
           requestStop({ reason: `no instance became available within maxPendingHours=${config.maxPendingHours}` }, 'max_pending'),
         );
   if (pendingLimit) limits.push(pendingLimit);
   let runningLimitsStarted = false;
-  const markRunning = () => {
-    setStatus(state, 'running');
+  const startRunningLimits = () => {
     if (runningLimitsStarted) return;
     runningLimitsStarted = true;
     pendingLimit?.cancel();
+    runningSince ??= new Date().toISOString();
+    const ranMs = Date.now() - Date.parse(runningSince);
     if (config.maxRunTimeHours !== undefined && config.maxRunTimeHours > 0) {
-      limits.push(durableTimer(config.maxRunTimeHours * HOUR_MS, () => requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time')));
+      limits.push(durableTimer(config.maxRunTimeHours * HOUR_MS - ranMs, () => requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time')));
     }
     const costHours = hoursUntilCostCap(config.maxTotalCostUsd, state.pricePerHour, state.numInstances);
     if (costHours !== undefined) {
-      limits.push(durableTimer(costHours * HOUR_MS, () => requestStop({ reason: `accrued cost reached maxTotalCostUsd=${config.maxTotalCostUsd}` }, 'max_total_cost')));
+      limits.push(durableTimer(costHours * HOUR_MS - ranMs, () => requestStop({ reason: `accrued cost reached maxTotalCostUsd=${config.maxTotalCostUsd}` }, 'max_total_cost')));
     }
   };
+  const markRunning = () => {
+    setStatus(state, 'running');
+    startRunningLimits();
+  };
+  // A preempted task that continued as new had its running limits going: they go on at once.
+  if (runningSince !== undefined) startRunningLimits();
 
   /**
    * The cheapest matching offer under the price cap (`where` narrows or orders the regions);
-   * while there is none, waits without growing history.
+   * while there is none, waits without growing history: nothing is held while it waits, so a long
+   * wait goes on in a fresh run (`handOver`: under its patch, with the restart to go on with).
    */
-  async function findOffer(where: { region?: string; preferRegion?: string } = {}, firstWait = false): Promise<Offer> {
+  async function findOffer(where: { region?: string; preferRegion?: string }, handOver: { patch: string; restart?: RestartResume }): Promise<Offer> {
     const request = {
       provider: input.provider,
       providerSettings: input.providerSettings,
@@ -97,9 +112,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     let reportChangeAfterMs = input.resume?.reportChangeAfterMs ?? FIRST_REPORT_MS;
     while (!('offer' in choice)) {
       noteWaiting(state, choice.waiting);
-      // Nothing is held before the first offer: a long wait goes on in a fresh run (bounded history).
-      if (firstWait && stopReason === undefined && shouldContinuePending() && patched('pending-continue-as-new')) {
-        await continuePending(input, { state, reportChangeAfterMs });
+      if (stopReason === undefined && shouldContinuePending() && patched(handOver.patch)) {
+        await continuePending(input, { state, reportChangeAfterMs, ...(handOver.restart ? { restart: handOver.restart } : {}) });
       }
       choice = await steps.awaitOffer({ ...request, knownReason: choice.waiting, reportChangeAfterMs, maxWaitMs: HOUR_MS, pollMs: offerPollMs(input.provider) });
       reportChangeAfterMs = Math.min(MAX_REPORT_MS, reportChangeAfterMs * 2);
@@ -111,15 +125,23 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
-    let offer = await body.run(() => findOffer({}, true));
-    state.instanceType = offer.instanceType;
-    state.pricePerHour = offer.pricePerHour;
-    upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
-    upsertMemo({ [MEMO_KEYS.pricePerHour]: offer.pricePerHour });
-    setStatus(state, 'provisioning');
+    let offer: Offer;
+    // The line each rank's log notes before a restart's output.
+    let note: string | undefined;
+    if (resumedRestart === undefined) {
+      offer = await body.run(() => findOffer({}, { patch: PENDING_CONTINUE_PATCH }));
+      state.instanceType = offer.instanceType;
+      state.pricePerHour = offer.pricePerHour;
+      upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
+      upsertMemo({ [MEMO_KEYS.pricePerHour]: offer.pricePerHour });
+      setStatus(state, 'provisioning');
+    } else {
+      // The previous run was preempted and waited long for a new offer: its restart goes on here.
+      offer = await body.run(() => findOffer(resumedRestart.where, { patch: PREEMPTED_CONTINUE_PATCH, restart: resumedRestart }));
+      note = resumedRestart.note;
+    }
 
-    for (let attempt = 0; ; attempt++) {
-      const note = attempt === 0 ? undefined : state.events.at(-1)?.reason;
+    for (let attempt = resumedRestart?.attempt ?? 0; ; attempt++) {
       ({ exitCode, failure, endedOnItsOwn } = await runAttempt(nodeInputs(input, offer, runKey, attempt, note)));
       if (stopReason !== undefined || (failure === undefined && exitCode === 0)) break;
       const restart = attempt + 1;
@@ -129,18 +151,22 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         // region first; only there when the task has volumes, which cannot follow it elsewhere.
         const limit = config.retry?.maxRestarts ?? PREEMPTION_RESTARTS;
         if (restart > limit) break;
-        setStatus(state, 'provisioning', `preempted: ${failure.message}; restart ${restart} of ${limit}`, 'preempted');
+        note = `preempted: ${failure.message}; restart ${restart} of ${limit}`;
+        setStatus(state, 'provisioning', note, 'preempted');
         state.nodes = state.nodes.map((node) => ({ rank: node.rank, phase: 'pending' }));
         state.message = undefined;
         const lastRegion = offer.region;
         const where = (config.volumes?.length ?? 0) > 0 ? { region: lastRegion } : { preferRegion: lastRegion };
-        offer = await body.run(() => findOffer(where));
+        // Nothing is held now (every instance was torn down): a long wait may continue as new.
+        const restartResume: RestartResume = { attempt: restart, where, note, ...(runningSince === undefined ? {} : { runningSince }) };
+        offer = await body.run(() => findOffer(where, { patch: PREEMPTED_CONTINUE_PATCH, restart: restartResume }));
         continue;
       }
       if (!config.retry?.onError || restart > config.retry.maxRestarts) break;
       // Each restart is an event; a fresh instance per rank, the same volumes.
       const why = failure?.message ?? state.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;
-      setStatus(state, 'provisioning', `restart ${restart} of ${config.retry.maxRestarts} after ${why}`);
+      note = `restart ${restart} of ${config.retry.maxRestarts} after ${why}`;
+      setStatus(state, 'provisioning', note);
       state.nodes = state.nodes.map((node) => ({ rank: node.rank, phase: 'pending' }));
       state.message = undefined;
       await body.run(() => sleep(restartDelaySeconds(config.retry!.backoff, restart) * 1000));
