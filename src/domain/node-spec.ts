@@ -87,18 +87,23 @@ export interface PendingResume {
   state: TaskState;
   /** The waiting-reason report interval reached so far (it doubles). */
   reportChangeAfterMs: number;
-  /** Set when the task waits for a new offer after a preemption (nothing held): the restart to go on with. */
-  restart?: RestartResume;
+  /**
+   * Set when the task waited long with nothing held after its first offer: for a new offer after a
+   * preemption, or for fleet hosts. The attempt to go on with.
+   */
+  next?: AttemptResume;
 }
 
-/** A preempted task's restart, carried across continue-as-new while it waits for capacity. */
-export interface RestartResume {
-  /** The attempt the next offer runs: restarts so far count against the limit. */
+/** An attempt carried across continue-as-new while the task waits with nothing held. */
+export interface AttemptResume {
+  /** The attempt to run: restarts so far count against the limit. */
   attempt: number;
-  /** Where the new offer may be: the lost instance's region only (volumes) or there first. */
-  where: { region?: string; preferRegion?: string };
-  /** The line noted in each rank's log before the restart's output. */
-  note: string;
+  /** Waiting for a new offer (after a preemption): where it may be (the lost instance's region only, or there first). */
+  where?: { region?: string; preferRegion?: string };
+  /** Waiting for fleet hosts: the offer whose hosts the attempt leases. */
+  offer?: Offer;
+  /** The line noted in each rank's log before a restart's output. */
+  note?: string;
   /** When the task first ran: its running limits count from then. Absent if it never ran. */
   runningSince?: string;
 }
