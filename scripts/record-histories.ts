@@ -5,7 +5,7 @@
  * deliberate, patched() change of workflow code to add fixtures of the new shape; never delete
  * old fixtures to make a test pass.
  *
- *   npm run build && node dist/scripts/record-histories.js --out test/fixtures/histories/v3 [--only local,ssh,mithril,pending,reaper]
+ *   npm run build && node dist/scripts/record-histories.js --out test/fixtures/histories/v3 [--only local,ssh,mithril,pending,reaper,preempt]
  *
  * Each recording goes into a folder of its own (v1, v2, ...); the replay test replays them all.
  * Re-runnable: a group recorded again replaces its files and index entries, the others stay.
@@ -17,11 +17,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { recordLocal } from './history-scenarios/local';
 import { recordPending } from './history-scenarios/pending';
+import { recordPreempt } from './history-scenarios/preempt';
 import { recordReaper } from './history-scenarios/reaper';
 import type { FixtureEntry, Recorder } from './history-scenarios/recorder';
 import { recordMithril, recordSsh } from './history-scenarios/remote';
 
-const GROUPS: Record<string, (recorder: Recorder) => Promise<void>> = { local: recordLocal, ssh: recordSsh, mithril: recordMithril, pending: recordPending, reaper: recordReaper };
+const GROUPS: Record<string, (recorder: Recorder) => Promise<void>> = { local: recordLocal, ssh: recordSsh, mithril: recordMithril, pending: recordPending, reaper: recordReaper, preempt: recordPreempt };
 
 function argument(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -30,7 +31,7 @@ function argument(name: string): string | undefined {
 
 const outArg = argument('--out');
 if (outArg === undefined) {
-  console.error('usage: node dist/scripts/record-histories.js --out test/fixtures/histories/vN [--only local,ssh,mithril,pending,reaper]  (a new folder; keep the old ones)');
+  console.error('usage: node dist/scripts/record-histories.js --out test/fixtures/histories/vN [--only local,ssh,mithril,pending,reaper,preempt]  (a new folder; keep the old ones)');
   process.exit(2);
 }
 const OUT = resolve(outArg);

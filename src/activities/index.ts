@@ -3,6 +3,7 @@ import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type Provid
 import type { TaskLogStore } from '../logs/task-log-store';
 import type { Provider } from '../providers/provider';
 import { awaitOffer, type AwaitOfferInput } from './await-offer';
+import { awaitFreeHosts, type AwaitFreeHostsInput, type LeasedHosts } from './await-free-hosts';
 import { followCommand, outputReader, type CommandEnd, type FollowInput } from './follow-command';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { createProviderOperation } from './provider-operation';
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   isTaskOpen?: (taskId: string) => Promise<boolean>;
   /** This worker host's own task queue (see src/worker/host-queue.ts); host-bound instances record it. */
   hostQueue?: string;
+  /** Which fleet hosts are leased now (the worker's client reads the lease workflows). */
+  leasedHosts?: LeasedHosts;
 }
 
 /** Where the leak reaper looks: local, the ssh fleet (an empty one lists nothing), and Mithril once a key is set. */
@@ -40,7 +43,7 @@ const READY_POLL_MS = 1000;
 const STOP_GRACE_MS = 10_000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
-export function createActivities({ providers, logs, home, isTaskOpen, hostQueue }: ActivityDeps) {
+export function createActivities({ providers, logs, home, isTaskOpen, hostQueue, leasedHosts }: ActivityDeps) {
   const host = hostBinding(hostQueue);
   /** The leak reaper (flow gc, the reaper schedule); each orphan is logged to the worker log. */
   const reap = async (options: ReapOptions): Promise<ReapReport> => {
@@ -74,6 +77,12 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue 
     /** Waits (heartbeating) for an offer or a new waiting reason. */
     awaitOffer: handBackOnShutdown(mapErrors(async (input: AwaitOfferInput & OfferTarget): Promise<OfferChoice> =>
       awaitOffer(providers.get(input.provider, input.providerSettings), input))),
+
+    /** Waits (heartbeating) until enough fleet hosts hold no lease; returns those that look free. */
+    awaitFreeHosts: handBackOnShutdown(mapErrors(async (input: AwaitFreeHostsInput): Promise<string[]> => {
+      if (leasedHosts === undefined) throw new ProviderError('Waiting for fleet hosts needs the worker to reach Temporal (to read the host leases)', { retryable: false });
+      return awaitFreeHosts(leasedHosts, input);
+    })),
 
     provisionInstance: mapErrors(async (input: { spec: NodeSpec; offer: Offer; provider: ProviderName }): Promise<InstanceRef> =>
       host.record(input.provider, await providers.get(input.provider).provision(input.spec, input.offer))),

@@ -87,6 +87,25 @@ export interface PendingResume {
   state: TaskState;
   /** The waiting-reason report interval reached so far (it doubles). */
   reportChangeAfterMs: number;
+  /**
+   * Set when the task waited long with nothing held after its first offer: for a new offer after a
+   * preemption, or for fleet hosts. The attempt to go on with.
+   */
+  next?: AttemptResume;
+}
+
+/** An attempt carried across continue-as-new while the task waits with nothing held. */
+export interface AttemptResume {
+  /** The attempt to run: restarts so far count against the limit. */
+  attempt: number;
+  /** Waiting for a new offer (after a preemption): where it may be (the lost instance's region only, or there first). */
+  where?: { region?: string; preferRegion?: string };
+  /** Waiting for fleet hosts: the offer whose hosts the attempt leases. */
+  offer?: Offer;
+  /** The line noted in each rank's log before a restart's output. */
+  note?: string;
+  /** When the task first ran: its running limits count from then. Absent if it never ran. */
+  runningSince?: string;
 }
 
 /** Variables every rank sees (single-node values here; gangs extend them). */

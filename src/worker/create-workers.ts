@@ -51,8 +51,10 @@ export async function createWorkers({ connection, namespace, home, dataConverter
   const shutdownGraceTime = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   // The worker's own client reads host leases (ssh fleet offers list only free hosts).
   const client = new Client({ connection, namespace, ...(dataConverter?.payloadCodecs ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });
+  const leasedHosts = leasedHostsFrom(client);
   const activities = createActivities({
-    providers: createProviderRegistry({ home, leasedHosts: leasedHostsFrom(client) }),
+    providers: createProviderRegistry({ home, leasedHosts }),
+    leasedHosts,
     home,
     logs: workerLogStore(home),
     isTaskOpen: taskOpenIn(client),
@@ -87,7 +89,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     namespace,
     taskQueue: queues.waits,
     ...(dataConverter ? { dataConverter } : {}),
-    activities: { awaitOffer: activities.awaitOffer, awaitInstanceReady: activities.awaitInstanceReady },
+    activities: { awaitOffer: activities.awaitOffer, awaitInstanceReady: activities.awaitInstanceReady, awaitFreeHosts: activities.awaitFreeHosts },
     ...tuning.waits,
     shutdownGraceTime,
   });

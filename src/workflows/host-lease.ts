@@ -91,6 +91,17 @@ export async function acquireHostLease(
 }
 
 /**
+ * How a bounded wait for hosts goes (tasks since patch host-lease-wait): `freeHosts` waits in an
+ * activity until enough hosts look free, so a round of child starts (two events per host) is tried
+ * only then; `beforeRound` runs before each later round, while nothing is held, and may continue
+ * the task as new.
+ */
+export interface HostWait {
+  freeHosts: (candidates: readonly string[], count: number, round: number) => Promise<string[]>;
+  beforeRound: () => Promise<void>;
+}
+
+/**
  * Takes `count` hosts for a whole gang, or none: a round that finds too few gives back what it
  * took before waiting. Ranks leasing one by one could deadlock (two gangs each holding half the
  * fleet, each waiting for the other's hosts); all-or-nothing cannot. The wait is jittered
@@ -101,11 +112,23 @@ export async function acquireGangHostLeases(
   candidates: readonly string[],
   count: number,
   onWait?: (free: number) => void,
+  wait?: HostWait,
 ): Promise<HeldLease[]> {
   let retryMs = FIRST_RETRY_MS;
-  for (;;) {
+  for (let round = 0; ; round++) {
+    let tried = candidates;
+    if (wait !== undefined) {
+      // Only a wait that already found too few may hand over: a first round that finds hosts takes them.
+      if (round > 0) await wait.beforeRound();
+      tried = await wait.freeHosts(candidates, count, round);
+      // Too few look free (the wait's limit came first): say so, and wait again without trying.
+      if (tried.length < count) {
+        onWait?.(tried.length);
+        continue;
+      }
+    }
     const held: HeldLease[] = [];
-    for (const host of candidates) {
+    for (const host of tried) {
       if (held.length === count) break;
       try {
         const handle = await CancellationScope.nonCancellable(() => startChild(hostLeaseWorkflow, {

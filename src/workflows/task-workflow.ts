@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, ContinueAsNew, isCancellation, patched, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { NodeSpec, Offer, TaskInput } from '../domain/node-spec';
+import type { NodeSpec, Offer, AttemptResume, TaskInput } from '../domain/node-spec';
 import { instanceTypeLabel } from '../domain/instance-choice';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
 import { offerPollMs, stepsFor } from './activity-options';
@@ -7,6 +7,7 @@ import { FlowInstanceTypeKey, MEMO_KEYS, describeQuery, stopSignal, type StopReq
 import { failureInfo, type FailureInfo } from './failure-info';
 import { runGang } from './gang';
 import { acquireGangHostLeases, releaseHostLeases, type HeldLease } from './host-lease';
+import { HOST_LEASE_WAIT_PATCH, hostWait } from './host-lease-wait';
 import { durableTimer, hoursUntilCostCap, restartDelaySeconds } from './limits';
 import { runNode, type NodeInput } from './node-lifecycle';
 import { PREEMPTED_FAILURE, PREEMPTION_RESTARTS } from './preemption';
@@ -18,6 +19,9 @@ const HOUR_MS = 3_600_000;
 /** A changed waiting reason is reported after 30 s at first, then at most every 30 min (doubling). */
 const FIRST_REPORT_MS = 30_000;
 const MAX_REPORT_MS = 30 * 60_000;
+/** Patch names of the waits that may continue as new (nothing is held during either). */
+const PENDING_CONTINUE_PATCH = 'pending-continue-as-new';
+const PREEMPTED_CONTINUE_PATCH = 'preempted-continue-as-new';
 
 /**
  * One task: select an offer, then run its node inline (one instance) or a gang of child
@@ -34,6 +38,10 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   const runKey = workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-8);
   // A task that continued as new while pending goes on from the state it carried.
   const state = input.resume?.state ?? initialState(input, instanceTypeLabel(config));
+  // Set when this run goes on with an attempt the last run carried (it waited long, holding nothing).
+  const resumed = input.resume?.next;
+  // When the task first ran (workflow time): its running limits count from then, across runs.
+  let runningSince = resumed?.runningSince;
   const body = new CancellationScope();
   let stopReason: EndReason | undefined;
   let stopMessage: string | undefined;
@@ -55,32 +63,52 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   // Limits are durable timers: they fire even if every worker was down in between.
   const limits: CancellationScope[] = [];
   const pendingLimit =
-    config.maxPendingHours === undefined
+    config.maxPendingHours === undefined || runningSince !== undefined
       ? undefined
       : durableTimer(pendingMsLeft(config.maxPendingHours * HOUR_MS, input.resume), () =>
           requestStop({ reason: `no instance became available within maxPendingHours=${config.maxPendingHours}` }, 'max_pending'),
         );
   if (pendingLimit) limits.push(pendingLimit);
   let runningLimitsStarted = false;
-  const markRunning = () => {
-    setStatus(state, 'running');
+  const startRunningLimits = () => {
     if (runningLimitsStarted) return;
     runningLimitsStarted = true;
     pendingLimit?.cancel();
+    runningSince ??= new Date().toISOString();
+    const ranMs = Date.now() - Date.parse(runningSince);
     if (config.maxRunTimeHours !== undefined && config.maxRunTimeHours > 0) {
-      limits.push(durableTimer(config.maxRunTimeHours * HOUR_MS, () => requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time')));
+      limits.push(durableTimer(config.maxRunTimeHours * HOUR_MS - ranMs, () => requestStop({ reason: `ran longer than maxRunTimeHours=${config.maxRunTimeHours}` }, 'max_run_time')));
     }
     const costHours = hoursUntilCostCap(config.maxTotalCostUsd, state.pricePerHour, state.numInstances);
     if (costHours !== undefined) {
-      limits.push(durableTimer(costHours * HOUR_MS, () => requestStop({ reason: `accrued cost reached maxTotalCostUsd=${config.maxTotalCostUsd}` }, 'max_total_cost')));
+      limits.push(durableTimer(costHours * HOUR_MS - ranMs, () => requestStop({ reason: `accrued cost reached maxTotalCostUsd=${config.maxTotalCostUsd}` }, 'max_total_cost')));
     }
   };
+  const markRunning = () => {
+    setStatus(state, 'running');
+    startRunningLimits();
+  };
+  // A task that ran and then continued as new had its running limits going: they go on at once.
+  if (runningSince !== undefined) startRunningLimits();
+
+  /**
+   * While nothing is held (no instance, no lease) a long wait goes on in a fresh run, so history
+   * stays bounded: past the limit (see pending-continue), unless a stop is under way. `next` is
+   * the attempt the new run goes on with. Never returns when it hands over.
+   */
+  async function handOverIfLong(patch: string | undefined, reportChangeAfterMs: number, next?: Omit<AttemptResume, 'runningSince'>): Promise<void> {
+    if (stopReason !== undefined || !shouldContinuePending()) return;
+    if (patch !== undefined && !patched(patch)) return;
+    const carried = next === undefined ? undefined : { ...next, ...(runningSince === undefined ? {} : { runningSince }) };
+    await continuePending(input, { state, reportChangeAfterMs, ...(carried ? { next: carried } : {}) });
+  }
 
   /**
    * The cheapest matching offer under the price cap (`where` narrows or orders the regions);
-   * while there is none, waits without growing history.
+   * while there is none, waits without growing history: nothing is held while it waits, so a long
+   * wait goes on in a fresh run (`handOver`: under its patch, with the attempt to go on with).
    */
-  async function findOffer(where: { region?: string; preferRegion?: string } = {}, firstWait = false): Promise<Offer> {
+  async function findOffer(where: { region?: string; preferRegion?: string }, handOver: { patch: string; next?: Omit<AttemptResume, 'runningSince'> }): Promise<Offer> {
     const request = {
       provider: input.provider,
       providerSettings: input.providerSettings,
@@ -97,10 +125,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     let reportChangeAfterMs = input.resume?.reportChangeAfterMs ?? FIRST_REPORT_MS;
     while (!('offer' in choice)) {
       noteWaiting(state, choice.waiting);
-      // Nothing is held before the first offer: a long wait goes on in a fresh run (bounded history).
-      if (firstWait && stopReason === undefined && shouldContinuePending() && patched('pending-continue-as-new')) {
-        await continuePending(input, { state, reportChangeAfterMs });
-      }
+      await handOverIfLong(handOver.patch, reportChangeAfterMs, handOver.next);
       choice = await steps.awaitOffer({ ...request, knownReason: choice.waiting, reportChangeAfterMs, maxWaitMs: HOUR_MS, pollMs: offerPollMs(input.provider) });
       reportChangeAfterMs = Math.min(MAX_REPORT_MS, reportChangeAfterMs * 2);
     }
@@ -111,15 +136,27 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
-    let offer = await body.run(() => findOffer({}, true));
-    state.instanceType = offer.instanceType;
-    state.pricePerHour = offer.pricePerHour;
-    upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
-    upsertMemo({ [MEMO_KEYS.pricePerHour]: offer.pricePerHour });
-    setStatus(state, 'provisioning');
+    let offer: Offer;
+    // The line each rank's log notes before a restart's output.
+    let note: string | undefined;
+    if (resumed === undefined) {
+      offer = await body.run(() => findOffer({}, { patch: PENDING_CONTINUE_PATCH }));
+      state.instanceType = offer.instanceType;
+      state.pricePerHour = offer.pricePerHour;
+      upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
+      upsertMemo({ [MEMO_KEYS.pricePerHour]: offer.pricePerHour });
+      setStatus(state, 'provisioning');
+    } else if (resumed.offer !== undefined) {
+      // The last run waited long for fleet hosts: this one goes on leasing them for the same attempt.
+      offer = resumed.offer;
+      note = resumed.note;
+    } else {
+      // The last run was preempted and waited long for a new offer: its restart goes on here.
+      offer = await body.run(() => findOffer(resumed.where ?? {}, { patch: PREEMPTED_CONTINUE_PATCH, next: resumed }));
+      note = resumed.note;
+    }
 
-    for (let attempt = 0; ; attempt++) {
-      const note = attempt === 0 ? undefined : state.events.at(-1)?.reason;
+    for (let attempt = resumed?.attempt ?? 0; ; attempt++) {
       ({ exitCode, failure, endedOnItsOwn } = await runAttempt(nodeInputs(input, offer, runKey, attempt, note)));
       if (stopReason !== undefined || (failure === undefined && exitCode === 0)) break;
       const restart = attempt + 1;
@@ -129,18 +166,22 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
         // region first; only there when the task has volumes, which cannot follow it elsewhere.
         const limit = config.retry?.maxRestarts ?? PREEMPTION_RESTARTS;
         if (restart > limit) break;
-        setStatus(state, 'provisioning', `preempted: ${failure.message}; restart ${restart} of ${limit}`, 'preempted');
+        note = `preempted: ${failure.message}; restart ${restart} of ${limit}`;
+        setStatus(state, 'provisioning', note, 'preempted');
         state.nodes = state.nodes.map((node) => ({ rank: node.rank, phase: 'pending' }));
         state.message = undefined;
         const lastRegion = offer.region;
         const where = (config.volumes?.length ?? 0) > 0 ? { region: lastRegion } : { preferRegion: lastRegion };
-        offer = await body.run(() => findOffer(where));
+        // Nothing is held now (every instance was torn down): a long wait may continue as new.
+        const next = { attempt: restart, where, note };
+        offer = await body.run(() => findOffer(where, { patch: PREEMPTED_CONTINUE_PATCH, next }));
         continue;
       }
       if (!config.retry?.onError || restart > config.retry.maxRestarts) break;
       // Each restart is an event; a fresh instance per rank, the same volumes.
       const why = failure?.message ?? state.message ?? `command exited with code ${exitCode === null ? 'unknown (killed)' : exitCode}`;
-      setStatus(state, 'provisioning', `restart ${restart} of ${config.retry.maxRestarts} after ${why}`);
+      note = `restart ${restart} of ${config.retry.maxRestarts} after ${why}`;
+      setStatus(state, 'provisioning', note);
       state.nodes = state.nodes.map((node) => ({ rank: node.rank, phase: 'pending' }));
       state.message = undefined;
       await body.run(() => sleep(restartDelaySeconds(config.retry!.backoff, restart) * 1000));
@@ -157,35 +198,50 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
 
   type AttemptResult = { exitCode: number | null; failure?: FailureInfo; endedOnItsOwn: boolean };
   async function runAttempt(nodes: NodeInput[]): Promise<AttemptResult> {
-    if (nodes.length === 1) {
-      const result = await runNode({
-        input: nodes[0]!,
-        node: state.nodes[0]!,
-        body,
-        barrier: async (instance) => ({ mainIp: instance.address, nodeIps: [instance.address] }),
-        onChange: (node) => node.phase === 'running' && markRunning(),
-      });
-      if (result.cancelled && !result.endedOnItsOwn) stopReason ??= 'stopped';
-      return { exitCode: result.exitCode, failure: result.failure, endedOnItsOwn: result.endedOnItsOwn };
-    }
-    const hosts = nodes[0]!.offer.hosts;
+    const first = nodes[0]!;
+    const hosts = first.offer.hosts;
+    const single = nodes.length === 1;
+    // Fleet hosts are leased here, all at once (a single node's too since HOST_LEASE_WAIT_PATCH:
+    // its rank then finds spec.host set and leases nothing itself).
+    const leaseHere = hosts !== undefined && (single ? patched(HOST_LEASE_WAIT_PATCH) : patched('gang-host-leases'));
+    if (single && !leaseHere) return runSingle(first);
     let leases: HeldLease[] = [];
-    let gangResult: Awaited<ReturnType<typeof runGang>>;
     try {
-      if (hosts !== undefined && patched('gang-host-leases')) {
-        // The whole gang's hosts at once (see acquireGangHostLeases); each rank then uses its own.
-        leases = await body.run(() => acquireGangHostLeases({ provider: input.provider, taskId, attempt: nodes[0]!.spec.attempt }, hosts, nodes.length, (free) =>
-          noteWaiting(state, `waiting for ${nodes.length} free hosts at once (${free} free now); another task holds the rest`),
-        ));
+      if (leaseHere) {
+        // Waits in an activity until the hosts look free; a long wait goes on in a fresh run (nothing is held).
+        const next = { attempt: first.spec.attempt, offer: first.offer, ...(first.restartNote === undefined ? {} : { note: first.restartNote }) };
+        const wait = single || patched(HOST_LEASE_WAIT_PATCH)
+          ? hostWait(input.provider, () => handOverIfLong(undefined, input.resume?.reportChangeAfterMs ?? FIRST_REPORT_MS, next))
+          : undefined;
+        const reason = (free: number) => single
+          ? `waiting for a free host of ${hosts!.length} (${free} free now); another task holds ${hosts!.length === 1 ? 'it' : 'them'}`
+          : `waiting for ${nodes.length} free hosts at once (${free} free now); another task holds the rest`;
+        leases = await body.run(() => acquireGangHostLeases({ provider: input.provider, taskId, attempt: first.spec.attempt }, hosts!, nodes.length, (free) => noteWaiting(state, reason(free)), wait));
         noteWaiting(state, undefined);
         nodes = nodes.map((node, rank) => ({ ...node, spec: { ...node.spec, host: leases[rank]!.host } }));
       }
-      // Its own scope per attempt: a failed rank cancels this attempt's ranks, not the task (a
-      // restart may follow); a stop cancels the task's body and so this scope too.
-      gangResult = await body.run(() => runGang({ nodes, state, body: new CancellationScope(), onAllRunning: markRunning }));
+      return single ? await runSingle(nodes[0]!) : await runGangAttempt(nodes);
     } finally {
       await releaseHostLeases(leases);
     }
+  }
+
+  async function runSingle(node: NodeInput): Promise<AttemptResult> {
+    const result = await runNode({
+      input: node,
+      node: state.nodes[0]!,
+      body,
+      barrier: async (instance) => ({ mainIp: instance.address, nodeIps: [instance.address] }),
+      onChange: (changed) => changed.phase === 'running' && markRunning(),
+    });
+    if (result.cancelled && !result.endedOnItsOwn) stopReason ??= 'stopped';
+    return { exitCode: result.exitCode, failure: result.failure, endedOnItsOwn: result.endedOnItsOwn };
+  }
+
+  async function runGangAttempt(nodes: NodeInput[]): Promise<AttemptResult> {
+    // Its own scope per attempt: a failed rank cancels this attempt's ranks, not the task (a
+    // restart may follow); a stop cancels the task's body and so this scope too.
+    const gangResult = await body.run(() => runGang({ nodes, state, body: new CancellationScope(), onAllRunning: markRunning }));
     const { failed, endedOnTheirOwn } = gangResult;
     if (!failed) return { exitCode: endedOnTheirOwn ? 0 : null, endedOnItsOwn: endedOnTheirOwn };
     state.message = failed.message;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { waitFor } from './wait-for';
 
 /** Folders the startup script writes to; each gets its own tmpfs inside the namespace. */
@@ -109,15 +109,21 @@ export class StartupNamespace {
     return Number(match[1]);
   }
 
-  /** Kills the supervisor's group if it still runs, then lets the namespace go. */
+  /**
+   * Kills what is left of the supervisor's group, then lets the namespace go. Only processes of
+   * that group inside this namespace: a group that ended long ago leaves its id in the pid file,
+   * and with pid_max 32768 that id soon names another test's group (a mithril-sim instance's
+   * supervisor, say), which a blind kill of -pgid would end with no exit code.
+   */
   async stop(): Promise<void> {
     if (this.closed) return;
+    let pgid = 0;
     try {
-      const pgid = Number(readFileSync(this.path('/var/lib/flow/instances/workload/pid'), 'utf8').trim());
-      if (pgid > 1) process.kill(-pgid, 'SIGKILL');
+      pgid = Number(readFileSync(this.path('/var/lib/flow/instances/workload/pid'), 'utf8').trim());
     } catch {
-      // no supervisor, or already gone
+      // no supervisor
     }
+    if (pgid > 1) for (const pid of groupMembersIn(pgid, this.pid)) killIfStill(pid, pgid, this.pid);
     this.child.stdin?.end();
     try {
       await waitFor(() => this.closed, { timeoutMs: 15_000, message: 'the namespace ends' });
@@ -129,5 +135,45 @@ export class StartupNamespace {
       }
       await waitFor(() => this.closed, { timeoutMs: 5_000, message: 'the namespace ends after SIGKILL' });
     }
+  }
+}
+
+/** The mount namespace of a process (the startup script's own, from unshare -m), or undefined once it is gone. */
+function mountNamespaceOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process group of a live (non-zombie) process, or undefined. */
+function groupOf(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : Number(fields[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live members of process group `pgid` that share `holder`'s mount namespace. */
+function groupMembersIn(pgid: number, holder: number): number[] {
+  const namespace = mountNamespaceOf(holder);
+  if (namespace === undefined) return [];
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => groupOf(pid) === pgid && mountNamespaceOf(pid) === namespace);
+}
+
+/** SIGKILLs `pid` after checking again, right before, that it is still that group's, in that namespace. */
+function killIfStill(pid: number, pgid: number, holder: number): void {
+  if (groupOf(pid) !== pgid || mountNamespaceOf(pid) !== mountNamespaceOf(holder)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
   }
 }

@@ -33,7 +33,7 @@ describe('recorded histories replay against the current workflow code', () => {
 
   test('every provider and execution mode has recorded histories', () => {
     const names = all.map((fixture) => fixture.name);
-    for (const kind of ['ssh-task', 'ssh-gang', 'mithril-task', 'mithril-gang', 'container-task', 'invoke', 'host-lease', 'provider-operation', 'pipeline', 'gang', 'task-pending-continued-as-new', 'task-pending-resumed', 'reaper-run']) {
+    for (const kind of ['ssh-task', 'ssh-gang', 'mithril-task', 'mithril-gang', 'container-task', 'invoke', 'host-lease', 'provider-operation', 'pipeline', 'gang', 'task-pending-continued-as-new', 'task-pending-resumed', 'reaper-run', 'task-preempted-wait-continued-as-new', 'task-preempted-wait-resumed', 'ssh-task-host-wait-continued-as-new', 'ssh-gang-host-wait-continued-as-new', 'ssh-task-leased-by-task']) {
       assert.ok(names.some((name) => name.includes(`/${kind}`)), `no recorded history for ${kind}: record one with scripts/record-histories.ts`);
     }
   });
