@@ -12,6 +12,7 @@ import { startDevServer, waitForServer } from './dev-server';
 import { freePort, isPortFree } from './free-port';
 import { commandLine, isAlive } from './process-alive';
 import { resolveTemporalBinary } from './temporal-binary';
+import { workerEnv, workerExecArgv } from './worker-process';
 
 // Before anything is written: the server's db, logs and the worker's files are private.
 usePrivateUmask();
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
   const paths = flowPaths(settings.home);
   mkdirSync(paths.daemonDir, { recursive: true, mode: 0o700 });
   const binary = resolveTemporalBinary(process.env, settings.temporalBin);
+  // A bad FLOW_WORKER_NODE_FLAGS stops the daemon here, naming the variable, before it starts anything.
+  const workerFlags = workerExecArgv(process.env, process.execArgv);
   const previous = readDaemonState(paths.daemonState);
   await stopStaleServer(previous);
   let port = await choosePort(previous?.port);
@@ -116,7 +119,8 @@ async function main(): Promise<void> {
   const startWorker = (): void => {
     const out = openSync(paths.workerLog, 'a', 0o600);
     const child = fork(join(__dirname, 'worker-main.js'), [], {
-      env: { ...process.env, FLOW_HOME: settings.home, FLOW_DAEMON_ADDRESS: state.address, FLOW_DAEMON_NAMESPACE: namespace },
+      env: workerEnv({ ...process.env, FLOW_HOME: settings.home, FLOW_DAEMON_ADDRESS: state.address, FLOW_DAEMON_NAMESPACE: namespace }),
+      execArgv: workerFlags,
       stdio: ['ignore', out, out, 'ipc'],
     });
     worker = child;

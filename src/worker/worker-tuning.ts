@@ -11,6 +11,9 @@
  *   FLOW_WORKER_ACTIVITY_POLLS      activity task long polls on each queue (SDK default min(10, slots))
  *   FLOW_WORKER_STICKY_POLL_RATIO   non-sticky ÷ sticky workflow polls, in (0, 1] (SDK default 0.2)
  *   FLOW_WORKER_CACHED_WORKFLOWS    workflows kept in the sticky cache (0 turns stickiness off; SDK default from the heap)
+ *
+ * The daemon worker's Node flags and allocator setting (its memory) are in src/daemon/worker-process.ts
+ * (FLOW_WORKER_NODE_FLAGS).
  */
 
 /** The options this module sets on one Worker.create call (a subset of the SDK's WorkerOptions). */

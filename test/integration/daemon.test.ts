@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { flowPaths } from '../../src/config/flow-home';
 import { Flow } from '../../src/client/flow';
 import { daemonStatus, stopDaemon } from '../../src/daemon/daemon-control';
 import { isAlive } from '../../src/daemon/process-alive';
+import { WORKER_NODE_FLAGS } from '../../src/daemon/worker-process';
 import { startFlow } from '../helpers/flow-harness';
 import { tempFlowHome, testEnv } from '../helpers/flow-home';
 import { processesMatching } from '../helpers/processes';
@@ -93,6 +94,11 @@ describe('the embedded daemon', { timeout: 240_000 }, () => {
   test('daemon stop ends worker and server cleanly', async () => {
     const h = await startFlow('flow-stop-');
     const state = daemonStatus(h.home).state!;
+    // The worker runs with the memory settings (src/daemon/worker-process.ts).
+    const argv = readFileSync(`/proc/${state.workerPid}/cmdline`, 'utf8').split('\0');
+    for (const flag of WORKER_NODE_FLAGS) assert.ok(argv.includes(flag), `worker argv ${JSON.stringify(argv)} has ${flag}`);
+    const environ = readFileSync(`/proc/${state.workerPid}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes('MALLOC_ARENA_MAX=2') || process.env.MALLOC_ARENA_MAX !== undefined, 'the worker has MALLOC_ARENA_MAX=2');
     await h.flow.close();
     assert.equal(await stopDaemon(h.home), true);
     for (const pid of [state.supervisorPid, state.serverPid, state.workerPid]) assert.ok(!isAlive(pid), `pid ${pid} is gone`);
