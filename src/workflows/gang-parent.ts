@@ -118,8 +118,9 @@ export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFa
 
 /** The parent's teardown of a rank whose child never started. */
 async function teardownUnstarted(slot: RankSlot): Promise<void> {
-  const { end, hostGone } = await teardownRank(slot.input, slot.instance!, slot.logBase, slot.startAsked);
+  // A host gone for good leaves the instance to that host's leak reaper (see host-gone); the
+  // gang's outcome is already the failure or stop that brought it here.
+  const { end } = await teardownRank(slot.input, slot.instance!, slot.logBase, slot.startAsked);
   if (end) slot.node.exitCode = end.exitCode;
-  if (hostGone) slot.node.exitCode ??= null;
   slot.node.phase = 'terminated';
 }
