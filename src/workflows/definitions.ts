@@ -40,7 +40,10 @@ export interface StopRequest {
 /** Asks the task to stop: the command is stopped, teardown runs, the task ends cancelled. */
 export const stopSignal = defineSignal<[StopRequest]>('stop');
 
-/** Rank → parent: the rank's node state changed (phase, instance, address, exit code). */
+/**
+ * Rank → parent: the rank's node state changed (phase, instance, address, exit code). Sent only by
+ * the ranks of gangs from before gang-provision-in-parent (see gang.ts), as is startNodeSignal.
+ */
 export const nodeUpdateSignal = defineSignal<[NodeState]>('nodeUpdate');
 
 /** What every rank learns at the barrier: where rank 0 is, and all ranks' addresses. */
@@ -48,7 +51,7 @@ export interface GangView {
   mainIp: string;
   nodeIps: string[];
 }
-/** Parent → rank: every rank is ready; start the command with these addresses. */
+/** Parent → rank (older gangs): every rank is ready; start the command with these addresses. */
 export const startNodeSignal = defineSignal<[GangView]>('startNode');
 
 export const FlowStatusKey = defineSearchAttributeKey('FlowStatus', SearchAttributeType.KEYWORD);

@@ -4,12 +4,14 @@ import {
   ParentClosePolicy,
   condition,
   isCancellation,
+  patched,
   setHandler,
   startChild,
 } from '@temporalio/workflow';
 import type { NodeState, TaskState } from '../domain/task-status';
 import { nodeUpdateSignal, startNodeSignal } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
+import { GANG_PROVISION_IN_PARENT_PATCH, runGangFromParent } from './gang-parent';
 import type { NodeInput, NodeResult } from './node-lifecycle';
 import { nodeWorkflow } from './node-workflow';
 import { rankWorkflowId } from './own-id';
@@ -36,11 +38,22 @@ export interface GangRun {
 }
 
 /**
- * Runs the ranks as child workflows: all provision in parallel, wait at a barrier until every
+ * Runs the ranks as child workflows (see gang-parent.ts for today's path): all provision in parallel, wait at a barrier until every
  * rank is ready, then start together with rank 0's address as the main IP. The first rank to
  * fail (non-zero exit or a failed step) cancels the others. Resolves once every rank has ended.
  */
 export async function runGang(run: GangRun): Promise<{ failed?: GangFailure; endedOnTheirOwn: boolean }> {
+  // A fleet gang's hosts are leased by the task (spec.host); a gang from before that leases per rank here.
+  const hostsNamed = run.nodes.every((node) => node.offer.hosts === undefined || node.spec.host !== undefined);
+  if (hostsNamed && patched(GANG_PROVISION_IN_PARENT_PATCH)) return runGangFromParent(run);
+  return runGangWithBarrier(run);
+}
+
+/**
+ * Gangs started before GANG_PROVISION_IN_PARENT_PATCH (their histories replay here): each rank's
+ * child provisions its own instance and the parent signals the start once all are ready.
+ */
+async function runGangWithBarrier(run: GangRun): Promise<{ failed?: GangFailure; endedOnTheirOwn: boolean }> {
   const { nodes, state, body } = run;
   const total = nodes.length;
   const addresses: Array<string | undefined> = new Array(total).fill(undefined);

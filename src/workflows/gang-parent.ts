@@ -1,0 +1,126 @@
+import {
+  CancellationScope,
+  ParentClosePolicy,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
+import { nodeUpdateSignal } from './definitions';
+import { failureInfo } from './failure-info';
+import type { GangFailure, GangRun } from './gang';
+import { prepareRank, startRank, teardownRank, type RankSlot } from './gang-rank';
+import type { NodeResult } from './node-lifecycle';
+import { nodeWorkflow } from './node-workflow';
+import { rankWorkflowId } from './own-id';
+
+/** Names the workflow change: the parent provisions and starts every rank, children follow. */
+export const GANG_PROVISION_IN_PARENT_PATCH = 'gang-provision-in-parent';
+
+/**
+ * A gang whose parent provisions, checks and starts every rank at once (parallel steps; local
+ * activities for the local provider), then starts one child per rank with its running instance
+ * in its input: no barrier signals, so a gang of 16 starts about as fast as its slowest rank.
+ * The first rank to fail cancels the others. The parent tears down every instance it holds when
+ * anything fails or a stop comes before the children own them; a started child tears down its
+ * own. Resolves once every rank has ended and every instance is torn down.
+ */
+export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFailure; endedOnTheirOwn: boolean }> {
+  const { nodes, state, body } = run;
+  const total = nodes.length;
+  const slots: RankSlot[] = nodes.map((input) => ({ input, node: state.nodes[input.rank]!, logBase: 0, startAsked: false }));
+  // Ranks whose child started: the child owns the instance from then on.
+  const handedOver = new Set<number>();
+  const endedOnItsOwn = new Set<number>();
+  let failed: GangFailure | undefined;
+
+  // Children send no updates: a rank's end (after its teardown) is its child's result. A handler
+  // all the same, so a stray update is not buffered.
+  setHandler(nodeUpdateSignal, () => undefined);
+
+  const fail = (failure: GangFailure) => {
+    if (failed !== undefined || body.consideredCancelled) return;
+    failed = failure;
+    body.cancel();
+  };
+  const onResult = (result: NodeResult) => {
+    const node = state.nodes[result.rank];
+    if (node) Object.assign(node, { exitCode: result.exitCode, phase: 'terminated' });
+    if (result.endedOnItsOwn) endedOnItsOwn.add(result.rank);
+    if (result.failure) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank}: ${result.failure.message}`, failure: result.failure });
+    else if (result.exitCode !== 0) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank} exited with code ${result.exitCode ?? 'unknown (killed)'}` });
+  };
+  const onError = (rank: number, error: unknown) => {
+    if (!isCancellation(error)) fail({ rank, exitCode: null, message: `rank ${rank}: ${failureInfo(error).message}`, failure: failureInfo(error) });
+  };
+  /** The first failure of a batch of steps, one per rank, fails the gang. */
+  const failOnRejected = (outcomes: PromiseSettledResult<unknown>[]) =>
+    outcomes.forEach((outcome, rank) => outcome.status === 'rejected' && onError(rank, outcome.reason));
+
+  const children: Array<{ rank: number; workflowId: string; ended: boolean }> = [];
+  let settled: Promise<unknown> = Promise.resolve();
+  for (const node of state.nodes) node.phase = 'provisioning';
+  await body.run(async () => {
+    try {
+      failOnRejected(await Promise.allSettled(slots.map((slot) => prepareRank(slot))));
+      if (failed !== undefined || body.consideredCancelled) return;
+      const addresses = slots.map((slot) => slot.instance!.address);
+      const view = { mainIp: addresses[0]!, nodeIps: addresses };
+      failOnRejected(await Promise.allSettled(slots.map((slot) => startRank(slot, view))));
+      if (failed !== undefined || body.consideredCancelled) return;
+      run.onAllRunning();
+      // Not cancellable: a start is never left half-known (who owns the instance); a stop or a
+      // failed rank cancels each started child explicitly (below).
+      const started = await CancellationScope.nonCancellable(() =>
+        Promise.allSettled(
+          slots.map((slot) =>
+            startChild(nodeWorkflow, {
+              workflowId: rankWorkflowId(slot.input.taskId, slot.input.rank, slot.input.spec.attempt),
+              args: [{ ...slot.input, started: { instance: slot.instance!, logBase: slot.logBase } }],
+              parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+            }),
+          ),
+        ),
+      );
+      const results: Promise<unknown>[] = [];
+      started.forEach((outcome, rank) => {
+        if (outcome.status === 'rejected') return onError(rank, outcome.reason);
+        handedOver.add(rank);
+        const child = { rank, workflowId: outcome.value.workflowId, ended: false };
+        children.push(child);
+        results.push(
+          outcome.value.result().then(
+            (result) => ((child.ended = true), onResult(result)),
+            (error) => ((child.ended = true), (slots[rank]!.node.phase = 'terminated'), onError(rank, error)),
+          ),
+        );
+      });
+      settled = Promise.allSettled(results);
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+    } finally {
+      await CancellationScope.nonCancellable(async () => {
+        // Until every child ends, or a stop or a failed rank cancels those still running.
+        await condition(() => body.consideredCancelled || children.every((child) => child.ended));
+        const running = children.filter((child) => !child.ended);
+        await Promise.all(running.map((child) => getExternalWorkflowHandle(child.workflowId).cancel().catch(() => undefined)));
+        // Every started rank ends (and tears down) before the gang does; allSettled never rejects.
+        await settled;
+        await Promise.all(slots.filter((slot) => slot.instance !== undefined && !handedOver.has(slot.input.rank)).map((slot) => teardownUnstarted(slot)));
+      });
+    }
+  });
+  // The gang's own outcome (not a stop's): every command ended by itself, or the failing rank's did.
+  const ownOutcome = failed ? failed.rank !== undefined && failed.failure === undefined && endedOnItsOwn.has(failed.rank) : endedOnItsOwn.size === total;
+  return failed ? { failed, endedOnTheirOwn: ownOutcome } : { endedOnTheirOwn: ownOutcome };
+}
+
+/** The parent's teardown of a rank whose child never started. */
+async function teardownUnstarted(slot: RankSlot): Promise<void> {
+  // A host gone for good leaves the instance to that host's leak reaper (see host-gone); the
+  // gang's outcome is already the failure or stop that brought it here.
+  const { end } = await teardownRank(slot.input, slot.instance!, slot.logBase, slot.startAsked);
+  if (end) slot.node.exitCode = end.exitCode;
+  slot.node.phase = 'terminated';
+}

@@ -1,0 +1,147 @@
+import { CancelledFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { nodeEnvironment, type InstanceRef, type NodeSpec } from '../domain/node-spec';
+import type { NodeState } from '../domain/task-status';
+import { stepsFor } from './activity-options';
+import type { GangView } from './definitions';
+import { failureInfo, type FailureInfo } from './failure-info';
+import { hostGoneFailure, isHostGone } from './host-gone';
+import type { NodeInput, NodeResult } from './node-lifecycle';
+import { PREEMPTED_FAILURE } from './preemption';
+
+/*
+ * A gang's rank when its parent provisions it (see gang-parent.ts): the parent provisions, checks
+ * readiness and starts the command of every rank; the rank's child workflow then only follows the
+ * command and tears the instance down. Whoever holds the instance last tears it down: the child
+ * once it started, the parent for a rank whose child never did.
+ */
+
+/** What the parent hands a rank's child: the instance, already running the command. */
+export interface StartedRank {
+  instance: InstanceRef;
+  /** The log's size when this attempt began (a restart's note is already written). */
+  logBase: number;
+}
+
+/** A child's input: without `started`, the child provisions itself (runNode, older gangs). */
+export type RankInput = NodeInput & { started?: StartedRank };
+
+/** One rank as the parent prepares it. */
+export interface RankSlot {
+  input: RankInput;
+  node: NodeState;
+  instance?: InstanceRef;
+  logBase: number;
+  /** The start was asked for: teardown must stop and copy the command. */
+  startAsked: boolean;
+}
+
+/** The instance's steps: on its host's queue when it is host-bound (local). */
+function rankSteps(input: NodeInput, instance?: InstanceRef) {
+  return stepsFor(input.provider, input.retries, instance?.hostQueue);
+}
+
+/** Provision (not cancellable halfway, so teardown always knows the instance) and wait until ready. */
+export async function prepareRank(slot: RankSlot): Promise<void> {
+  const { input, node } = slot;
+  const steps = rankSteps(input);
+  if (input.restartNote !== undefined) {
+    slot.logBase = await steps.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote, runKey: input.spec.runKey });
+  }
+  const instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec: input.spec, offer: input.offer, provider: input.provider }));
+  slot.instance = instance;
+  node.instanceId = instance.instanceId;
+  node.address = instance.address;
+  // Where exec, shell and port targets of the instance run (a local instance's host).
+  if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
+  if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('stopped while provisioning');
+  await rankSteps(input, instance).awaitInstanceReady({ instance });
+  node.phase = 'ready';
+}
+
+/** Starts the rank's command with the gang's addresses in its environment. */
+export async function startRank(slot: RankSlot, gang: GangView): Promise<void> {
+  const { input, node, instance } = slot;
+  if (instance === undefined) throw new Error(`rank ${input.rank} has no instance to start`);
+  const env = {
+    ...nodeEnvironment({
+      taskId: input.taskId,
+      name: input.name,
+      rank: input.rank,
+      numNodes: input.numNodes,
+      mainIp: gang.mainIp,
+      nodeIps: gang.nodeIps,
+      gpusPerNode: input.offer.spec.gpuCount,
+    }),
+    ...input.spec.env,
+  };
+  const spec: NodeSpec = { ...input.spec, env };
+  node.phase = 'starting';
+  slot.startAsked = true;
+  await rankSteps(input, instance).startCommand({ instance, spec });
+  node.phase = 'running';
+}
+
+export interface TeardownOutcome {
+  end?: { exitCode: number | null; stopped: boolean };
+  /** The instance's host never took the teardown (see host-gone). */
+  hostGone?: FailureInfo;
+}
+
+/** Tears the rank's instance down (never cancelled). */
+export async function teardownRank(input: NodeInput, instance: InstanceRef, logBase: number, commandStarted: boolean): Promise<TeardownOutcome> {
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      const end = await rankSteps(input, instance).teardownInstance({
+        instance,
+        taskId: input.taskId,
+        rank: input.rank,
+        secrets: Object.values(input.spec.secrets),
+        logBase,
+        runKey: input.spec.runKey,
+        commandStarted,
+      });
+      return { end };
+    } catch (error) {
+      // Only a host-bound step has a ScheduleToStart limit: the host's worker is gone (see HOST_WAIT).
+      if (!isHostGone(error)) throw error;
+      return { hostGone: hostGoneFailure(instance) };
+    }
+  });
+}
+
+/**
+ * The child's part of a started rank: follow the command until it exits (or the rank is
+ * cancelled), then tear down. The same outcome rules as runNode's (node-lifecycle.ts).
+ */
+export async function followStartedRank(input: NodeInput, started: StartedRank, node: NodeState, body: CancellationScope): Promise<NodeResult> {
+  const { instance, logBase } = started;
+  Object.assign(node, { instanceId: instance.instanceId, address: instance.address, phase: 'running' });
+  if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
+  let exitCode: number | null = null;
+  let failure: FailureInfo | undefined;
+  let cancelled = false;
+  let endedOnItsOwn = false;
+  try {
+    exitCode = await body.run(async () => {
+      const end = await rankSteps(input, instance).followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets: Object.values(input.spec.secrets), logBase, runKey: input.spec.runKey });
+      endedOnItsOwn = !end.stopped;
+      node.exitCode = end.exitCode;
+      // Not the command's doing: the task decides whether to run it again (see task-workflow).
+      if (end.preempted !== undefined) failure = { type: PREEMPTED_FAILURE, message: `the instance was preempted: ${end.preempted}`, suggestions: [] };
+      node.phase = 'exited';
+      return end.exitCode;
+    });
+  } catch (error) {
+    if (isCancellation(error)) cancelled = true;
+    else failure = failureInfo(error);
+  } finally {
+    const { end, hostGone } = await teardownRank(input, instance, logBase, true);
+    if (hostGone) failure ??= hostGone;
+    // A stop that raced the command's own end: the provider knows whether it had already ended.
+    if (end && exitCode === null && failure === undefined && !end.stopped && end.exitCode !== null) endedOnItsOwn = true;
+    if (end) exitCode ??= end.exitCode;
+    node.exitCode = exitCode;
+    node.phase = 'terminated';
+  }
+  return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled, endedOnItsOwn };
+}
