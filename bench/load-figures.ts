@@ -82,9 +82,17 @@ export interface LogCopy {
   bytes: number;
   flowLogsMs: number[];
   catMs: number[];
+  /** A bare `node -e` copying the file in 1 MB reads: what any Node CLI could reach (start-up included). */
+  nodeCopyMs: number[];
 }
 
-/** A task writes `megabytes` MB of 100-byte lines; then `flow logs ID > /dev/null` and `cat FILE > /dev/null` are timed alternately. */
+/** The bare Node copy: synchronous 1 MB reads of argv[1] written to stdout (fd 1). */
+const NODE_COPY = "const fs=require('fs');const fd=fs.openSync(process.argv[1],'r');const b=Buffer.allocUnsafe(1<<20);let n;while((n=fs.readSync(fd,b,0,b.length,null))>0)fs.writeSync(1,b,0,n)";
+
+/**
+ * A task writes `megabytes` MB of 100-byte lines; then `flow logs ID > /dev/null`, `cat FILE > /dev/null`
+ * and the bare Node copy are timed alternately.
+ */
 export async function logCopy(flow: Flow, home: string, env: NodeJS.ProcessEnv, megabytes: number, runs: number): Promise<LogCopy> {
   const bytes = megabytes * 1024 * 1024;
   const line = 'x'.repeat(99);
@@ -96,13 +104,17 @@ export async function logCopy(flow: Flow, home: string, env: NodeJS.ProcessEnv, 
   if (size < bytes) throw new Error(`${file} holds ${size} bytes, not ${bytes}`);
   const flowLogsMs: number[] = [];
   const catMs: number[] = [];
+  const nodeCopyMs: number[] = [];
   for (let i = 0; i < runs; i++) {
     const viaFlow = await runProcess('sh', ['-c', `"${process.execPath}" "${FLOW_CLI}" logs ${task.taskId} > /dev/null`], env);
     if (viaFlow.code !== 0) throw new Error(`flow logs exited ${viaFlow.code}: ${viaFlow.stderr}`);
     const viaCat = await runProcess('sh', ['-c', `cat "${file}" > /dev/null`]);
     if (viaCat.code !== 0) throw new Error(`cat exited ${viaCat.code}: ${viaCat.stderr}`);
+    const viaNode = await runProcess('sh', ['-c', `"${process.execPath}" -e "${NODE_COPY}" "${file}" > /dev/null`]);
+    if (viaNode.code !== 0) throw new Error(`the bare node copy exited ${viaNode.code}: ${viaNode.stderr}`);
     flowLogsMs.push(viaFlow.ms);
     catMs.push(viaCat.ms);
+    nodeCopyMs.push(viaNode.ms);
   }
-  return { bytes: size, flowLogsMs, catMs };
+  return { bytes: size, flowLogsMs, catMs, nodeCopyMs };
 }

@@ -121,6 +121,11 @@ async function measureAll(flow: Flow, bare: BareWorker, home: string, env: NodeJ
       floor: { what: 'cat of the same file > /dev/null: MB/s', samples: logs.catMs.map(mbPerS) },
       target: 'ratio >= 0.25', meets: (ratio) => ratio !== null && ratio >= 0.25,
     });
+    // Context, not the target: how near cat a bare Node process gets (its start-up is most of it).
+    const nodeCopy = summarize(logs.nodeCopyMs.map(mbPerS));
+    const catMedian = figures.flowLogsLargeLog.floor?.value.median;
+    floors.nodeCopyMbPerS = { ...nodeCopy, ratioToCat: catMedian ? Math.round((nodeCopy.median / catMedian) * 1000) / 1000 : null };
+    floorSamples.nodeCopyMbPerS = logs.nodeCopyMs.map(mbPerS).map(round1);
   }
 
   let loadRun: { tasks: number; flowWallMs: number; bareWallMs: number } | undefined;

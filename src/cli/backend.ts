@@ -4,7 +4,7 @@ import { DaemonApi, DaemonUnreachableError } from '../client/daemon-api';
 import type { TaskPlan } from '../client/plan';
 import type { ProviderOperations } from '../client/provider-ops';
 import type { TaskProgress } from '../client/task';
-import { loadSettings, taskProviderSettings } from '../config/load-config';
+import { loadSettings, taskProviderSettings, type FlowSettings } from '../config/load-config';
 import { ensureDaemon } from '../daemon/daemon-control';
 import type { TaskConfigInput, TaskOutcome, TaskState, TaskStatus } from '../domain';
 import { createLogStore } from '../logs/create-log-store';
@@ -94,8 +94,9 @@ function sdkBackend(flow: Flow, logs: TaskLogStore, settings: SubmissionSettings
  * The embedded daemon's local API when it serves one (no Temporal client to load: the fast
  * path), else the SDK against TEMPORAL_ADDRESS or the daemon. Says so when a daemon starts.
  */
-export async function openBackend(): Promise<TaskBackend> {
-  const settings = loadSettings();
+export async function openBackend(loaded?: FlowSettings): Promise<TaskBackend> {
+  // A caller that already read the settings for this command passes them (one read, not two).
+  const settings = loaded ?? loadSettings();
   // Resolved here, from this command's env and config.yaml: the task carries them to the worker.
   const submission: SubmissionSettings = { provider: settings.provider, providerSettings: taskProviderSettings(settings), encryptVolumes: settings.local.encryptVolumes, noImage: settings.local.noImage };
   const logs = createLogStore(settings);

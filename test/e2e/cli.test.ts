@@ -125,7 +125,7 @@ describe('flow CLI (compiled binary, no TTY)', { timeout: 480_000 }, () => {
     const loaded = traced.loaded();
     assert.equal(loaded.size, 4, 'one record per CLI call, and no other node process started');
     for (const [pid, modules] of loaded) {
-      assert.ok(modules.some((path) => path.endsWith(join('dist', 'src', 'cli', 'main.js'))), `process ${pid} is the CLI`);
+      assert.ok(modules.some((path) => path.endsWith(join('bin', 'flow.js'))), `process ${pid} is the CLI`);
       assert.deepEqual(modules.filter((path) => TEMPORAL_CLIENT_MODULE.test(path)), [], `process ${pid} loaded the Temporal client`);
     }
   });

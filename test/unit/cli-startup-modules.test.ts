@@ -1,5 +1,7 @@
 // What the CLI loads before it does anything: only the command named on the command line, and
 // no task schemas (zod) just to define it. Start-up time is most of a quick `flow logs` or `flow run`.
+// The modules are seen one by one in the tsc output (FLOW_CLI_BUNDLE=0); the bundle bin/flow.js
+// runs keeps each module's first use where it was (scripts/build-cli-bundle).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli';
@@ -15,7 +17,7 @@ describe('CLI start-up: what a command loads before its action', () => {
 
   /** The command modules and whether zod was loaded, for one CLI call that must exit 0. */
   async function loadedBy(args: string[]): Promise<{ stdout: string; commands: string[]; zod: boolean }> {
-    const traced = recordingModules(testEnv(home), home);
+    const traced = recordingModules({ ...testEnv(home), FLOW_CLI_BUNDLE: '0' }, home);
     const result = await runCli(args, { env: traced.env });
     assert.equal(result.code, 0, result.stderr);
     const records = [...traced.loaded().values()];
@@ -37,6 +39,17 @@ describe('CLI start-up: what a command loads before its action', () => {
     assert.match(loaded.stdout, /^Usage: flow run /);
     assert.deepEqual(loaded.commands, ['run']);
     assert.equal(loaded.zod, false, 'zod was loaded');
+  });
+
+  test('bin/flow.js runs the bundle: none of the tsc output\'s CLI modules, and no zod from node_modules', async () => {
+    const traced = recordingModules(testEnv(home), home);
+    const result = await runCli(['run', '--help'], { env: traced.env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: flow run /);
+    const [modules] = [...traced.loaded().values()];
+    assert.ok(modules, 'a record of the CLI process');
+    assert.deepEqual(modules.filter((path) => /[\\/]dist[\\/]src[\\/]/.test(path)).map((path) => path.replace(/.*[\\/]dist[\\/]src[\\/]/, '')), ['cli/bundle-loader.js']);
+    assert.equal(modules.some((path) => ZOD.test(path)), false, 'zod was loaded from node_modules');
   });
 
   test('flow --help still lists every command, in order', async () => {

@@ -68,7 +68,7 @@ export async function runAction(first: string | undefined, extra: string[], flag
   const settings = loadSettings();
   const provider = parsed.provider ?? settings.provider;
   assertProviderAvailable(provider);
-  const backend = await openBackend();
+  const backend = await openBackend(settings);
   try {
     if (flags.dryRun) {
       const plan = await backend.plan(config);
