@@ -14,6 +14,11 @@ export interface FollowInput {
   runKey?: string;
   /** Teardown: false when the start was never asked for (nothing to stop or copy); absent in older tasks. */
   commandStarted?: boolean;
+  /**
+   * Follow: when the command ends by itself (no stop, no preemption, no start failure), release
+   * the instance here once its output is copied, saving the workflow its teardown step.
+   */
+  teardownOnEnd?: boolean;
 }
 
 /** Reads the instance's output at a log offset (the log holds earlier attempts before logBase). */
@@ -42,6 +47,8 @@ export interface CommandEnd {
   stopped: boolean;
   /** The instance went away under the command (see CommandState); the reason, e.g. "instance gone (bid Open)". */
   preempted?: string;
+  /** The follower released the instance itself (FollowInput.teardownOnEnd): no teardown is needed. */
+  tornDown?: boolean;
 }
 
 export async function followCommand(provider: Provider, logs: TaskLogStore, input: FollowInput): Promise<CommandEnd> {
@@ -60,7 +67,11 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
       while (copied.appended > 0);
       // The command never ran (e.g. its image could not be pulled): the task fails with why.
       if (state.failure) throw new ProviderError(state.failure.message, { retryable: false, suggestions: state.failure.suggestions });
-      return { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
+      const end = { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
+      if (!input.teardownOnEnd || end.stopped || state.preempted) return end;
+      // Ended by itself and every byte is copied: terminate (idempotent) stops what it left behind.
+      await provider.terminate(instance);
+      return { ...end, tornDown: true };
     }
     const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
     context.heartbeat({ offset });

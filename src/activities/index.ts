@@ -11,6 +11,7 @@ import { loadSettings } from '../config/load-config';
 import { mapErrors } from './to-application-failure';
 import { hostBinding } from './host-binding';
 import { handBackOnShutdown } from './hand-back';
+import { launchLocalNode, type LaunchLocalInput, type LaunchLocalResult } from './launch-local-node';
 
 export interface ActivityDeps {
   /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
@@ -77,6 +78,10 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue 
 
     provisionInstance: mapErrors(async (input: { spec: NodeSpec; offer: Offer; provider: ProviderName }): Promise<InstanceRef> =>
       host.record(input.provider, await providers.get(input.provider).provision(input.spec, input.offer))),
+
+    /** A single local rank's provision, readiness and start in one step (see launch-local-node). */
+    launchLocalNode: mapErrors(async (input: LaunchLocalInput): Promise<LaunchLocalResult> =>
+      launchLocalNode(providers.get('local'), (instance) => host.record('local', instance), input)),
 
     /** Resolves once the instance accepts commands; with maxWaitMs, fails (retryably) after that long. */
     awaitInstanceReady: handBackOnShutdown(mapErrors(async (input: { instance: InstanceRef; maxWaitMs?: number }): Promise<void> => {
