@@ -28,6 +28,9 @@ export function outputReader(provider: Provider, input: FollowInput, chunk: numb
 }
 
 const READ_CHUNK = 1 << 20;
+/** How long a stop gives the command's processes before KILL (teardown's and the follower's). */
+export const STOP_GRACE_MS = 10_000;
+const RELEASE_HEARTBEAT_MS = 2_000;
 const MIN_POLL_MS = 10;
 const MAX_POLL_MS = 250;
 /**
@@ -69,8 +72,7 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
       if (state.failure) throw new ProviderError(state.failure.message, { retryable: false, suggestions: state.failure.suggestions });
       const end = { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
       if (!input.teardownOnEnd || end.stopped || state.preempted) return end;
-      // Ended by itself and every byte is copied: terminate (idempotent) stops what it left behind.
-      await provider.terminate(instance);
+      await releaseInstance(provider, instance, context);
       return { ...end, tornDown: true };
     }
     const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
@@ -78,5 +80,20 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
     // Poll fast while output flows or right after start, back off while the command is quiet.
     pollMs = appended > 0 || Date.now() < fastUntil ? MIN_POLL_MS : Math.min(MAX_POLL_MS, Math.ceil(pollMs * 1.5));
     await context.sleep(pollMs);
+  }
+}
+
+/**
+ * The follower's own teardown, once the command ended by itself and its output is copied: as the
+ * teardown step does it (what the command left running gets the stop's grace period), heartbeating
+ * meanwhile so that grace does not pass for a lost worker. Both steps are idempotent.
+ */
+async function releaseInstance(provider: Provider, instance: InstanceRef, context: Context): Promise<void> {
+  const beat = setInterval(() => context.heartbeat(), RELEASE_HEARTBEAT_MS);
+  try {
+    await provider.stopCommand(instance, STOP_GRACE_MS);
+    await provider.terminate(instance);
+  } finally {
+    clearInterval(beat);
   }
 }

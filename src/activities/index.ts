@@ -3,7 +3,7 @@ import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type Provid
 import type { TaskLogStore } from '../logs/task-log-store';
 import type { Provider } from '../providers/provider';
 import { awaitOffer, type AwaitOfferInput } from './await-offer';
-import { followCommand, outputReader, type CommandEnd, type FollowInput } from './follow-command';
+import { followCommand, outputReader, STOP_GRACE_MS, type CommandEnd, type FollowInput } from './follow-command';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { createProviderOperation } from './provider-operation';
 import { reapOrphans, type ReapOptions } from './reap-orphans';
@@ -38,7 +38,6 @@ export interface OfferTarget {
 }
 
 const READY_POLL_MS = 1000;
-const STOP_GRACE_MS = 10_000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
 export function createActivities({ providers, logs, home, isTaskOpen, hostQueue }: ActivityDeps) {
