@@ -3,6 +3,7 @@
  * gangs, pipelines, a container-image task, an invoke task and provider operations (offers, and an
  * exec on a running node, which runs on the queue of the host holding it).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { invokeConfig } from '../../src/client/invoke';
 import type { Flow } from '../../src/client/flow';
@@ -10,6 +11,7 @@ import type { Task } from '../../src/client/task';
 import { stopSignal } from '../../src/workflows/definitions';
 import { containerTestEnv, ensureTestImage } from '../../test/helpers/container-image';
 import { startFlow } from '../../test/helpers/flow-harness';
+import { instanceDir, instanceRecord } from '../../test/helpers/instances';
 import { executionsOf, saveHistory, until, type Recorder } from './recorder';
 
 const ended = (task: Task) => task.wait().catch(() => undefined);
@@ -20,7 +22,7 @@ export async function recordLocal(recorder: Recorder): Promise<void> {
   const { flow } = daemon;
   const save = (scenario: string, workflowId: string, runId?: string) => saveHistory(recorder, daemon, scenario, workflowId, runId);
   try {
-    await recordTasks(flow, save, recorder.scratch);
+    await recordTasks(flow, save, recorder.scratch, daemon.home);
     await recordGangsAndPipelines(flow, save);
 
     const image = ensureTestImage();
@@ -60,7 +62,7 @@ export async function recordLocal(recorder: Recorder): Promise<void> {
 
 type Save = (scenario: string, workflowId: string) => Promise<void>;
 
-async function recordTasks(flow: Flow, save: Save, scratch: string): Promise<void> {
+async function recordTasks(flow: Flow, save: Save, scratch: string, home: string): Promise<void> {
   const run = (command: string, options: Parameters<Flow['run']>[1] = {}) => flow.run(command, { name: 'fixture', ...options });
 
   const completed = await run('echo hello');
@@ -91,7 +93,11 @@ async function recordTasks(flow: Flow, save: Save, scratch: string): Promise<voi
   await save('task-max-run-time', timedOut.taskId);
 
   const late = await run(`(trap '' TERM; exec sleep 60) & echo done`);
-  await until(async () => (await late.describe()).nodes[0]?.phase === 'exited', 'late: exited');
+  // Ended by itself, its leftover child keeps the release busy for the stop's grace period.
+  await until(async () => {
+    const instanceId = (await late.describe()).nodes[0]?.instanceId;
+    return instanceId !== undefined && existsSync(join(instanceDir(home, instanceId), 'exit_code')) && !instanceRecord(home, instanceId).terminated;
+  }, 'late: exited');
   await flow.client.workflow.getHandle(late.taskId).signal(stopSignal, { reason: 'late' });
   await ended(late);
   await save('task-late-stop', late.taskId);

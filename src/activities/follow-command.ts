@@ -14,6 +14,11 @@ export interface FollowInput {
   runKey?: string;
   /** Teardown: false when the start was never asked for (nothing to stop or copy); absent in older tasks. */
   commandStarted?: boolean;
+  /**
+   * Follow: when the command ends by itself (no stop, no preemption, no start failure), release
+   * the instance here once its output is copied, saving the workflow its teardown step.
+   */
+  teardownOnEnd?: boolean;
 }
 
 /** Reads the instance's output at a log offset (the log holds earlier attempts before logBase). */
@@ -23,6 +28,9 @@ export function outputReader(provider: Provider, input: FollowInput, chunk: numb
 }
 
 const READ_CHUNK = 1 << 20;
+/** How long a stop gives the command's processes before KILL (teardown's and the follower's). */
+export const STOP_GRACE_MS = 10_000;
+const RELEASE_HEARTBEAT_MS = 2_000;
 const MIN_POLL_MS = 10;
 const MAX_POLL_MS = 250;
 /**
@@ -42,6 +50,8 @@ export interface CommandEnd {
   stopped: boolean;
   /** The instance went away under the command (see CommandState); the reason, e.g. "instance gone (bid Open)". */
   preempted?: string;
+  /** The follower released the instance itself (FollowInput.teardownOnEnd): no teardown is needed. */
+  tornDown?: boolean;
 }
 
 export async function followCommand(provider: Provider, logs: TaskLogStore, input: FollowInput): Promise<CommandEnd> {
@@ -60,12 +70,30 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
       while (copied.appended > 0);
       // The command never ran (e.g. its image could not be pulled): the task fails with why.
       if (state.failure) throw new ProviderError(state.failure.message, { retryable: false, suggestions: state.failure.suggestions });
-      return { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
+      const end = { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
+      if (!input.teardownOnEnd || end.stopped || state.preempted) return end;
+      await releaseInstance(provider, instance, context);
+      return { ...end, tornDown: true };
     }
     const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
     context.heartbeat({ offset });
     // Poll fast while output flows or right after start, back off while the command is quiet.
     pollMs = appended > 0 || Date.now() < fastUntil ? MIN_POLL_MS : Math.min(MAX_POLL_MS, Math.ceil(pollMs * 1.5));
     await context.sleep(pollMs);
+  }
+}
+
+/**
+ * The follower's own teardown, once the command ended by itself and its output is copied: as the
+ * teardown step does it (what the command left running gets the stop's grace period), heartbeating
+ * meanwhile so that grace does not pass for a lost worker. Both steps are idempotent.
+ */
+async function releaseInstance(provider: Provider, instance: InstanceRef, context: Context): Promise<void> {
+  const beat = setInterval(() => context.heartbeat(), RELEASE_HEARTBEAT_MS);
+  try {
+    await provider.stopCommand(instance, STOP_GRACE_MS);
+    await provider.terminate(instance);
+  } finally {
+    clearInterval(beat);
   }
 }

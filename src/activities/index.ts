@@ -4,7 +4,7 @@ import type { TaskLogStore } from '../logs/task-log-store';
 import type { Provider } from '../providers/provider';
 import { awaitOffer, type AwaitOfferInput } from './await-offer';
 import { awaitFreeHosts, type AwaitFreeHostsInput, type LeasedHosts } from './await-free-hosts';
-import { followCommand, outputReader, type CommandEnd, type FollowInput } from './follow-command';
+import { followCommand, outputReader, STOP_GRACE_MS, type CommandEnd, type FollowInput } from './follow-command';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { createProviderOperation } from './provider-operation';
 import { reapOrphans, type ReapOptions } from './reap-orphans';
@@ -12,6 +12,7 @@ import { loadSettings } from '../config/load-config';
 import { mapErrors } from './to-application-failure';
 import { hostBinding } from './host-binding';
 import { handBackOnShutdown } from './hand-back';
+import { launchLocalNode, type LaunchLocalInput, type LaunchLocalResult } from './launch-local-node';
 
 export interface ActivityDeps {
   /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
@@ -40,7 +41,6 @@ export interface OfferTarget {
 }
 
 const READY_POLL_MS = 1000;
-const STOP_GRACE_MS = 10_000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
 export function createActivities({ providers, logs, home, isTaskOpen, hostQueue, leasedHosts }: ActivityDeps) {
@@ -86,6 +86,10 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue,
 
     provisionInstance: mapErrors(async (input: { spec: NodeSpec; offer: Offer; provider: ProviderName }): Promise<InstanceRef> =>
       host.record(input.provider, await providers.get(input.provider).provision(input.spec, input.offer))),
+
+    /** A single local rank's provision, readiness and start in one step (see launch-local-node). */
+    launchLocalNode: mapErrors(async (input: LaunchLocalInput): Promise<LaunchLocalResult> =>
+      launchLocalNode(providers.get('local'), (instance) => host.record('local', instance), input)),
 
     /** Resolves once the instance accepts commands; with maxWaitMs, fails (retryably) after that long. */
     awaitInstanceReady: handBackOnShutdown(mapErrors(async (input: { instance: InstanceRef; maxWaitMs?: number }): Promise<void> => {

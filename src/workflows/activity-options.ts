@@ -98,6 +98,26 @@ const localOnce = proxyLocalActivities<FlowActivities>({
   retry: { maximumAttempts: 1 },
 });
 
+/** Provision, one readiness look and start of a single local rank: one attempt, the separate steps do the rest. */
+const localLaunch = proxyLocalActivities<FlowActivities>({
+  startToCloseTimeout: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { maximumAttempts: 1 },
+});
+
+/**
+ * The one-step launch of a single local rank (see launch-local-node). Undefined when it failed
+ * before an instance existed: the caller then provisions with the separate steps, as before.
+ */
+export async function launchLocalNode(input: Parameters<FlowActivities['launchLocalNode']>[0]): Promise<Awaited<ReturnType<FlowActivities['launchLocalNode']>> | undefined> {
+  try {
+    return await localLaunch.launchLocalNode(input);
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return undefined;
+  }
+}
+
 /** Stopping a command may take its 10 s grace period. */
 const localTeardown = proxyLocalActivities<FlowActivities>({
   startToCloseTimeout: '30s',

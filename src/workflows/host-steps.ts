@@ -5,6 +5,12 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 /** Bumped never: names the workflow change that queues a host-bound instance's steps on its host. */
 export const HOST_AFFINITY_PATCH = 'host-affinity';
 
+/** Names the workflow change that provisions, readies and starts a single local rank in one local activity. */
+export const LOCAL_LAUNCH_PATCH = 'local-launch';
+
+/** Names the workflow change that lets a local command's follower release the instance when the command ends by itself. */
+export const FOLLOW_TEARDOWN_PATCH = 'follow-teardown';
+
 /**
  * How long a step waits for the instance's host to take it. A restarted worker polls again in
  * seconds; a host gone for good must not hold a task (or its stop) forever: the step then fails

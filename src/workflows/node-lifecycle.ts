@@ -2,8 +2,8 @@ import { CancelledFailure, CancellationScope, isCancellation, patched } from '@t
 import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
 import type { NodePhase, NodeState } from '../domain/task-status';
 import type { ProviderName, ProviderRetries } from '../domain/task-config';
-import { stepsFor } from './activity-options';
-import { HOST_AFFINITY_PATCH } from './host-steps';
+import { launchLocalNode, stepsFor } from './activity-options';
+import { FOLLOW_TEARDOWN_PATCH, HOST_AFFINITY_PATCH, LOCAL_LAUNCH_PATCH } from './host-steps';
 import type { GangView } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
 import { hostGoneFailure, isHostGone } from './host-gone';
@@ -74,6 +74,8 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   let lease: HeldLease | undefined;
   // Until the start is asked for, nothing of the task runs on the instance: teardown need not reach it.
   let startAsked = false;
+  // The follower released the instance (the command ended by itself): no teardown step.
+  let tornDown = false;
   try {
     exitCode = await body.run(async () => {
       if (input.restartNote !== undefined) {
@@ -87,34 +89,51 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
         lease = await acquireHostLease(holder, input.offer.hosts);
         spec.host = lease.host;
       }
-      instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
-      // The instance's history-recorded hostQueue decides, so replay takes the same path.
-      if (instance.hostQueue !== undefined && patched(HOST_AFFINITY_PATCH)) steps = stepsFor(input.provider, input.retries, instance.hostQueue);
+      // A single local rank (no restart, host lease or retry policy of its own): provision, readiness
+      // and start in one local step; where it stops short, the separate (idempotent) steps go on.
+      // Not cancellable either, so teardown always knows the instance and whether it was launched.
+      const launch = oneStepLaunch(input) && patched(LOCAL_LAUNCH_PATCH)
+        ? await CancellationScope.nonCancellable(() => launchLocalNode({ spec, offer: input.offer, name: input.name, numNodes: 1 }))
+        : undefined;
+      if (launch !== undefined) {
+        instance = launch.instance;
+        if (instance.hostQueue !== undefined) steps = stepsFor(input.provider, input.retries, instance.hostQueue);
+        startAsked = launch.launched;
+      } else {
+        instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
+        // The instance's history-recorded hostQueue decides, so replay takes the same path.
+        if (instance.hostQueue !== undefined && patched(HOST_AFFINITY_PATCH)) steps = stepsFor(input.provider, input.retries, instance.hostQueue);
+      }
       if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
       node.instanceId = instance.instanceId;
       node.address = instance.address;
       // Where exec, shell and port targets of the instance run (a local instance's host).
       if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
-      await steps.awaitInstanceReady({ instance });
-      phase('ready');
-      const gang = await run.barrier(instance);
-      spec.env = {
-        ...nodeEnvironment({
-          taskId: input.taskId,
-          name: input.name,
-          rank: input.rank,
-          numNodes: input.numNodes,
-          mainIp: gang.mainIp,
-          nodeIps: gang.nodeIps,
-          gpusPerNode: input.offer.spec.gpuCount,
-        }),
-        ...input.spec.env,
-      };
-      phase('starting');
-      startAsked = true;
-      await steps.startCommand({ instance, spec });
+      if (launch?.launched !== true) {
+        await steps.awaitInstanceReady({ instance });
+        phase('ready');
+        const gang = await run.barrier(instance);
+        spec.env = {
+          ...nodeEnvironment({
+            taskId: input.taskId,
+            name: input.name,
+            rank: input.rank,
+            numNodes: input.numNodes,
+            mainIp: gang.mainIp,
+            nodeIps: gang.nodeIps,
+            gpusPerNode: input.offer.spec.gpuCount,
+          }),
+          ...input.spec.env,
+        };
+        phase('starting');
+        startAsked = true;
+        await steps.startCommand({ instance, spec });
+      }
       phase('running');
-      const end = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey });
+      // A local command that ends by itself is released by its follower (one step less).
+      const teardownOnEnd = input.provider === 'local' && patched(FOLLOW_TEARDOWN_PATCH);
+      const end = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey, ...(teardownOnEnd ? { teardownOnEnd } : {}) });
+      tornDown = end.tornDown === true;
       endedOnItsOwn = !end.stopped;
       node.exitCode = end.exitCode;
       // Not the command's doing: the task decides whether to run it again (see task-workflow).
@@ -128,6 +147,10 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   } finally {
     await CancellationScope.nonCancellable(async () => {
       if (instance === undefined) return;
+      if (tornDown) {
+        phase('terminated');
+        return;
+      }
       let result: Awaited<ReturnType<typeof steps.teardownInstance>>;
       try {
         result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey, commandStarted: startAsked });
@@ -153,4 +176,13 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
   }
   node.exitCode = exitCode;
   return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled, endedOnItsOwn };
+}
+
+/**
+ * Whether a rank may launch in one local step: a single local rank whose barrier is its own
+ * address, with no restart note to write first, no fleet host to lease and no retry policy of
+ * the task's own for provider calls (those keep their separate, exactly-retried steps).
+ */
+function oneStepLaunch(input: NodeInput): boolean {
+  return input.provider === 'local' && input.numNodes === 1 && input.restartNote === undefined && input.offer.hosts === undefined && input.retries === undefined;
 }

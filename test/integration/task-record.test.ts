@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +10,7 @@ import { LogStore } from '../../src/logs/log-store';
 import { parseTaskConfig, TaskFailedError, type TaskInput } from '../../src/domain';
 import { CONTROL_TASK_QUEUE, describeQuery, stopSignal } from '../../src/workflows/definitions';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { instanceDir, instanceRecord } from '../helpers/instances';
 import { rejectionOf } from '../helpers/rejection';
 import { untilFileExists } from '../helpers/release-file';
 import { waitFor } from '../helpers/wait-for';
@@ -69,7 +70,11 @@ describe("a task's record: identity, outcome, cost and status stay true", { time
   test('a stop that arrives after the command ended (during teardown) does not relabel it', async () => {
     // A child that ignores SIGTERM keeps teardown busy for its 10 s grace period.
     const task = await h.flow.run(`(trap '' TERM; exec sleep 60) & echo done`);
-    await waitFor(async () => (await task.describe()).nodes[0]?.phase === 'exited', { timeoutMs: 20_000, message: 'command exited, teardown under way' });
+    // Ended (exit_code written) but not yet released: the follower or the teardown step waits out the grace.
+    await waitFor(async () => {
+      const instanceId = (await task.describe()).nodes[0]?.instanceId;
+      return instanceId !== undefined && existsSync(join(instanceDir(h.home, instanceId), 'exit_code')) && !instanceRecord(h.home, instanceId).terminated;
+    }, { timeoutMs: 20_000, message: 'command exited, teardown under way' });
     await h.flow.client.workflow.getHandle(task.taskId).signal(stopSignal, { reason: 'late stop' });
     const outcome = await task.wait();
     assert.deepEqual([outcome.status, outcome.exitCode, outcome.reason], ['completed', 0, 'exit']);

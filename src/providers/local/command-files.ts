@@ -82,7 +82,8 @@ export async function stopLocalCommand(paths: LocalInstancePaths, instanceId: st
   if (pid === undefined) {
     if (existsSync(paths.exitCode)) return;
     const launchLeft = LAUNCH_TIMEOUT_MS - launchAgeMs(paths);
-    await pollUntil(() => existsSync(paths.pid) || existsSync(paths.exitCode), Math.max(0, launchLeft));
+    // A whole pid, not just the file: the supervisor writes it in place (see readIntFile).
+    await pollUntil(() => readIntFile(paths.pid) !== undefined || existsSync(paths.exitCode), Math.max(0, launchLeft));
     pid = readIntFile(paths.pid);
     if (pid === undefined) {
       recordExitCode(paths, 143);

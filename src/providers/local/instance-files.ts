@@ -129,11 +129,15 @@ export function readTextFile(path: string): string | undefined {
   }
 }
 
-/** An integer file (pid, exit_code); undefined when missing or not (yet) a number. */
+/**
+ * An integer file (pid, exit_code); undefined when missing or not (yet) a whole line. Both are
+ * written as one line in one write (the supervisor's pid without a rename): until its newline
+ * is there, a file being written reads as not written yet, never as a cut-off number.
+ */
 export function readIntFile(path: string): number | undefined {
-  const text = readTextFile(path)?.trim();
-  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
-  return Number(text);
+  const text = readTextFile(path);
+  if (text === undefined || !/^-?\d+\n$/.test(text)) return undefined;
+  return Number(text.trim());
 }
 
 export function readInstanceRecord(paths: LocalInstancePaths): LocalInstanceRecord | undefined {

@@ -280,6 +280,8 @@ export class LocalProvider implements Provider, HeldInstances {
       return;
     }
     try {
+      // Before the supervisor can write its pid: once the pid file is visible, started_at is too.
+      writeFileAtomic(paths.startedAt, `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}\n`);
       createTaskCgroup(paths);
       await launchSupervisor(paths.supervisorScript, { env, cwd: paths.dir });
     } catch (error) {

@@ -70,7 +70,7 @@ export interface SupervisorScriptInput extends CommandLaunch {
 
 /**
  * The supervisor script. It holds no env values or secrets (those come through its own
- * environment). Steps: record pid and start time; stop at once if a stop came first; trap TERM
+ * environment). Steps: record its pid; stop at once if a stop came first; trap TERM
  * so a graceful stop still lets it record the command's real exit status; run the command with
  * stdout and stderr appended to output.log; write exit_code.tmp and rename it to exit_code.
  */
@@ -92,9 +92,9 @@ finish() {
   echo "$1" > ${q(p.exitCodeTmp)} && ${mv} -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
   exit "$1"
 }
-${enterCgroup}# started_at first: once the pid file is visible, started_at is too.
-${q(systemTool('date'))} -u +%Y-%m-%dT%H:%M:%SZ > ${q(p.startedAt)}
-echo $$ > ${q(`${p.pid}.tmp`)} && ${mv} -f ${q(`${p.pid}.tmp`)} ${q(p.pid)}
+${enterCgroup}# One write(2) of a whole line, no rename (a process less on every command's path): readers
+# take the pid only once its newline is there (readIntFile). started_at: written at launch.
+echo $$ > ${q(p.pid)}
 trap ':' TERM
 if [ -e ${q(p.stopRequested)} ]; then finish 143; fi
 if ! cd ${q(input.workDir)}; then

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { taskStartOptions } from '../../src/client/flow';
+import { parseTaskConfig, ValidationError, type TaskInput } from '../../src/domain';
+import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { commandProcessGroup, instanceDir, instanceRecord } from '../helpers/instances';
+import { liveGroupMembers } from '../helpers/processes';
+import { rejectionOf } from '../helpers/rejection';
+import { waitFor } from '../helpers/wait-for';
+
+/**
+ * A single local task's fast path (real Temporal dev server): one local activity provisions,
+ * readies and starts it, and the follower releases the instance when the command ends by itself.
+ * Output stays whole, a stop still tears down, a start that fails leaves nothing running.
+ */
+
+/** The activity types the task's workflow ran, from its history (local activities are markers). */
+async function activityTypes(h: FlowHarness, taskId: string): Promise<string[]> {
+  const history = await h.flow.client.workflow.getHandle(taskId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+}
+
+describe('a single local task: one-step launch, released by its follower', { timeout: 120_000 }, () => {
+  let h: FlowHarness;
+  before(async () => {
+    h = await startFlow('flow-launch-');
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  test('completes with its output whole; the follower released the instance (no teardown step)', async () => {
+    const task = await h.flow.run('seq 1 30000; echo "main=$FLOW_MAIN_IP nodes=$FLOW_NUM_NODES"; printf no-newline-at-end');
+    const outcome = await task.wait();
+    assert.deepEqual([outcome.status, outcome.exitCode, outcome.reason], ['completed', 0, 'exit']);
+    const logs = await task.logs().text();
+    const expected = `${Array.from({ length: 30000 }, (_, i) => `${i + 1}\n`).join('')}main=127.0.0.1 nodes=1\nno-newline-at-end`;
+    assert.equal(logs.length, expected.length);
+    assert.ok(logs === expected, 'the log is the command output, byte for byte');
+    const state = await task.describe();
+    assert.equal(state.nodes[0]?.phase, 'terminated');
+    const instanceId = state.nodes[0]!.instanceId!;
+    assert.equal(instanceRecord(h.home, instanceId).terminated, true);
+    assert.equal(existsSync(join(instanceDir(h.home, instanceId), 'output.log')), false, 'the raw output is gone');
+    assert.deepEqual(await activityTypes(h, task.taskId), ['followCommand'], 'launch and release need no step of their own');
+  });
+
+  test('a stop during the command still tears down: no process left, instance terminated', async () => {
+    const task = await h.flow.run('echo started; sleep 300');
+    await waitFor(async () => (await task.logs().text()).includes('started'), { timeoutMs: 30_000, message: 'the command to run' });
+    const instanceId = (await task.describe()).nodes[0]!.instanceId!;
+    const group = commandProcessGroup(h.home, instanceId);
+    assert.ok(liveGroupMembers(group).length > 0, 'the command runs before the stop');
+    const outcome = await task.stop();
+    assert.deepEqual([outcome.status, outcome.reason], ['cancelled', 'stopped']);
+    assert.deepEqual(liveGroupMembers(group), []);
+    assert.equal(instanceRecord(h.home, instanceId).terminated, true, 'teardown released the instance');
+  });
+
+  test('a command that cannot start (no such working directory) fails the task with why, and leaves no instance behind', async () => {
+    // Flow's own submit checks workingDir first: start the workflow directly, as an older client could.
+    const taskId = `launch-${randomBytes(4).toString('hex')}`;
+    const missing = `/nonexistent/flow-launch-${taskId}`;
+    const input: TaskInput = { taskId, name: 'bad-dir', provider: 'local', config: parseTaskConfig({ command: 'echo never', workingDir: missing }), codeDir: h.home };
+    await h.flow.client.workflow.start('taskWorkflow', taskStartOptions(input));
+    const failure = await rejectionOf(h.flow.task(taskId).wait(), 'the task with a missing working directory');
+    // The start step's own error, typed as it always was (the one-step launch only stopped short).
+    assert.ok(failure instanceof ValidationError, String(failure));
+    assert.match(failure.message, new RegExp(`Working directory ${missing} does not exist`));
+    assert.ok(failure.suggestions.some((suggestion) => suggestion.includes('workingDir')), failure.suggestions.join('\n'));
+    const state = await h.flow.task(taskId).describe();
+    const instanceId = state.nodes[0]?.instanceId;
+    assert.ok(instanceId !== undefined, 'the instance was provisioned (and is known to teardown)');
+    assert.equal(instanceRecord(h.home, instanceId).terminated, true);
+    assert.equal(existsSync(join(instanceDir(h.home, instanceId), 'launched')), false, 'nothing was launched');
+  });
+});
