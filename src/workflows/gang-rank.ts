@@ -1,12 +1,12 @@
-import { CancelledFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancelledFailure, CancellationScope } from '@temporalio/workflow';
 import { nodeEnvironment, type InstanceRef, type NodeSpec } from '../domain/node-spec';
 import type { NodeState } from '../domain/task-status';
 import { stepsFor } from './activity-options';
 import type { GangView } from './definitions';
-import { failureInfo, type FailureInfo } from './failure-info';
+import type { FailureInfo } from './failure-info';
+import { followThenTeardown } from './follow-teardown';
 import { hostGoneFailure, isHostGone } from './host-gone';
 import type { NodeInput, NodeResult } from './node-lifecycle';
-import { PREEMPTED_FAILURE } from './preemption';
 
 /*
  * A gang's rank when its parent provisions it (see gang-parent.ts): the parent provisions, checks
@@ -117,31 +117,16 @@ export async function followStartedRank(input: NodeInput, started: StartedRank, 
   const { instance, logBase } = started;
   Object.assign(node, { instanceId: instance.instanceId, address: instance.address, phase: 'running' });
   if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
-  let exitCode: number | null = null;
-  let failure: FailureInfo | undefined;
-  let cancelled = false;
-  let endedOnItsOwn = false;
-  try {
-    exitCode = await body.run(async () => {
-      const end = await rankSteps(input, instance).followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets: Object.values(input.spec.secrets), logBase, runKey: input.spec.runKey });
-      endedOnItsOwn = !end.stopped;
-      node.exitCode = end.exitCode;
-      // Not the command's doing: the task decides whether to run it again (see task-workflow).
-      if (end.preempted !== undefined) failure = { type: PREEMPTED_FAILURE, message: `the instance was preempted: ${end.preempted}`, suggestions: [] };
-      node.phase = 'exited';
-      return end.exitCode;
-    });
-  } catch (error) {
-    if (isCancellation(error)) cancelled = true;
-    else failure = failureInfo(error);
-  } finally {
-    const { end, hostGone } = await teardownRank(input, instance, logBase, true);
-    if (hostGone) failure ??= hostGone;
-    // A stop that raced the command's own end: the provider knows whether it had already ended.
-    if (end && exitCode === null && failure === undefined && !end.stopped && end.exitCode !== null) endedOnItsOwn = true;
-    if (end) exitCode ??= end.exitCode;
-    node.exitCode = exitCode;
-    node.phase = 'terminated';
-  }
-  return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled, endedOnItsOwn };
+  return followThenTeardown({
+    input,
+    node,
+    body,
+    phase: (next: NodeState['phase']) => {
+      node.phase = next;
+    },
+    held: { steps: rankSteps(input, instance), instance, logBase, startAsked: true },
+    prepare: async () => undefined,
+    // A gang's child never let its follower release the instance: its commands stay as recorded.
+    teardownOnEnd: () => false,
+  });
 }

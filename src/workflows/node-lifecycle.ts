@@ -1,13 +1,12 @@
-import { CancelledFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { CancelledFailure, CancellationScope, patched } from '@temporalio/workflow';
+import { followThenTeardown, type HeldRank } from './follow-teardown';
 import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
 import type { NodePhase, NodeState } from '../domain/task-status';
 import type { ProviderName, ProviderRetries } from '../domain/task-config';
 import { launchLocalNode, stepsFor } from './activity-options';
 import { FOLLOW_TEARDOWN_PATCH, HOST_AFFINITY_PATCH, LOCAL_LAUNCH_PATCH } from './host-steps';
 import type { GangView } from './definitions';
-import { failureInfo, type FailureInfo } from './failure-info';
-import { hostGoneFailure, isHostGone } from './host-gone';
-import { PREEMPTED_FAILURE } from './preemption';
+import type { FailureInfo } from './failure-info';
 import { acquireHostLease, releaseLeaseSignal, type HeldLease } from './host-lease';
 
 /** One rank's work, decided by the task before the rank starts. Deterministic, no secrets logged. */
@@ -57,125 +56,79 @@ export interface NodeRun {
 export async function runNode(run: NodeRun): Promise<NodeResult> {
   const { input, node, body } = run;
   // Replaced after provision by the instance's host's steps when it is host-bound (local).
-  let steps = stepsFor(input.provider, input.retries);
+  const steps = stepsFor(input.provider, input.retries);
   const runKey = input.spec.runKey;
-  const secrets = Object.values(input.spec.secrets);
   const spec: NodeSpec = { ...input.spec };
   const phase = (next: NodePhase) => {
     node.phase = next;
     run.onChange?.(node);
   };
-  let instance: InstanceRef | undefined;
-  let exitCode: number | null = null;
-  let failure: FailureInfo | undefined;
-  let cancelled = false;
-  let endedOnItsOwn = false;
-  let logBase = 0;
   let lease: HeldLease | undefined;
   // Until the start is asked for, nothing of the task runs on the instance: teardown need not reach it.
-  let startAsked = false;
-  // The follower released the instance (the command ended by itself): no teardown step.
-  let tornDown = false;
-  try {
-    exitCode = await body.run(async () => {
-      if (input.restartNote !== undefined) {
-        logBase = await steps.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote, runKey });
-      }
-      phase('provisioning');
-      if (input.offer.hosts !== undefined && spec.host === undefined) {
-        // A fleet host runs one rank at a time: hold its lease before using it (a gang's task
-        // workflow leases all its hosts at once and names this rank's in spec.host).
-        const holder = { provider: input.provider, taskId: input.taskId, rank: input.rank, attempt: spec.attempt };
-        lease = await acquireHostLease(holder, input.offer.hosts);
-        spec.host = lease.host;
-      }
-      // A single local rank (no restart, host lease or retry policy of its own): provision, readiness
-      // and start in one local step; where it stops short, the separate (idempotent) steps go on.
-      // Not cancellable either, so teardown always knows the instance and whether it was launched.
-      const launch = oneStepLaunch(input) && patched(LOCAL_LAUNCH_PATCH)
-        ? await CancellationScope.nonCancellable(() => launchLocalNode({ spec, offer: input.offer, name: input.name, numNodes: 1 }))
-        : undefined;
-      if (launch !== undefined) {
-        instance = launch.instance;
-        if (instance.hostQueue !== undefined) steps = stepsFor(input.provider, input.retries, instance.hostQueue);
-        startAsked = launch.launched;
-      } else {
-        instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
-        // The instance's history-recorded hostQueue decides, so replay takes the same path.
-        if (instance.hostQueue !== undefined && patched(HOST_AFFINITY_PATCH)) steps = stepsFor(input.provider, input.retries, instance.hostQueue);
-      }
-      if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
-      node.instanceId = instance.instanceId;
-      node.address = instance.address;
-      // Where exec, shell and port targets of the instance run (a local instance's host).
-      if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
-      if (launch?.launched !== true) {
-        await steps.awaitInstanceReady({ instance });
-        phase('ready');
-        const gang = await run.barrier(instance);
-        spec.env = {
-          ...nodeEnvironment({
-            taskId: input.taskId,
-            name: input.name,
-            rank: input.rank,
-            numNodes: input.numNodes,
-            mainIp: gang.mainIp,
-            nodeIps: gang.nodeIps,
-            gpusPerNode: input.offer.spec.gpuCount,
-          }),
-          ...input.spec.env,
-        };
-        phase('starting');
-        startAsked = true;
-        await steps.startCommand({ instance, spec });
-      }
-      phase('running');
-      // A local command that ends by itself is released by its follower (one step less).
-      const teardownOnEnd = input.provider === 'local' && patched(FOLLOW_TEARDOWN_PATCH);
-      const end = await steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey, ...(teardownOnEnd ? { teardownOnEnd } : {}) });
-      tornDown = end.tornDown === true;
-      endedOnItsOwn = !end.stopped;
-      node.exitCode = end.exitCode;
-      // Not the command's doing: the task decides whether to run it again (see task-workflow).
-      if (end.preempted !== undefined) failure = { type: PREEMPTED_FAILURE, message: `the instance was preempted: ${end.preempted}`, suggestions: [] };
-      phase('exited');
-      return end.exitCode;
-    });
-  } catch (error) {
-    if (isCancellation(error)) cancelled = true;
-    else failure = failureInfo(error);
-  } finally {
-    await CancellationScope.nonCancellable(async () => {
-      if (instance === undefined) return;
-      if (tornDown) {
-        phase('terminated');
-        return;
-      }
-      let result: Awaited<ReturnType<typeof steps.teardownInstance>>;
-      try {
-        result = await steps.teardownInstance({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase, runKey, commandStarted: startAsked });
-      } catch (error) {
-        // Only a host-bound step has a ScheduleToStart limit: the host's worker is gone (see HOST_WAIT).
-        if (!isHostGone(error)) throw error;
-        failure ??= hostGoneFailure(instance);
-        phase('terminated');
-        return;
-      }
-      // A stop that raced the command's own end (the follower was cancelled first): the provider
-      // knows whether the command had already ended by itself.
-      if (exitCode === null && failure === undefined && !result.stopped && result.exitCode !== null) endedOnItsOwn = true;
-      exitCode ??= result.exitCode;
-      node.exitCode = exitCode;
-      phase('terminated');
-    });
-    // After teardown (or with no instance at all): the host is free for the next rank.
-    if (lease !== undefined) {
-      const held = lease;
-      await CancellationScope.nonCancellable(() => held.handle.signal(releaseLeaseSignal).catch(() => undefined));
+  const held: HeldRank = { steps, logBase: 0, startAsked: false };
+  const prepare = async () => {
+    if (input.restartNote !== undefined) {
+      held.logBase = await held.steps.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote, runKey });
     }
+    phase('provisioning');
+    if (input.offer.hosts !== undefined && spec.host === undefined) {
+      // A fleet host runs one rank at a time: hold its lease before using it (a gang's task
+      // workflow leases all its hosts at once and names this rank's in spec.host).
+      const holder = { provider: input.provider, taskId: input.taskId, rank: input.rank, attempt: spec.attempt };
+      lease = await acquireHostLease(holder, input.offer.hosts);
+      spec.host = lease.host;
+    }
+    // A single local rank (no restart, host lease or retry policy of its own): provision, readiness
+    // and start in one local step; where it stops short, the separate (idempotent) steps go on.
+    // Not cancellable either, so teardown always knows the instance and whether it was launched.
+    const launch = oneStepLaunch(input) && patched(LOCAL_LAUNCH_PATCH)
+      ? await CancellationScope.nonCancellable(() => launchLocalNode({ spec, offer: input.offer, name: input.name, numNodes: 1 }))
+      : undefined;
+    let instance: InstanceRef;
+    if (launch !== undefined) {
+      instance = held.instance = launch.instance;
+      if (instance.hostQueue !== undefined) held.steps = stepsFor(input.provider, input.retries, instance.hostQueue);
+      held.startAsked = launch.launched;
+    } else {
+      instance = held.instance = await CancellationScope.nonCancellable(() => held.steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
+      // The instance's history-recorded hostQueue decides, so replay takes the same path.
+      if (instance.hostQueue !== undefined && patched(HOST_AFFINITY_PATCH)) held.steps = stepsFor(input.provider, input.retries, instance.hostQueue);
+    }
+    if (body.consideredCancelled) throw new CancelledFailure('stopped while provisioning');
+    node.instanceId = instance.instanceId;
+    node.address = instance.address;
+    // Where exec, shell and port targets of the instance run (a local instance's host).
+    if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
+    if (launch?.launched !== true) {
+      await held.steps.awaitInstanceReady({ instance });
+      phase('ready');
+      const gang = await run.barrier(instance);
+      spec.env = {
+        ...nodeEnvironment({
+          taskId: input.taskId,
+          name: input.name,
+          rank: input.rank,
+          numNodes: input.numNodes,
+          mainIp: gang.mainIp,
+          nodeIps: gang.nodeIps,
+          gpusPerNode: input.offer.spec.gpuCount,
+        }),
+        ...input.spec.env,
+      };
+      phase('starting');
+      held.startAsked = true;
+      await held.steps.startCommand({ instance, spec });
+    }
+  };
+  // A local command that ends by itself is released by its follower (one step less).
+  const teardownOnEnd = () => input.provider === 'local' && patched(FOLLOW_TEARDOWN_PATCH);
+  const result = await followThenTeardown({ input, node, body, phase, held, prepare, teardownOnEnd });
+  // After teardown (or with no instance at all): the host is free for the next rank.
+  if (lease !== undefined) {
+    const leased = lease;
+    await CancellationScope.nonCancellable(() => leased.handle.signal(releaseLeaseSignal).catch(() => undefined));
   }
-  node.exitCode = exitCode;
-  return { rank: input.rank, exitCode, ...(failure ? { failure } : {}), cancelled, endedOnItsOwn };
+  return result;
 }
 
 /**
