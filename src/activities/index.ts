@@ -13,6 +13,7 @@ import { mapErrors } from './to-application-failure';
 import { hostBinding } from './host-binding';
 import { handBackOnShutdown } from './hand-back';
 import { launchLocalNode, type LaunchLocalInput, type LaunchLocalResult } from './launch-local-node';
+import { selectLaunchLocal, type SelectLaunchLocalInput, type SelectLaunchLocalResult } from './select-launch-local';
 
 export interface ActivityDeps {
   /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
@@ -90,6 +91,14 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue,
     /** A single local rank's provision, readiness and start in one step (see launch-local-node). */
     launchLocalNode: mapErrors(async (input: LaunchLocalInput): Promise<LaunchLocalResult> =>
       launchLocalNode(providers.get('local'), (instance) => host.record('local', instance), input)),
+
+    /** A new single local task's offer selection and launch in one step (see select-launch-local). */
+    selectLaunchLocal: mapErrors(async (input: SelectLaunchLocalInput<SelectOfferInput & OfferTarget>): Promise<SelectLaunchLocalResult> =>
+      selectLaunchLocal(
+        (request) => chooseOffer(providers.get(request.provider, request.providerSettings), request),
+        (launch) => launchLocalNode(providers.get('local'), (instance) => host.record('local', instance), launch),
+        input,
+      )),
 
     /** Resolves once the instance accepts commands; with maxWaitMs, fails (retryably) after that long. */
     awaitInstanceReady: handBackOnShutdown(mapErrors(async (input: { instance: InstanceRef; maxWaitMs?: number }): Promise<void> => {

@@ -118,6 +118,20 @@ export async function launchLocalNode(input: Parameters<FlowActivities['launchLo
   }
 }
 
+/**
+ * A new single local task's offer selection and launch in one local activity (see
+ * select-launch-local; the same one attempt as localLaunch). Undefined when it failed: the
+ * caller then selects the offer as before (nothing was launched: only selecting throws).
+ */
+export async function selectLaunchLocal(input: Parameters<FlowActivities['selectLaunchLocal']>[0]): Promise<Awaited<ReturnType<FlowActivities['selectLaunchLocal']>> | undefined> {
+  try {
+    return await localLaunch.selectLaunchLocal(input);
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return undefined;
+  }
+}
+
 /** Stopping a command may take its 10 s grace period. */
 const localTeardown = proxyLocalActivities<FlowActivities>({
   startToCloseTimeout: '30s',

@@ -8,6 +8,9 @@ export const HOST_AFFINITY_PATCH = 'host-affinity';
 /** Names the workflow change that provisions, readies and starts a single local rank in one local activity. */
 export const LOCAL_LAUNCH_PATCH = 'local-launch';
 
+/** Names the workflow change that selects a new single local task's offer and launches its rank in one local activity. */
+export const LOCAL_SELECT_LAUNCH_PATCH = 'local-select-launch';
+
 /** Names the workflow change that lets a local command's follower release the instance when the command ends by itself. */
 export const FOLLOW_TEARDOWN_PATCH = 'follow-teardown';
 

@@ -7,6 +7,7 @@ import { launchLocalNode, stepsFor } from './activity-options';
 import { FOLLOW_TEARDOWN_PATCH, HOST_AFFINITY_PATCH, LOCAL_LAUNCH_PATCH } from './host-steps';
 import type { GangView } from './definitions';
 import type { FailureInfo } from './failure-info';
+import type { LaunchLocalResult } from '../activities/launch-local-node';
 import { acquireHostLease, releaseLeaseSignal, type HeldLease } from './host-lease';
 
 /** One rank's work, decided by the task before the rank starts. Deterministic, no secrets logged. */
@@ -47,6 +48,8 @@ export interface NodeRun {
   /** Waits until every rank is ready; a single node passes at once with its own address. */
   barrier: (instance: InstanceRef) => Promise<GangView>;
   onChange?: (node: NodeState) => void;
+  /** What the task's first step already launched (a new single local task, see task-workflow). */
+  launched?: LaunchLocalResult;
 }
 
 /**
@@ -81,9 +84,9 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
     // A single local rank (no restart, host lease or retry policy of its own): provision, readiness
     // and start in one local step; where it stops short, the separate (idempotent) steps go on.
     // Not cancellable either, so teardown always knows the instance and whether it was launched.
-    const launch = oneStepLaunch(input) && patched(LOCAL_LAUNCH_PATCH)
+    const launch = run.launched ?? (oneStepLaunch(input) && patched(LOCAL_LAUNCH_PATCH)
       ? await CancellationScope.nonCancellable(() => launchLocalNode({ spec, offer: input.offer, name: input.name, numNodes: 1 }))
-      : undefined;
+      : undefined);
     let instance: InstanceRef;
     if (launch !== undefined) {
       instance = held.instance = launch.instance;

@@ -2,7 +2,11 @@ import { ApplicationFailure, CancellationScope, ContinueAsNew, isCancellation, p
 import type { NodeSpec, Offer, AttemptResume, TaskInput } from '../domain/node-spec';
 import { instanceTypeLabel } from '../domain/instance-choice';
 import type { EndReason, TaskOutcome } from '../domain/task-status';
-import { offerPollMs, stepsFor } from './activity-options';
+import type { LaunchLocalResult } from '../activities/launch-local-node';
+import type { OfferTarget } from '../activities';
+import type { OfferChoice, SelectOfferInput } from '../providers/offer-choice';
+import { offerPollMs, selectLaunchLocal, stepsFor } from './activity-options';
+import { LOCAL_SELECT_LAUNCH_PATCH } from './host-steps';
 import { FlowInstanceTypeKey, MEMO_KEYS, describeQuery, stopSignal, type StopRequest } from './definitions';
 import { failureInfo, type FailureInfo } from './failure-info';
 import { runGang } from './gang';
@@ -108,7 +112,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
    * while there is none, waits without growing history: nothing is held while it waits, so a long
    * wait goes on in a fresh run (`handOver`: under its patch, with the attempt to go on with).
    */
-  async function findOffer(where: { region?: string; preferRegion?: string }, handOver: { patch: string; next?: Omit<AttemptResume, 'runningSince'> }): Promise<Offer> {
+  async function findOffer(where: { region?: string; preferRegion?: string }, handOver: { patch: string; next?: Omit<AttemptResume, 'runningSince'> }, firstLook: OfferLook = steps.selectOffer): Promise<Offer> {
     const request = {
       provider: input.provider,
       providerSettings: input.providerSettings,
@@ -121,7 +125,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
       numInstances: config.numInstances,
       ...(where.preferRegion === undefined ? {} : { preferRegion: where.preferRegion }),
     };
-    let choice = await steps.selectOffer(request);
+    let choice = await firstLook(request);
     let reportChangeAfterMs = input.resume?.reportChangeAfterMs ?? FIRST_REPORT_MS;
     while (!('offer' in choice)) {
       noteWaiting(state, choice.waiting);
@@ -133,6 +137,26 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     return choice.offer;
   }
 
+  // What a new single local task's first step launched; runNode goes on from it (attempt 0 only).
+  let prelaunched: LaunchLocalResult | undefined;
+  /**
+   * A new single local task (no retry policy, nothing resumed, no stop yet) looks for its offer
+   * and launches its rank in one local step: one round trip less before the command runs. No
+   * offer now, fleet hosts or a failed step: the usual selection and steps go on from there.
+   */
+  function selectAndLaunch(): OfferLook | undefined {
+    if (input.provider !== 'local' || config.numInstances !== 1 || config.retries !== undefined || body.consideredCancelled) return undefined;
+    if (!patched(LOCAL_SELECT_LAUNCH_PATCH)) return undefined;
+    const spec = rankSpec(input, runKey, 0, 0);
+    return async (request) => {
+      // Not cancellable: once it may have provisioned, teardown must know the instance (runNode's finally).
+      const result = await CancellationScope.nonCancellable(() => selectLaunchLocal({ request, spec, name: input.name }));
+      if (result === undefined) return steps.selectOffer(request);
+      prelaunched = result.launch;
+      return result.choice;
+    };
+  }
+
   let exitCode: number | null = null;
   let failure: FailureInfo | undefined;
   try {
@@ -140,7 +164,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     // The line each rank's log notes before a restart's output.
     let note: string | undefined;
     if (resumed === undefined) {
-      offer = await body.run(() => findOffer({}, { patch: PENDING_CONTINUE_PATCH }));
+      const firstLook = selectAndLaunch();
+      offer = await body.run(() => findOffer({}, { patch: PENDING_CONTINUE_PATCH }, firstLook));
       state.instanceType = offer.instanceType;
       state.pricePerHour = offer.pricePerHour;
       upsertSearchAttributes([{ key: FlowInstanceTypeKey, value: offer.instanceType }]);
@@ -227,8 +252,11 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   }
 
   async function runSingle(node: NodeInput): Promise<AttemptResult> {
+    const launched = prelaunched;
+    prelaunched = undefined;
     const result = await runNode({
       input: node,
+      ...(launched === undefined ? {} : { launched }),
       node: state.nodes[0]!,
       body,
       barrier: async (instance) => ({ mainIp: instance.address, nodeIps: [instance.address] }),
@@ -279,29 +307,14 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   });
 }
 
+/** One look at the offers (selectOffer's input and result). */
+type OfferLook = (request: SelectOfferInput & OfferTarget) => Promise<OfferChoice>;
+
 /** Every rank's input: the task's command, env and volumes on the chosen offer. */
 function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: number, restartNote?: string): NodeInput[] {
   const { config } = input;
   return Array.from({ length: config.numInstances }, (_, rank) => {
-    const spec: NodeSpec = {
-      taskId: input.taskId,
-      rank,
-      attempt,
-      runKey,
-      command: config.command,
-      env: config.env,
-      secrets: config.secrets,
-      workingDir: config.workingDir,
-      codeDir: config.uploadCode ? input.codeDir : undefined,
-      volumes: config.volumes,
-      instanceType: offer.instanceType,
-      numNodes: config.numInstances,
-      ...(config.maxPricePerHour !== undefined ? { maxPricePerHour: config.maxPricePerHour } : {}),
-      ...(config.priority !== 'med' ? { priority: config.priority } : {}),
-      ...(config.ports && config.ports.length > 0 ? { ports: config.ports } : {}),
-      // Only an activity's input: replay never compares it, so no patch marker is needed.
-      ...(config.image !== undefined ? { image: config.image } : {}),
-    };
+    const spec: NodeSpec = { ...rankSpec(input, runKey, attempt, rank), instanceType: offer.instanceType };
     return {
       taskId: input.taskId,
       name: input.name,
@@ -314,4 +327,27 @@ function nodeInputs(input: TaskInput, offer: Offer, runKey: string, attempt: num
       ...(config.retries ? { retries: config.retries } : {}),
     };
   });
+}
+
+/** A rank's spec but its instance type (the offer's): the task's command, env and volumes. */
+function rankSpec(input: TaskInput, runKey: string, attempt: number, rank: number): Omit<NodeSpec, 'instanceType'> {
+  const { config } = input;
+  return {
+    taskId: input.taskId,
+    rank,
+    attempt,
+    runKey,
+    command: config.command,
+    env: config.env,
+    secrets: config.secrets,
+    workingDir: config.workingDir,
+    codeDir: config.uploadCode ? input.codeDir : undefined,
+    volumes: config.volumes,
+    numNodes: config.numInstances,
+    ...(config.maxPricePerHour !== undefined ? { maxPricePerHour: config.maxPricePerHour } : {}),
+    ...(config.priority !== 'med' ? { priority: config.priority } : {}),
+    ...(config.ports && config.ports.length > 0 ? { ports: config.ports } : {}),
+    // Only an activity's input: replay never compares it, so no patch marker is needed.
+    ...(config.image !== undefined ? { image: config.image } : {}),
+  };
 }
