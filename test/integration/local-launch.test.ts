@@ -26,6 +26,16 @@ async function activityTypes(h: FlowHarness, taskId: string): Promise<string[]> 
   });
 }
 
+/** The local activity types the task's workflow ran, in order (recorded as markers). */
+async function localActivityTypes(h: FlowHarness, taskId: string): Promise<string[]> {
+  const history = await h.flow.client.workflow.getHandle(taskId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const data = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+    if (event.markerRecordedEventAttributes?.markerName !== 'core_local_activity' || !data) return [];
+    return [(JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type];
+  });
+}
+
 describe('a single local task: one-step launch, released by its follower', { timeout: 120_000 }, () => {
   let h: FlowHarness;
   before(async () => {
@@ -49,6 +59,7 @@ describe('a single local task: one-step launch, released by its follower', { tim
     assert.equal(instanceRecord(h.home, instanceId).terminated, true);
     assert.equal(existsSync(join(instanceDir(h.home, instanceId), 'output.log')), false, 'the raw output is gone');
     assert.deepEqual(await activityTypes(h, task.taskId), ['followCommand'], 'launch and release need no step of their own');
+    assert.deepEqual(await localActivityTypes(h, task.taskId), ['selectLaunchLocal'], 'the offer and the launch take one local step');
   });
 
   test('a stop during the command still tears down: no process left, instance terminated', async () => {
