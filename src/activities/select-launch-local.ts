@@ -1,6 +1,5 @@
 import type { NodeSpec, Offer } from '../domain';
 import type { OfferChoice } from '../providers/offer-choice';
-import type { Provider } from '../providers/provider';
 import { launchLocalNode, type LaunchLocalResult } from './launch-local-node';
 
 /** A new single local task's first step: the offer request and the rank's spec (its instance type comes from the offer). */

@@ -2,7 +2,6 @@ import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import { poolWaitingReason } from './pool-pollers';
 import { poolQueues } from '../domain/pools';
 import { loadSettings, taskProviderSettings, type FlowSettings, type FlowSettingsInput } from '../config/load-config';
-import { flowPaths } from '../config/flow-home';
 import { readPipelineFile } from '../config/pipeline-file';
 import { providerWarnings, withoutImageInHostMode } from '../config/provider-notes';
 import { looksLikeTaskFile, mergeOverrides, parseTaskFileConfig, readTaskFile } from '../config/task-file';

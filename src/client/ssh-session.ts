@@ -6,7 +6,7 @@
  */
 import { findFleetHost } from '../config/fleet-config';
 import { flowHome } from '../config/flow-home';
-import type { ShellTarget, SshHop } from '../domain/provider-contract';
+import type { SshHop } from '../domain/provider-contract';
 import { existsSync } from 'node:fs';
 import { ValidationError } from '../domain/errors';
 import type { FleetHost } from '../ssh/fleet-host';

@@ -6,7 +6,6 @@ import { workerLogStore } from '../logs/create-log-store';
 import { createProviderRegistry } from '../providers/registry';
 import { leasedHostsFrom } from './host-leases';
 import { taskOpenIn } from './open-tasks';
-import { flowPaths } from '../config/flow-home';
 import { poolQueues } from '../domain/pools';
 import { workflowSource } from './workflow-bundle';
 import { hostQueueFor } from './host-queue';

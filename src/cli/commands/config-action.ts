@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { explainSettings, type ExplainedSetting } from '../../config/load-config';
 import { flowPaths } from '../../config/flow-home';
-import { action } from '../exit-codes';
 import { colors, printJson, table } from '../output';
 
 

@@ -69,14 +69,6 @@ export interface BubblewrapSandbox {
   hostMountPoints: VolumeMount[];
 }
 
-function realPath(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The sandbox for a command with volumes: the root (see the top of this file), then each volume
  * bound at its mount path (outer mount paths first), and the working dir. Mount points below an

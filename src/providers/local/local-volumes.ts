@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { flowPaths } from '../../config/flow-home';
-import { ResourceNotFoundError, ValidationError, VolumeSpecSchema } from '../../domain';
+import { ResourceNotFoundError, ValidationError } from '../../domain';
 import { volumeInUseError, volumeNotFoundError } from '../../domain/volume-errors';
 import type { VolumeCreateSpec, VolumeInfo } from '../../domain';
 import { instancePaths, readInstanceRecord } from './instance-files';
