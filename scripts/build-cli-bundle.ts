@@ -67,6 +67,54 @@ const englishOnlyZod: Plugin = {
   },
 };
 
+/**
+ * Barrels (index modules of `export * from './x'`) whose parts load on first use. tsc's output of
+ * src/domain/index requires all its parts at once, so any `import { ValidationError } from
+ * '../domain'` loaded task-config and with it zod and the construction of every schema (tens of
+ * ms of a `flow run`). Here each name the barrel exports is a getter that requires its part when
+ * read; tsc's callers read `domain_1.name` at each use, so a part is loaded only if used.
+ */
+const LAZY_BARRELS = [join(DIST_SRC, 'domain', 'index.js')];
+
+/** The lazy barrel's source for a tsc barrel: names found by loading its parts here, at build time. */
+export function lazyBarrelSource(file: string, source: string): string {
+  const parts: Array<{ specifier: string; names: string[] }> = [];
+  const taken = new Set<string>();
+  const named = new Map<string, string>(); // binding variable → specifier
+  const lines = source.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('//# sourceMappingURL'));
+  const body = lines.slice(lines.findIndex((line) => line.startsWith('Object.defineProperty(exports, "__esModule"')) + 1);
+  const explicitNames = new Set([...source.matchAll(/Object\.defineProperty\(exports, "(\w+)", \{ enumerable: true, get: function \(\) \{ return \w+\.(\w+); \} \}\)/g)].map((match) => match[1]!));
+  for (const line of body) {
+    let match: RegExpExecArray | null;
+    if ((match = /^__exportStar\(require\("(\.[^"]+)"\), exports\);$/.exec(line))) {
+      const exported = Object.keys(require(join(dirname(file), match[1]!))).filter((name) => name !== 'default' && name !== '__esModule' && !taken.has(name) && !explicitNames.has(name));
+      exported.forEach((name) => taken.add(name));
+      parts.push({ specifier: match[1]!, names: exported });
+    } else if ((match = /^var (\w+) = require\("(\.[^"]+)"\);$/.exec(line))) {
+      named.set(match[1]!, match[2]!);
+    } else if ((match = /^Object\.defineProperty\(exports, "(\w+)", \{ enumerable: true, get: function \(\) \{ return (\w+)\.(\w+); \} \}\);$/.exec(line)) && match[1] === match[3] && named.has(match[2]!)) {
+      taken.add(match[1]!);
+      parts.push({ specifier: named.get(match[2]!)!, names: [match[1]!] });
+    } else if (!/^exports\.[\w.= ]+ void 0;$/.test(line)) {
+      throw new Error(`${file}: cannot make this barrel lazy: unexpected line ${JSON.stringify(line)}`);
+    }
+  }
+  const out = ['"use strict";', 'Object.defineProperty(exports, "__esModule", { value: true });'];
+  out.push('function lazyPart(load, names) { let part; for (const name of names) Object.defineProperty(exports, name, { enumerable: true, get: () => (part ??= load())[name] }); }');
+  for (const part of parts) out.push(`lazyPart(() => require(${JSON.stringify(part.specifier)}), ${JSON.stringify(part.names)});`);
+  return `${out.join('\n')}\n`;
+}
+
+const lazyBarrels: Plugin = {
+  name: 'lazy-barrels',
+  setup(on) {
+    on.onLoad({ filter: /[\\/]index\.js$/ }, async (args) => {
+      if (!LAZY_BARRELS.includes(args.path)) return undefined;
+      return { contents: lazyBarrelSource(args.path, await readFile(args.path, 'utf8')), loader: 'js' };
+    });
+  },
+};
+
 export async function buildCliBundle(): Promise<void> {
   await build({
     entryPoints: [join(DIST_SRC, 'cli', 'main.js')],
@@ -75,7 +123,7 @@ export async function buildCliBundle(): Promise<void> {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    plugins: [externalPackages, ownFolders, englishOnlyZod],
+    plugins: [externalPackages, lazyBarrels, ownFolders, englishOnlyZod],
     // Smaller to read at each start; names are kept, so stack traces still name functions.
     minifyWhitespace: true,
     minifySyntax: true,

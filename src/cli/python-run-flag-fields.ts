@@ -4,7 +4,8 @@
  * no task schema: `flow logs`, `flow --help` and the rest start without it.
  */
 import { resolvePythonFields } from '../config/python-fields';
-import { ValidationError, normalizeConfigKeys } from '../domain';
+import { ValidationError } from '../domain';
+import { normalizeConfigKeys } from '../domain/task-config-keys';
 import { FLAG_FIELDS, type PythonRunFlags } from './python-run-flags';
 
 /** The task fields these flags set (camelCase) and the warnings to say; throws a ValidationError for a refused one. */

@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type RequestOptions } from 'node:http';
 import { DaemonError, errorFromJson, type ErrorJson, type TaskConfigInput, type TaskOutcome, type TaskState, type TaskStatus } from '../domain';
 import { API_ROUTES } from '../daemon/api-protocol';
 import type { ListTasksOptions, SubmissionSettings, TaskSummary } from './flow';
@@ -17,8 +17,17 @@ export class DaemonApi implements ProviderOperations {
   private call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
+      const options: RequestOptions & { servername: string } = {
+        socketPath: this.socketPath,
+        method,
+        path,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        // A TLS name is meaningless on a local socket; without one, Node's agent asks net.isIP
+        // whether "localhost" is an address: its IPv6 pattern costs ms at each request of a fresh CLI.
+        servername: '',
+      };
       const req = request(
-        { socketPath: this.socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        options,
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));

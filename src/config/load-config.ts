@@ -1,73 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { ProviderNameSchema, ValidationError, toValidationError, type ProviderSettings } from '../domain';
-import { SshSettingsSchema } from './fleet-schema';
+import type { z } from 'zod';
+import { ValidationError, toValidationError, type ProviderSettings } from '../domain';
 import { flowHome, flowPaths } from './flow-home';
-import { PULL_POLICIES } from '../containers/pull-policy';
 import { isMapping, isPlaceholder, readConfigFile, splitList } from './config-file';
 import { selectProfile } from './temporal-profiles';
-import { POSTGRES_URL_PATTERN, redactUrlPassword } from '../logs/log-store-url';
+import { redactUrlPassword } from '../logs/log-store-url';
+import { simpleSettings } from './settings-fast';
+import type { FlowSettings, FlowSettingsInput } from './settings-schema';
 
-export const DEFAULT_MITHRIL_API_URL = 'https://api.mithril.ai';
+export { DEFAULT_MITHRIL_API_URL } from './settings-fast';
+export type { FlowSettings, FlowSettingsInput };
 
-/** Settings, resolved: explicit args > env vars > $FLOW_HOME/config.yaml > defaults. */
-export const FlowSettingsSchema = z.strictObject({
-  provider: ProviderNameSchema.default('local'),
-  temporal: z
-    .strictObject({
-      /** The active named profile (TEMPORAL_PROFILE, temporal.profile); its fields sit below the TEMPORAL_* variables. */
-      profile: z.string().trim().min(1, 'must not be empty').optional(),
-      address: z.string().optional(),
-      namespace: z.string().default('default'),
-      apiKey: z.string().optional(),
-      tls: z.boolean().default(false),
-      tlsCertPath: z.string().optional(),
-      tlsKeyPath: z.string().optional(),
-      tlsCaPath: z.string().optional(),
-      serverName: z.string().optional(),
-    })
-    .prefault({}),
-  temporalBin: z.string().optional(),
-  /** AES-256 key for the payload codec: base64 of 32 bytes, optionally `id:base64` (FLOW_ENCRYPTION_KEY). */
-  encryptionKey: z.string().trim().min(1, 'must not be empty').optional(),
-  local: z
-    .strictObject({
-      /** USD per instance-hour on local offers (default free), so price and cost limits can be tried here. */
-      pricePerHour: z.coerce.number({ error: 'must be a price in USD per hour, e.g. 2.5' }).min(0, 'must not be negative').default(0),
-      /** New local volumes are encrypted at rest unless a task says encrypted: false (FLOW_ENCRYPT_VOLUMES=1). */
-      encryptVolumes: z.boolean().default(false),
-      /** Container runtime(s) to try for tasks with an image, e.g. "podman" or "podman,docker" (FLOW_CONTAINER_RUNTIME). */
-      containerRuntime: z.string().trim().min(1, 'must not be empty').optional(),
-      /** When a task's image is pulled: missing (default), always, never (FLOW_IMAGE_PULL_POLICY). */
-      imagePullPolicy: z.enum(PULL_POLICIES, { error: 'must be missing, always or never' }).default('missing'),
-      /** Host mode: a task's image is ignored and its command runs on this machine (FLOW_NO_IMAGE=1, flow run --no-image). */
-      noImage: z.boolean().default(false),
-    })
-    .prefault({}),
-  mithril: z
-    .strictObject({
-      apiKey: z.string().trim().min(1, 'must not be empty').optional(),
-      project: z.string().trim().min(1, 'must not be empty').optional(),
-      region: z.string().trim().min(1, 'must not be empty').optional(),
-      apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(DEFAULT_MITHRIL_API_URL),
-      sshKeys: z.array(z.string().trim().min(1, 'must not be empty')).default([]),
-    })
-    .prefault({}),
-  /** The SSH fleet (`flow fleet add`): hosts the ssh provider runs tasks on. */
-  ssh: SshSettingsSchema.prefault({}),
-  logs: z
-    .strictObject({
-      /** Where task logs live: unset, files in FLOW_HOME; a postgres:// URL, a database many machines share (FLOW_LOG_STORE). */
-      store: z
-        .string()
-        .trim()
-        .regex(POSTGRES_URL_PATTERN, 'FLOW_LOG_STORE (or logs.store in config.yaml) must be a postgres:// URL, e.g. postgres://flow:PASSWORD@db:5432/flow_logs; unset it to keep logs in files')
-        .optional(),
-    })
-    .prefault({}),
-});
-export type FlowSettings = z.infer<typeof FlowSettingsSchema> & { home: string };
-export type FlowSettingsInput = z.input<typeof FlowSettingsSchema>;
+/** The schema, loaded on first use (see settings-schema.ts). */
+const settingsSchema = (): typeof import('./settings-schema').FlowSettingsSchema => (require('./settings-schema') as typeof import('./settings-schema')).FlowSettingsSchema;
+
+
 
 export interface LoadSettingsOptions {
   env?: NodeJS.ProcessEnv;
@@ -282,9 +229,13 @@ function resolve(options: LoadSettingsOptions): { settings: FlowSettings; source
   const sources = new Map<string, SettingSource>();
   for (const layer of layers) for (const [path, source] of layer.sources) sources.set(path, source);
   const merged = merge(...layers.map((layer) => layer.values));
-  const result = FlowSettingsSchema.safeParse(merged);
+  // Simple settings (the usual: few or none set) need no schema, with the same result.
+  const simple = simpleSettings(merged);
+  if (simple !== undefined) return { settings: { ...simple, home }, sources };
+  const schema = settingsSchema();
+  const result = schema.safeParse(merged);
   if (!result.success) {
-    const error = toValidationError(result.error, Object.keys(FlowSettingsSchema.shape), 'Flow settings');
+    const error = toValidationError(result.error, Object.keys(schema.shape), 'Flow settings');
     const source = error.field === undefined ? undefined : sources.get(error.field);
     if (source === undefined) throw error;
     const where = `${error.field} comes from ${describeSource(source, configFile)}`;
@@ -299,13 +250,14 @@ export function loadSettings(options: LoadSettingsOptions = {}): FlowSettings {
 
 /** The settings with nothing configured (for a fallback when config.yaml is broken). */
 export function defaultSettings(home: string): FlowSettings {
-  return { ...FlowSettingsSchema.parse({}), home };
+  return { ...settingsSchema().parse({}), home };
 }
 
 // ---------------------------------------------------------------------------------------------
 // explainSettings
 
 function unwrapSchema(schema: z.ZodType): z.ZodType {
+  const { z } = require('zod') as typeof import('zod');
   let current = schema;
   while (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional) {
     current = current.unwrap() as z.ZodType;
@@ -314,7 +266,8 @@ function unwrapSchema(schema: z.ZodType): z.ZodType {
 }
 
 /** Every leaf of the settings schema, as dotted paths, in declaration order. */
-function settingLeaves(shape: Record<string, z.ZodType> = FlowSettingsSchema.shape, prefix = ''): string[] {
+function settingLeaves(shape: Record<string, z.ZodType> = settingsSchema().shape, prefix = ''): string[] {
+  const { z } = require('zod') as typeof import('zod');
   const leaves: string[] = [];
   for (const [key, schema] of Object.entries(shape)) {
     const inner = unwrapSchema(schema);

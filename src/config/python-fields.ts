@@ -6,7 +6,8 @@
  * instead, or refused by name when ignoring it would change what runs or what it costs.
  * README.md ("Coming from Python Flow") has one row per field with the same words.
  */
-import { ValidationError, camelKey } from '../domain';
+import { ValidationError } from '../domain';
+import { camelKey } from '../domain/task-config-keys';
 
 /** "task.yaml:7: priority" for a path as the file spells it. */
 export type Locate = (rawPath: readonly (string | number)[]) => string;

@@ -5,26 +5,34 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ValidationError } from '../domain';
 import { closestNames } from '../domain/closest';
 import { isMapping } from './config-file';
 
-/** One profile, with Temporal's key names (snake_case, as `temporal config set --prop` writes them). */
-const ProfileTlsSchema = z.strictObject({
-  disabled: z.boolean().optional(),
-  client_cert_path: z.string().trim().min(1, 'must not be empty').optional(),
-  client_key_path: z.string().trim().min(1, 'must not be empty').optional(),
-  server_ca_cert_path: z.string().trim().min(1, 'must not be empty').optional(),
-  server_name: z.string().trim().min(1, 'must not be empty').optional(),
-});
-const ProfileSchema = z.strictObject({
-  address: z.string().trim().min(1, 'must not be empty').optional(),
-  namespace: z.string().trim().min(1, 'must not be empty').optional(),
-  api_key: z.string().trim().min(1, 'must not be empty').optional(),
-  tls: ProfileTlsSchema.optional(),
-});
-export type TemporalProfile = z.infer<typeof ProfileSchema>;
+/**
+ * One profile, with Temporal's key names (snake_case, as `temporal config set --prop` writes them).
+ * Built on first use: most commands read no profile, and zod costs a fresh CLI tens of ms.
+ */
+function buildProfileSchemas() {
+  const { z } = require('zod') as typeof import('zod');
+  const ProfileTlsSchema = z.strictObject({
+    disabled: z.boolean().optional(),
+    client_cert_path: z.string().trim().min(1, 'must not be empty').optional(),
+    client_key_path: z.string().trim().min(1, 'must not be empty').optional(),
+    server_ca_cert_path: z.string().trim().min(1, 'must not be empty').optional(),
+    server_name: z.string().trim().min(1, 'must not be empty').optional(),
+  });
+  const ProfileSchema = z.strictObject({
+    address: z.string().trim().min(1, 'must not be empty').optional(),
+    namespace: z.string().trim().min(1, 'must not be empty').optional(),
+    api_key: z.string().trim().min(1, 'must not be empty').optional(),
+    tls: ProfileTlsSchema.optional(),
+  });
+  return { ProfileTlsSchema, ProfileSchema };
+}
+let profileSchemas: ReturnType<typeof buildProfileSchemas> | undefined;
+export type TemporalProfile = z.infer<ReturnType<typeof buildProfileSchemas>['ProfileSchema']>;
 
 /** Keys of Temporal's format that Flow does not take (PEM data inline, gRPC metadata, codec). */
 const UNSUPPORTED: Record<string, string> = {
@@ -88,6 +96,7 @@ function parseProfile(raw: unknown, field: string, file: string): TemporalProfil
   if (!isMapping(raw)) {
     throw new ValidationError(`${file}: ${field} must be a mapping (address, namespace, api_key, tls)`, { field, suggestions: [`Write ${field}: with its settings indented below it`] });
   }
+  const { ProfileSchema, ProfileTlsSchema } = (profileSchemas ??= buildProfileSchemas());
   const result = ProfileSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

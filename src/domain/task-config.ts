@@ -5,12 +5,11 @@ import { ValidationError } from './errors';
 import { MAX_EXEC_STRING_BYTES, MAX_EXEC_TOTAL_BYTES, execStringBytes, kibText, utf8Length } from './exec-limits';
 import { parseInstanceType } from './instance-types';
 import { reservedMountPathReason } from './mount-path-rules';
+import { normalizeConfigKeys } from './task-config-keys';
+import { ENV_KEY_PATTERN, IDEMPOTENCY_KEY_PATTERN, IMAGE_PATTERN, NAME_PATTERN, PROVIDER_NAMES, VOLUME_NAME_PATTERN } from './task-config-rules';
 
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
-const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const VOLUME_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
-
-export const PROVIDER_NAMES = ['local', 'ssh', 'mithril'] as const;
+export { PROVIDER_NAMES };
+export { camelKey, normalizeConfigKeys } from './task-config-keys';
 export const ProviderNameSchema = z.enum(PROVIDER_NAMES);
 export type ProviderName = z.infer<typeof ProviderNameSchema>;
 
@@ -38,11 +37,6 @@ const NUL_TEXT = 'must not contain a NUL byte (no process or file path can carry
 const noNul = (value: string) => !value.includes('\0');
 const TextSchema = z.string().refine(noNul, NUL_TEXT);
 const AbsolutePathSchema = TextSchema.refine((value) => value.startsWith('/'), 'must be an absolute path');
-/**
- * A container image reference (registry/name:tag or @digest). It goes into the runtime's argv
- * right after the options, so a value starting with '-' would be read as an option.
- */
-const IMAGE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\/:@+-]*$/;
 const SecretsSchema = z.record(
   EnvKeySchema,
   EnvValueSchema.refine((value) => utf8Length(value) >= MIN_SECRET_LENGTH, {
@@ -106,7 +100,6 @@ export const ProviderRetriesSchema = z
   });
 export type ProviderRetries = z.infer<typeof ProviderRetriesSchema>;
 
-const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const instanceTypeName = TextSchema.pipe(z.string().trim().min(1, 'must not be empty'));
 
 export const TaskConfigSchema = z
@@ -288,31 +281,6 @@ export function toValidationError(
   const single = located === 1 ? `${lines[0]}` : `Invalid ${subject}: ${lines[0]}`;
   const message = lines.length === 1 ? single : `Invalid ${subject}:\n  ${lines.join('\n  ')}`;
   return new ValidationError(message, { field: firstField, suggestions });
-}
-
-/** snake_case → camelCase, so YAML written for the Python SDK parses unchanged. */
-export function camelKey(key: string): string {
-  return key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-const NESTED_OBJECT_LISTS = new Set(['volumes']);
-const NESTED_OBJECTS = new Set(['retry', 'retries']);
-/** Fields whose keys are user data (variable names) and must not be renamed. */
-const VERBATIM = new Set(['env', 'secrets']);
-
-/** Accepts the Python SDK's snake_case spellings (and `environment` for env). */
-export function normalizeConfigKeys(input: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [rawKey, value] of Object.entries(input)) {
-    const key = rawKey === 'environment' ? 'env' : camelKey(rawKey);
-    if (VERBATIM.has(key)) out[key] = value;
-    else if (NESTED_OBJECT_LISTS.has(key) && Array.isArray(value)) {
-      out[key] = value.map((item) => (item && typeof item === 'object' ? normalizeConfigKeys(item as Record<string, unknown>) : item));
-    } else if (NESTED_OBJECTS.has(key) && value && typeof value === 'object' && !Array.isArray(value)) {
-      out[key] = normalizeConfigKeys(value as Record<string, unknown>);
-    } else out[key] = value;
-  }
-  return out;
 }
 
 /** Validates a config before anything is submitted; throws ValidationError naming the field. */

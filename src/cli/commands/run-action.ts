@@ -1,4 +1,5 @@
 import { ValidationError, assertProviderAvailable, parseTaskConfig, type ProviderName, type TaskConfig } from '../../domain';
+import { simpleTaskConfig } from '../../domain/task-config-fast';
 import { workerCouldRefuse } from '../../client/preflight';
 import { loadSettings, taskProviderSettings, type FlowSettings } from '../../config/load-config';
 import { isPipelineFile } from '../../config/pipeline-file';
@@ -62,8 +63,9 @@ export async function runAction(first: string | undefined, extra: string[], flag
   const warnings: string[] = [];
   const config = configFromFlags(target, flags, flags.dryRun ? (warning) => warnings.push(warning) : undefined);
   // Invalid input stops here: nothing is submitted, no daemon started. (The daemon checks the
-  // rest — working folder, instance type offered — before it plans or submits.)
-  const parsed = parseTaskConfig(config);
+  // rest — working folder, instance type offered — before it plans or submits.) A simple config
+  // skips loading the schemas (zod), with the same result.
+  const parsed = simpleTaskConfig(config) ?? parseTaskConfig(config);
   const { numInstances } = parsed;
   const settings = loadSettings();
   const provider = parsed.provider ?? settings.provider;
