@@ -6,12 +6,11 @@
  * BENCH_ONLY=cliEchoHi,flowLogsLargeLog (figure names, comma-separated) measures only those.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Flow } from '../src/client/flow';
 import { flowPaths } from '../src/config/flow-home';
-import { stopDaemon } from '../src/daemon/daemon-control';
 import { readDaemonState } from '../src/daemon/daemon-state';
 import { resolveTemporalBinary } from '../src/daemon/temporal-binary';
 import { startBareWorker, type BareWorker } from './bare/bare-worker';
@@ -20,6 +19,7 @@ import { figure, type Figure } from './figure';
 import { submitToAllRunning } from './gang-measure';
 import { followLatency, logCopy, throughput } from './load-figures';
 import { summarize } from './stats';
+import { runBench, stopBenchParts } from './bench-lifecycle';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
@@ -173,17 +173,8 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    await bare?.stop().catch((error) => progress(`stopping the bare worker failed: ${String(error)}`));
-    await flow?.close().catch(() => undefined);
-    await stopDaemon(home).catch((error) => progress(`stopping the daemon failed: ${String(error)}`));
-    rmSync(home, { recursive: true, force: true });
+    await stopBenchParts({ bare, flow, home });
   }
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (error) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench('bench', main);

@@ -9,18 +9,18 @@
  * `true` tasks at once, then N bare workflows: their rate, and the CPU time the dev server and the
  * Flow worker spent per task (from /proc: on a loaded machine wall times drift, CPU per task less).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { Flow } from '../src/client/flow';
 import { flowPaths } from '../src/config/flow-home';
-import { stopDaemon } from '../src/daemon/daemon-control';
 import { readDaemonState } from '../src/daemon/daemon-state';
 import { startBareWorker } from './bare/bare-worker';
 import { envCount, machine, progress, sample, timed } from './bench-tools';
 import { median, summarize } from './stats';
+import { runBench, stopBenchParts } from './bench-lifecycle';
 
 interface Stamp {
   name: string;
@@ -173,17 +173,8 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    await bare?.stop().catch((error) => progress(`stopping the bare worker failed: ${String(error)}`));
-    await flow?.close().catch(() => undefined);
-    await stopDaemon(home).catch((error) => progress(`stopping the daemon failed: ${String(error)}`));
-    rmSync(home, { recursive: true, force: true });
+    await stopBenchParts({ bare, flow, home });
   }
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (error) => {
-    process.stderr.write(`timeline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench('timeline', main);

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { waitCapMs } from './wait-cap';
 
 /** Which of `hosts` hold a lease now (the worker reads them from Temporal: worker/host-leases). */
 export type LeasedHosts = (provider: string, hosts: readonly string[]) => Promise<Set<string>>;
@@ -24,7 +25,7 @@ export interface AwaitFreeHostsInput {
 export async function awaitFreeHosts(leasedHosts: LeasedHosts, input: AwaitFreeHostsInput): Promise<string[]> {
   const context = Context.current();
   const started = Date.now();
-  const maxWaitMs = Math.min(input.maxWaitMs, waitCapMs());
+  const maxWaitMs = Math.min(input.maxWaitMs, waitCapMs('FLOW_HOST_WAIT_MAX_MS'));
   for (;;) {
     const leased = await leasedHosts(input.provider, input.hosts);
     const free = input.hosts.filter((host) => !leased.has(host));
@@ -32,16 +33,4 @@ export async function awaitFreeHosts(leasedHosts: LeasedHosts, input: AwaitFreeH
     context.heartbeat({ free: free.length });
     await context.sleep(input.pollMs);
   }
-}
-
-/**
- * FLOW_HOST_WAIT_MAX_MS shortens each wait (tests: a day of waiting for a host, each wait ending
- * in a few history events, played in seconds). Unset: no cap beyond the workflow's own.
- */
-function waitCapMs(): number {
-  const raw = process.env.FLOW_HOST_WAIT_MAX_MS?.trim();
-  if (!raw) return Infinity;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`FLOW_HOST_WAIT_MAX_MS must be a number of milliseconds >= 0, got '${raw}'`);
-  return value;
 }

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Provider } from '../providers/provider';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
+import { waitCapMs } from './wait-cap';
 
 export interface AwaitOfferInput extends SelectOfferInput {
   /** The waiting reason the workflow already shows: the same reason again is not news. */
@@ -20,7 +21,7 @@ export interface AwaitOfferInput extends SelectOfferInput {
 export async function awaitOffer(provider: Provider, input: AwaitOfferInput): Promise<OfferChoice> {
   const context = Context.current();
   const started = Date.now();
-  const maxWaitMs = Math.min(input.maxWaitMs, waitCapMs());
+  const maxWaitMs = Math.min(input.maxWaitMs, waitCapMs('FLOW_OFFER_WAIT_MAX_MS'));
   for (;;) {
     const choice = await chooseOffer(provider, input);
     if ('offer' in choice) return choice;
@@ -29,16 +30,4 @@ export async function awaitOffer(provider: Provider, input: AwaitOfferInput): Pr
     context.heartbeat({ waiting: choice.waiting });
     await context.sleep(input.pollMs);
   }
-}
-
-/**
- * FLOW_OFFER_WAIT_MAX_MS shortens each wait (tests and benchmarks: hours of waiting, each ending
- * in a few history events, played in seconds). Unset: no cap beyond the workflow's own.
- */
-function waitCapMs(): number {
-  const raw = process.env.FLOW_OFFER_WAIT_MAX_MS?.trim();
-  if (!raw) return Infinity;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`FLOW_OFFER_WAIT_MAX_MS must be a number of milliseconds >= 0, got '${raw}'`);
-  return value;
 }

@@ -8,7 +8,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import { nodeUpdateSignal } from './definitions';
-import { failureInfo } from './failure-info';
+import { errorFailure, resultFailure } from './gang-failure';
 import type { GangFailure, GangRun } from './gang';
 import { prepareRank, startRank, teardownRank, type RankSlot } from './gang-rank';
 import type { NodeResult } from './node-lifecycle';
@@ -48,11 +48,12 @@ export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFa
     const node = state.nodes[result.rank];
     if (node) Object.assign(node, { exitCode: result.exitCode, phase: 'terminated' });
     if (result.endedOnItsOwn) endedOnItsOwn.add(result.rank);
-    if (result.failure) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank}: ${result.failure.message}`, failure: result.failure });
-    else if (result.exitCode !== 0) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank} exited with code ${result.exitCode ?? 'unknown (killed)'}` });
+    const failure = resultFailure(result);
+    if (failure) fail(failure);
   };
   const onError = (rank: number, error: unknown) => {
-    if (!isCancellation(error)) fail({ rank, exitCode: null, message: `rank ${rank}: ${failureInfo(error).message}`, failure: failureInfo(error) });
+    const failure = errorFailure(rank, error);
+    if (failure) fail(failure);
   };
   /** The first failure of a batch of steps, one per rank, fails the gang. */
   const failOnRejected = (outcomes: PromiseSettledResult<unknown>[]) =>

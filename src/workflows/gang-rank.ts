@@ -1,12 +1,12 @@
 import { CancelledFailure, CancellationScope } from '@temporalio/workflow';
-import { nodeEnvironment, type InstanceRef, type NodeSpec } from '../domain/node-spec';
+import type { InstanceRef, NodeSpec } from '../domain/node-spec';
 import type { NodeState } from '../domain/task-status';
 import { stepsFor } from './activity-options';
 import type { GangView } from './definitions';
 import type { FailureInfo } from './failure-info';
 import { followThenTeardown } from './follow-teardown';
 import { hostGoneFailure, isHostGone } from './host-gone';
-import type { NodeInput, NodeResult } from './node-lifecycle';
+import { rankEnvironment, type NodeInput, type NodeResult } from './node-lifecycle';
 
 /*
  * A gang's rank when its parent provisions it (see gang-parent.ts): the parent provisions, checks
@@ -62,19 +62,7 @@ export async function prepareRank(slot: RankSlot): Promise<void> {
 export async function startRank(slot: RankSlot, gang: GangView): Promise<void> {
   const { input, node, instance } = slot;
   if (instance === undefined) throw new Error(`rank ${input.rank} has no instance to start`);
-  const env = {
-    ...nodeEnvironment({
-      taskId: input.taskId,
-      name: input.name,
-      rank: input.rank,
-      numNodes: input.numNodes,
-      mainIp: gang.mainIp,
-      nodeIps: gang.nodeIps,
-      gpusPerNode: input.offer.spec.gpuCount,
-    }),
-    ...input.spec.env,
-  };
-  const spec: NodeSpec = { ...input.spec, env };
+  const spec: NodeSpec = { ...input.spec, env: rankEnvironment(input, gang) };
   node.phase = 'starting';
   slot.startAsked = true;
   await rankSteps(input, instance).startCommand({ instance, spec });

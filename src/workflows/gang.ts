@@ -10,7 +10,8 @@ import {
 } from '@temporalio/workflow';
 import type { NodeState, TaskState } from '../domain/task-status';
 import { nodeUpdateSignal, startNodeSignal } from './definitions';
-import { failureInfo, type FailureInfo } from './failure-info';
+import type { FailureInfo } from './failure-info';
+import { errorFailure, resultFailure } from './gang-failure';
 import { GANG_PROVISION_IN_PARENT_PATCH, runGangFromParent } from './gang-parent';
 import type { NodeInput, NodeResult } from './node-lifecycle';
 import { nodeWorkflow } from './node-workflow';
@@ -81,11 +82,12 @@ async function runGangWithBarrier(run: GangRun): Promise<{ failed?: GangFailure;
     const node = state.nodes[result.rank];
     if (node) node.exitCode = result.exitCode;
     if (result.endedOnItsOwn) endedOnItsOwn.add(result.rank);
-    if (result.failure) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank}: ${result.failure.message}`, failure: result.failure });
-    else if (result.exitCode !== 0) fail({ rank: result.rank, exitCode: result.exitCode, message: `rank ${result.rank} exited with code ${result.exitCode ?? 'unknown (killed)'}` });
+    const failure = resultFailure(result);
+    if (failure) fail(failure);
   };
   const onError = (rank: number) => (error: unknown) => {
-    if (!isCancellation(error)) fail({ rank, exitCode: null, message: `rank ${rank}: ${failureInfo(error).message}`, failure: failureInfo(error) });
+    const failure = errorFailure(rank, error);
+    if (failure) fail(failure);
   };
 
   let settled: Promise<unknown> = Promise.resolve();

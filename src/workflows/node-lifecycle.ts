@@ -106,18 +106,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
       await held.steps.awaitInstanceReady({ instance });
       phase('ready');
       const gang = await run.barrier(instance);
-      spec.env = {
-        ...nodeEnvironment({
-          taskId: input.taskId,
-          name: input.name,
-          rank: input.rank,
-          numNodes: input.numNodes,
-          mainIp: gang.mainIp,
-          nodeIps: gang.nodeIps,
-          gpusPerNode: input.offer.spec.gpuCount,
-        }),
-        ...input.spec.env,
-      };
+      spec.env = rankEnvironment(input, gang);
       phase('starting');
       held.startAsked = true;
       await held.steps.startCommand({ instance, spec });
@@ -141,4 +130,20 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
  */
 function oneStepLaunch(input: NodeInput): boolean {
   return input.provider === 'local' && input.numNodes === 1 && input.restartNote === undefined && input.offer.hosts === undefined && input.retries === undefined;
+}
+
+/** A rank's environment: the FLOW_* variables of its place in the gang, then the task's own env (which wins). */
+export function rankEnvironment(input: NodeInput, gang: GangView): Record<string, string> {
+  return {
+    ...nodeEnvironment({
+      taskId: input.taskId,
+      name: input.name,
+      rank: input.rank,
+      numNodes: input.numNodes,
+      mainIp: gang.mainIp,
+      nodeIps: gang.nodeIps,
+      gpusPerNode: input.offer.spec.gpuCount,
+    }),
+    ...input.spec.env,
+  };
 }

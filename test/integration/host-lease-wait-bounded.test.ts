@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { Task } from '../../src/client/task';
 import { CONTROL_TASK_QUEUE } from '../../src/workflows/definitions';
 import { hostLeaseWorkflowId, releaseLeaseSignal } from '../../src/workflows/host-lease';
@@ -12,23 +12,13 @@ import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { startSshHosts, type SshHosts } from '../helpers/ssh-hosts';
 import { writeFleetConfig } from '../helpers/ssh-fleet';
 import { waitFor } from '../helpers/wait-for';
+import { runsOf } from '../helpers/workflow-runs';
 
 const SSH = { provider: 'ssh', uploadCode: false } as const;
 /** The most events one run may hold: the limit, the round that crossed it and the hand-over. */
 const RUN_BOUND = PENDING_HISTORY_LIMIT + 20;
 /** Seconds between the failed first attempt and the restart: the window in which the test takes the hosts. */
 const BACKOFF_S = 8;
-
-/** Every run of `workflowId` (a continued-as-new chain), oldest first, with its history length. */
-async function runsOf(client: Client, workflowId: string) {
-  const runs = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const events = (await client.workflow.getHandle(workflowId, execution.runId).fetchHistory()).events ?? [];
-    const firstRunId = events[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? '';
-    runs.push({ runId: execution.runId, status: execution.status.name, events: events.length, firstRunId, startedAt: execution.startTime.getTime() });
-  }
-  return runs.sort((a, b) => a.startedAt - b.startedAt);
-}
 
 /**
  * A task waiting for fleet hosts holds nothing: it waits in an activity until the hosts look free

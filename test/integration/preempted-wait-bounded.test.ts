@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Client } from '@temporalio/client';
 import { startMithrilSim, type MithrilSim } from '../../src/mithril-sim';
 import { PENDING_HISTORY_LIMIT } from '../../src/workflows/pending-continue';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
 import { SimClient } from '../helpers/mithril-sim-client';
 import { waitFor } from '../helpers/wait-for';
+import { runsOf } from '../helpers/workflow-runs';
 
 const API_KEY = 'mk_test_preempt_wait_5b1e8c2d';
 const MITHRIL = { provider: 'mithril', instanceType: '1xa100', uploadCode: false } as const;
 /** The most events one run may hold: the limit, the round that crossed it and the hand-over. */
 const RUN_BOUND = PENDING_HISTORY_LIMIT + 20;
-
-/** Every run of `workflowId` (a continued-as-new chain), oldest first, with its history. */
-async function runsOf(client: Client, workflowId: string) {
-  const runs = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const events = (await client.workflow.getHandle(workflowId, execution.runId).fetchHistory()).events ?? [];
-    const firstRunId = events[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? '';
-    runs.push({ runId: execution.runId, status: execution.status.name, events: events.length, firstRunId, startedAt: execution.startTime.getTime() });
-  }
-  return runs.sort((a, b) => a.startedAt - b.startedAt);
-}
 
 /**
  * A preempted task waiting for capacity holds nothing, so its wait continues as new like a first
