@@ -7,6 +7,7 @@ import { readDaemonState, type DaemonState } from './daemon-state';
 import { commandLine, isAlive } from './process-alive';
 import { tryLock } from './start-lock';
 import { resolveTemporalBinary } from './temporal-binary';
+import { withoutInheritedDescriptors } from '../providers/local/inherited-descriptors';
 
 const START_DEADLINE_MS = 90_000;
 const STOP_DEADLINE_MS = 30_000;
@@ -32,7 +33,9 @@ function spawnSupervisor(home: string, env: NodeJS.ProcessEnv): () => boolean {
   const paths = flowPaths(home);
   mkdirSync(paths.daemonDir, { recursive: true, mode: 0o700 });
   const out = openSync(paths.daemonLog, 'a', 0o600);
-  const child = spawn(process.execPath, [join(__dirname, 'supervisor-main.js')], {
+  // Through a shell that closes what this process let it inherit (see withoutInheritedDescriptors).
+  const [shell, args] = withoutInheritedDescriptors(process.execPath, [join(__dirname, 'supervisor-main.js')]);
+  const child = spawn(shell, args, {
     detached: true,
     stdio: ['ignore', out, out],
     env: { ...env, FLOW_HOME: home },

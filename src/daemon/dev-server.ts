@@ -20,13 +20,26 @@ export interface DevServerOptions {
 }
 
 /**
+ * How often the history service may read its transfer queue (the tasks that hand workflow and
+ * activity tasks to matching): by default 20 reads a second per shard, and the dev server has one
+ * shard. Every workflow task and every activity task that is not eager passes through it, so
+ * past ~10 one-activity workflows a second each such step waited ~30 ms for a token: a bare
+ * workflow took ~95 ms instead of ~50 (bench/README.md). The reads happen when a task is written,
+ * so an idle server reads no more often than before.
+ */
+const TRANSFER_QUEUE_POLL_RATE: readonly string[] = ['history.transferProcessorMaxPollRPS=1000', 'history.transferProcessorMaxPollHostRPS=10000'];
+
+/**
  * Dynamic config every dev server gets (KEY=JSON), each measured with bench/true-timeline.ts.
  * start-dev turns the search-attribute cache off unless told otherwise, so every start and every
  * upsert of a Flow* attribute reads them from SQLite again; our attributes are written into the
  * namespace before the server starts (--search-attribute), so the cache never misses them. With
  * it on the server spent 57–67 ms of CPU per `true` task instead of 71–91 (200 at once, 2 cores).
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = ['system.forceSearchAttributesCacheRefreshOnRead=false'];
+export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = [
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+  ...TRANSFER_QUEUE_POLL_RATE,
+];
 
 /**
  * FLOW_TEMPORAL_DYNAMIC_CONFIG: extra `KEY=JSON` pairs, separated by spaces, for the embedded dev

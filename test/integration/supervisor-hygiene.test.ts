@@ -40,23 +40,24 @@ describe('local supervisor hygiene (real Temporal dev server)', { timeout: 180_0
     assert.match(await task.logs().text(), /dash-ran/);
   });
 
-  test('a descriptor left open by the process that starts the daemon does not reach the task', async () => {
+  test('a descriptor left open by the process that starts the daemon reaches neither the worker nor the task', async () => {
     // A child starts its own Flow with fd 40 open without close-on-exec (a shell's `40<file`
-    // leaves it so); the daemon and worker inherit it. The task lists its own descriptors.
+    // leaves it so). The daemon starts through a shell that closes it, so its worker can spawn
+    // each supervisor directly. The task lists its own descriptors.
     const marker = join(scratch, 'inherited-fd-marker');
     writeFileSync(marker, '');
     const script = `
       const { readdirSync, readlinkSync } = require('node:fs');
       const { startFlow } = require(${JSON.stringify(join(__dirname, '..', 'helpers', 'flow-harness.js'))});
+      const holds = (pid) => readdirSync('/proc/' + pid + '/fd').some((n) => { try { return readlinkSync('/proc/' + pid + '/fd/' + n) === ${JSON.stringify(marker)}; } catch { return false; } });
       (async () => {
         const h = await startFlow('flow-fds-');
         try {
           const task = await h.flow.run('ls -l /proc/self/fd; true');
           const outcome = await task.wait();
-          // The worker holds the descriptor (else this test proves nothing).
           const worker = JSON.parse(require('node:fs').readFileSync(require('node:path').join(h.home, 'daemon', 'state.json'), 'utf8')).workerPid;
-          const workerHas = readdirSync('/proc/' + worker + '/fd').some((n) => { try { return readlinkSync('/proc/' + worker + '/fd/' + n) === ${JSON.stringify(marker)}; } catch { return false; } });
-          process.stdout.write(JSON.stringify({ status: outcome.status, log: await task.logs().text(), workerHas }));
+          // This process holds the descriptor (else this test proves nothing); its worker does not.
+          process.stdout.write(JSON.stringify({ status: outcome.status, log: await task.logs().text(), selfHas: holds(process.pid), workerHas: holds(worker) }));
         } finally {
           await h.stop();
         }
@@ -68,9 +69,10 @@ describe('local supervisor hygiene (real Temporal dev server)', { timeout: 180_0
     child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, err);
-    const result = JSON.parse(out) as { status: string; log: string; workerHas: boolean };
+    const result = JSON.parse(out) as { status: string; log: string; selfHas: boolean; workerHas: boolean };
     assert.equal(result.status, 'completed');
-    assert.equal(result.workerHas, true, 'the worker inherited the descriptor');
+    assert.equal(result.selfHas, true, 'the process that started the daemon holds the descriptor');
+    assert.equal(result.workerHas, false, 'the daemon closed it before its worker started');
     assert.ok(!result.log.includes(marker), `the task does not hold the inherited descriptor:\n${result.log}`);
     // ls's own listing: 0-2 and the one descriptor ls opens to read the folder.
     const fds = [...result.log.matchAll(/ (\d+) -> /g)].map((m) => Number(m[1]));

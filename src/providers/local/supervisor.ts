@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { LocalInstancePaths } from './instance-files';
 import { findOnPath } from './which';
 import { SYSTEM_PATH } from './containment';
+import { descriptorCloser, holdsInheritableDescriptors } from './inherited-descriptors';
 
 /**
  * The supervisor is a small /bin/sh script, one per instance, that runs the user's command and
- * records how it ended. It is started through an intermediate shell and `setsid`, so it is
- * neither a child of the worker (no zombie to reap, survives the worker) and leads its own
- * session and process group: its pid is the group id that stopCommand signals.
+ * records how it ended. It leads its own session and process group (its pid is the group id that
+ * stopCommand signals) and outlives the worker that started it.
  */
 
 /** Quotes one word for /bin/sh: 'it'\''s'. */
@@ -54,11 +53,6 @@ export function commandLine(launch: CommandLaunch): string {
   return `( exec ${shellJoin(argv)} )`;
 }
 
-/** A system tool by absolute path: the supervisor runs with the task's env, whose PATH may lack it. */
-export function systemTool(name: string): string {
-  return findOnPath(name, { PATH: SYSTEM_PATH }) ?? name;
-}
-
 export interface SupervisorScriptInput extends CommandLaunch {
   instanceId: string;
   paths: LocalInstancePaths;
@@ -77,7 +71,6 @@ export interface SupervisorScriptInput extends CommandLaunch {
 export function supervisorScript(input: SupervisorScriptInput): string {
   const p = input.paths;
   const q = shellQuote;
-  const mv = q(systemTool('mv'));
   // Before the pid is recorded: once a stop can find the supervisor, all it starts is in the cgroup.
   const enterCgroup =
     input.cgroup === undefined
@@ -89,11 +82,12 @@ export function supervisorScript(input: SupervisorScriptInput): string {
 # Files it writes (output.log may hold secrets until teardown) are for this user only.
 umask 077
 finish() {
-  echo "$1" > ${q(p.exitCodeTmp)} && ${mv} -f ${q(p.exitCodeTmp)} ${q(p.exitCode)}
+  echo "$1" > ${q(p.exitCode)}
   exit "$1"
 }
-${enterCgroup}# One write(2) of a whole line, no rename (a process less on every command's path): readers
-# take the pid only once its newline is there (readIntFile). started_at: written at launch.
+${enterCgroup}# The pid and exit_code: each one write(2) of a whole line, no rename (a process less on every
+# command's path): readers take them only once the newline is there (readIntFile). started_at:
+# written at launch.
 echo $$ > ${q(p.pid)}
 trap ':' TERM
 if [ -e ${q(p.stopRequested)} ]; then finish 143; fi
@@ -105,16 +99,15 @@ ${input.containerLines ?? `${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/n
 }
 
 /**
- * Starts `/bin/sh <script>` as a new session leader that is not our child: an intermediate
- * shell backgrounds `setsid /bin/sh <script>` and exits at once. Resolves once the intermediate
- * has been spawned (not when the command runs); rejects if it could not be spawned.
+ * Starts `/bin/sh <script>` as a new session leader (Node's `detached` calls setsid). A worker
+ * holding no inheritable descriptor (see inherited-descriptors.ts; the daemon starts its worker
+ * so) spawns it directly: Node reaps it when it ends, and it outlives the worker. Otherwise an
+ * intermediate shell first closes what would leak into the task, then backgrounds
+ * `setsid /bin/sh <script>` and exits. Resolves once spawned (not when the command runs);
+ * rejects if it could not be spawned.
  */
 export function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<void> {
-  const setsid = findOnPath('setsid', { PATH: SYSTEM_PATH });
-  const start = setsid === undefined ? 'exec /bin/sh "$1"' : `${shellQuote(setsid)} /bin/sh "$1" < /dev/null > /dev/null 2>&1 & exit 0`;
-  // No setsid: the supervisor itself is spawned detached (its own group); /proc zombie checks cover the rest.
-  const { shell, closeFds } = launcher();
-  const args = ['-c', `${closeFds}${start}`, 'flow-launch', scriptPath];
+  const [shell, args] = holdsInheritableDescriptors() ? launcherArgs(scriptPath) : ['/bin/sh', [scriptPath]];
   return new Promise((resolve, reject) => {
     const child = spawn(shell, args, { detached: true, stdio: 'ignore', env: options.env, cwd: options.cwd });
     child.once('error', reject);
@@ -125,14 +118,11 @@ export function launchSupervisor(scriptPath: string, options: { env: Record<stri
   });
 }
 
-/**
- * The launcher: a shell that first closes every descriptor above 2 that the worker (or whatever
- * started it: a shell, the daemon's parent) let its children inherit, so the task sees only 0-2.
- * /bin/sh can name descriptors 3-9 only, so bash (which also closes higher ones, listed in /proc)
- * launches where there is one.
- */
-function launcher(): { shell: string; closeFds: string } {
-  const bash = findOnPath('bash', { PATH: SYSTEM_PATH });
-  if (bash === undefined || !existsSync('/proc/self/fd')) return { shell: '/bin/sh', closeFds: 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; ' };
-  return { shell: bash, closeFds: 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; ' };
+/** The intermediate shell's command line (see launchSupervisor). */
+function launcherArgs(scriptPath: string): [string, string[]] {
+  const setsid = findOnPath('setsid', { PATH: SYSTEM_PATH });
+  const start = setsid === undefined ? 'exec /bin/sh "$1"' : `${shellQuote(setsid)} /bin/sh "$1" < /dev/null > /dev/null 2>&1 & exit 0`;
+  // No setsid: the supervisor itself is spawned detached (its own group); /proc zombie checks cover the rest.
+  const { shell, closeFds } = descriptorCloser();
+  return [shell, ['-c', `${closeFds}${start}`, 'flow-launch', scriptPath]];
 }
