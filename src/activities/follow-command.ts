@@ -61,25 +61,35 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
   const read = outputReader(provider, input, READ_CHUNK);
   let pollMs = MIN_POLL_MS;
   const fastUntil = Date.now() + FAST_START_MS;
-  for (;;) {
-    const state = await provider.commandState(instance);
-    if (state.state === 'exited') {
-      // Drain everything written before the exit, including a last line without newline.
-      let copied;
-      do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
-      while (copied.appended > 0);
-      // The command never ran (e.g. its image could not be pulled): the task fails with why.
-      if (state.failure) throw new ProviderError(state.failure.message, { retryable: false, suggestions: state.failure.suggestions });
-      const end = { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
-      if (!input.teardownOnEnd || end.stopped || state.preempted) return end;
-      await releaseInstance(provider, instance, context);
-      return { ...end, tornDown: true };
+  // Before the first look, so an end between that look and the first nap still wakes it.
+  const endWatch = provider.watchCommandEnd?.(instance);
+  try {
+    return await followUntilEnd();
+  } finally {
+    endWatch?.close();
+  }
+
+  async function followUntilEnd(): Promise<CommandEnd> {
+    for (;;) {
+      const state = await provider.commandState(instance);
+      if (state.state === 'exited') {
+        // Drain everything written before the exit, including a last line without newline.
+        let copied;
+        do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
+        while (copied.appended > 0);
+        // The command never ran (e.g. its image could not be pulled): the task fails with why.
+        if (state.failure) throw new ProviderError(state.failure.message, { retryable: false, suggestions: state.failure.suggestions });
+        const end = { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
+        if (!input.teardownOnEnd || end.stopped || state.preempted) return end;
+        await releaseInstance(provider, instance, context);
+        return { ...end, tornDown: true };
+      }
+      const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
+      context.heartbeat({ offset });
+      // Poll fast while output flows or right after start, back off while the command is quiet.
+      pollMs = appended > 0 || Date.now() < fastUntil ? MIN_POLL_MS : Math.min(MAX_POLL_MS, Math.ceil(pollMs * 1.5));
+      await (endWatch ? Promise.race([context.sleep(pollMs), endWatch.next()]) : context.sleep(pollMs));
     }
-    const { offset, appended } = await logs.copyFrom(taskId, rank, read, { secrets });
-    context.heartbeat({ offset });
-    // Poll fast while output flows or right after start, back off while the command is quiet.
-    pollMs = appended > 0 || Date.now() < fastUntil ? MIN_POLL_MS : Math.min(MAX_POLL_MS, Math.ceil(pollMs * 1.5));
-    await context.sleep(pollMs);
   }
 }
 

@@ -14,6 +14,7 @@ import { hostBinding } from './host-binding';
 import { handBackOnShutdown } from './hand-back';
 import { launchLocalNode, type LaunchLocalInput, type LaunchLocalResult } from './launch-local-node';
 import { selectLaunchLocal, type SelectLaunchLocalInput, type SelectLaunchLocalResult } from './select-launch-local';
+import { launchLocalGang, type LaunchLocalGangInput, type LaunchLocalGangResult } from './launch-local-gang';
 
 export interface ActivityDeps {
   /** Providers by name; settings that travel with a task (e.g. a local price) pick a variant. */
@@ -91,6 +92,10 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue,
     /** A single local rank's provision, readiness and start in one step (see launch-local-node). */
     launchLocalNode: mapErrors(async (input: LaunchLocalInput): Promise<LaunchLocalResult> =>
       launchLocalNode(providers.get('local'), (instance) => host.record('local', instance), input)),
+
+    /** A local gang's provision, readiness and start of every rank in one step (see launch-local-gang). */
+    launchLocalGang: mapErrors(async (input: LaunchLocalGangInput): Promise<LaunchLocalGangResult> =>
+      launchLocalGang(providers.get('local'), (instance) => host.record('local', instance), input)),
 
     /** A new single local task's offer selection and launch in one step (see select-launch-local). */
     selectLaunchLocal: mapErrors(async (input: SelectLaunchLocalInput<SelectOfferInput & OfferTarget>): Promise<SelectLaunchLocalResult> =>

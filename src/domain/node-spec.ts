@@ -108,6 +108,32 @@ export interface AttemptResume {
   runningSince?: string;
 }
 
+/** A rank of a task as its environment needs it (a workflow's NodeInput has these fields). */
+export interface RankIdentity {
+  taskId: string;
+  name: string;
+  rank: number;
+  numNodes: number;
+  offer: Offer;
+  spec: NodeSpec;
+}
+
+/** A rank's whole environment: the FLOW_* variables for its gang's addresses, then the task's own env (which wins). */
+export function rankEnvironment(rank: RankIdentity, gang: { mainIp: string; nodeIps: string[] }): Record<string, string> {
+  return {
+    ...nodeEnvironment({
+      taskId: rank.taskId,
+      name: rank.name,
+      rank: rank.rank,
+      numNodes: rank.numNodes,
+      mainIp: gang.mainIp,
+      nodeIps: gang.nodeIps,
+      gpusPerNode: rank.offer.spec.gpuCount,
+    }),
+    ...rank.spec.env,
+  };
+}
+
 /** Variables every rank sees (single-node values here; gangs extend them). */
 export function nodeEnvironment(input: { taskId: string; name: string; rank: number; numNodes: number; mainIp: string; nodeIps: string[]; gpusPerNode: number }): Record<string, string> {
   return {

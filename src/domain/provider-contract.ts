@@ -136,6 +136,13 @@ export interface DeleteVolumeOptions {
   force?: boolean;
 }
 
+/** See Provider.watchCommandEnd. */
+export interface CommandEndWatch {
+  /** Resolves at the next sign that the command may have ended (or after a false alarm: ask commandState). */
+  next(): Promise<void>;
+  close(): void;
+}
+
 /**
  * The one port every compute backend implements. Every method is idempotent for the same
  * instance: the activities calling them may be retried at any point.
@@ -154,6 +161,11 @@ export interface Provider {
   /** Launches the command detached. Never launches it twice for the same instance. */
   startCommand(instance: InstanceRef, spec: NodeSpec): Promise<void>;
   commandState(instance: InstanceRef): Promise<CommandState>;
+  /**
+   * Optional: a way to hear that the command may have ended, so a follower wakes then rather than
+   * at its next poll. The follower still asks commandState; a provider without it is polled.
+   */
+  watchCommandEnd?(instance: InstanceRef): CommandEndWatch | undefined;
   /** Up to maxBytes of combined stdout/stderr starting at byte `offset`. */
   readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer>;
   /** Signals the command's whole process tree; SIGKILL after graceMs. Resolves once it is gone. */

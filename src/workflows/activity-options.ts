@@ -132,6 +132,20 @@ export async function selectLaunchLocal(input: Parameters<FlowActivities['select
   }
 }
 
+/**
+ * A local gang's provision, readiness and start of every rank in one local activity (see
+ * launch-local-gang). Undefined when it failed as a whole: the caller then takes every rank's
+ * separate steps, which find whatever it did (they are idempotent).
+ */
+export async function launchLocalGang(input: Parameters<FlowActivities['launchLocalGang']>[0]): Promise<Awaited<ReturnType<FlowActivities['launchLocalGang']>> | undefined> {
+  try {
+    return await localLaunch.launchLocalGang(input);
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return undefined;
+  }
+}
+
 /** Stopping a command may take its 10 s grace period. */
 const localTeardown = proxyLocalActivities<FlowActivities>({
   startToCloseTimeout: '30s',

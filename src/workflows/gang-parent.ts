@@ -4,19 +4,23 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setHandler,
   startChild,
 } from '@temporalio/workflow';
 import { nodeUpdateSignal } from './definitions';
 import { errorFailure, resultFailure } from './gang-failure';
 import type { GangFailure, GangRun } from './gang';
-import { prepareRank, startRank, teardownRank, type RankSlot } from './gang-rank';
+import { holdInstance, prepareRank, startRank, teardownRank, type RankSlot } from './gang-rank';
+import { launchLocalGang } from './activity-options';
 import type { NodeResult } from './node-lifecycle';
 import { nodeWorkflow } from './node-workflow';
 import { rankWorkflowId } from './own-id';
 
 /** Names the workflow change: the parent provisions and starts every rank, children follow. */
 export const GANG_PROVISION_IN_PARENT_PATCH = 'gang-provision-in-parent';
+/** Names the workflow change: a new local gang's ranks are launched in one local activity. */
+export const GANG_LOCAL_LAUNCH_PATCH = 'gang-local-launch';
 
 /**
  * A gang whose parent provisions, checks and starts every rank at once (parallel steps; local
@@ -64,11 +68,14 @@ export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFa
   for (const node of state.nodes) node.phase = 'provisioning';
   await body.run(async () => {
     try {
-      failOnRejected(await Promise.allSettled(slots.map((slot) => prepareRank(slot))));
+      await launchTogether(slots);
+      // Whatever the one-step launch left (or all of it, without one): each rank's own steps.
+      const running = (slot: RankSlot) => slot.node.phase === 'running';
+      failOnRejected(await Promise.allSettled(slots.map((slot) => (running(slot) ? undefined : prepareRank(slot)))));
       if (failed !== undefined || body.consideredCancelled) return;
       const addresses = slots.map((slot) => slot.instance!.address);
       const view = { mainIp: addresses[0]!, nodeIps: addresses };
-      failOnRejected(await Promise.allSettled(slots.map((slot) => startRank(slot, view))));
+      failOnRejected(await Promise.allSettled(slots.map((slot) => (running(slot) ? undefined : startRank(slot, view)))));
       if (failed !== undefined || body.consideredCancelled) return;
       run.onAllRunning();
       // Not cancellable: a start is never left half-known (who owns the instance); a stop or a
@@ -115,6 +122,27 @@ export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFa
   // The gang's own outcome (not a stop's): every command ended by itself, or the failing rank's did.
   const ownOutcome = failed ? failed.rank !== undefined && failed.failure === undefined && endedOnItsOwn.has(failed.rank) : endedOnItsOwn.size === total;
   return failed ? { failed, endedOnTheirOwn: ownOutcome } : { endedOnTheirOwn: ownOutcome };
+}
+
+/**
+ * A new local gang (first attempt, no retry policy) provisions, checks and starts every rank in
+ * one local activity. A rank it launched is running; one it only provisioned is held (teardown
+ * then stops and copies it, harmless if nothing ran); the rest is left to each rank's own steps.
+ */
+async function launchTogether(slots: RankSlot[]): Promise<void> {
+  const first = slots[0]!.input;
+  if (first.provider !== 'local' || first.retries !== undefined || slots.some((slot) => slot.input.restartNote !== undefined)) return;
+  if (!patched(GANG_LOCAL_LAUNCH_PATCH)) return;
+  const ranks = slots.map(({ input }) => ({ taskId: input.taskId, name: input.name, rank: input.rank, numNodes: input.numNodes, offer: input.offer, spec: input.spec }));
+  // Not cancellable: once it may have provisioned, teardown must know the instances.
+  const result = await CancellationScope.nonCancellable(() => launchLocalGang({ ranks }));
+  result?.ranks.forEach((rank, index) => {
+    const slot = slots[index]!;
+    if (rank.instance === undefined) return;
+    holdInstance(slot, rank.instance);
+    slot.startAsked = true;
+    if (rank.launched) slot.node.phase = 'running';
+  });
 }
 
 /** The parent's teardown of a rank whose child never started. */

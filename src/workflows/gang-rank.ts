@@ -47,15 +47,22 @@ export async function prepareRank(slot: RankSlot): Promise<void> {
   if (input.restartNote !== undefined) {
     slot.logBase = await steps.beginAttemptLog({ taskId: input.taskId, rank: input.rank, note: input.restartNote, runKey: input.spec.runKey });
   }
-  const instance = await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec: input.spec, offer: input.offer, provider: input.provider }));
-  slot.instance = instance;
-  node.instanceId = instance.instanceId;
-  node.address = instance.address;
-  // Where exec, shell and port targets of the instance run (a local instance's host).
-  if (instance.hostQueue !== undefined) node.hostQueue = instance.hostQueue;
-  if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('stopped while provisioning');
-  await rankSteps(input, instance).awaitInstanceReady({ instance });
+  // Already provisioned when the gang's one-step launch got that far (see launch-local-gang).
+  if (slot.instance === undefined) {
+    holdInstance(slot, await CancellationScope.nonCancellable(() => steps.provisionInstance({ spec: input.spec, offer: input.offer, provider: input.provider })));
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('stopped while provisioning');
+  }
+  await rankSteps(input, slot.instance).awaitInstanceReady({ instance: slot.instance! });
   node.phase = 'ready';
+}
+
+/** The rank's instance, in its slot and its node's state. */
+export function holdInstance(slot: RankSlot, instance: InstanceRef): void {
+  slot.instance = instance;
+  slot.node.instanceId = instance.instanceId;
+  slot.node.address = instance.address;
+  // Where exec, shell and port targets of the instance run (a local instance's host).
+  if (instance.hostQueue !== undefined) slot.node.hostQueue = instance.hostQueue;
 }
 
 /** Starts the rank's command with the gang's addresses in its environment. */

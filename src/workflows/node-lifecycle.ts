@@ -1,6 +1,7 @@
 import { CancelledFailure, CancellationScope, patched } from '@temporalio/workflow';
 import { followThenTeardown, type HeldRank } from './follow-teardown';
-import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
+import { rankEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain/node-spec';
+export { rankEnvironment };
 import type { NodePhase, NodeState } from '../domain/task-status';
 import type { ProviderName, ProviderRetries } from '../domain/task-config';
 import { launchLocalNode, stepsFor } from './activity-options';
@@ -132,18 +133,3 @@ function oneStepLaunch(input: NodeInput): boolean {
   return input.provider === 'local' && input.numNodes === 1 && input.restartNote === undefined && input.offer.hosts === undefined && input.retries === undefined;
 }
 
-/** A rank's environment: the FLOW_* variables of its place in the gang, then the task's own env (which wins). */
-export function rankEnvironment(input: NodeInput, gang: GangView): Record<string, string> {
-  return {
-    ...nodeEnvironment({
-      taskId: input.taskId,
-      name: input.name,
-      rank: input.rank,
-      numNodes: input.numNodes,
-      mainIp: gang.mainIp,
-      nodeIps: gang.nodeIps,
-      gpusPerNode: input.offer.spec.gpuCount,
-    }),
-    ...input.spec.env,
-  };
-}

@@ -92,3 +92,46 @@ describe('a single local task: one-step launch, released by its follower', { tim
     assert.equal(existsSync(join(instanceDir(h.home, instanceId), 'launched')), false, 'nothing was launched');
   });
 });
+
+describe('a local gang: every rank launched in one local step', { timeout: 120_000 }, () => {
+  let h: FlowHarness;
+  before(async () => {
+    h = await startFlow('flow-gang-launch-');
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  test("each rank runs once with its place in the gang; after the offer, the parent's only local activity is launchLocalGang", async () => {
+    const task = await h.flow.run('echo "rank=$FLOW_NODE_RANK of=$WORLD_SIZE main=$FLOW_MAIN_IP nodes=$FLOW_NODE_IPS"', { numInstances: 4 });
+    const outcome = await task.wait();
+    assert.deepEqual([outcome.status, outcome.exitCode], ['completed', 0]);
+    const ips = Array.from({ length: 4 }, () => '127.0.0.1').join(',');
+    for (let rank = 0; rank < 4; rank++) {
+      assert.equal(await task.logs({ node: rank }).text(), `rank=${rank} of=4 main=127.0.0.1 nodes=${ips}`, `rank ${rank}'s log`);
+    }
+    assert.deepEqual(await localActivityTypes(h, task.taskId), ['selectOffer', 'launchLocalGang'], 'provision, readiness and start of all 4 ranks: one local step');
+    for (const node of (await task.describe()).nodes) {
+      assert.equal(node.phase, 'terminated', `rank ${node.rank}`);
+      assert.equal(instanceRecord(h.home, node.instanceId!).terminated, true, `rank ${node.rank}'s instance released`);
+    }
+  });
+
+  test('ranks that cannot start (no such working directory) fail the gang with why, through the separate start steps', async () => {
+    const taskId = `gang-launch-${randomBytes(4).toString('hex')}`;
+    const missing = `/nonexistent/flow-gang-launch-${taskId}`;
+    const input: TaskInput = { taskId, name: 'bad-dir-gang', provider: 'local', config: parseTaskConfig({ command: 'echo never', workingDir: missing, numInstances: 3 }), codeDir: h.home };
+    await h.flow.client.workflow.start('taskWorkflow', taskStartOptions(input));
+    const failure = await rejectionOf(h.flow.task(taskId).wait(), 'the gang with a missing working directory');
+    assert.ok(failure instanceof ValidationError, String(failure));
+    assert.match(failure.message, new RegExp(`Working directory ${missing} does not exist`));
+    const locals = await localActivityTypes(h, taskId);
+    // The one-step launch first, then the separate start step, which reported the error.
+    assert.ok(locals.includes('launchLocalGang') && locals.indexOf('launchLocalGang') < locals.indexOf('startCommand'), locals.join(', '));
+    for (const node of (await h.flow.task(taskId).describe()).nodes) {
+      assert.ok(node.instanceId !== undefined, `rank ${node.rank} was provisioned (and is known to teardown)`);
+      assert.equal(instanceRecord(h.home, node.instanceId).terminated, true, `rank ${node.rank}'s instance released`);
+      assert.equal(existsSync(join(instanceDir(h.home, node.instanceId), 'launched')), false, `rank ${node.rank}: nothing was launched`);
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ProviderError } from '../../domain';
 import type { LocalInstancePaths } from './instance-files';
-import { readTextFile, writeFileAtomic } from './instance-files';
+import { readTextFile, writeLaunchFile } from './instance-files';
 import { hostPathFor, type VolumeMount } from './volumes';
 
 /**
@@ -24,7 +24,7 @@ export interface ExecTarget {
 }
 
 export function writeExecTarget(paths: LocalInstancePaths, target: ExecTarget): void {
-  writeFileAtomic(paths.execTarget, `${JSON.stringify(target)}\n`);
+  writeLaunchFile(paths.execTarget, `${JSON.stringify(target)}\n`);
 }
 
 /** The recorded target; for an instance started before exec.json existed, its cwd without sandbox. */

@@ -88,6 +88,18 @@ export function writeFileAtomic(path: string, content: string, mode = 0o600): vo
   renameSync(tmp, path);
 }
 
+/**
+ * Writes a file of the launch that only Flow's own readers open (exec target, started_at) in
+ * place, one rename less than writeFileAtomic: on some file systems a create or a rename costs
+ * ~0.4 ms of CPU, and a gang launches many ranks. Each is written before the launch marker, read
+ * (if at all) once the command runs, and written again whole by a start retried after a crash.
+ * The supervisor's script and the cgroup path stay atomic: a running supervisor reads its script
+ * as it goes, and a stop must always find the cgroup, even while a concurrent start rewrites them.
+ */
+export function writeLaunchFile(path: string, content: string, mode = 0o600): void {
+  writeFileSync(path, content, { mode });
+}
+
 /** Writes `path` only if it does not exist, atomically (temp file + link). True if this call wrote it. */
 export function writeFileExclusive(path: string, content: string): boolean {
   const tmp = tmpPath(path);

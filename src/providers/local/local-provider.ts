@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { ProviderError, ValidationError } from '../../domain';
 import type { HeldInstance, InstanceRef, NodeSpec, Offer, VolumeCreateSpec, VolumeInfo } from '../../domain';
-import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, HeldInstances, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
+import type { CommandEndWatch, CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, HeldInstances, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
 import { listLocalHeld, removeInstanceFolder } from './held-instances';
 import { writeExecTarget } from './exec-target';
 import { LocalAccess } from './local-access';
@@ -19,12 +19,14 @@ import {
   removeInstanceLeftovers,
   updateInstanceRecord,
   writeFileAtomic,
+  writeLaunchFile,
 } from './instance-files';
 import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
 import { probeContainment, taskCgroupPath, type Containment, type ContainmentOption } from './containment';
 import { createTaskCgroup, removeTaskCgroup } from './task-processes';
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
+import { SupervisorEnds } from './supervisor-ends';
 import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
 import { makeHostMountPoints, removeHostMountPoints } from './host-mount-points';
 import { ensureVolumes, hostPathFor, volumeEnv, volumeMounts } from './volumes';
@@ -72,6 +74,7 @@ export class LocalProvider implements Provider, HeldInstances {
   private runtimeFound?: ContainerRuntime;
   private readonly containmentOption: ContainmentOption;
   private containmentFound?: Containment;
+  private readonly supervisorEnds = new SupervisorEnds();
 
   constructor(options: LocalProviderOptions) {
     this.home = options.home;
@@ -281,9 +284,10 @@ export class LocalProvider implements Provider, HeldInstances {
     }
     try {
       // Before the supervisor can write its pid: once the pid file is visible, started_at is too.
-      writeFileAtomic(paths.startedAt, `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}\n`);
+      writeLaunchFile(paths.startedAt, `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}\n`);
       createTaskCgroup(paths);
-      await launchSupervisor(paths.supervisorScript, { env, cwd: paths.dir });
+      const { ended } = await launchSupervisor(paths.supervisorScript, { env, cwd: paths.dir });
+      if (ended) this.supervisorEnds.watch(paths.dir, ended);
     } catch (error) {
       appendFileSync(paths.output, `flow: could not start the command: ${(error as Error).message}\n`, { mode: 0o600 });
       recordExitCode(paths, 127);
@@ -292,6 +296,10 @@ export class LocalProvider implements Provider, HeldInstances {
 
   async commandState(instance: InstanceRef): Promise<CommandState> {
     return localCommandState(this.instancePaths(instance));
+  }
+
+  watchCommandEnd(instance: InstanceRef): CommandEndWatch | undefined {
+    return this.supervisorEnds.watchFor(this.instancePaths(instance).dir);
   }
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {

@@ -106,16 +106,23 @@ ${input.containerLines ?? `${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/n
  * `setsid /bin/sh <script>` and exits. Resolves once spawned (not when the command runs);
  * rejects if it could not be spawned.
  */
-export function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<void> {
-  const [shell, args] = holdsInheritableDescriptors() ? launcherArgs(scriptPath) : ['/bin/sh', [scriptPath]];
+export function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<LaunchedSupervisor> {
+  const direct = !holdsInheritableDescriptors();
+  const [shell, args] = direct ? ['/bin/sh', [scriptPath]] : launcherArgs(scriptPath);
   return new Promise((resolve, reject) => {
     const child = spawn(shell, args, { detached: true, stdio: 'ignore', env: options.env, cwd: options.cwd });
     child.once('error', reject);
     child.once('spawn', () => {
       child.unref();
-      resolve();
+      resolve(direct ? { ended: new Promise((ended) => child.once('exit', () => ended())) } : {});
     });
   });
+}
+
+/** What launchSupervisor knows of the supervisor it started. */
+export interface LaunchedSupervisor {
+  /** Spawned directly: resolves when it exits (after it recorded the exit code, unless killed). */
+  ended?: Promise<void>;
 }
 
 /** The intermediate shell's command line (see launchSupervisor). */
