@@ -18,7 +18,7 @@ import { bareSpawnMs, envCount, FLOW_CLI, machine, nodeStartupMs, progress, runP
 import { figure, type Figure } from './figure';
 import { submitToAllRunning } from './gang-measure';
 import { followLatency, logCopy, throughput } from './load-figures';
-import { summarize } from './stats';
+import { median, summarize } from './stats';
 import { runBench, stopBenchParts } from './bench-lifecycle';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -126,6 +126,12 @@ async function measureAll(flow: Flow, bare: BareWorker, home: string, env: NodeJ
     const catMedian = figures.flowLogsLargeLog.floor?.value.median;
     floors.nodeCopyMbPerS = { ...nodeCopy, ratioToCat: catMedian ? Math.round((nodeCopy.median / catMedian) * 1000) / 1000 : null };
     floorSamples.nodeCopyMbPerS = logs.nodeCopyMs.map(mbPerS).map(round1);
+    // The target in time: a ratio of 0.25 leaves 4x cat's time for the whole `flow logs`, start-up included.
+    floors.flowLogsBudgetMs = {
+      targetMs: round1(4 * median(logs.catMs)),
+      flowLogsMs: round1(median(logs.flowLogsMs)),
+      bareNodeCopyMs: round1(median(logs.nodeCopyMs)),
+    };
   }
 
   let loadRun: { tasks: number; flowWallMs: number; bareWallMs: number } | undefined;
