@@ -105,46 +105,37 @@ const localLaunch = proxyLocalActivities<FlowActivities>({
   retry: { maximumAttempts: 1 },
 });
 
+/** A one-step local launch (one attempt): its result, or undefined when it failed (a stop still throws). */
+function orUndefined<A, R>(step: (input: A) => Promise<R>): (input: A) => Promise<R | undefined> {
+  return async (input) => {
+    try {
+      return await step(input);
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      return undefined;
+    }
+  };
+}
+
 /**
  * The one-step launch of a single local rank (see launch-local-node). Undefined when it failed
  * before an instance existed: the caller then provisions with the separate steps, as before.
  */
-export async function launchLocalNode(input: Parameters<FlowActivities['launchLocalNode']>[0]): Promise<Awaited<ReturnType<FlowActivities['launchLocalNode']>> | undefined> {
-  try {
-    return await localLaunch.launchLocalNode(input);
-  } catch (error) {
-    if (isCancellation(error)) throw error;
-    return undefined;
-  }
-}
+export const launchLocalNode = orUndefined(localLaunch.launchLocalNode);
 
 /**
  * A new single local task's offer selection and launch in one local activity (see
- * select-launch-local; the same one attempt as localLaunch). Undefined when it failed: the
- * caller then selects the offer as before (nothing was launched: only selecting throws).
+ * select-launch-local). Undefined when it failed: the caller then selects the offer as before
+ * (nothing was launched: only selecting throws).
  */
-export async function selectLaunchLocal(input: Parameters<FlowActivities['selectLaunchLocal']>[0]): Promise<Awaited<ReturnType<FlowActivities['selectLaunchLocal']>> | undefined> {
-  try {
-    return await localLaunch.selectLaunchLocal(input);
-  } catch (error) {
-    if (isCancellation(error)) throw error;
-    return undefined;
-  }
-}
+export const selectLaunchLocal = orUndefined(localLaunch.selectLaunchLocal);
 
 /**
  * A local gang's provision, readiness and start of every rank in one local activity (see
  * launch-local-gang). Undefined when it failed as a whole: the caller then takes every rank's
  * separate steps, which find whatever it did (they are idempotent).
  */
-export async function launchLocalGang(input: Parameters<FlowActivities['launchLocalGang']>[0]): Promise<Awaited<ReturnType<FlowActivities['launchLocalGang']>> | undefined> {
-  try {
-    return await localLaunch.launchLocalGang(input);
-  } catch (error) {
-    if (isCancellation(error)) throw error;
-    return undefined;
-  }
-}
+export const launchLocalGang = orUndefined(localLaunch.launchLocalGang);
 
 /** Stopping a command may take its 10 s grace period. */
 const localTeardown = proxyLocalActivities<FlowActivities>({

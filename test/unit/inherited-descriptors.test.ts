@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { withoutInheritedDescriptors } from '../../src/providers/local/inherited-descriptors';
 
+/*
+ * What a worker lets its tasks inherit: a process started with a descriptor left open (no
+ * close-on-exec) holds it, one started through withoutInheritedDescriptors does not, and in either
+ * case the task's command sees only 0-2.
+ */
+
 const scratch = mkdtempSync(join(tmpdir(), 'flow-fds-unit-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -23,6 +29,30 @@ function runNode(script: string, fd40: boolean): string {
   return result.stdout;
 }
 
+/** A node script: the local provider runs `command` as a one-rank task in `home`, then prints { pid, holds, log }. */
+function providerScript(home: string, taskId: string, command: string): string {
+  return `
+    const { LocalProvider } = require(${JSON.stringify(join(dist, 'local-provider.js'))});
+    const { holdsInheritableDescriptors } = require(${JSON.stringify(join(dist, 'inherited-descriptors.js'))});
+    (async () => {
+      const provider = new LocalProvider({ home: ${JSON.stringify(home)}, gpus: [] });
+      const [offer] = await provider.listOffers();
+      const spec = { taskId: ${JSON.stringify(taskId)}, rank: 0, attempt: 1, command: ${JSON.stringify(command)}, env: {}, secrets: [], volumes: [], instanceType: offer.instanceType };
+      const instance = await provider.provision(spec, offer);
+      await provider.startCommand(instance, spec);
+      const deadline = Date.now() + 30000;
+      while ((await provider.commandState(instance)).state !== 'exited') {
+        if (Date.now() > deadline) throw new Error('the command did not end');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      process.stdout.write(JSON.stringify({ pid: process.pid, holds: holdsInheritableDescriptors(), log: (await provider.readOutput(instance, 0, 1 << 20)).toString() }));
+      await provider.terminate(instance);
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+}
+
+/** The descriptors `ls -l /proc/self/fd` listed: 0-2 and the one ls opens to read the folder. */
+const listedFds = (log: string) => [...log.matchAll(/ (\d+) -> /g)].map((m) => Number(m[1]));
+
 describe('descriptors a child would inherit', () => {
   const check = `process.stdout.write(String(require(${JSON.stringify(join(dist, 'inherited-descriptors.js'))}).holdsInheritableDescriptors()))`;
 
@@ -33,50 +63,17 @@ describe('descriptors a child would inherit', () => {
 
   test('a worker that holds one still keeps it from the task: the launcher closes it', () => {
     // The local provider in a process holding fd 40 (a worker run in-process by such a program).
-    const script = `
-      const { LocalProvider } = require(${JSON.stringify(join(dist, 'local-provider.js'))});
-      const { readFileSync } = require('node:fs');
-      (async () => {
-        const provider = new LocalProvider({ home: ${JSON.stringify(join(scratch, 'home'))}, gpus: [] });
-        const [offer] = await provider.listOffers();
-        const spec = { taskId: 'fds', rank: 0, attempt: 1, command: 'ls -l /proc/self/fd', env: {}, secrets: [], volumes: [], instanceType: offer.instanceType };
-        const instance = await provider.provision(spec, offer);
-        await provider.startCommand(instance, spec);
-        const deadline = Date.now() + 30000;
-        while ((await provider.commandState(instance)).state !== 'exited') {
-          if (Date.now() > deadline) throw new Error('the command did not end');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        process.stdout.write(JSON.stringify({ holds: require(${JSON.stringify(join(dist, 'inherited-descriptors.js'))}).holdsInheritableDescriptors(), log: (await provider.readOutput(instance, 0, 1 << 20)).toString() }));
-        await provider.terminate(instance);
-      })().catch((e) => { console.error(e); process.exit(1); });`;
-    const result = JSON.parse(runNode(script, true)) as { holds: boolean; log: string };
+    const result = JSON.parse(runNode(providerScript(join(scratch, 'home'), 'fds', 'ls -l /proc/self/fd'), true)) as { holds: boolean; log: string };
     assert.equal(result.holds, true, 'the provider process holds fd 40');
     assert.ok(!result.log.includes(marker), `the task does not hold the inherited descriptor:\n${result.log}`);
-    const fds = [...result.log.matchAll(/ (\d+) -> /g)].map((m) => Number(m[1]));
-    assert.deepEqual(fds, [0, 1, 2, 3], result.log);
+    assert.deepEqual(listedFds(result.log), [0, 1, 2, 3], result.log);
   });
 
   test('a worker that holds none spawns the supervisor directly, and the task still sees only 0-2', () => {
-    const script = `
-      const { LocalProvider } = require(${JSON.stringify(join(dist, 'local-provider.js'))});
-      (async () => {
-        const provider = new LocalProvider({ home: ${JSON.stringify(join(scratch, 'home2'))}, gpus: [] });
-        const [offer] = await provider.listOffers();
-        const spec = { taskId: 'fds2', rank: 0, attempt: 1, command: 'ls -l /proc/self/fd; cat /proc/$PPID/status | grep -E "^(PPid|Name):"', env: {}, secrets: [], volumes: [], instanceType: offer.instanceType };
-        const instance = await provider.provision(spec, offer);
-        await provider.startCommand(instance, spec);
-        const deadline = Date.now() + 30000;
-        while ((await provider.commandState(instance)).state !== 'exited') {
-          if (Date.now() > deadline) throw new Error('the command did not end');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        process.stdout.write(JSON.stringify({ pid: process.pid, log: (await provider.readOutput(instance, 0, 1 << 20)).toString() }));
-        await provider.terminate(instance);
-      })().catch((e) => { console.error(e); process.exit(1); });`;
-    const result = JSON.parse(runNode(script, false)) as { pid: number; log: string };
-    const fds = [...result.log.matchAll(/ (\d+) -> /g)].map((m) => Number(m[1]));
-    assert.deepEqual(fds, [0, 1, 2, 3], result.log);
+    const command = 'ls -l /proc/self/fd; cat /proc/$PPID/status | grep -E "^(PPid|Name):"';
+    const result = JSON.parse(runNode(providerScript(join(scratch, 'home2'), 'fds2', command), false)) as { pid: number; holds: boolean; log: string };
+    assert.equal(result.holds, false);
+    assert.deepEqual(listedFds(result.log), [0, 1, 2, 3], result.log);
     // The command's parent is the supervisor, whose parent is this process: no intermediate shell.
     assert.match(result.log, new RegExp(`^PPid:\\s+${result.pid}$`, 'm'), result.log);
   });
