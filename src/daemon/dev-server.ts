@@ -27,7 +27,7 @@ export interface DevServerOptions {
  * workflow took ~95 ms instead of ~50 (bench/README.md). The reads happen when a task is written,
  * so an idle server reads no more often than before.
  */
-const TRANSFER_QUEUE_POLL_RATE: readonly string[] = ['history.transferProcessorMaxPollRPS=1000', 'history.transferProcessorMaxPollHostRPS=10000'];
+export const TRANSFER_QUEUE_POLL_RATE: readonly string[] = ['history.transferProcessorMaxPollRPS=1000', 'history.transferProcessorMaxPollHostRPS=10000'];
 
 /**
  * Dynamic config every dev server gets (KEY=JSON), each measured with bench/true-timeline.ts.

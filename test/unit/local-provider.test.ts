@@ -835,7 +835,8 @@ describe('restart durability', () => {
 
     const dir = join(home, 'instances', instance.instanceId);
     writeFileSync(join(dir, 'work', 'go'), '');
-    await waitFor(() => existsSync(join(dir, 'exit_code')), { message: 'exit_code on disk' });
+    // Written in place: the code counts once its line is whole (see readIntFile).
+    await waitFor(() => existsSync(join(dir, 'exit_code')) && readFileSync(join(dir, 'exit_code'), 'utf8').endsWith('\n'), { message: 'exit_code on disk' });
 
     const second = provider(home);
     assert.deepEqual(await second.commandState(instance), { state: 'exited', exitCode: 5, stopped: false });
