@@ -5,7 +5,7 @@ import type { TaskPlan } from '../client/plan';
 import type { ProviderOperations } from '../client/provider-ops';
 import type { TaskProgress } from '../client/task';
 import { loadSettings, taskProviderSettings, type FlowSettings } from '../config/load-config';
-import { ensureDaemon } from '../daemon/daemon-control';
+import { runningDaemon } from '../daemon/daemon-health';
 import type { TaskConfigInput, TaskOutcome, TaskState, TaskStatus } from '../domain';
 import { createLogStore } from '../logs/create-log-store';
 import type { TaskLogStore } from '../logs/task-log-store';
@@ -104,7 +104,8 @@ export async function openBackend(loaded?: FlowSettings): Promise<TaskBackend> {
   const onProgress = (message: string) => process.stderr.write(`${c.dim(message)}\n`);
   if (!settings.temporal.address) {
     const connectApi = async () => {
-      const state = await ensureDaemon(settings.home, { temporalBin: settings.temporalBin, onProgress });
+      // Running already (the usual case): nothing that could start one is loaded.
+      const state = runningDaemon(settings.home) ?? (await (await import('../daemon/daemon-control')).ensureDaemon(settings.home, { temporalBin: settings.temporalBin, onProgress }));
       return state.apiSocket && existsSync(state.apiSocket) ? new DaemonApi(state.apiSocket) : undefined;
     };
     const api = await connectApi();

@@ -3,6 +3,7 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flowPaths } from '../config/flow-home';
 import { DaemonError } from '../domain';
+import { daemonHealth } from './daemon-health';
 import { readDaemonState, type DaemonState } from './daemon-state';
 import { commandLine, isAlive } from './process-alive';
 import { tryLock } from './start-lock';
@@ -16,17 +17,7 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export type DaemonHealth = 'running' | 'starting' | 'stopped';
-
-export function daemonHealth(state: DaemonState | undefined): DaemonHealth {
-  if (!state || state.stopping || !isAlive(state.supervisorPid)) return 'stopped';
-  return state.serverReady && state.workerReady && isAlive(state.serverPid) ? 'running' : 'starting';
-}
-
-export function daemonStatus(home: string): { health: DaemonHealth; state?: DaemonState } {
-  const state = readDaemonState(flowPaths(home).daemonState);
-  return { health: daemonHealth(state), state };
-}
+export { daemonHealth, daemonStatus, type DaemonHealth } from './daemon-health';
 
 /** Starts the supervisor detached; returns a check that says whether it has already died. */
 function spawnSupervisor(home: string, env: NodeJS.ProcessEnv): () => boolean {

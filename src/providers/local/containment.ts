@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { findOnPath } from './which';
+import { findOnPath, SYSTEM_PATH } from './which';
 
 /**
  * How a task's processes are held together so a stop reaches all of them, even those that left
@@ -23,8 +23,7 @@ export type Containment =
 
 export type ContainmentOption = 'auto' | Containment['kind'];
 
-/** Where the system tools live: never the task's PATH (a task may set PATH=/nonexistent). */
-export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { SYSTEM_PATH } from './which';
 
 /** The unified (v2) cgroup mount, from /proc/self/mountinfo; a hybrid host has it at .../unified. */
 function cgroup2Mount(): string | undefined {

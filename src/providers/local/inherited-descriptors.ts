@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { SYSTEM_PATH } from './containment';
-import { findOnPath } from './which';
+import { findOnPath, SYSTEM_PATH } from './which';
 
 /** O_CLOEXEC as /proc/PID/fdinfo prints `flags:` (octal). */
 const O_CLOEXEC = 0o2000000;
