@@ -64,12 +64,6 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
   // Before the first look, so an end between that look and the first nap still wakes it.
   const endWatch = provider.watchCommandEnd?.(instance);
   try {
-    return await followUntilEnd();
-  } finally {
-    endWatch?.close();
-  }
-
-  async function followUntilEnd(): Promise<CommandEnd> {
     for (;;) {
       const state = await provider.commandState(instance);
       if (state.state === 'exited') {
@@ -90,6 +84,8 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
       pollMs = appended > 0 || Date.now() < fastUntil ? MIN_POLL_MS : Math.min(MAX_POLL_MS, Math.ceil(pollMs * 1.5));
       await (endWatch ? Promise.race([context.sleep(pollMs), endWatch.next()]) : context.sleep(pollMs));
     }
+  } finally {
+    endWatch?.close();
   }
 }
 

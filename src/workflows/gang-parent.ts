@@ -9,7 +9,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import { nodeUpdateSignal } from './definitions';
-import { errorFailure, resultFailure } from './gang-failure';
+import { GangTally } from './gang-failure';
 import type { GangFailure, GangRun } from './gang';
 import { holdInstance, prepareRank, startRank, teardownRank, type RankSlot } from './gang-rank';
 import { launchLocalGang } from './activity-options';
@@ -36,29 +36,18 @@ export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFa
   const slots: RankSlot[] = nodes.map((input) => ({ input, node: state.nodes[input.rank]!, logBase: 0, startAsked: false }));
   // Ranks whose child started: the child owns the instance from then on.
   const handedOver = new Set<number>();
-  const endedOnItsOwn = new Set<number>();
-  let failed: GangFailure | undefined;
+  const tally = new GangTally(body, total);
 
   // Children send no updates: a rank's end (after its teardown) is its child's result. A handler
   // all the same, so a stray update is not buffered.
   setHandler(nodeUpdateSignal, () => undefined);
 
-  const fail = (failure: GangFailure) => {
-    if (failed !== undefined || body.consideredCancelled) return;
-    failed = failure;
-    body.cancel();
-  };
   const onResult = (result: NodeResult) => {
     const node = state.nodes[result.rank];
     if (node) Object.assign(node, { exitCode: result.exitCode, phase: 'terminated' });
-    if (result.endedOnItsOwn) endedOnItsOwn.add(result.rank);
-    const failure = resultFailure(result);
-    if (failure) fail(failure);
+    tally.result(result);
   };
-  const onError = (rank: number, error: unknown) => {
-    const failure = errorFailure(rank, error);
-    if (failure) fail(failure);
-  };
+  const onError = (rank: number, error: unknown) => tally.error(rank, error);
   /** The first failure of a batch of steps, one per rank, fails the gang. */
   const failOnRejected = (outcomes: PromiseSettledResult<unknown>[]) =>
     outcomes.forEach((outcome, rank) => outcome.status === 'rejected' && onError(rank, outcome.reason));
@@ -72,11 +61,11 @@ export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFa
       // Whatever the one-step launch left (or all of it, without one): each rank's own steps.
       const running = (slot: RankSlot) => slot.node.phase === 'running';
       failOnRejected(await Promise.allSettled(slots.map((slot) => (running(slot) ? undefined : prepareRank(slot)))));
-      if (failed !== undefined || body.consideredCancelled) return;
+      if (tally.failed !== undefined || body.consideredCancelled) return;
       const addresses = slots.map((slot) => slot.instance!.address);
       const view = { mainIp: addresses[0]!, nodeIps: addresses };
       failOnRejected(await Promise.allSettled(slots.map((slot) => (running(slot) ? undefined : startRank(slot, view)))));
-      if (failed !== undefined || body.consideredCancelled) return;
+      if (tally.failed !== undefined || body.consideredCancelled) return;
       run.onAllRunning();
       // Not cancellable: a start is never left half-known (who owns the instance); a stop or a
       // failed rank cancels each started child explicitly (below).
@@ -119,9 +108,7 @@ export async function runGangFromParent(run: GangRun): Promise<{ failed?: GangFa
       });
     }
   });
-  // The gang's own outcome (not a stop's): every command ended by itself, or the failing rank's did.
-  const ownOutcome = failed ? failed.rank !== undefined && failed.failure === undefined && endedOnItsOwn.has(failed.rank) : endedOnItsOwn.size === total;
-  return failed ? { failed, endedOnTheirOwn: ownOutcome } : { endedOnTheirOwn: ownOutcome };
+  return tally.outcome();
 }
 
 /**

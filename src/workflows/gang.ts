@@ -11,7 +11,7 @@ import {
 import type { NodeState, TaskState } from '../domain/task-status';
 import { nodeUpdateSignal, startNodeSignal } from './definitions';
 import type { FailureInfo } from './failure-info';
-import { errorFailure, resultFailure } from './gang-failure';
+import { GangTally } from './gang-failure';
 import { GANG_PROVISION_IN_PARENT_PATCH, runGangFromParent } from './gang-parent';
 import type { NodeInput, NodeResult } from './node-lifecycle';
 import { nodeWorkflow } from './node-workflow';
@@ -59,8 +59,7 @@ async function runGangWithBarrier(run: GangRun): Promise<{ failed?: GangFailure;
   const total = nodes.length;
   const addresses: Array<string | undefined> = new Array(total).fill(undefined);
   const running = new Set<number>();
-  const endedOnItsOwn = new Set<number>();
-  let failed: GangFailure | undefined;
+  const tally = new GangTally(body, total);
 
   setHandler(nodeUpdateSignal, (update: NodeState) => {
     const node = state.nodes[update.rank];
@@ -73,22 +72,12 @@ async function runGangWithBarrier(run: GangRun): Promise<{ failed?: GangFailure;
     }
   });
 
-  const fail = (failure: GangFailure) => {
-    if (failed !== undefined || body.consideredCancelled) return;
-    failed = failure;
-    body.cancel();
-  };
   const onResult = (result: NodeResult) => {
     const node = state.nodes[result.rank];
     if (node) node.exitCode = result.exitCode;
-    if (result.endedOnItsOwn) endedOnItsOwn.add(result.rank);
-    const failure = resultFailure(result);
-    if (failure) fail(failure);
+    tally.result(result);
   };
-  const onError = (rank: number) => (error: unknown) => {
-    const failure = errorFailure(rank, error);
-    if (failure) fail(failure);
-  };
+  const onError = (rank: number) => (error: unknown) => tally.error(rank, error);
 
   let settled: Promise<unknown> = Promise.resolve();
   for (const node of state.nodes) node.phase = 'provisioning';
@@ -109,11 +98,11 @@ async function runGangWithBarrier(run: GangRun): Promise<{ failed?: GangFailure;
       const firstError = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (firstError) return onError(started.indexOf(firstError))(firstError.reason);
 
-      const allReady = await condition(() => failed !== undefined || addresses.every((address) => address !== undefined), GANG_READY_TIMEOUT);
-      if (failed !== undefined) return;
+      const allReady = await condition(() => tally.failed !== undefined || addresses.every((address) => address !== undefined), GANG_READY_TIMEOUT);
+      if (tally.failed !== undefined) return;
       if (!allReady) {
         const late = addresses.flatMap((address, rank) => (address === undefined ? [rank] : []));
-        return fail({ exitCode: null, message: `ranks ${late.join(', ')} were not ready within ${GANG_READY_TIMEOUT} of the others` });
+        return tally.fail({ exitCode: null, message: `ranks ${late.join(', ')} were not ready within ${GANG_READY_TIMEOUT} of the others` });
       }
       const view = { mainIp: addresses[0]!, nodeIps: addresses as string[] };
       await Promise.all(handles.map(({ handle }) => handle.signal(startNodeSignal, view)));
@@ -124,8 +113,6 @@ async function runGangWithBarrier(run: GangRun): Promise<{ failed?: GangFailure;
       await CancellationScope.nonCancellable(() => settled);
     }
   });
-  // The gang's own outcome (not a stop's): every command ended by itself, or the failing rank's did.
-  const ownOutcome = failed ? failed.rank !== undefined && failed.failure === undefined && endedOnItsOwn.has(failed.rank) : endedOnItsOwn.size === total;
-  return failed ? { failed, endedOnTheirOwn: ownOutcome } : { endedOnTheirOwn: ownOutcome };
+  return tally.outcome();
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startMithrilSim, type MithrilSim } from '../../src/mithril-sim';
-import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import type { FlowHarness } from '../helpers/flow-harness';
+import { startFlowOnSim, type FlowOnSim } from '../helpers/flow-on-sim';
 import { SimClient } from '../helpers/mithril-sim-client';
 import { waitFor } from '../helpers/wait-for';
 
@@ -9,21 +9,15 @@ const API_KEY = 'mk_test_gang_key_7e2a9b41';
 const MITHRIL = { provider: 'mithril', instanceType: '1xa100', uploadCode: false } as const;
 
 describe('a mithril gang under preemption', { timeout: 300_000 }, () => {
-  let sim: MithrilSim;
+  let onSim: FlowOnSim | undefined;
   let client: SimClient;
   let h: FlowHarness;
   before(async () => {
-    sim = await startMithrilSim({ apiKey: API_KEY, provisionDelayMs: 200 });
-    client = new SimClient(sim.url, API_KEY);
-    if (sim.instancesUnavailable) {
-      throw new Error(`flow-mithril-sim cannot run instances here (${sim.instancesUnavailable}); these tests run as root`);
-    }
-    h = await startFlow('flow-mithril-gang-', { MITHRIL_API_URL: sim.url, MITHRIL_API_KEY: API_KEY, MITHRIL_SSH_USER: 'root' });
+    onSim = await startFlowOnSim('flow-mithril-gang-', API_KEY);
+    ({ client, h } = onSim);
   });
   after(async () => {
-    await h?.stop();
-    await sim?.stop();
-    client?.dispose();
+    await onSim?.stop();
   });
 
   test('a 2-node gang preempted on one node is re-provisioned whole, in the same region; both ranks see the new head', async () => {

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { AuthenticationError, TaskFailedError } from '../../src/domain/errors';
-import { startMithrilSim, type MithrilSim } from '../../src/mithril-sim';
+import type { MithrilSim } from '../../src/mithril-sim';
 import { historyPlainBytes } from '../helpers/decoded-history';
 import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import { startFlowOnSim, type FlowOnSim } from '../helpers/flow-on-sim';
 import { SimClient, type SimState } from '../helpers/mithril-sim-client';
 import { rejectionOf } from '../helpers/rejection';
 import { runCli } from '../helpers/cli';
@@ -27,21 +28,16 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('the mithril provider against flow-mithril-sim', { timeout: 480_000 }, () => {
+  let onSim: FlowOnSim | undefined;
   let sim: MithrilSim;
   let client: SimClient;
   let h: FlowHarness;
   before(async () => {
-    sim = await startMithrilSim({ apiKey: API_KEY, provisionDelayMs: 200 });
-    client = new SimClient(sim.url, API_KEY);
-    if (sim.instancesUnavailable) {
-      throw new Error(`flow-mithril-sim cannot run instances here (${sim.instancesUnavailable}); these tests run as root`);
-    }
-    h = await startFlow('flow-mithril-', { MITHRIL_API_URL: sim.url, MITHRIL_API_KEY: API_KEY, MITHRIL_SSH_USER: 'root' });
+    onSim = await startFlowOnSim('flow-mithril-', API_KEY);
+    ({ sim, client, h } = onSim);
   });
   after(async () => {
-    await h?.stop();
-    await sim?.stop();
-    client?.dispose();
+    await onSim?.stop();
   });
 
   const liveInstances = (state: SimState) => state.instances.filter((i) => i.status !== 'STATUS_TERMINATED');

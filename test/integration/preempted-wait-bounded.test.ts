@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startMithrilSim, type MithrilSim } from '../../src/mithril-sim';
 import { PENDING_HISTORY_LIMIT } from '../../src/workflows/pending-continue';
-import { startFlow, type FlowHarness } from '../helpers/flow-harness';
+import type { FlowHarness } from '../helpers/flow-harness';
+import { startFlowOnSim, type FlowOnSim } from '../helpers/flow-on-sim';
 import { SimClient } from '../helpers/mithril-sim-client';
 import { waitFor } from '../helpers/wait-for';
 import { runsOf } from '../helpers/workflow-runs';
@@ -18,21 +18,15 @@ const RUN_BOUND = PENDING_HISTORY_LIMIT + 20;
  * each offer wait returns at once (FLOW_OFFER_WAIT_MAX_MS=0), so the history limit comes in seconds.
  */
 describe('a preempted task waiting for capacity keeps its history bounded', { timeout: 300_000 }, () => {
-  let sim: MithrilSim;
+  let onSim: FlowOnSim | undefined;
   let client: SimClient;
   let h: FlowHarness;
   before(async () => {
-    sim = await startMithrilSim({ apiKey: API_KEY, provisionDelayMs: 200 });
-    client = new SimClient(sim.url, API_KEY);
-    if (sim.instancesUnavailable) {
-      throw new Error(`flow-mithril-sim cannot run instances here (${sim.instancesUnavailable}); these tests run as root`);
-    }
-    h = await startFlow('flow-preempt-wait-', { MITHRIL_API_URL: sim.url, MITHRIL_API_KEY: API_KEY, MITHRIL_SSH_USER: 'root', FLOW_OFFER_WAIT_MAX_MS: '0' });
+    onSim = await startFlowOnSim('flow-preempt-wait-', API_KEY, { FLOW_OFFER_WAIT_MAX_MS: '0' });
+    ({ client, h } = onSim);
   });
   after(async () => {
-    await h?.stop();
-    await sim?.stop();
-    client?.dispose();
+    await onSim?.stop();
   });
 
   test('it continues as new while it waits, keeps its restart count and run key, and completes once capacity returns, its log whole', async () => {
