@@ -1,7 +1,7 @@
 // Build step: bundles the workflow code once so workers start without webpack.
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_BUNDLE_PATH } from './workflow-bundle';
+import { WORKFLOW_BUNDLE_PATH, workflowBundlePrelude } from './workflow-bundle';
 
 async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
@@ -10,7 +10,8 @@ async function main(): Promise<void> {
     failureConverterPath: require.resolve('../security/failure-converter'),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
-  writeFileSync(WORKFLOW_BUNDLE_PATH, code);
+  // On the first line, so the source map's lines still match.
+  writeFileSync(WORKFLOW_BUNDLE_PATH, `${workflowBundlePrelude()}${code}`);
 }
 
 main().catch((error) => {

@@ -10,6 +10,7 @@ import { poolQueues } from '../domain/pools';
 import { workflowSource } from './workflow-bundle';
 import { hostQueueFor } from './host-queue';
 import { workerTuning } from './worker-tuning';
+import { prepareSupervisorLaunches } from '../providers/local/supervisor';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -47,6 +48,8 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 2000;
 export async function createWorkers({ connection, namespace, home, dataConverter, tuning: options = {} }: WorkerOptions): Promise<Worker[]> {
   const queues = poolQueues(options.pool);
   const hostQueue = hostQueueFor(home);
+  // The supervisor spawner starts beside the workers, so no task's launch waits for it.
+  void prepareSupervisorLaunches();
   const shutdownGraceTime = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   // The worker's own client reads host leases (ssh fleet offers list only free hosts).
   const client = new Client({ connection, namespace, ...(dataConverter?.payloadCodecs ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });

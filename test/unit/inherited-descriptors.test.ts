@@ -29,12 +29,18 @@ function runNode(script: string, fd40: boolean): string {
   return result.stdout;
 }
 
-/** A node script: the local provider runs `command` as a one-rank task in `home`, then prints { pid, holds, log }. */
-function providerScript(home: string, taskId: string, command: string): string {
+/**
+ * A node script: the local provider runs `command` as a one-rank task in `home`, then prints
+ * { pid, holds, spawner, log }. With `spawner`, the supervisor spawner is started first (as a
+ * worker does) and its pid printed.
+ */
+function providerScript(home: string, taskId: string, command: string, spawner = false): string {
   return `
     const { LocalProvider } = require(${JSON.stringify(join(dist, 'local-provider.js'))});
     const { holdsInheritableDescriptors } = require(${JSON.stringify(join(dist, 'inherited-descriptors.js'))});
+    const { prepareSupervisorLaunches } = require(${JSON.stringify(join(dist, 'supervisor.js'))});
     (async () => {
+      ${spawner ? 'await prepareSupervisorLaunches();' : ''}
       const provider = new LocalProvider({ home: ${JSON.stringify(home)}, gpus: [] });
       const [offer] = await provider.listOffers();
       const spec = { taskId: ${JSON.stringify(taskId)}, rank: 0, attempt: 1, command: ${JSON.stringify(command)}, env: {}, secrets: [], volumes: [], instanceType: offer.instanceType };
@@ -45,7 +51,8 @@ function providerScript(home: string, taskId: string, command: string): string {
         if (Date.now() > deadline) throw new Error('the command did not end');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      process.stdout.write(JSON.stringify({ pid: process.pid, holds: holdsInheritableDescriptors(), log: (await provider.readOutput(instance, 0, 1 << 20)).toString() }));
+      const spawners = require('node:child_process').spawnSync('pgrep', ['-P', String(process.pid), '-f', 'spawner-main'], { encoding: 'utf8' }).stdout.trim();
+      process.stdout.write(JSON.stringify({ pid: process.pid, holds: holdsInheritableDescriptors(), spawner: Number(spawners) || undefined, log: (await provider.readOutput(instance, 0, 1 << 20)).toString() }));
       await provider.terminate(instance);
     })().catch((e) => { console.error(e); process.exit(1); });`;
 }
@@ -76,5 +83,14 @@ describe('descriptors a child would inherit', () => {
     assert.deepEqual(listedFds(result.log), [0, 1, 2, 3], result.log);
     // The command's parent is the supervisor, whose parent is this process: no intermediate shell.
     assert.match(result.log, new RegExp(`^PPid:\\s+${result.pid}$`, 'm'), result.log);
+  });
+
+  test('a worker whose spawner runs has it start the supervisor, and the task still sees only 0-2', () => {
+    const command = 'ls -l /proc/self/fd; cat /proc/$PPID/status | grep -E "^(PPid|Name):"';
+    const result = JSON.parse(runNode(providerScript(join(scratch, 'home3'), 'fds3', command, true), false)) as { pid: number; spawner?: number; log: string };
+    assert.ok(result.spawner !== undefined, 'the spawner runs as a child of the provider process');
+    assert.deepEqual(listedFds(result.log), [0, 1, 2, 3], result.log);
+    // The supervisor's parent is the spawner (a small process whose forks cost less), not this process.
+    assert.match(result.log, new RegExp(`^PPid:\\s+${result.spawner}$`, 'm'), result.log);
   });
 });

@@ -3,6 +3,7 @@ import type { LocalInstancePaths } from './instance-files';
 import { findOnPath } from './which';
 import { SYSTEM_PATH } from './containment';
 import { descriptorCloser, holdsInheritableDescriptors } from './inherited-descriptors';
+import { SpawnerGoneError, SupervisorSpawner } from './supervisor-spawner';
 
 /**
  * The supervisor is a small /bin/sh script, one per instance, that runs the user's command and
@@ -87,8 +88,11 @@ finish() {
 }
 ${enterCgroup}# The pid and exit_code: each one write(2) of a whole line, no rename (a process less on every
 # command's path): readers take them only once the newline is there (readIntFile). started_at:
-# written at launch.
-echo $$ > ${q(p.pid)}
+# written at launch. The pid file is created only if absent: a second supervisor of the same
+# instance (a launch retried after the spawner ended unanswered) ends here, running nothing.
+set -C
+echo $$ > ${q(p.pid)} 2>/dev/null || exit 0
+set +C
 trap ':' TERM
 if [ -e ${q(p.stopRequested)} ]; then finish 143; fi
 if ! cd ${q(input.workDir)}; then
@@ -101,13 +105,44 @@ ${input.containerLines ?? `${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/n
 /**
  * Starts `/bin/sh <script>` as a new session leader (Node's `detached` calls setsid). A worker
  * holding no inheritable descriptor (see inherited-descriptors.ts; the daemon starts its worker
- * so) spawns it directly: Node reaps it when it ends, and it outlives the worker. Otherwise an
+ * so) spawns it directly, through its spawner process once that runs (a fork from the worker
+ * costs several ms): Node reaps it when it ends, and it outlives the worker. Otherwise an
  * intermediate shell first closes what would leak into the task, then backgrounds
  * `setsid /bin/sh <script>` and exits. Resolves once spawned (not when the command runs);
  * rejects if it could not be spawned.
  */
-export function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<LaunchedSupervisor> {
+export async function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<LaunchedSupervisor> {
   const direct = !holdsInheritableDescriptors();
+  if (direct) {
+    spawner ??= new SupervisorSpawner();
+    const asked = spawner.spawn(scriptPath, options);
+    if (asked !== undefined) {
+      try {
+        return await asked;
+      } catch (error) {
+        // Unanswered: forked here instead; the script's pid check keeps it to one supervisor.
+        if (!(error instanceof SpawnerGoneError)) throw error;
+      }
+    }
+  }
+  return spawnSupervisor(scriptPath, options, direct);
+}
+
+/** This process's spawner (see supervisor-spawner.ts), once it launches supervisors directly. */
+let spawner: SupervisorSpawner | undefined;
+
+/**
+ * Starts the spawner ahead of the first launch (a worker at start-up), where supervisors would
+ * be spawned directly; elsewhere does nothing. Resolves once it runs (or could not start).
+ */
+export async function prepareSupervisorLaunches(): Promise<void> {
+  if (holdsInheritableDescriptors()) return;
+  spawner ??= new SupervisorSpawner();
+  await spawner.start();
+}
+
+/** Forks the supervisor (or its launcher) from this process. */
+function spawnSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }, direct: boolean): Promise<LaunchedSupervisor> {
   const [shell, args] = direct ? ['/bin/sh', [scriptPath]] : launcherArgs(scriptPath);
   return new Promise((resolve, reject) => {
     const child = spawn(shell, args, { detached: true, stdio: 'ignore', env: options.env, cwd: options.cwd });
