@@ -67,10 +67,7 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
     for (;;) {
       const state = await provider.commandState(instance);
       if (state.state === 'exited') {
-        // Drain everything written before the exit, including a last line without newline.
-        let copied;
-        do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
-        while (copied.appended > 0);
+        await copyRest(logs, taskId, rank, read, secrets);
         // The command never ran (e.g. its image could not be pulled): the task fails with why.
         if (state.failure) throw new ProviderError(state.failure.message, { retryable: false, suggestions: state.failure.suggestions });
         const end = { exitCode: state.exitCode, stopped: state.stopped === true, ...(state.preempted ? { preempted: state.signal ?? 'preempted' } : {}) };
@@ -83,6 +80,47 @@ export async function followCommand(provider: Provider, logs: TaskLogStore, inpu
       // Poll fast while output flows or right after start, back off while the command is quiet.
       pollMs = appended > 0 || Date.now() < fastUntil ? MIN_POLL_MS : Math.min(MAX_POLL_MS, Math.ceil(pollMs * 1.5));
       await (endWatch ? Promise.race([context.sleep(pollMs), endWatch.next()]) : context.sleep(pollMs));
+    }
+  } finally {
+    endWatch?.close();
+  }
+}
+
+/** Drains everything the command wrote before its exit, including a last line without newline. */
+async function copyRest(logs: TaskLogStore, taskId: string, rank: number, read: (offset: number) => Promise<Buffer>, secrets: string[]): Promise<void> {
+  let copied;
+  do copied = await logs.copyFrom(taskId, rank, read, { secrets, final: true });
+  while (copied.appended > 0);
+}
+
+/** How often quickEnd looks when the provider cannot wake it at the command's end. */
+const QUICK_POLL_MS = 5;
+
+/**
+ * A command just launched that ends by itself within `withinMs` is finished here as its follower
+ * would finish it (all its output copied, the instance released), so the workflow needs no
+ * follow step. Undefined when it still runs by then, or ended otherwise (stopped, preempted, or
+ * it never ran): the follow step takes it from there, as always.
+ */
+export async function quickEnd(provider: Provider, logs: TaskLogStore, input: FollowInput, withinMs: number): Promise<CommandEnd | undefined> {
+  const context = Context.current();
+  const deadline = Date.now() + withinMs;
+  const endWatch = provider.watchCommandEnd?.(input.instance);
+  try {
+    for (;;) {
+      const state = await provider.commandState(input.instance);
+      if (state.state === 'exited') {
+        if (state.failure !== undefined || state.stopped === true || state.preempted === true) return undefined;
+        // What it left running gets the stop's grace period: the follow step, heartbeating, waits that out.
+        if (provider.commandLeftRunning === undefined || (await provider.commandLeftRunning(input.instance))) return undefined;
+        await copyRest(logs, input.taskId, input.rank, outputReader(provider, input, READ_CHUNK), input.secrets);
+        await releaseInstance(provider, input.instance, context);
+        return { exitCode: state.exitCode, stopped: false, tornDown: true };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      const nap = context.sleep(Math.min(left, QUICK_POLL_MS));
+      await (endWatch ? Promise.race([nap, endWatch.next()]) : nap);
     }
   } finally {
     endWatch?.close();

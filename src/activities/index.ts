@@ -4,7 +4,7 @@ import type { TaskLogStore } from '../logs/task-log-store';
 import type { Provider } from '../providers/provider';
 import { awaitOffer, type AwaitOfferInput } from './await-offer';
 import { awaitFreeHosts, type AwaitFreeHostsInput, type LeasedHosts } from './await-free-hosts';
-import { followCommand, outputReader, STOP_GRACE_MS, type CommandEnd, type FollowInput } from './follow-command';
+import { followCommand, outputReader, quickEnd, STOP_GRACE_MS, type CommandEnd, type FollowInput } from './follow-command';
 import { chooseOffer, type OfferChoice, type SelectOfferInput } from '../providers/offer-choice';
 import { createProviderOperation } from './provider-operation';
 import { reapOrphans, type ReapOptions } from './reap-orphans';
@@ -103,6 +103,11 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue,
         (request) => chooseOffer(providers.get(request.provider, request.providerSettings), request),
         (launch) => launchLocalNode(providers.get('local'), (instance) => host.record('local', instance), launch),
         input,
+        async (instance, withinMs) => {
+          const follow = { instance, taskId: input.spec.taskId, rank: input.spec.rank, secrets: Object.values(input.spec.secrets), logBase: 0, runKey: input.spec.runKey };
+          await claimLogs(follow);
+          return quickEnd(providers.get('local'), logs, follow, withinMs);
+        },
       )),
 
     /** Resolves once the instance accepts commands; with maxWaitMs, fails (retryably) after that long. */

@@ -1,5 +1,6 @@
 import { nodeEnvironment, type InstanceRef, type NodeSpec, type Offer } from '../domain';
 import type { Provider } from '../providers/provider';
+import type { CommandEnd } from './follow-command';
 
 /** What the workflow passes to launch a single local rank in one step. */
 export interface LaunchLocalInput {
@@ -18,6 +19,8 @@ export interface LaunchLocalInput {
 export interface LaunchLocalResult {
   instance: InstanceRef;
   launched: boolean;
+  /** The command already ended by itself and the instance was released (see selectLaunchLocal's quickEndMs). */
+  ended?: CommandEnd;
 }
 
 /**

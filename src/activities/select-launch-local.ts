@@ -1,4 +1,5 @@
-import type { NodeSpec, Offer } from '../domain';
+import type { InstanceRef, NodeSpec, Offer } from '../domain';
+import type { CommandEnd } from './follow-command';
 import type { OfferChoice } from '../providers/offer-choice';
 import { launchLocalNode, type LaunchLocalResult } from './launch-local-node';
 
@@ -8,6 +9,11 @@ export interface SelectLaunchLocalInput<Request> {
   spec: Omit<NodeSpec, 'instanceType'>;
   /** For the FLOW_* variables (see launch-local-node). */
   name: string;
+  /**
+   * After a launch, how long to wait for the command to end by itself: one that does is finished
+   * here (see quickEnd), and the workflow needs no follow step. Absent in older tasks.
+   */
+  quickEndMs?: number;
 }
 
 /**
@@ -29,14 +35,24 @@ export async function selectLaunchLocal<Request>(
   select: (request: Request) => Promise<OfferChoice>,
   launch: (input: Parameters<typeof launchLocalNode>[2]) => Promise<LaunchLocalResult>,
   input: SelectLaunchLocalInput<Request>,
+  endQuickly?: (instance: InstanceRef, withinMs: number) => Promise<CommandEnd | undefined>,
 ): Promise<SelectLaunchLocalResult> {
   const choice = await select(input.request);
   if (!('offer' in choice) || choice.offer.hosts !== undefined) return { choice };
   const offer: Offer = choice.offer;
+  let launched: LaunchLocalResult;
   try {
-    return { choice, launch: await launch({ spec: { ...input.spec, instanceType: offer.instanceType }, offer, name: input.name, numNodes: 1 }) };
+    launched = await launch({ spec: { ...input.spec, instanceType: offer.instanceType }, offer, name: input.name, numNodes: 1 });
   } catch {
     // No error text into history: the separate provision step fails the same way and reports it.
     return { choice };
+  }
+  if (!launched.launched || input.quickEndMs === undefined || endQuickly === undefined) return { choice, launch: launched };
+  try {
+    const ended = await endQuickly(launched.instance, input.quickEndMs);
+    return { choice, launch: ended === undefined ? launched : { ...launched, ended } };
+  } catch {
+    // The follow step looks again, and reports what it finds.
+    return { choice, launch: launched };
   }
 }

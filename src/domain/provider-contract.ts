@@ -166,6 +166,12 @@ export interface Provider {
    * at its next poll. The follower still asks commandState; a provider without it is polled.
    */
   watchCommandEnd?(instance: InstanceRef): CommandEndWatch | undefined;
+  /**
+   * Optional: whether processes the command started still run after it ended (a release then
+   * waits out their grace period). Without it, a provider's commands are never finished in the
+   * launch step (see quickEnd).
+   */
+  commandLeftRunning?(instance: InstanceRef): Promise<boolean>;
   /** Up to maxBytes of combined stdout/stderr starting at byte `offset`. */
   readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer>;
   /** Signals the command's whole process tree; SIGKILL after graceMs. Resolves once it is gone. */

@@ -1,5 +1,6 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { InstanceRef } from '../domain/node-spec';
+import type { CommandEnd } from '../activities/follow-command';
 import type { NodePhase, NodeState } from '../domain/task-status';
 import type { stepsFor } from './activity-options';
 import { failureInfo, type FailureInfo } from './failure-info';
@@ -26,6 +27,11 @@ export interface HeldRank {
   logBase: number;
   /** The start was asked for: teardown must stop and copy the command. */
   startAsked: boolean;
+  /**
+   * The command had already ended by itself when its launch step returned, which then copied its
+   * output and released the instance (see selectLaunchLocal): no follow step, no teardown.
+   */
+  ended?: CommandEnd;
 }
 
 export interface FollowTeardownRun {
@@ -56,13 +62,17 @@ export async function followThenTeardown(run: FollowTeardownRun): Promise<NodeRe
   let endedOnItsOwn = false;
   // The follower released the instance (the command ended by itself): no teardown step.
   let tornDown = false;
+  const follow = (instance: InstanceRef) => {
+    const teardownOnEnd = run.teardownOnEnd();
+    return held.steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase: held.logBase, runKey, ...(teardownOnEnd ? { teardownOnEnd } : {}) });
+  };
   try {
     exitCode = await body.run(async () => {
       await run.prepare();
       const instance = held.instance!;
       phase('running');
-      const teardownOnEnd = run.teardownOnEnd();
-      const end = await held.steps.followCommand({ instance, taskId: input.taskId, rank: input.rank, secrets, logBase: held.logBase, runKey, ...(teardownOnEnd ? { teardownOnEnd } : {}) });
+      // Decided by the launch step's recorded result, so replay takes the same path.
+      const end = held.ended ?? (await follow(instance));
       tornDown = end.tornDown === true;
       endedOnItsOwn = !end.stopped;
       node.exitCode = end.exitCode;

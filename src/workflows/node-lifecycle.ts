@@ -93,6 +93,7 @@ export async function runNode(run: NodeRun): Promise<NodeResult> {
       instance = held.instance = launch.instance;
       if (instance.hostQueue !== undefined) held.steps = stepsFor(input.provider, input.retries, instance.hostQueue);
       held.startAsked = launch.launched;
+      if (launch.ended !== undefined) held.ended = launch.ended;
     } else {
       instance = held.instance = await CancellationScope.nonCancellable(() => held.steps.provisionInstance({ spec, offer: input.offer, provider: input.provider }));
       // The instance's history-recorded hostQueue decides, so replay takes the same path.

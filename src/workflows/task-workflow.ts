@@ -20,6 +20,12 @@ import { continuePending, pendingMsLeft, shouldContinuePending } from './pending
 import { finishState, initialState, noteWaiting, setStatus } from './task-state';
 
 const HOUR_MS = 3_600_000;
+/**
+ * How long a new single local task's launch step waits for its command to end by itself: a short
+ * command (`echo hi`, a quick script) is then finished in that step, without a follow step and a
+ * second workflow task. A longer one is reported running this much later, and followed as before.
+ */
+const QUICK_END_MS = 100;
 /** A changed waiting reason is reported after 30 s at first, then at most every 30 min (doubling). */
 const FIRST_REPORT_MS = 30_000;
 const MAX_REPORT_MS = 30 * 60_000;
@@ -150,7 +156,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
     const spec = rankSpec(input, runKey, 0, 0);
     return async (request) => {
       // Not cancellable: once it may have provisioned, teardown must know the instance (runNode's finally).
-      const result = await CancellationScope.nonCancellable(() => selectLaunchLocal({ request, spec, name: input.name }));
+      const result = await CancellationScope.nonCancellable(() => selectLaunchLocal({ request, spec, name: input.name, quickEndMs: QUICK_END_MS }));
       if (result === undefined) return steps.selectOffer(request);
       prelaunched = result.launch;
       return result.choice;

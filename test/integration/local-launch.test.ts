@@ -45,8 +45,9 @@ describe('a single local task: one-step launch, released by its follower', { tim
     await h?.stop();
   });
 
-  test('completes with its output whole; the follower released the instance (no teardown step)', async () => {
-    const task = await h.flow.run('seq 1 30000; echo "main=$FLOW_MAIN_IP nodes=$FLOW_NUM_NODES"; printf no-newline-at-end');
+  test('a command that outlasts the launch step: its follower copies the output whole and releases the instance (no teardown step)', async () => {
+    // Longer than the launch step's quick-end window (QUICK_END_MS).
+    const task = await h.flow.run('sleep 0.5; seq 1 30000; echo "main=$FLOW_MAIN_IP nodes=$FLOW_NUM_NODES"; printf no-newline-at-end');
     const outcome = await task.wait();
     assert.deepEqual([outcome.status, outcome.exitCode, outcome.reason], ['completed', 0, 'exit']);
     const logs = await task.logs().text();
@@ -60,6 +61,34 @@ describe('a single local task: one-step launch, released by its follower', { tim
     assert.equal(existsSync(join(instanceDir(h.home, instanceId), 'output.log')), false, 'the raw output is gone');
     assert.deepEqual(await activityTypes(h, task.taskId), ['followCommand'], 'launch and release need no step of their own');
     assert.deepEqual(await localActivityTypes(h, task.taskId), ['selectLaunchLocal'], 'the offer and the launch take one local step');
+  });
+
+  test('a short command is finished in the launch step: output whole, secret redacted, instance released, no follow step', async () => {
+    const secret = 'quick-end-secret-value';
+    const task = await h.flow.run({ command: 'seq 1 30000; echo "token=$TOKEN"; printf no-newline-at-end', secrets: { TOKEN: secret } });
+    const outcome = await task.wait();
+    assert.deepEqual([outcome.status, outcome.exitCode, outcome.reason], ['completed', 0, 'exit']);
+    const logs = await task.logs().text();
+    assert.ok(!logs.includes(secret), 'the secret is redacted in the log');
+    assert.ok(logs.startsWith(`${Array.from({ length: 30000 }, (_, i) => `${i + 1}\n`).join('')}token=`), 'every line, in order');
+    assert.ok(logs.endsWith('\nno-newline-at-end'), 'the last line without a newline too');
+    const state = await task.describe();
+    assert.equal(state.nodes[0]?.phase, 'terminated');
+    const instanceId = state.nodes[0]!.instanceId!;
+    assert.equal(instanceRecord(h.home, instanceId).terminated, true);
+    assert.equal(existsSync(join(instanceDir(h.home, instanceId), 'output.log')), false, 'the raw output is gone');
+    assert.deepEqual(await activityTypes(h, task.taskId), [], 'no follow step');
+    assert.deepEqual(await localActivityTypes(h, task.taskId), ['selectLaunchLocal'], 'selection, launch, follow and release in one local step');
+  });
+
+  test('a short command that leaves a process running is followed as before (its release waits out the grace period)', async () => {
+    const task = await h.flow.run('(trap "" TERM; exec sleep 60) & echo left-one-running');
+    const outcome = await task.wait();
+    assert.deepEqual([outcome.status, outcome.exitCode], ['completed', 0]);
+    assert.match(await task.logs().text(), /left-one-running/);
+    assert.deepEqual(await activityTypes(h, task.taskId), ['followCommand'], 'the follow step released it');
+    const instanceId = (await task.describe()).nodes[0]!.instanceId!;
+    assert.equal(instanceRecord(h.home, instanceId).terminated, true);
   });
 
   test('a stop during the command still tears down: no process left, instance terminated', async () => {

@@ -108,9 +108,10 @@ describe('payload codec: the server only ever holds encrypted payloads (real dae
   const history = async (workflowId: string): Promise<History> => plain.workflow.getHandle(workflowId).fetchHistory();
 
   test('inputs, results, memos, markers and failures are encrypted; the secret is nowhere in history', async () => {
-    const ok = await h.flow.run({ command: 'echo "$GREETING, token of ${#TOKEN} chars"', secrets: { TOKEN: secret }, env: { GREETING: 'hello' } });
+    // Each outlasts the launch step's quick-end window, so a follow step (an activity) is in history.
+    const ok = await h.flow.run({ command: 'sleep 0.5; echo "$GREETING, token of ${#TOKEN} chars"', secrets: { TOKEN: secret }, env: { GREETING: 'hello' } });
     assert.equal((await ok.wait()).status, 'completed');
-    const failing = await h.flow.run({ command: 'exit 3', secrets: { TOKEN: secret }, env: { GREETING: 'hello' } });
+    const failing = await h.flow.run({ command: 'sleep 0.5; exit 3', secrets: { TOKEN: secret }, env: { GREETING: 'hello' } });
     await assert.rejects(failing.wait());
 
     for (const taskId of [ok.taskId, failing.taskId]) {

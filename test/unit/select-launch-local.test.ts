@@ -79,4 +79,35 @@ describe('selectLaunchLocal', () => {
       /offers unreadable/,
     );
   });
+
+  describe('quick end', () => {
+    const ENDED = { exitCode: 0, stopped: false, tornDown: true };
+    const quick = (launch: (input: LaunchLocalInput) => Promise<LaunchLocalResult>, endQuickly: (instance: InstanceRef, withinMs: number) => Promise<typeof ENDED | undefined>) =>
+      selectLaunchLocal(async () => ({ offer: OFFER }) as OfferChoice, launch, { request: { provider: 'local' }, spec: SPEC, name: 'select-test', quickEndMs: 100 }, endQuickly);
+
+    test('a command that ended within the window comes back with its end', async () => {
+      const asked: [string, number][] = [];
+      const result = await quick(launchedOk, async (instance, withinMs) => {
+        asked.push([instance.instanceId, withinMs]);
+        return ENDED;
+      });
+      assert.deepEqual(asked, [[INSTANCE.instanceId, 100]]);
+      assert.deepEqual(result.launch, { instance: INSTANCE, launched: true, ended: ENDED });
+    });
+
+    test('one still running, or a look that failed, comes back launched only: the follow step goes on', async () => {
+      assert.deepEqual((await quick(launchedOk, async () => undefined)).launch, { instance: INSTANCE, launched: true });
+      assert.deepEqual((await quick(launchedOk, async () => { throw new Error('no look'); })).launch, { instance: INSTANCE, launched: true });
+    });
+
+    test('nothing launched: no wait at all', async () => {
+      let waited = false;
+      const result = await quick(async () => ({ instance: INSTANCE, launched: false }), async () => {
+        waited = true;
+        return ENDED;
+      });
+      assert.equal(waited, false);
+      assert.deepEqual(result.launch, { instance: INSTANCE, launched: false });
+    });
+  });
 });

@@ -15,6 +15,7 @@ import {
   instancePaths,
   localInstanceId,
   readInstanceRecord,
+  readIntFile,
   recordExitCode,
   removeInstanceLeftovers,
   updateInstanceRecord,
@@ -24,7 +25,7 @@ import {
 import type { LocalInstancePaths } from './instance-files';
 import { localDefaultInstanceType, localOffers, selectGpuIndices } from './offers';
 import { probeContainment, taskCgroupPath, type Containment, type ContainmentOption } from './containment';
-import { createTaskCgroup, removeTaskCgroup } from './task-processes';
+import { createTaskCgroup, removeTaskCgroup, taskProcessesRemain } from './task-processes';
 import { commandShell, launchSupervisor, supervisorScript } from './supervisor';
 import { SupervisorEnds } from './supervisor-ends';
 import { bubblewrapSandbox, probeBubblewrap } from './bubblewrap';
@@ -304,6 +305,11 @@ export class LocalProvider implements Provider, HeldInstances {
 
   async readOutput(instance: InstanceRef, offset: number, maxBytes: number): Promise<Buffer> {
     return readLocalOutput(this.instancePaths(instance), offset, maxBytes);
+  }
+
+  async commandLeftRunning(instance: InstanceRef): Promise<boolean> {
+    const paths = this.instancePaths(instance);
+    return taskProcessesRemain(paths, readIntFile(paths.pid));
   }
 
   async stopCommand(instance: InstanceRef, graceMs: number): Promise<void> {

@@ -44,6 +44,16 @@ export async function removeTaskCgroup(paths: LocalInstancePaths): Promise<void>
 }
 
 /**
+ * Whether any process of the task still runs (after its command ended: what it left running,
+ * which a release must then stop with the grace period). The same view as killTaskProcesses.
+ */
+export function taskProcessesRemain(paths: LocalInstancePaths, leader: number | undefined): boolean {
+  const cgroup = taskCgroup(paths);
+  if (cgroup !== undefined && existsSync(paths.cgroupEntered)) return cgroupPopulated(cgroup);
+  return leader !== undefined && processTreeAlive(leader);
+}
+
+/**
  * SIGTERM every process of the task, SIGKILL what is left after graceMs; resolves once none
  * lives. The task is its cgroup once the supervisor has entered it (it then holds processes that
  * left the session too); otherwise the supervisor's process group and session (`leader`).
