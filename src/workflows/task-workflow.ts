@@ -25,7 +25,7 @@ const HOUR_MS = 3_600_000;
  * command (`echo hi`, a quick script) is then finished in that step, without a follow step and a
  * second workflow task. A longer one is reported running this much later, and followed as before.
  */
-const QUICK_END_MS = 100;
+const QUICK_END_MS = 50;
 /** A changed waiting reason is reported after 30 s at first, then at most every 30 min (doubling). */
 const FIRST_REPORT_MS = 30_000;
 const MAX_REPORT_MS = 30 * 60_000;
