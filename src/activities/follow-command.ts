@@ -52,6 +52,11 @@ export interface CommandEnd {
   preempted?: string;
   /** The follower released the instance itself (FollowInput.teardownOnEnd): no teardown is needed. */
   tornDown?: boolean;
+  /**
+   * When quickEnd had finished it (the worker's clock, ISO): the workflow's own clock stands still
+   * while a local activity runs, so the task's end time comes from here.
+   */
+  endedAt?: string;
 }
 
 export async function followCommand(provider: Provider, logs: TaskLogStore, input: FollowInput): Promise<CommandEnd> {
@@ -115,7 +120,7 @@ export async function quickEnd(provider: Provider, logs: TaskLogStore, input: Fo
         if (provider.commandLeftRunning === undefined || (await provider.commandLeftRunning(input.instance))) return undefined;
         await copyRest(logs, input.taskId, input.rank, outputReader(provider, input, READ_CHUNK), input.secrets);
         await releaseInstance(provider, input.instance, context);
-        return { exitCode: state.exitCode, stopped: false, tornDown: true };
+        return { exitCode: state.exitCode, stopped: false, tornDown: true, endedAt: new Date().toISOString() };
       }
       const left = deadline - Date.now();
       if (left <= 0) return undefined;

@@ -145,6 +145,8 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
 
   // What a new single local task's first step launched; runNode goes on from it (attempt 0 only).
   let prelaunched: LaunchLocalResult | undefined;
+  // When that step saw the command end (its clock; the workflow's stands still during the step).
+  let finishedBy: string | undefined;
   /**
    * A new single local task (no retry policy, nothing resumed, no stop yet) looks for its offer
    * and launches its rank in one local step: one round trip less before the command runs. No
@@ -260,6 +262,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   async function runSingle(node: NodeInput): Promise<AttemptResult> {
     const launched = prelaunched;
     prelaunched = undefined;
+    if (launched?.ended?.endedAt !== undefined) finishedBy = launched.ended.endedAt;
     const result = await runNode({
       input: node,
       ...(launched === undefined ? {} : { launched }),
@@ -284,6 +287,7 @@ export async function taskWorkflow(input: TaskInput): Promise<TaskOutcome> {
   }
 
   state.exitCode = exitCode;
+  if (finishedBy !== undefined && Date.parse(finishedBy) > Date.now()) state.endedAt = finishedBy;
   // A stop that came after the commands had ended by themselves changes nothing.
   if (endedOnItsOwn && stopReason !== 'max_pending') stopReason = undefined;
   if (stopReason === 'max_pending') {
