@@ -26,6 +26,8 @@ export interface ActivityDeps {
   isTaskOpen?: (taskId: string) => Promise<boolean>;
   /** This worker host's own task queue (see src/worker/host-queue.ts); host-bound instances record it. */
   hostQueue?: string;
+  /** FLOW_WORKER_QUICK_END_MS: replaces the quick-end window a task's launch step asks for (0: none). */
+  quickEndMs?: number;
   /** Which fleet hosts are leased now (the worker's client reads the lease workflows). */
   leasedHosts?: LeasedHosts;
 }
@@ -45,7 +47,7 @@ export interface OfferTarget {
 const READY_POLL_MS = 1000;
 
 /** The activities, bound to their dependencies. Each one is thin and idempotent. */
-export function createActivities({ providers, logs, home, isTaskOpen, hostQueue, leasedHosts }: ActivityDeps) {
+export function createActivities({ providers, logs, home, isTaskOpen, hostQueue, leasedHosts, quickEndMs }: ActivityDeps) {
   const host = hostBinding(hostQueue);
   /** The leak reaper (flow gc, the reaper schedule); each orphan is logged to the worker log. */
   const reap = async (options: ReapOptions): Promise<ReapReport> => {
@@ -102,7 +104,7 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue,
       selectLaunchLocal(
         (request) => chooseOffer(providers.get(request.provider, request.providerSettings), request),
         (launch) => launchLocalNode(providers.get('local'), (instance) => host.record('local', instance), launch),
-        input,
+        withQuickEnd(input, quickEndMs),
         async (instance, withinMs) => {
           const follow = { instance, taskId: input.spec.taskId, rank: input.spec.rank, secrets: Object.values(input.spec.secrets), logBase: 0, runKey: input.spec.runKey };
           await claimLogs(follow);
@@ -176,3 +178,10 @@ export function createActivities({ providers, logs, home, isTaskOpen, hostQueue,
 }
 
 export type FlowActivities = ReturnType<typeof createActivities>;
+
+/** The launch step's input with the worker's quick-end window, when it sets one (0: no wait). */
+function withQuickEnd<Request>(input: SelectLaunchLocalInput<Request>, quickEndMs: number | undefined): SelectLaunchLocalInput<Request> {
+  if (quickEndMs === undefined) return input;
+  const { quickEndMs: _asked, ...rest } = input;
+  return quickEndMs === 0 ? rest : { ...rest, quickEndMs };
+}

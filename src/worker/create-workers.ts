@@ -54,6 +54,7 @@ export async function createWorkers({ connection, namespace, home, dataConverter
   // The worker's own client reads host leases (ssh fleet offers list only free hosts).
   const client = new Client({ connection, namespace, ...(dataConverter?.payloadCodecs ? { dataConverter: { payloadCodecs: dataConverter.payloadCodecs } } : {}) });
   const leasedHosts = leasedHostsFrom(client);
+  const tuning = workerTuning();
   const activities = createActivities({
     providers: createProviderRegistry({ home, leasedHosts }),
     leasedHosts,
@@ -61,8 +62,8 @@ export async function createWorkers({ connection, namespace, home, dataConverter
     logs: workerLogStore(home),
     isTaskOpen: taskOpenIn(client),
     hostQueue,
+    ...(tuning.quickEndMs === undefined ? {} : { quickEndMs: tuning.quickEndMs }),
   });
-  const tuning = workerTuning();
   const control = await Worker.create({
     connection,
     namespace,

@@ -11,6 +11,8 @@
  *   FLOW_WORKER_ACTIVITY_POLLS      activity task long polls on each queue (SDK default min(10, slots))
  *   FLOW_WORKER_STICKY_POLL_RATIO   non-sticky ÷ sticky workflow polls, in (0, 1] (SDK default 0.2)
  *   FLOW_WORKER_CACHED_WORKFLOWS    workflows kept in the sticky cache (0 turns stickiness off; SDK default from the heap)
+ *   FLOW_WORKER_QUICK_END_MS        how long a new single local task's launch step waits for its command to end by
+ *                                   itself (0..5000; 0: never, every command is followed; default: the workflow's 50)
  *
  * The daemon worker's Node flags and allocator setting (its memory) are in src/daemon/worker-process.ts
  * (FLOW_WORKER_NODE_FLAGS).
@@ -34,6 +36,8 @@ export interface WorkerTuning {
   logs: QueueTuning;
   /** Waits for an offer or an instance's readiness: long and many. */
   waits: QueueTuning;
+  /** FLOW_WORKER_QUICK_END_MS, when set: replaces the quick-end window the workflow asks for. */
+  quickEndMs?: number;
 }
 
 /** A long-running activity holds one slot for the whole command or wait: enough for every task in flight. */
@@ -99,5 +103,10 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     }),
     logs: defined({ maxConcurrentActivityTaskExecutions: LONG_ACTIVITY_SLOTS, maxConcurrentActivityTaskPolls: pollsFor(LONG_ACTIVITY_SLOTS) }),
     waits: defined({ maxConcurrentActivityTaskExecutions: LONG_ACTIVITY_SLOTS, maxConcurrentActivityTaskPolls: pollsFor(LONG_ACTIVITY_SLOTS) }),
+    ...definedQuickEnd(wholeNumber(env, 'FLOW_WORKER_QUICK_END_MS', 0, 5000)),
   };
+}
+
+function definedQuickEnd(quickEndMs: number | undefined): { quickEndMs?: number } {
+  return quickEndMs === undefined ? {} : { quickEndMs };
 }

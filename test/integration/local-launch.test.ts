@@ -164,3 +164,20 @@ describe('a local gang: every rank launched in one local step', { timeout: 120_0
     }
   });
 });
+
+describe('a worker with FLOW_WORKER_QUICK_END_MS=0: every command is followed', { timeout: 120_000 }, () => {
+  let h: FlowHarness;
+  before(async () => {
+    h = await startFlow('flow-launch-noquick-', { FLOW_WORKER_QUICK_END_MS: '0' });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  test('an instant command still gets its follow step, which releases the instance', async () => {
+    const task = await h.flow.run('echo at-once');
+    assert.deepEqual([(await task.wait()).status, await task.logs().text()], ['completed', 'at-once']);
+    assert.deepEqual(await activityTypes(h, task.taskId), ['followCommand']);
+    assert.equal(instanceRecord(h.home, (await task.describe()).nodes[0]!.instanceId!).terminated, true);
+  });
+});

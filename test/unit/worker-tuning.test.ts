@@ -21,6 +21,14 @@ describe('workerTuning', () => {
     assert.deepEqual(tuning.logs, { maxConcurrentActivityTaskExecutions: 1000 });
     assert.deepEqual(tuning.waits, { maxConcurrentActivityTaskExecutions: 1000 });
     assert.deepEqual(tuning.control, {});
+    assert.equal(tuning.quickEndMs, undefined, 'the workflow\'s quick-end window stands');
+  });
+
+  test('FLOW_WORKER_QUICK_END_MS replaces the launch step\'s quick-end window, 0 turns it off, at most 5000', () => {
+    assert.equal(workerTuning({ FLOW_WORKER_QUICK_END_MS: '0' }).quickEndMs, 0);
+    assert.equal(workerTuning({ FLOW_WORKER_QUICK_END_MS: '200' }).quickEndMs, 200);
+    const error = refusal({ FLOW_WORKER_QUICK_END_MS: '6000' }, 'FLOW_WORKER_QUICK_END_MS');
+    assert.match(error.message, /from 0 to 5000/);
   });
 
   test('each FLOW_WORKER_* variable sets its option (blank means unset)', () => {
