@@ -100,6 +100,18 @@ export class NameConflictError extends FlowError {
   }
 }
 
+/**
+ * The instance was taken away or failed (spot capacity reclaimed, a lost machine, an instance in
+ * error) before the command could run there: no fault of the command, so the task runs it again
+ * on a new instance. Its failure type is `InstancePreempted` (the workflows' PREEMPTED_FAILURE).
+ */
+export class InstancePreemptedError extends FlowError {
+  constructor(message: string) {
+    super('PROVIDER', message, { retryable: false });
+    this.name = 'InstancePreempted';
+  }
+}
+
 export class NoCapacityError extends FlowError {
   constructor(message: string, suggestions: string[] = []) {
     super('NO_CAPACITY', message, { suggestions, retryable: true });

@@ -35,6 +35,8 @@ export class SimCore {
   readonly user = { fid: `user_${randomBytes(6).toString('hex')}`, name: 'flow-sim-user', email: 'sim@example.invalid' };
   readonly project: { fid: string; name: string; created_at: string };
   provisionDelayMs: number;
+  /** Instances still to fail at boot (STATUS_ERROR instead of starting; /_sim/faults boot_failures). */
+  bootFailures = 0;
   /** Set when instances cannot run here: bids stay Open with this message. */
   readonly hostsUnavailable?: string;
   private readonly hosts?: InstanceHosts;
@@ -199,6 +201,11 @@ export class SimCore {
     this.timers.delete(instance.fid);
     if (instance.status !== 'STATUS_NEW' || !this.hosts) return;
     this.setInstanceStatus(instance, 'STATUS_STARTING');
+    if (this.bootFailures > 0) {
+      this.bootFailures -= 1;
+      this.setInstanceStatus(instance, 'STATUS_ERROR', 'the instance failed to boot (/_sim/faults boot_failures)');
+      return;
+    }
     const start = this.hosts
       .start({
         fid: instance.fid,

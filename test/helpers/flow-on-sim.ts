@@ -15,7 +15,8 @@ export interface FlowOnSim {
  * here, naming why, rather than skipping) and Flow with the Mithril provider on it, as root over SSH.
  */
 export async function startFlowOnSim(prefix: string, apiKey: string, env: Record<string, string> = {}): Promise<FlowOnSim> {
-  const sim = await startMithrilSim({ apiKey, provisionDelayMs: 200 });
+  // The simulator's own account (allocations, instances that failed to start) in the test's output.
+  const sim = await startMithrilSim({ apiKey, provisionDelayMs: 200, log: (line) => process.stderr.write(`flow-mithril-sim: ${line}\n`) });
   const client = new SimClient(sim.url, apiKey);
   const stopSim = async () => {
     await sim.stop();

@@ -151,6 +151,20 @@ describe('the mithril provider against flow-mithril-sim', { timeout: 480_000 }, 
     await task.stop();
   });
 
+  test('an instance that fails to boot is a preemption too: the task runs on a new bid instead of waiting for it', async () => {
+    assert.equal((await client.call('POST', '/_sim/faults', { key: null, body: { boot_failures: 1 } })).status, 200);
+    const task = await h.flow.run('echo "ran on $(hostname)"', MITHRIL);
+    assert.equal((await task.wait()).status, 'completed');
+    assert.match(await task.logs().text(), /ran on/);
+    const state = await client.state();
+    const mine = state.instances.filter((i) => i.name.startsWith(`${task.taskId}-`));
+    assert.ok(mine.some((i) => i.status === 'STATUS_ERROR' || i.status === 'STATUS_TERMINATED'), JSON.stringify(mine.map((i) => i.status)));
+    assert.equal(state.bids.filter((b) => b.name === task.taskId).length, 2, 'a second bid ran it');
+    assert.deepEqual(liveInstances(state).filter((i) => i.name.startsWith(`${task.taskId}-`)), [], 'nothing left running');
+    const events = (await task.describe()).events;
+    assert.ok(events.some((event) => event.kind === 'preempted'), JSON.stringify(events));
+  });
+
   test('flow ssh TASK -- CMD runs on the node in the task env; task.shell(cmd) too', async () => {
     const task = await h.flow.run('echo up; while [ ! -e /tmp/never ]; do sleep 1; done', { ...MITHRIL, env: { MY_VAR: 'from-the-task' } });
     await waitFor(async () => (await task.logs().text()) === 'up', { timeoutMs: 120_000, message: 'the command runs' });

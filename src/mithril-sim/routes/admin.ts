@@ -27,6 +27,7 @@ const faultsBody = z.union([
     path_prefix: z.string().startsWith('/').optional(),
   }),
   z.object({ provision_delay_ms: z.number().int().min(0) }),
+  z.object({ boot_failures: z.number().int().min(0) }),
 ]);
 
 async function setMarket(ctx: RequestContext) {
@@ -75,8 +76,9 @@ async function lose(ctx: RequestContext) {
 async function faults(ctx: RequestContext) {
   const body = validate(faultsBody, await ctx.body(), 'body');
   if ('provision_delay_ms' in body) ctx.core.provisionDelayMs = body.provision_delay_ms;
+  else if ('boot_failures' in body) ctx.core.bootFailures = body.boot_failures;
   else ctx.core.faults.add({ count: body.count, status: body.status, retryAfter: body.retry_after, pathPrefix: body.path_prefix ?? '/v2/' });
-  return json({ faults: ctx.core.faults.list(), provision_delay_ms: ctx.core.provisionDelayMs });
+  return json({ faults: ctx.core.faults.list(), provision_delay_ms: ctx.core.provisionDelayMs, boot_failures: ctx.core.bootFailures });
 }
 
 export const adminRoutes: Route[] = [

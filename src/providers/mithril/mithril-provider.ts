@@ -1,5 +1,5 @@
 import { checkPortNumber } from '../../domain/port-number';
-import { ProviderError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
+import { InstancePreemptedError, ProviderError, type InstanceRef, type NodeSpec, type Offer, type VolumeCreateSpec, type VolumeInfo } from '../../domain';
 import type { HostShell } from '../../ssh/host-shell';
 import type { CommandState, DeleteVolumeOptions, ExecOptions, ExecResult, HeldInstances, PortTarget, Provider, ProviderCapabilities, ShellSpec, ShellTarget } from '../provider';
 import type { HeldInstance } from '../../domain';
@@ -148,6 +148,9 @@ export class MithrilProvider implements Provider, HeldInstances {
 
   /** Ready once the rank's instance answers over SSH and its startup script has handed the command over. */
   async isReady(instance: InstanceRef): Promise<boolean> {
+    // An instance in error, or taken back while it booted, never becomes ready: run the task anew.
+    const gone = await this.preemption(instance);
+    if (gone !== undefined) throw new InstancePreemptedError(`the instance was lost before the command started: ${gone}`);
     try {
       const node = await this.node(instance);
       if (node === undefined) return false;
