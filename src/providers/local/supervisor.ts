@@ -114,8 +114,7 @@ ${input.containerLines ?? `${commandLine(input)} >> ${q(p.output)} 2>&1 < /dev/n
 export async function launchSupervisor(scriptPath: string, options: { env: Record<string, string>; cwd: string }): Promise<LaunchedSupervisor> {
   const direct = !holdsInheritableDescriptors();
   if (direct) {
-    spawner ??= new SupervisorSpawner();
-    const asked = spawner.spawn(scriptPath, options);
+    const asked = processSpawner().spawn(scriptPath, options);
     if (asked !== undefined) {
       try {
         return await asked;
@@ -137,8 +136,12 @@ let spawner: SupervisorSpawner | undefined;
  */
 export async function prepareSupervisorLaunches(): Promise<void> {
   if (holdsInheritableDescriptors()) return;
+  await processSpawner().start();
+}
+
+function processSpawner(): SupervisorSpawner {
   spawner ??= new SupervisorSpawner();
-  await spawner.start();
+  return spawner;
 }
 
 /** Forks the supervisor (or its launcher) from this process. */

@@ -44,33 +44,40 @@ export async function removeTaskCgroup(paths: LocalInstancePaths): Promise<void>
 }
 
 /**
- * Whether any process of the task still runs (after its command ended: what it left running,
- * which a release must then stop with the grace period). The same view as killTaskProcesses.
+ * The task's processes: its cgroup once the supervisor has entered it (it then holds processes
+ * that left the session too); otherwise the supervisor's process group and session (`leader`).
  */
-export function taskProcessesRemain(paths: LocalInstancePaths, leader: number | undefined): boolean {
+function taskProcesses(paths: LocalInstancePaths, leader: number | undefined) {
   const cgroup = taskCgroup(paths);
-  if (cgroup !== undefined && existsSync(paths.cgroupEntered)) return cgroupPopulated(cgroup);
-  return leader !== undefined && processTreeAlive(leader);
+  const inCgroup = cgroup !== undefined && existsSync(paths.cgroupEntered);
+  return {
+    where: inCgroup ? `cgroup ${cgroup}` : `group ${leader}`,
+    alive: (): boolean => (inCgroup ? cgroupPopulated(cgroup) : leader !== undefined && processTreeAlive(leader)),
+    signal: (name: NodeJS.Signals): void => {
+      if (inCgroup) signalCgroup(cgroup, name);
+      else if (leader !== undefined) signalProcessTree(leader, name);
+    },
+  };
 }
 
 /**
- * SIGTERM every process of the task, SIGKILL what is left after graceMs; resolves once none
- * lives. The task is its cgroup once the supervisor has entered it (it then holds processes that
- * left the session too); otherwise the supervisor's process group and session (`leader`).
+ * Whether any process of the task still runs (after its command ended: what it left running,
+ * which a release must then stop with the grace period).
  */
+export function taskProcessesRemain(paths: LocalInstancePaths, leader: number | undefined): boolean {
+  return taskProcesses(paths, leader).alive();
+}
+
+/** SIGTERM every process of the task (see taskProcesses), SIGKILL what is left after graceMs; resolves once none lives. */
 export async function killTaskProcesses(
   paths: LocalInstancePaths,
   instanceId: string,
   leader: number,
   graceMs: number,
 ): Promise<'none' | 'term' | 'kill'> {
-  const cgroup = taskCgroup(paths);
-  const inCgroup = cgroup !== undefined && existsSync(paths.cgroupEntered);
-  const alive = (): boolean => (inCgroup ? cgroupPopulated(cgroup) : processTreeAlive(leader));
-  const signal = (name: NodeJS.Signals): void => (inCgroup ? signalCgroup(cgroup, name) : signalProcessTree(leader, name));
+  const { alive, signal, where } = taskProcesses(paths, leader);
   const outcome = await terminate(alive, signal, graceMs);
   if (outcome === 'alive') {
-    const where = inCgroup ? `cgroup ${cgroup}` : `group ${leader}`;
     throw new ProviderError(`Processes of local instance ${instanceId} (${where}) are still alive after SIGKILL`, { retryable: true });
   }
   await removeTaskCgroup(paths);
